@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Minor codes: generic sentences and the per-thread detailed message. */
+#include "gp11_error.h"
+#include "gp11_debug.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DETAIL_MAX 1024
+
+static _Thread_local uint32_t last_code;
+static _Thread_local CK_RV last_rv;
+static _Thread_local char last_detail[DETAIL_MAX];
+
+static const char *const generic[] = {
+    [GP11_ERR_NOMEM - GP11_ERR_BASE] = "out of memory",
+    [GP11_ERR_INTERNAL - GP11_ERR_BASE] = "internal error in gss-pkcs11",
+    [GP11_ERR_BAD_ARG - GP11_ERR_BASE] = "invalid argument",
+    [GP11_ERR_CONFIG_MISSING - GP11_ERR_BASE] =
+        "the gss-pkcs11 configuration file cannot be read",
+    [GP11_ERR_CONFIG_SYNTAX - GP11_ERR_BASE] =
+        "syntax error in the gss-pkcs11 configuration file",
+    [GP11_ERR_CONFIG_VALUE - GP11_ERR_BASE] =
+        "invalid value in the gss-pkcs11 configuration file",
+    [GP11_ERR_MODULE_LOAD - GP11_ERR_BASE] =
+        "the PKCS#11 module cannot be loaded",
+    [GP11_ERR_MODULE_INIT - GP11_ERR_BASE] =
+        "the PKCS#11 module failed to initialise",
+    [GP11_ERR_BAD_URI - GP11_ERR_BASE] = "malformed PKCS#11 URI",
+    [GP11_ERR_TOKEN_NOT_FOUND - GP11_ERR_BASE] =
+        "no token matches the configured PKCS#11 URI",
+    [GP11_ERR_TOKEN_AMBIGUOUS - GP11_ERR_BASE] =
+        "more than one token matches the configured PKCS#11 URI",
+    [GP11_ERR_TOKEN_NOT_INITIALIZED - GP11_ERR_BASE] =
+        "the token is not initialised",
+    [GP11_ERR_PIN_SOURCE - GP11_ERR_BASE] = "the PIN source cannot be read",
+    [GP11_ERR_PIN_MISSING - GP11_ERR_BASE] =
+        "the token needs a PIN and none is configured",
+    [GP11_ERR_PIN_LOCKED - GP11_ERR_BASE] = "the token's user PIN is locked",
+    [GP11_ERR_PIN_FINAL_TRY - GP11_ERR_BASE] =
+        "the next wrong PIN would lock the token; refusing to try",
+    [GP11_ERR_PIN_INCORRECT - GP11_ERR_BASE] =
+        "the token rejected the PIN (CKR_PIN_INCORRECT)",
+    [GP11_ERR_PIN_FAILED_BEFORE - GP11_ERR_BASE] =
+        "this PIN was rejected before and is not tried again",
+    [GP11_ERR_LOGIN - GP11_ERR_BASE] = "login to the token failed",
+    [GP11_ERR_SESSION - GP11_ERR_BASE] = "cannot open a session on the token",
+    [GP11_ERR_SESSION_EXHAUSTED - GP11_ERR_BASE] =
+        "the token has no free session",
+    [GP11_ERR_FORKED - GP11_ERR_BASE] =
+        "the object was created before fork() and cannot be used in the child",
+    [GP11_ERR_STALE_OBJECT - GP11_ERR_BASE] =
+        "a token object is no longer valid",
+    [GP11_ERR_TOKEN_REFUSED - GP11_ERR_BASE] = "the token refused an operation",
+    [GP11_ERR_MECH_UNSUPPORTED - GP11_ERR_BASE] =
+        "the token does not support a required mechanism",
+    [GP11_ERR_BAD_TEMPLATE - GP11_ERR_BASE] =
+        "a key template lacks explicit CKA_SENSITIVE and CKA_EXTRACTABLE",
+    [GP11_ERR_IDENTITY_NOT_FOUND - GP11_ERR_BASE] =
+        "no private key matches the identity URI",
+    [GP11_ERR_IDENTITY_AMBIGUOUS - GP11_ERR_BASE] =
+        "more than one private key matches the identity URI",
+    [GP11_ERR_CERT_MISSING - GP11_ERR_BASE] =
+        "the identity's private key has no certificate with the same CKA_ID",
+    [GP11_ERR_CERT_INVALID - GP11_ERR_BASE] = "the certificate is invalid",
+    [GP11_ERR_QUIRK_UNKNOWN - GP11_ERR_BASE] = "unknown token quirk",
+};
+
+const char *gp11_err_generic(uint32_t code)
+{
+    if (code <= GP11_ERR_BASE || code >= GP11_ERR_LAST)
+        return NULL;
+    return generic[code - GP11_ERR_BASE];
+}
+
+/* Stores the sentence for this thread and logs it. */
+static void record(uint32_t code, CK_RV rv, const char *fmt, va_list ap)
+{
+    last_code = code;
+    last_rv = rv;
+    vsnprintf(last_detail, sizeof(last_detail), fmt, ap);
+    GP11_DEBUG("error 0x%08x: %s", code, last_detail);
+}
+
+uint32_t gp11_err_set(uint32_t code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    record(code, CKR_OK, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+uint32_t gp11_err_ck(uint32_t code, CK_RV rv, const char *call,
+                     const char *fmt, ...)
+{
+    const char *name = gp11_ckr_name(rv);
+    char unknown[32];
+    size_t len;
+    va_list ap;
+
+    va_start(ap, fmt);
+    record(code, rv, fmt, ap);
+    va_end(ap);
+    if (name == NULL) {
+        snprintf(unknown, sizeof(unknown), "CKR_0x%08lx", (unsigned long)rv);
+        name = unknown;
+    }
+    len = strlen(last_detail);
+    snprintf(last_detail + len, sizeof(last_detail) - len, ": %s returned %s",
+             call, name);
+    GP11_DEBUG("error 0x%08x: %s", code, last_detail);
+    return code;
+}
+
+const char *gp11_err_message(uint32_t code)
+{
+    const char *g;
+
+    if (code == last_code && last_detail[0] != '\0')
+        return last_detail;
+    g = gp11_err_generic(code);
+    return g ? g : "unknown gss-pkcs11 error";
+}
+
+CK_RV gp11_err_last_rv(void)
+{
+    return last_rv;
+}
+
+void gp11_err_clear(void)
+{
+    last_code = 0;
+    last_rv = CKR_OK;
+    last_detail[0] = '\0';
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Minor status codes of gss-pkcs11 and the per-thread error detail. */
+#ifndef GP11_ERROR_H
+#define GP11_ERROR_H
+
+#include <stdint.h>
+#include <p11-kit/pkcs11.h>
+
+/*
+ * Every failure inside gss-pkcs11 is one of these codes; the GSS layer
+ * returns it as the minor status. The base keeps our codes apart from
+ * errno values and other mechanisms' codes in the mechglue's minor map.
+ */
+#define GP11_ERR_BASE 0x67700000u
+
+enum gp11_err {
+    GP11_OK = 0,
+    GP11_ERR_NOMEM = GP11_ERR_BASE + 1,
+    GP11_ERR_INTERNAL,
+    GP11_ERR_BAD_ARG,
+    GP11_ERR_CONFIG_MISSING,
+    GP11_ERR_CONFIG_SYNTAX,
+    GP11_ERR_CONFIG_VALUE,
+    GP11_ERR_MODULE_LOAD,
+    GP11_ERR_MODULE_INIT,
+    GP11_ERR_BAD_URI,
+    GP11_ERR_TOKEN_NOT_FOUND,
+    GP11_ERR_TOKEN_AMBIGUOUS,
+    GP11_ERR_TOKEN_NOT_INITIALIZED,
+    GP11_ERR_PIN_SOURCE,
+    GP11_ERR_PIN_MISSING,
+    GP11_ERR_PIN_LOCKED,
+    GP11_ERR_PIN_FINAL_TRY,
+    GP11_ERR_PIN_INCORRECT,
+    GP11_ERR_PIN_FAILED_BEFORE,
+    GP11_ERR_LOGIN,
+    GP11_ERR_SESSION,
+    GP11_ERR_SESSION_EXHAUSTED,
+    GP11_ERR_FORKED,
+    GP11_ERR_STALE_OBJECT,
+    GP11_ERR_TOKEN_REFUSED,
+    GP11_ERR_MECH_UNSUPPORTED,
+    GP11_ERR_BAD_TEMPLATE,
+    GP11_ERR_IDENTITY_NOT_FOUND,
+    GP11_ERR_IDENTITY_AMBIGUOUS,
+    GP11_ERR_CERT_MISSING,
+    GP11_ERR_CERT_INVALID,
+    GP11_ERR_QUIRK_UNKNOWN,
+    GP11_ERR_LAST /* keep last */
+};
+
+/* Record a failure with a detailed sentence; returns code. */
+uint32_t gp11_err_set(uint32_t code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Record a failure of a PKCS#11 call: the sentence gets
+ * ": <call> returned CKR_..." appended. Returns code.
+ */
+uint32_t gp11_err_ck(uint32_t code, CK_RV rv, const char *call,
+                     const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * The sentence for code: the detail recorded by this thread when it is
+ * the last code recorded, else the generic sentence. Never NULL.
+ */
+const char *gp11_err_message(uint32_t code);
+
+/* The generic sentence for code, or NULL if code is not ours. */
+const char *gp11_err_generic(uint32_t code);
+
+/* The CK_RV recorded with the last gp11_err_ck() of this thread. */
+CK_RV gp11_err_last_rv(void);
+
+/* Forget this thread's recorded detail. */
+void gp11_err_clear(void);
+
+/* Name of a CKR_* value ("CKR_PIN_INCORRECT"), or NULL if unknown. */
+const char *gp11_ckr_name(CK_RV rv);
+
+/* Name of a CKM_* value ("CKM_AES_GCM"), or NULL if unknown. */
+const char *gp11_ckm_name(CK_MECHANISM_TYPE mech);
+
+#endif

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The token layer: everything gss-pkcs11 does with a PKCS#11 token goes
+ * through these functions. Nothing outside pkcs11/ sees a CK_FUNCTION_LIST.
+ *
+ * Errors: functions returning uint32_t return GP11_OK or a gp11_err code,
+ * with a sentence recorded for gp11_err_message().
+ */
+#ifndef GP11_PKCS11_H
+#define GP11_PKCS11_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gp11_error.h"
+#include "pkcs11_v3.h"
+
+struct gp11_module;
+struct gp11_token;
+
+/* ---- memory helpers (util.c) ------------------------------------------ */
+
+/* Wipe memory in a way the compiler may not elide. */
+void gp11_wipe(void *p, size_t len);
+
+/* Wipe a NUL-terminated string in place. */
+void gp11_wipe_str(char *s);
+
+/* Constant-time equality of two buffers of the same length. */
+bool gp11_ct_equal(const void *a, const void *b, size_t len);
+
+/* ---- quirks (quirks.c) ------------------------------------------------ */
+
+/* Named, documented deviations of particular tokens; see docs/tokens.md. */
+enum gp11_quirk {
+    /* Never call C_Finalize (SoftHSM2 may crash in it at process exit). */
+    GP11_QUIRK_NO_DEINIT = 1u << 0,
+    /* A failed AES-GCM tag check returns CKR_GENERAL_ERROR. */
+    GP11_QUIRK_GCM_TAG_GENERAL_ERROR = 1u << 1,
+    /* CKA_DERIVE_TEMPLATE is ignored: destroy derive-capable keys early. */
+    GP11_QUIRK_NO_DERIVE_TEMPLATE = 1u << 2,
+    /* The token chooses the GCM IV itself and writes it to pIv. */
+    GP11_QUIRK_GCM_TOKEN_IV = 1u << 3,
+    /* CKA_SENSITIVE defaults to FALSE (templates always set it anyway). */
+    GP11_QUIRK_SENSITIVE_DEFAULT_FALSE = 1u << 4,
+};
+
+/* Name of one quirk bit ("no-deinit"), or NULL. */
+const char *gp11_quirk_name(unsigned quirk);
+
+/* One-line description of one quirk bit, or NULL. */
+const char *gp11_quirk_description(unsigned quirk);
+
+/* All quirk bits, for iteration. */
+unsigned gp11_quirk_all(void);
+
+/*
+ * Parse a quirk list: "auto", "none", or names separated by spaces or
+ * commas, each optionally prefixed by '-' to remove it from the automatic
+ * set ("auto -no-deinit"). Unknown names are an error.
+ */
+uint32_t gp11_quirks_parse(const char *spec, unsigned *set, unsigned *clear,
+                           bool *use_auto);
+
+/* The quirks known for a token, from its manufacturer and model. */
+unsigned gp11_quirks_for_token(const CK_INFO *module,
+                               const CK_TOKEN_INFO *token);
+
+/* ---- module (module.c) ------------------------------------------------ */
+
+/*
+ * Load a module: an absolute path, a file name in p11-kit's module
+ * directory, or "p11-kit:NAME" for a module registered with p11-kit (its
+ * .module file may carry x-init-reserved). init_params, when not NULL, are
+ * passed as CK_C_INITIALIZE_ARGS.pReserved (NSS softoken's configdir=...).
+ * The same module loaded twice is shared and reference counted.
+ */
+uint32_t gp11_module_load(const char *module, const char *init_params,
+                          bool no_deinit, struct gp11_module **out);
+
+/* Drop a reference; the last one finalises (unless no-deinit). */
+void gp11_module_release(struct gp11_module *mod);
+
+/* The module's CK_INFO. */
+const CK_INFO *gp11_module_info(const struct gp11_module *mod);
+
+/* The path or name the module was loaded from. */
+const char *gp11_module_path(const struct gp11_module *mod);
+
+/*
+ * Re-initialise the module in a forked child (lazily, on first use).
+ * Returns GP11_OK when the module is usable in this process.
+ */
+uint32_t gp11_module_ensure(struct gp11_module *mod);
+
+/* Fork generation: bumped in the child by an atfork handler. */
+unsigned gp11_fork_generation(void);
+
+/* ---- tokens (token.c) ------------------------------------------------- */
+
+struct gp11_token_opts {
+    const char *module;      /* path, file name or "p11-kit:NAME" */
+    const char *init_params; /* pReserved for C_Initialize, or NULL */
+    const char *uri;         /* RFC 7512 URI selecting the token */
+    const char *pin_source;  /* file holding the PIN; overrides the URI */
+    const char *quirks;      /* quirk spec, NULL means "auto" */
+    unsigned max_sessions;   /* 0: from ulMaxSessionCount */
+};
+
+/*
+ * Load the module and select exactly one token matching opts->uri.
+ * No match or several matches is an error whose message lists the tokens
+ * that were found.
+ */
+uint32_t gp11_token_open(const struct gp11_token_opts *opts,
+                         struct gp11_token **out);
+
+/* Close all sessions (destroying session objects) and release. */
+void gp11_token_close(struct gp11_token *tok);
+
+const CK_TOKEN_INFO *gp11_token_info(const struct gp11_token *tok);
+CK_SLOT_ID gp11_token_slot(const struct gp11_token *tok);
+struct gp11_module *gp11_token_module(const struct gp11_token *tok);
+
+/* Quirks in force for this token. */
+unsigned gp11_token_quirks(const struct gp11_token *tok);
+
+/* Label of a token info as a C string without the blank padding. */
+void gp11_token_label(const CK_TOKEN_INFO *info, char out[33]);
+
+/* One token that a module offers, for listings. */
+struct gp11_token_desc {
+    CK_SLOT_ID slot;
+    CK_TOKEN_INFO info;
+};
+
+/* Every token present on a module (caller frees *out). */
+uint32_t gp11_token_enumerate(struct gp11_module *mod,
+                              struct gp11_token_desc **out, size_t *count);
+
+/* ---- login (login.c) -------------------------------------------------- */
+
+/*
+ * Log the user in if the token needs it and nobody is logged in yet.
+ * The PIN comes from opts->pin_source, else the URI's pin-source, else
+ * its pin-value; it is wiped after use and a PIN the token rejected is
+ * remembered (by hash) and never presented again. CKF_USER_PIN_LOCKED and
+ * CKF_USER_PIN_FINAL_TRY refuse before anything is tried.
+ */
+uint32_t gp11_token_login(struct gp11_token *tok);
+
+/* True if the token reports (or we performed) a user login. */
+bool gp11_token_logged_in(struct gp11_token *tok);
+
+/* ---- sessions (session.c) --------------------------------------------- */
+
+/*
+ * Borrow a session for the calling thread. Sessions are pooled per token,
+ * at most max_sessions open; a caller waits for a free one, and
+ * CKR_SESSION_COUNT makes the pool back off and wait rather than fail.
+ */
+uint32_t gp11_session_get(struct gp11_token *tok, CK_SESSION_HANDLE *out);
+
+/*
+ * Give a session back. last_rv is the result of the last call made on it:
+ * a session the token says is gone is dropped instead of pooled.
+ */
+void gp11_session_put(struct gp11_token *tok, CK_SESSION_HANDLE h,
+                      CK_RV last_rv);
+
+/* Statistics of the pool, for tests and gssp11 info. */
+struct gp11_pool_stats {
+    size_t max;    /* bound on open sessions */
+    size_t open;   /* currently open (idle + borrowed), owner excluded */
+    size_t idle;   /* currently idle */
+    size_t peak;   /* most ever open at once */
+    size_t waits;  /* times a caller had to wait */
+    size_t drops;  /* sessions dropped after the token reported them gone */
+};
+void gp11_session_stats(struct gp11_token *tok, struct gp11_pool_stats *st);
+
+/* ---- objects (objects.c) ---------------------------------------------- */
+
+/*
+ * A token object handle tagged with the fork generation of its creation,
+ * so a handle inherited through fork() is detected and never used.
+ */
+struct gp11_object {
+    CK_OBJECT_HANDLE handle;
+    unsigned generation;
+};
+
+/* GP11_OK if obj may be used in this process, else GP11_ERR_FORKED. */
+uint32_t gp11_object_check(struct gp11_token *tok,
+                           const struct gp11_object *obj);
+
+/*
+ * Create an object. Session objects are created in the token's owner
+ * session, which stays open as long as the token is open, so they live
+ * until destroyed. A secret or private key template must set CKA_SENSITIVE
+ * and CKA_EXTRACTABLE explicitly (GP11_ERR_BAD_TEMPLATE otherwise).
+ */
+uint32_t gp11_object_create(struct gp11_token *tok, CK_ATTRIBUTE *tmpl,
+                            CK_ULONG count, struct gp11_object *out);
+
+/* Generate a key pair (both templates checked as above). */
+uint32_t gp11_object_generate_pair(struct gp11_token *tok,
+                                   CK_MECHANISM *mech, CK_ATTRIBUTE *pub_tmpl,
+                                   CK_ULONG pub_count, CK_ATTRIBUTE *priv_tmpl,
+                                   CK_ULONG priv_count, struct gp11_object *pub,
+                                   struct gp11_object *priv);
+
+/* Destroy an object; a handle from before fork() is refused. */
+uint32_t gp11_object_destroy(struct gp11_token *tok, struct gp11_object *obj);
+
+/* Read one attribute into a malloc'ed buffer (caller frees). */
+uint32_t gp11_object_get_attr(struct gp11_token *tok,
+                              const struct gp11_object *obj,
+                              CK_ATTRIBUTE_TYPE type, void **value,
+                              CK_ULONG *len);
+
+/* Raw C_GetAttributeValue result for one attribute (tests use it to see
+ * CKR_ATTRIBUTE_SENSITIVE). */
+CK_RV gp11_object_probe_attr(struct gp11_token *tok,
+                             const struct gp11_object *obj,
+                             CK_ATTRIBUTE_TYPE type);
+
+/* Find objects matching a template (caller frees *out). */
+uint32_t gp11_object_find(struct gp11_token *tok, CK_ATTRIBUTE *tmpl,
+                          CK_ULONG count, struct gp11_object **out,
+                          size_t *found);
+
+/* An identity: a private key and the certificate sharing its CKA_ID. */
+struct gp11_identity {
+    struct gp11_object key;
+    struct gp11_object cert;
+    CK_KEY_TYPE key_type;
+    unsigned char *id;
+    size_t id_len;
+    char *label;
+    unsigned char *cert_der;
+    size_t cert_len;
+};
+
+/*
+ * Find the identity named by an object URI (object=, id=, type=private
+ * implied). Exactly one private key must match, and a certificate with
+ * the same CKA_ID must exist.
+ */
+uint32_t gp11_identity_find(struct gp11_token *tok, const char *uri,
+                            struct gp11_identity **out);
+
+/* Every private key with a certificate on the token (caller frees). */
+uint32_t gp11_identity_list(struct gp11_token *tok,
+                            struct gp11_identity ***out, size_t *count);
+
+void gp11_identity_free(struct gp11_identity *id);
+
+/* ---- capabilities (caps.c) -------------------------------------------- */
+
+/* Token features the mechanism can build suites and QOPs from. */
+enum gp11_feature {
+    GP11_F_AES_GCM,
+    GP11_F_HMAC_SHA256,
+    GP11_F_HMAC_SHA384,
+    GP11_F_HMAC_SHA512,
+    GP11_F_HMAC_SHA256_GENERAL,
+    GP11_F_AES_CMAC,
+    GP11_F_EC_KEYGEN,
+    GP11_F_ECDH_P256,
+    GP11_F_ECDH_P384,
+    GP11_F_ECDSA,
+    GP11_F_RSA_PSS,
+    GP11_F_AES_ECB_ENCRYPT_DATA,
+    GP11_F_HKDF,
+    GP11_F_SP800_108,
+    GP11_F_CHACHA20_POLY1305,
+    GP11_F_AES_KEY_WRAP,
+    GP11_F_GENERIC_SECRET_KEYGEN,
+    GP11_F_COUNT
+};
+
+struct gp11_feature_state {
+    bool available;
+    CK_MECHANISM_TYPE mech;
+    CK_MECHANISM_INFO info; /* valid when the mechanism is listed */
+    const char *why_not;    /* static reason when !available */
+};
+
+struct gp11_caps {
+    struct gp11_feature_state f[GP11_F_COUNT];
+    size_t mech_count; /* mechanisms the token lists */
+};
+
+/* Probe the token's mechanism list and flags. */
+uint32_t gp11_caps_probe(struct gp11_token *tok, struct gp11_caps *caps);
+
+/* Short name ("AES-GCM") and the PKCS#11 mechanism of a feature. */
+const char *gp11_feature_name(enum gp11_feature f);
+CK_MECHANISM_TYPE gp11_feature_mech(enum gp11_feature f);
+
+static inline bool gp11_caps_have(const struct gp11_caps *c,
+                                  enum gp11_feature f)
+{
+    return c->f[f].available;
+}
+
+/* A capability set the mechanism offers: a key-derivation profile, or a
+ * per-message algorithm (future QOP). */
+struct gp11_offering {
+    const char *name;     /* "kdf-2.40", "AES-256-GCM", ... */
+    const char *kind;     /* "profile" or "qop" */
+    const char *summary;  /* what it is */
+    unsigned n_needs;
+    enum gp11_feature needs[4];
+};
+
+/* The table of offerings; *count receives its length. */
+const struct gp11_offering *gp11_offerings(size_t *count);
+
+/* True if the token has every feature the offering needs; otherwise
+ * *missing names the first missing feature. */
+bool gp11_offering_available(const struct gp11_caps *caps,
+                             const struct gp11_offering *o,
+                             enum gp11_feature *missing);
+
+/* ---- development token set-up (devinit.c) ------------------------------ */
+
+/*
+ * Initialise a fresh token (SoftHSM2 style) in the first slot whose token
+ * is not initialised: C_InitToken with label and SO PIN, then the user PIN.
+ * A token with the same label already present is refused.
+ */
+uint32_t gp11_dev_init_token(const char *module, const char *init_params,
+                             const char *label, const char *so_pin,
+                             const char *user_pin);
+
+/*
+ * Give the user PIN to an initialised token that has none yet (a new NSS
+ * softoken database): SO login with the empty PIN, then C_InitPIN.
+ */
+uint32_t gp11_dev_init_user_pin(const char *module, const char *init_params,
+                                const char *token_label, const char *user_pin);
+
+#endif

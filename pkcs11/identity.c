@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Identities: a private key and the X.509 certificate sharing its CKA_ID. */
+#include "internal.h"
+
+#include <p11-kit/uri.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void gp11_identity_free(struct gp11_identity *id)
+{
+    if (id == NULL)
+        return;
+    free(id->id);
+    free(id->label);
+    free(id->cert_der);
+    free(id);
+}
+
+/* Reads CKA_LABEL as a C string (empty if absent). */
+static char *read_label(struct gp11_token *tok, const struct gp11_object *o)
+{
+    CK_ULONG len = 0;
+    void *v = NULL;
+    char *s;
+
+    if (gp11_object_get_attr(tok, o, CKA_LABEL, &v, &len) != GP11_OK)
+        len = 0;
+    s = malloc(len + 1);
+    if (s) {
+        if (len)
+            memcpy(s, v, len);
+        s[len] = '\0';
+    }
+    free(v);
+    gp11_err_clear();
+    return s;
+}
+
+/* Completes an identity from its private key: id, type, certificate. */
+static uint32_t load_identity(struct gp11_token *tok,
+                              const struct gp11_object *key,
+                              struct gp11_identity **out)
+{
+    CK_OBJECT_CLASS cert_class = CKO_CERTIFICATE;
+    CK_CERTIFICATE_TYPE x509 = CKC_X_509;
+    struct gp11_identity *id;
+    struct gp11_object *certs = NULL;
+    CK_ULONG len;
+    size_t n = 0;
+    void *v = NULL;
+    uint32_t ret;
+
+    id = calloc(1, sizeof(*id));
+    if (id == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    id->key = *key;
+    ret = gp11_object_get_attr(tok, key, CKA_ID, &v, &len);
+    if (ret != GP11_OK)
+        goto done;
+    id->id = v;
+    id->id_len = len;
+    ret = gp11_object_get_attr(tok, key, CKA_KEY_TYPE, &v, &len);
+    if (ret != GP11_OK)
+        goto done;
+    if (len == sizeof(CK_KEY_TYPE))
+        memcpy(&id->key_type, v, sizeof(CK_KEY_TYPE));
+    free(v);
+    id->label = read_label(tok, key);
+    {
+        CK_ATTRIBUTE t[] = {
+            {CKA_CLASS, &cert_class, sizeof(cert_class)},
+            {CKA_CERTIFICATE_TYPE, &x509, sizeof(x509)},
+            {CKA_ID, id->id, id->id_len},
+        };
+        ret = gp11_object_find(tok, t, 3, &certs, &n);
+    }
+    if (ret != GP11_OK)
+        goto done;
+    if (n == 0) {
+        ret = gp11_err_set(GP11_ERR_CERT_MISSING,
+                           "private key '%s' has no X.509 certificate with "
+                           "the same CKA_ID on the token",
+                           id->label ? id->label : "");
+        goto done;
+    }
+    id->cert = certs[0];
+    ret = gp11_object_get_attr(tok, &id->cert, CKA_VALUE, &v, &len);
+    if (ret != GP11_OK)
+        goto done;
+    id->cert_der = v;
+    id->cert_len = len;
+    *out = id;
+    id = NULL;
+done:
+    free(certs);
+    gp11_identity_free(id);
+    return ret;
+}
+
+/* Builds the private-key search template from an object URI. */
+static uint32_t key_template(P11KitUri *uri, const char *shown,
+                             CK_ATTRIBUTE *t, CK_ULONG *n,
+                             CK_OBJECT_CLASS *cls)
+{
+    CK_ATTRIBUTE *a;
+
+    *n = 0;
+    a = p11_kit_uri_get_attribute(uri, CKA_CLASS);
+    if (a && (a->ulValueLen != sizeof(CK_OBJECT_CLASS) ||
+              *(CK_OBJECT_CLASS *)a->pValue != CKO_PRIVATE_KEY))
+        return gp11_err_set(GP11_ERR_BAD_URI,
+                            "identity URI '%s' must name a private key "
+                            "(type=private)",
+                            shown);
+    t[(*n)++] = (CK_ATTRIBUTE){CKA_CLASS, cls, sizeof(*cls)};
+    a = p11_kit_uri_get_attribute(uri, CKA_ID);
+    if (a)
+        t[(*n)++] = *a;
+    a = p11_kit_uri_get_attribute(uri, CKA_LABEL);
+    if (a)
+        t[(*n)++] = *a;
+    if (*n == 1)
+        return gp11_err_set(GP11_ERR_BAD_URI,
+                            "identity URI '%s' names no object (add object= "
+                            "or id=)",
+                            shown);
+    return GP11_OK;
+}
+
+/* Parses an identity URI and checks it names this token. */
+static uint32_t parse_identity_uri(struct gp11_token *tok, const char *s,
+                                   const char *shown, P11KitUri **out)
+{
+    P11KitUri *uri = p11_kit_uri_new();
+    int r;
+
+    if (uri == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    r = p11_kit_uri_parse(s, P11_KIT_URI_FOR_ANY, uri);
+    if (r != P11_KIT_URI_OK) {
+        p11_kit_uri_free(uri);
+        return gp11_err_set(GP11_ERR_BAD_URI,
+                            "malformed identity URI '%s': %s", shown,
+                            p11_kit_uri_message(r));
+    }
+    if (!p11_kit_uri_match_token_info(uri, &tok->info)) {
+        p11_kit_uri_free(uri);
+        return gp11_err_set(GP11_ERR_IDENTITY_NOT_FOUND,
+                            "identity URI '%s' names another token than the "
+                            "configured one",
+                            shown);
+    }
+    *out = uri;
+    return GP11_OK;
+}
+
+uint32_t gp11_identity_find(struct gp11_token *tok, const char *uri_str,
+                            struct gp11_identity **out)
+{
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    struct gp11_object *keys = NULL;
+    P11KitUri *uri = NULL;
+    CK_ATTRIBUTE t[3];
+    CK_ULONG nt;
+    size_t n = 0;
+    char shown[512];
+    uint32_t ret;
+
+    snprintf(shown, sizeof(shown), "%.*s", (int)strcspn(uri_str, "?"),
+             uri_str);
+    ret = parse_identity_uri(tok, uri_str, shown, &uri);
+    if (ret != GP11_OK)
+        return ret;
+    ret = key_template(uri, shown, t, &nt, &cls);
+    if (ret != GP11_OK)
+        goto done;
+    /* Private keys are only visible after login. */
+    ret = gp11_token_login(tok);
+    if (ret != GP11_OK)
+        goto done;
+    ret = gp11_object_find(tok, t, nt, &keys, &n);
+    if (ret != GP11_OK)
+        goto done;
+    if (n != 1) {
+        ret = gp11_err_set(n ? GP11_ERR_IDENTITY_AMBIGUOUS
+                             : GP11_ERR_IDENTITY_NOT_FOUND,
+                           "%zu private keys match identity URI '%s' "
+                           "(exactly one must)",
+                           n, shown);
+        goto done;
+    }
+    ret = load_identity(tok, &keys[0], out);
+done:
+    free(keys);
+    p11_kit_uri_free(uri);
+    return ret;
+}
+
+uint32_t gp11_identity_list(struct gp11_token *tok,
+                            struct gp11_identity ***out, size_t *count)
+{
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}};
+    struct gp11_identity **ids = NULL;
+    struct gp11_object *keys = NULL;
+    size_t n = 0, kept = 0;
+    uint32_t ret;
+
+    ret = gp11_token_login(tok);
+    if (ret != GP11_OK)
+        return ret;
+    ret = gp11_object_find(tok, t, 1, &keys, &n);
+    if (ret != GP11_OK)
+        return ret;
+    ids = calloc(n + 1, sizeof(*ids));
+    if (ids == NULL) {
+        ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        /* A key without certificate is not an identity; skip it. */
+        if (load_identity(tok, &keys[i], &ids[kept]) == GP11_OK)
+            kept++;
+    }
+    gp11_err_clear();
+    *out = ids;
+    *count = kept;
+    ids = NULL;
+done:
+    free(ids);
+    free(keys);
+    return ret;
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One wrapper per C_* function: checks that the module provides the
+ * function, calls it, and logs the call with its result to the debug log.
+ * Arguments that may carry secrets (PINs) are never logged.
+ */
+#include "internal.h"
+
+/* Logs "C_Name -> CKR_..." when debugging is on; returns rv. */
+static CK_RV logged(const char *fn, CK_RV rv)
+{
+    if (gp11_debug_on) {
+        const char *name = gp11_ckr_name(rv);
+
+        if (name)
+            gp11_debug_write(fn, "-> %s", name);
+        else
+            gp11_debug_write(fn, "-> CKR_0x%08lx", (unsigned long)rv);
+    }
+    return rv;
+}
+
+/* Calls m->fns->C_<fn>(args) if present, logging the result. */
+#define CALL(fn, ...)                                                          \
+    (m->fns->C_##fn == NULL                                                    \
+         ? logged("C_" #fn, CKR_FUNCTION_NOT_SUPPORTED)                        \
+         : logged("C_" #fn, m->fns->C_##fn(__VA_ARGS__)))
+
+CK_RV gp11_ck_GetInfo(struct gp11_module *m, CK_INFO *info)
+{
+    return CALL(GetInfo, info);
+}
+
+CK_RV gp11_ck_GetSlotList(struct gp11_module *m, CK_BBOOL present,
+                          CK_SLOT_ID *list, CK_ULONG *count)
+{
+    return CALL(GetSlotList, present, list, count);
+}
+
+CK_RV gp11_ck_GetSlotInfo(struct gp11_module *m, CK_SLOT_ID slot,
+                          CK_SLOT_INFO *info)
+{
+    return CALL(GetSlotInfo, slot, info);
+}
+
+CK_RV gp11_ck_GetTokenInfo(struct gp11_module *m, CK_SLOT_ID slot,
+                           CK_TOKEN_INFO *info)
+{
+    return CALL(GetTokenInfo, slot, info);
+}
+
+CK_RV gp11_ck_GetMechanismList(struct gp11_module *m, CK_SLOT_ID slot,
+                               CK_MECHANISM_TYPE *list, CK_ULONG *count)
+{
+    return CALL(GetMechanismList, slot, list, count);
+}
+
+CK_RV gp11_ck_GetMechanismInfo(struct gp11_module *m, CK_SLOT_ID slot,
+                               CK_MECHANISM_TYPE type, CK_MECHANISM_INFO *info)
+{
+    return CALL(GetMechanismInfo, slot, type, info);
+}
+
+CK_RV gp11_ck_InitToken(struct gp11_module *m, CK_SLOT_ID slot,
+                        CK_UTF8CHAR *pin, CK_ULONG pin_len, CK_UTF8CHAR *label)
+{
+    return CALL(InitToken, slot, pin, pin_len, label);
+}
+
+CK_RV gp11_ck_InitPIN(struct gp11_module *m, CK_SESSION_HANDLE s,
+                      CK_UTF8CHAR *pin, CK_ULONG pin_len)
+{
+    return CALL(InitPIN, s, pin, pin_len);
+}
+
+CK_RV gp11_ck_OpenSession(struct gp11_module *m, CK_SLOT_ID slot,
+                          CK_FLAGS flags, CK_SESSION_HANDLE *s)
+{
+    return CALL(OpenSession, slot, flags, NULL, NULL, s);
+}
+
+CK_RV gp11_ck_CloseSession(struct gp11_module *m, CK_SESSION_HANDLE s)
+{
+    return CALL(CloseSession, s);
+}
+
+CK_RV gp11_ck_GetSessionInfo(struct gp11_module *m, CK_SESSION_HANDLE s,
+                             CK_SESSION_INFO *info)
+{
+    return CALL(GetSessionInfo, s, info);
+}
+
+CK_RV gp11_ck_Login(struct gp11_module *m, CK_SESSION_HANDLE s,
+                    CK_USER_TYPE user, CK_UTF8CHAR *pin, CK_ULONG pin_len)
+{
+    return CALL(Login, s, user, pin, pin_len);
+}
+
+CK_RV gp11_ck_Logout(struct gp11_module *m, CK_SESSION_HANDLE s)
+{
+    return CALL(Logout, s);
+}
+
+CK_RV gp11_ck_CreateObject(struct gp11_module *m, CK_SESSION_HANDLE s,
+                           CK_ATTRIBUTE *tmpl, CK_ULONG count,
+                           CK_OBJECT_HANDLE *obj)
+{
+    return CALL(CreateObject, s, tmpl, count, obj);
+}
+
+CK_RV gp11_ck_DestroyObject(struct gp11_module *m, CK_SESSION_HANDLE s,
+                            CK_OBJECT_HANDLE obj)
+{
+    return CALL(DestroyObject, s, obj);
+}
+
+CK_RV gp11_ck_GetAttributeValue(struct gp11_module *m, CK_SESSION_HANDLE s,
+                                CK_OBJECT_HANDLE obj, CK_ATTRIBUTE *tmpl,
+                                CK_ULONG count)
+{
+    return CALL(GetAttributeValue, s, obj, tmpl, count);
+}
+
+CK_RV gp11_ck_FindObjectsInit(struct gp11_module *m, CK_SESSION_HANDLE s,
+                              CK_ATTRIBUTE *tmpl, CK_ULONG count)
+{
+    return CALL(FindObjectsInit, s, tmpl, count);
+}
+
+CK_RV gp11_ck_FindObjects(struct gp11_module *m, CK_SESSION_HANDLE s,
+                          CK_OBJECT_HANDLE *objs, CK_ULONG max,
+                          CK_ULONG *count)
+{
+    return CALL(FindObjects, s, objs, max, count);
+}
+
+CK_RV gp11_ck_FindObjectsFinal(struct gp11_module *m, CK_SESSION_HANDLE s)
+{
+    return CALL(FindObjectsFinal, s);
+}
+
+CK_RV gp11_ck_GenerateKeyPair(struct gp11_module *m, CK_SESSION_HANDLE s,
+                              CK_MECHANISM *mech, CK_ATTRIBUTE *pub,
+                              CK_ULONG pub_count, CK_ATTRIBUTE *priv,
+                              CK_ULONG priv_count, CK_OBJECT_HANDLE *pub_obj,
+                              CK_OBJECT_HANDLE *priv_obj)
+{
+    return CALL(GenerateKeyPair, s, mech, pub, pub_count, priv, priv_count,
+                pub_obj, priv_obj);
+}

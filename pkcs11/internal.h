@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Token layer internals: structures and the C_* wrappers. */
+#ifndef GP11_PKCS11_INTERNAL_H
+#define GP11_PKCS11_INTERNAL_H
+
+#include <pthread.h>
+
+#include "gp11_debug.h"
+#include "gp11_pkcs11.h"
+
+struct gp11_module {
+    CK_FUNCTION_LIST *fns;
+    CK_FUNCTION_LIST **registry; /* set when loaded as "p11-kit:NAME" */
+    char *path;
+    char *init_params;
+    bool managed;   /* p11-kit managed (no init params) */
+    bool no_deinit; /* quirk no-deinit */
+    CK_INFO info;
+    unsigned generation; /* fork generation of the last C_Initialize */
+    int refs;            /* protected by the global module lock */
+    pthread_mutex_t lock;
+    struct gp11_module *next;
+};
+
+struct gp11_token {
+    struct gp11_module *mod;
+    CK_SLOT_ID slot;
+    CK_TOKEN_INFO info;
+    unsigned quirks;
+    char *uri;        /* token URI as configured (may hold pin-value) */
+    char *pin_source; /* configured pin-source override */
+
+    /*
+     * Pool state, all protected by lock: idle holds n_idle open sessions,
+     * n_open counts idle + borrowed; cond signals a returned session.
+     */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    CK_SESSION_HANDLE *idle;
+    size_t n_idle, n_open, max, peak, waits, drops;
+    unsigned generation; /* fork generation the sessions belong to */
+
+    /* Owner session (object creation, login); owner_lock serialises it. */
+    pthread_mutex_t owner_lock;
+    CK_SESSION_HANDLE owner;
+    bool have_owner;
+
+    /* Login state, protected by owner_lock. */
+    bool logged_in;
+    bool have_failed_pin;
+    unsigned char failed_pin[32]; /* SHA-256 of a PIN the token rejected */
+};
+
+/*
+ * Bring the token's state in line with the current fork generation:
+ * in a forked child, forget sessions and login (never close or reuse the
+ * parent's handles) and re-initialise the module. Caller holds tok->lock.
+ */
+uint32_t gp11_token_sync_fork_locked(struct gp11_token *tok);
+
+/* Borrow the owner session under owner_lock (opened on demand). */
+uint32_t gp11_owner_acquire(struct gp11_token *tok, CK_SESSION_HANDLE *out);
+void gp11_owner_release(struct gp11_token *tok, CK_RV last_rv);
+
+/* True for results that mean the session handle is no longer usable. */
+bool gp11_rv_session_gone(CK_RV rv);
+
+/* SHA-256 of a buffer (for remembering a rejected PIN by hash). */
+void gp11_sha256(const void *data, size_t len, unsigned char out[32]);
+
+
+/* ---- one wrapper per C_* function (interface.c) ------------------------ */
+
+CK_RV gp11_ck_GetInfo(struct gp11_module *m, CK_INFO *info);
+CK_RV gp11_ck_GetSlotList(struct gp11_module *m, CK_BBOOL present,
+                          CK_SLOT_ID *list, CK_ULONG *count);
+CK_RV gp11_ck_GetSlotInfo(struct gp11_module *m, CK_SLOT_ID slot,
+                          CK_SLOT_INFO *info);
+CK_RV gp11_ck_GetTokenInfo(struct gp11_module *m, CK_SLOT_ID slot,
+                           CK_TOKEN_INFO *info);
+CK_RV gp11_ck_GetMechanismList(struct gp11_module *m, CK_SLOT_ID slot,
+                               CK_MECHANISM_TYPE *list, CK_ULONG *count);
+CK_RV gp11_ck_GetMechanismInfo(struct gp11_module *m, CK_SLOT_ID slot,
+                               CK_MECHANISM_TYPE type,
+                               CK_MECHANISM_INFO *info);
+CK_RV gp11_ck_InitToken(struct gp11_module *m, CK_SLOT_ID slot,
+                        CK_UTF8CHAR *pin, CK_ULONG pin_len,
+                        CK_UTF8CHAR *label);
+CK_RV gp11_ck_InitPIN(struct gp11_module *m, CK_SESSION_HANDLE s,
+                      CK_UTF8CHAR *pin, CK_ULONG pin_len);
+CK_RV gp11_ck_OpenSession(struct gp11_module *m, CK_SLOT_ID slot,
+                          CK_FLAGS flags, CK_SESSION_HANDLE *s);
+CK_RV gp11_ck_CloseSession(struct gp11_module *m, CK_SESSION_HANDLE s);
+CK_RV gp11_ck_GetSessionInfo(struct gp11_module *m, CK_SESSION_HANDLE s,
+                             CK_SESSION_INFO *info);
+CK_RV gp11_ck_Login(struct gp11_module *m, CK_SESSION_HANDLE s,
+                    CK_USER_TYPE user, CK_UTF8CHAR *pin, CK_ULONG pin_len);
+CK_RV gp11_ck_Logout(struct gp11_module *m, CK_SESSION_HANDLE s);
+CK_RV gp11_ck_CreateObject(struct gp11_module *m, CK_SESSION_HANDLE s,
+                           CK_ATTRIBUTE *tmpl, CK_ULONG count,
+                           CK_OBJECT_HANDLE *obj);
+CK_RV gp11_ck_DestroyObject(struct gp11_module *m, CK_SESSION_HANDLE s,
+                            CK_OBJECT_HANDLE obj);
+CK_RV gp11_ck_GetAttributeValue(struct gp11_module *m, CK_SESSION_HANDLE s,
+                                CK_OBJECT_HANDLE obj, CK_ATTRIBUTE *tmpl,
+                                CK_ULONG count);
+CK_RV gp11_ck_FindObjectsInit(struct gp11_module *m, CK_SESSION_HANDLE s,
+                              CK_ATTRIBUTE *tmpl, CK_ULONG count);
+CK_RV gp11_ck_FindObjects(struct gp11_module *m, CK_SESSION_HANDLE s,
+                          CK_OBJECT_HANDLE *objs, CK_ULONG max,
+                          CK_ULONG *count);
+CK_RV gp11_ck_FindObjectsFinal(struct gp11_module *m, CK_SESSION_HANDLE s);
+CK_RV gp11_ck_GenerateKeyPair(struct gp11_module *m, CK_SESSION_HANDLE s,
+                              CK_MECHANISM *mech, CK_ATTRIBUTE *pub,
+                              CK_ULONG pub_count, CK_ATTRIBUTE *priv,
+                              CK_ULONG priv_count, CK_OBJECT_HANDLE *pub_obj,
+                              CK_OBJECT_HANDLE *priv_obj);
+
+#endif

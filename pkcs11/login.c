@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * User login: PIN from a pin-source file or the URI's pin-value, lock-out
+ * flags honoured before trying, a rejected PIN remembered (by SHA-256, per
+ * token, process-wide) and never presented again, PIN buffers wiped.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <p11-kit/uri.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PIN_MAX 256
+#define FAILED_SLOTS 16
+
+/* Rejected PINs, keyed by token identity; protected by failed_lock. */
+static struct {
+    bool used;
+    unsigned char token[32];
+    unsigned char pin[32];
+} failed[FAILED_SLOTS];
+static unsigned failed_next;
+static pthread_mutex_t failed_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A key naming the token: manufacturer, model, serial and label. */
+static void token_key(const CK_TOKEN_INFO *info, unsigned char out[32])
+{
+    unsigned char buf[32 + 16 + 16 + 32];
+
+    memcpy(buf, info->manufacturerID, 32);
+    memcpy(buf + 32, info->model, 16);
+    memcpy(buf + 48, info->serialNumber, 16);
+    memcpy(buf + 64, info->label, 32);
+    gp11_sha256(buf, sizeof(buf), out);
+}
+
+/* True if this PIN was rejected by this token before. */
+static bool pin_failed_before(const unsigned char tk[32],
+                              const unsigned char ph[32])
+{
+    bool hit = false;
+
+    pthread_mutex_lock(&failed_lock);
+    for (size_t i = 0; i < FAILED_SLOTS; i++)
+        if (failed[i].used && gp11_ct_equal(failed[i].token, tk, 32) &&
+            gp11_ct_equal(failed[i].pin, ph, 32))
+            hit = true;
+    pthread_mutex_unlock(&failed_lock);
+    return hit;
+}
+
+static void remember_failed_pin(const unsigned char tk[32],
+                                const unsigned char ph[32])
+{
+    pthread_mutex_lock(&failed_lock);
+    failed[failed_next].used = true;
+    memcpy(failed[failed_next].token, tk, 32);
+    memcpy(failed[failed_next].pin, ph, 32);
+    failed_next = (failed_next + 1) % FAILED_SLOTS;
+    pthread_mutex_unlock(&failed_lock);
+}
+
+/* Strips "file:" / "file://" from a pin-source; NULL if not a file. */
+static const char *pin_source_path(const char *src)
+{
+    if (strncmp(src, "file://", 7) == 0)
+        return src + 7;
+    if (strncmp(src, "file:", 5) == 0)
+        return src + 5;
+    if (src[0] == '/' || src[0] == '.')
+        return src;
+    return NULL;
+}
+
+/* Reads a PIN file into pin (one line, newline stripped). */
+static uint32_t read_pin_file(const char *src, char *pin, size_t *len)
+{
+    const char *path = pin_source_path(src);
+    struct stat st;
+    ssize_t n;
+    uint32_t ret = GP11_OK;
+    int fd;
+
+    if (path == NULL)
+        return gp11_err_set(GP11_ERR_PIN_SOURCE,
+                            "unsupported pin-source '%s' (only files are "
+                            "supported)",
+                            src);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return gp11_err_set(GP11_ERR_PIN_SOURCE, "cannot read PIN file %s: %s",
+                            path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ret = gp11_err_set(GP11_ERR_PIN_SOURCE,
+                           "PIN file %s is not a regular file", path);
+        goto done;
+    }
+    if (st.st_mode & S_IROTH) {
+        ret = gp11_err_set(GP11_ERR_PIN_SOURCE,
+                           "PIN file %s is readable by everyone; "
+                           "chmod o-r it",
+                           path);
+        goto done;
+    }
+    n = read(fd, pin, PIN_MAX);
+    if (n < 0 || n >= PIN_MAX) {
+        ret = gp11_err_set(GP11_ERR_PIN_SOURCE,
+                           n < 0 ? "cannot read PIN file %s"
+                                 : "PIN file %s is longer than 255 bytes",
+                           path);
+        goto done;
+    }
+    while (n > 0 && (pin[n - 1] == '\n' || pin[n - 1] == '\r'))
+        n--;
+    *len = (size_t)n;
+done:
+    close(fd);
+    return ret;
+}
+
+/* Fetches the PIN from the configured source, the URI's source or value. */
+static uint32_t fetch_pin(struct gp11_token *tok, char *pin, size_t *len)
+{
+    P11KitUri *uri;
+    const char *src, *value;
+    uint32_t ret;
+
+    if (tok->pin_source)
+        return read_pin_file(tok->pin_source, pin, len);
+    uri = p11_kit_uri_new();
+    if (uri == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    if (p11_kit_uri_parse(tok->uri, P11_KIT_URI_FOR_ANY, uri) !=
+        P11_KIT_URI_OK) {
+        ret = gp11_err_set(GP11_ERR_BAD_URI, "malformed token URI");
+        goto done;
+    }
+    src = p11_kit_uri_get_pin_source(uri);
+    value = p11_kit_uri_get_pin_value(uri);
+    if (src) {
+        ret = read_pin_file(src, pin, len);
+    } else if (value && strlen(value) < PIN_MAX) {
+        *len = strlen(value);
+        memcpy(pin, value, *len);
+        ret = GP11_OK;
+    } else {
+        ret = gp11_err_set(GP11_ERR_PIN_MISSING,
+                           "the token needs a PIN: set pin-source in the "
+                           "configuration or pin-source/pin-value in the URI");
+    }
+done:
+    /* p11-kit keeps pin-value in the URI; wipe it before freeing. */
+    value = p11_kit_uri_get_pin_value(uri);
+    if (value)
+        gp11_wipe((void *)value, strlen(value));
+    p11_kit_uri_free(uri);
+    return ret;
+}
+
+/* Refuses to try a PIN when the token is locked or on its final try. */
+static uint32_t check_lockout(struct gp11_token *tok)
+{
+    CK_TOKEN_INFO info;
+    CK_RV rv;
+
+    rv = gp11_ck_GetTokenInfo(tok->mod, tok->slot, &info);
+    if (rv != CKR_OK)
+        return gp11_err_ck(GP11_ERR_LOGIN, rv, "C_GetTokenInfo",
+                           "cannot read the token's PIN state");
+    if (info.flags & CKF_USER_PIN_LOCKED)
+        return gp11_err_set(GP11_ERR_PIN_LOCKED,
+                            "the user PIN of the token in slot %lu is locked; "
+                            "the security officer must reset it",
+                            (unsigned long)tok->slot);
+    if (info.flags & CKF_USER_PIN_FINAL_TRY)
+        return gp11_err_set(GP11_ERR_PIN_FINAL_TRY,
+                            "one more wrong PIN would lock the token in slot "
+                            "%lu; refusing to try (log in once by hand to "
+                            "reset the counter)",
+                            (unsigned long)tok->slot);
+    return GP11_OK;
+}
+
+/* Logs in with the PIN; maps the token's answer. Caller holds owner. */
+static uint32_t login_with_pin(struct gp11_token *tok, CK_SESSION_HANDLE s,
+                               CK_RV *rv_out)
+{
+    unsigned char tk[32], ph[32];
+    char pin[PIN_MAX];
+    size_t len = 0;
+    uint32_t ret;
+    CK_RV rv;
+
+    ret = fetch_pin(tok, pin, &len);
+    if (ret != GP11_OK)
+        goto done;
+    token_key(&tok->info, tk);
+    gp11_sha256(pin, len, ph);
+    if (pin_failed_before(tk, ph)) {
+        ret = gp11_err_set(GP11_ERR_PIN_FAILED_BEFORE,
+                           "the configured PIN was rejected by this token "
+                           "before and is not tried again");
+        goto done;
+    }
+    rv = gp11_ck_Login(tok->mod, s, CKU_USER, (CK_UTF8CHAR *)pin, len);
+    *rv_out = rv;
+    if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
+        ret = GP11_OK;
+    } else if (rv == CKR_PIN_INCORRECT) {
+        remember_failed_pin(tk, ph);
+        ret = gp11_err_ck(GP11_ERR_PIN_INCORRECT, rv, "C_Login",
+                          "the token in slot %lu rejected the PIN",
+                          (unsigned long)tok->slot);
+    } else if (rv == CKR_PIN_LOCKED) {
+        ret = gp11_err_ck(GP11_ERR_PIN_LOCKED, rv, "C_Login",
+                          "the user PIN of the token in slot %lu is locked",
+                          (unsigned long)tok->slot);
+    } else {
+        ret = gp11_err_ck(GP11_ERR_LOGIN, rv, "C_Login",
+                          "login to the token in slot %lu failed",
+                          (unsigned long)tok->slot);
+    }
+done:
+    gp11_wipe(pin, sizeof(pin));
+    return ret;
+}
+
+/* True if the session already runs with user rights. */
+static bool session_is_user(struct gp11_token *tok, CK_SESSION_HANDLE s)
+{
+    CK_SESSION_INFO si;
+
+    if (gp11_ck_GetSessionInfo(tok->mod, s, &si) != CKR_OK)
+        return false;
+    return si.state == CKS_RO_USER_FUNCTIONS ||
+           si.state == CKS_RW_USER_FUNCTIONS;
+}
+
+uint32_t gp11_token_login(struct gp11_token *tok)
+{
+    CK_SESSION_HANDLE s;
+    CK_RV rv = CKR_OK;
+    uint32_t ret;
+
+    ret = gp11_owner_acquire(tok, &s);
+    if (ret != GP11_OK)
+        return ret;
+    if (tok->logged_in || !(tok->info.flags & CKF_LOGIN_REQUIRED) ||
+        session_is_user(tok, s)) {
+        tok->logged_in = true;
+        goto done;
+    }
+    ret = check_lockout(tok);
+    if (ret != GP11_OK)
+        goto done;
+    if (tok->info.flags & CKF_PROTECTED_AUTHENTICATION_PATH) {
+        rv = gp11_ck_Login(tok->mod, s, CKU_USER, NULL, 0);
+        if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
+            ret = gp11_err_ck(GP11_ERR_LOGIN, rv, "C_Login",
+                              "login through the token's protected "
+                              "authentication path failed");
+    } else {
+        ret = login_with_pin(tok, s, &rv);
+    }
+    if (ret == GP11_OK)
+        tok->logged_in = true;
+done:
+    gp11_owner_release(tok, rv);
+    return ret;
+}
+
+bool gp11_token_logged_in(struct gp11_token *tok)
+{
+    CK_SESSION_HANDLE s;
+    bool in;
+
+    if (gp11_owner_acquire(tok, &s) != GP11_OK)
+        return false;
+    in = tok->logged_in || session_is_user(tok, s);
+    gp11_owner_release(tok, CKR_OK);
+    return in;
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The session pool of a token, and its owner session.
+ *
+ * Locking: tok->lock protects the pool fields (idle, n_idle, n_open, max,
+ * statistics, generation); tok->owner_lock serialises use of the owner
+ * session and the login state. When both are needed, owner_lock is taken
+ * first. No PKCS#11 call is made while tok->lock is held.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <time.h>
+
+/* How long a borrower waits for a free session before giving up. */
+#define POOL_WAIT_SECONDS 30
+/* Attempts to open a first session when the token reports it is full. */
+#define OPEN_RETRIES 6
+
+/* Re-syncs with the fork generation; cheap when nothing happened. */
+static uint32_t sync_fork(struct gp11_token *tok, bool owner_locked)
+{
+    uint32_t ret;
+
+    if (__atomic_load_n(&tok->generation, __ATOMIC_ACQUIRE) ==
+        gp11_fork_generation())
+        return GP11_OK;
+    if (!owner_locked)
+        pthread_mutex_lock(&tok->owner_lock);
+    pthread_mutex_lock(&tok->lock);
+    ret = gp11_token_sync_fork_locked(tok);
+    pthread_mutex_unlock(&tok->lock);
+    if (!owner_locked)
+        pthread_mutex_unlock(&tok->owner_lock);
+    return ret;
+}
+
+/* Sleeps for attempt * 20 ms (back-off while the token is full). */
+static void back_off(unsigned attempt)
+{
+    struct timespec ts = {0, (long)attempt * 20 * 1000 * 1000};
+
+    nanosleep(&ts, NULL);
+}
+
+/* Waits on the pool condition; false after POOL_WAIT_SECONDS. */
+static bool wait_for_session(struct gp11_token *tok)
+{
+    struct timespec deadline;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += POOL_WAIT_SECONDS;
+    tok->waits++;
+    while (tok->n_idle == 0 && tok->n_open >= tok->max) {
+        if (pthread_cond_timedwait(&tok->cond, &tok->lock, &deadline) ==
+            ETIMEDOUT)
+            return false;
+    }
+    return true;
+}
+
+/* Opens one more session; called with tok->lock held, drops it inside. */
+static CK_RV open_locked(struct gp11_token *tok, CK_SESSION_HANDLE *out)
+{
+    CK_RV rv;
+
+    tok->n_open++;
+    pthread_mutex_unlock(&tok->lock);
+    rv = gp11_ck_OpenSession(tok->mod, tok->slot, CKF_SERIAL_SESSION, out);
+    pthread_mutex_lock(&tok->lock);
+    if (rv != CKR_OK) {
+        tok->n_open--;
+    } else if (tok->n_open > tok->peak) {
+        tok->peak = tok->n_open;
+    }
+    return rv;
+}
+
+uint32_t gp11_session_get(struct gp11_token *tok, CK_SESSION_HANDLE *out)
+{
+    unsigned attempt = 0;
+    uint32_t ret;
+    CK_RV rv;
+
+    ret = sync_fork(tok, false);
+    if (ret != GP11_OK)
+        return ret;
+    pthread_mutex_lock(&tok->lock);
+    for (;;) {
+        if (tok->n_idle > 0) {
+            *out = tok->idle[--tok->n_idle];
+            ret = GP11_OK;
+            break;
+        }
+        if (tok->n_open < tok->max) {
+            rv = open_locked(tok, out);
+            if (rv == CKR_OK) {
+                ret = GP11_OK;
+                break;
+            }
+            if (rv != CKR_SESSION_COUNT) {
+                ret = gp11_err_ck(GP11_ERR_SESSION, rv, "C_OpenSession",
+                                  "cannot open a session on slot %lu",
+                                  (unsigned long)tok->slot);
+                break;
+            }
+            /* The token is full (other users): shrink to what we hold. */
+            if (tok->n_open > 0) {
+                GP11_DEBUG("CKR_SESSION_COUNT: pool bound %zu -> %zu",
+                           tok->max, tok->n_open);
+                tok->max = tok->n_open;
+            } else if (++attempt < OPEN_RETRIES) {
+                pthread_mutex_unlock(&tok->lock);
+                back_off(attempt);
+                pthread_mutex_lock(&tok->lock);
+                continue;
+            } else {
+                ret = gp11_err_ck(GP11_ERR_SESSION_EXHAUSTED, rv,
+                                  "C_OpenSession",
+                                  "the token in slot %lu has no free session",
+                                  (unsigned long)tok->slot);
+                break;
+            }
+        }
+        if (!wait_for_session(tok)) {
+            ret = gp11_err_set(GP11_ERR_SESSION_EXHAUSTED,
+                               "no session of slot %lu became free within "
+                               "%d s (pool of %zu)",
+                               (unsigned long)tok->slot, POOL_WAIT_SECONDS,
+                               tok->max);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&tok->lock);
+    return ret;
+}
+
+void gp11_session_put(struct gp11_token *tok, CK_SESSION_HANDLE h,
+                      CK_RV last_rv)
+{
+    pthread_mutex_lock(&tok->lock);
+    if (gp11_rv_session_gone(last_rv)) {
+        /* The token no longer knows it: drop without C_CloseSession. */
+        tok->n_open--;
+        tok->drops++;
+    } else if (tok->n_idle < tok->max) {
+        tok->idle[tok->n_idle++] = h;
+    } else {
+        /* The bound shrank after CKR_SESSION_COUNT: give it back. */
+        tok->n_open--;
+        pthread_mutex_unlock(&tok->lock);
+        gp11_ck_CloseSession(tok->mod, h);
+        pthread_mutex_lock(&tok->lock);
+    }
+    pthread_cond_signal(&tok->cond);
+    pthread_mutex_unlock(&tok->lock);
+}
+
+void gp11_session_stats(struct gp11_token *tok, struct gp11_pool_stats *st)
+{
+    pthread_mutex_lock(&tok->lock);
+    st->max = tok->max;
+    st->open = tok->n_open;
+    st->idle = tok->n_idle;
+    st->peak = tok->peak;
+    st->waits = tok->waits;
+    st->drops = tok->drops;
+    pthread_mutex_unlock(&tok->lock);
+}
+
+uint32_t gp11_owner_acquire(struct gp11_token *tok, CK_SESSION_HANDLE *out)
+{
+    uint32_t ret;
+    CK_RV rv;
+
+    pthread_mutex_lock(&tok->owner_lock);
+    ret = sync_fork(tok, true);
+    if (ret != GP11_OK)
+        goto fail;
+    if (!tok->have_owner) {
+        rv = gp11_ck_OpenSession(tok->mod, tok->slot,
+                                 CKF_SERIAL_SESSION | CKF_RW_SESSION,
+                                 &tok->owner);
+        if (rv != CKR_OK) {
+            ret = gp11_err_ck(GP11_ERR_SESSION, rv, "C_OpenSession",
+                              "cannot open the owner session on slot %lu",
+                              (unsigned long)tok->slot);
+            goto fail;
+        }
+        tok->have_owner = true;
+    }
+    *out = tok->owner;
+    return GP11_OK;
+fail:
+    pthread_mutex_unlock(&tok->owner_lock);
+    return ret;
+}
+
+void gp11_owner_release(struct gp11_token *tok, CK_RV last_rv)
+{
+    if (gp11_rv_session_gone(last_rv)) {
+        /* Its session objects died with it; login state may have too. */
+        tok->have_owner = false;
+        tok->logged_in = false;
+    }
+    pthread_mutex_unlock(&tok->owner_lock);
+}
