@@ -45,6 +45,8 @@ static void register_atfork(void)
 
 unsigned gp11_fork_generation(void)
 {
+    /* Whoever asks first registers the handler, before any object. */
+    pthread_once(&atfork_once, register_atfork);
     return atomic_load(&fork_gen);
 }
 

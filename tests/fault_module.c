@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A PKCS#11 module for fault injection only: it forwards every call to a
+ * real token (GP11_FAULT_TARGET, e.g. SoftHSM2) and injects the faults
+ * named in GP11_FAULT (read on every call, comma separated):
+ *   pin-locked        C_GetTokenInfo reports CKF_USER_PIN_LOCKED
+ *   pin-final-try     C_GetTokenInfo reports CKF_USER_PIN_FINAL_TRY
+ *   session-limit=N   C_OpenSession fails with CKR_SESSION_COUNT when N
+ *                     sessions are open
+ *   init-fail         C_Initialize fails with CKR_DEVICE_ERROR
+ * It never replaces the token: every operation runs on the real one.
+ */
+#include <dlfcn.h>
+#include <p11-kit/pkcs11.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+static CK_FUNCTION_LIST *target;
+static CK_FUNCTION_LIST wrapped;
+static atomic_long open_sessions;
+
+/* True if GP11_FAULT names the fault; *arg gets "=N" when present. */
+static int fault(const char *name, long *arg)
+{
+    const char *spec = getenv("GP11_FAULT");
+    size_t n = strlen(name);
+
+    while (spec && *spec) {
+        if (strncmp(spec, name, n) == 0 &&
+            (spec[n] == '\0' || spec[n] == ',' || spec[n] == '=')) {
+            if (arg)
+                *arg = spec[n] == '=' ? strtol(spec + n + 1, NULL, 10) : 0;
+            return 1;
+        }
+        spec = strchr(spec, ',');
+        if (spec)
+            spec++;
+    }
+    return 0;
+}
+
+static CK_RV fault_Initialize(CK_VOID_PTR args)
+{
+    if (fault("init-fail", NULL))
+        return CKR_DEVICE_ERROR;
+    return target->C_Initialize(args);
+}
+
+static CK_RV fault_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+    CK_RV rv = target->C_GetTokenInfo(slot, info);
+
+    if (rv == CKR_OK && fault("pin-locked", NULL))
+        info->flags |= CKF_USER_PIN_LOCKED;
+    if (rv == CKR_OK && fault("pin-final-try", NULL))
+        info->flags |= CKF_USER_PIN_FINAL_TRY;
+    return rv;
+}
+
+static CK_RV fault_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, void *app,
+                               CK_NOTIFY notify, CK_SESSION_HANDLE_PTR s)
+{
+    long limit = 0;
+    int limited = fault("session-limit", &limit);
+    CK_RV rv;
+
+    /* Reserve a place first, so concurrent openers cannot overshoot. */
+    if (atomic_fetch_add(&open_sessions, 1) >= limit && limited) {
+        atomic_fetch_sub(&open_sessions, 1);
+        return CKR_SESSION_COUNT;
+    }
+    rv = target->C_OpenSession(slot, flags, app, notify, s);
+    if (rv != CKR_OK)
+        atomic_fetch_sub(&open_sessions, 1);
+    return rv;
+}
+
+static CK_RV fault_CloseSession(CK_SESSION_HANDLE s)
+{
+    CK_RV rv = target->C_CloseSession(s);
+
+    if (rv == CKR_OK)
+        atomic_fetch_sub(&open_sessions, 1);
+    return rv;
+}
+
+EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list);
+
+CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
+{
+    const char *path = getenv("GP11_FAULT_TARGET");
+    CK_C_GetFunctionList get;
+    void *dl;
+
+    if (target == NULL) {
+        if (path == NULL || (dl = dlopen(path, RTLD_NOW)) == NULL)
+            return CKR_GENERAL_ERROR;
+        get = (CK_C_GetFunctionList)dlsym(dl, "C_GetFunctionList");
+        if (get == NULL || get(&target) != CKR_OK)
+            return CKR_GENERAL_ERROR;
+        wrapped = *target;
+        wrapped.C_Initialize = fault_Initialize;
+        wrapped.C_GetTokenInfo = fault_GetTokenInfo;
+        wrapped.C_OpenSession = fault_OpenSession;
+        wrapped.C_CloseSession = fault_CloseSession;
+    }
+    *list = &wrapped;
+    return CKR_OK;
+}

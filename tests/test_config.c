@@ -1,0 +1,1050 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests of the gss-pkcs11.conf parser (provider/config.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gp11_build_config.h"
+#include "gp11_config.h"
+#include "gp11_error.h"
+
+/* Path shown in messages by the error tests (never read). */
+#define CONF "/etc/gss-pkcs11/test.conf"
+
+/* A [token] section that satisfies the required keys. */
+#define TOKEN                                                                  \
+    "[token]\n"                                                                \
+    "module = /usr/lib/softhsm/libsofthsm2.so\n"                               \
+    "uri = pkcs11:token=gss-pkcs11-dev\n"
+
+/* Scratch directory holding anchors.pem and cadir/, made by setup. */
+static char tmpdir[] = "/tmp/gp11-test-config-XXXXXX";
+
+/* Joins tmpdir and name into a static buffer (one use at a time). */
+static const char *in_tmp(const char *name)
+{
+    static char buf[PATH_MAX];
+
+    snprintf(buf, sizeof(buf), "%s/%s", tmpdir, name);
+    return buf;
+}
+
+/* Writes len bytes of text to path; fails the test on error. */
+static void write_file(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+static int group_setup(void **state)
+{
+    char path[PATH_MAX];
+
+    (void)state;
+    if (mkdtemp(tmpdir) == NULL)
+        return -1;
+    snprintf(path, sizeof(path), "%s/anchors.pem", tmpdir);
+    write_file(path, "-----BEGIN CERTIFICATE-----\n", 28);
+    snprintf(path, sizeof(path), "%s/cadir", tmpdir);
+    return mkdir(path, 0700);
+}
+
+static int group_teardown(void **state)
+{
+    char path[PATH_MAX];
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/anchors.pem", tmpdir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/cadir", tmpdir);
+    rmdir(path);
+    return rmdir(tmpdir);
+}
+
+/* Parses a NUL-terminated text. */
+static uint32_t parse(const char *path, const char *text,
+                      struct gp11_config **cfg)
+{
+    return gp11_config_parse(path, text, strlen(text), cfg);
+}
+
+/* Parses text as CONF and expects code with exactly message msg. */
+static void expect_error(const char *text, uint32_t code, const char *msg)
+{
+    struct gp11_config *cfg = (struct gp11_config *)1;
+
+    assert_int_equal(parse(CONF, text, &cfg), code);
+    assert_null(cfg);
+    assert_string_equal(gp11_err_message(code), msg);
+}
+
+/* Parses text as CONF and expects success; caller frees the result. */
+static struct gp11_config *expect_ok(const char *text)
+{
+    struct gp11_config *cfg = NULL;
+    uint32_t rc = parse(CONF, text, &cfg);
+
+    if (rc != GP11_OK)
+        fail_msg("unexpected error: %s", gp11_err_message(rc));
+    assert_non_null(cfg);
+    return cfg;
+}
+
+/* ---- valid configurations ---------------------------------------------- */
+
+static void test_full_config(void **state)
+{
+    char conf[PATH_MAX], want[PATH_MAX];
+    struct gp11_config *cfg = NULL;
+    uint32_t rc;
+    const char *text =
+        "# every section\n"
+        "[token]\n"
+        "module = lib/libsofthsm2.so\n"
+        "module-init-params = configdir='sql:/x/db' certPrefix='' "
+        "keyPrefix='' secmod='secmod.db' flags=\n"
+        "uri = pkcs11:token=gss-pkcs11-dev\n"
+        "pin-source = pin.txt\n"
+        "quirks = auto -no-deinit\n"
+        "max-sessions = 32\n"
+        "\n"
+        "[trust]\n"
+        "anchors = anchors.pem\n"
+        "\n"
+        "[initiator]\n"
+        "identity = \"pkcs11:token=gss-pkcs11-dev;object=alice;type=private\"\n"
+        "\n"
+        "[acceptor host@localhost]\n"
+        "identity = pkcs11:token=gss-pkcs11-dev;object=host\n"
+        "\n"
+        "[acceptor ldap]\n"
+        "identity = pkcs11:token=gss-pkcs11-dev;object=ldap\n"
+        "\n"
+        "[policy]\n"
+        "allow-anonymous = yes\n"
+        "max-lifetime = 2h\n"
+        "allow-export = TRUE\n";
+
+    (void)state;
+    snprintf(conf, sizeof(conf), "%s/gss.conf", tmpdir);
+    rc = parse(conf, text, &cfg);
+    if (rc != GP11_OK)
+        fail_msg("unexpected error: %s", gp11_err_message(rc));
+    assert_string_equal(cfg->path, conf);
+    snprintf(want, sizeof(want), "%s/lib/libsofthsm2.so", tmpdir);
+    assert_string_equal(cfg->module, want);
+    assert_string_equal(cfg->init_params,
+                        "configdir='sql:/x/db' certPrefix='' keyPrefix='' "
+                        "secmod='secmod.db' flags=");
+    assert_string_equal(cfg->token_uri, "pkcs11:token=gss-pkcs11-dev");
+    snprintf(want, sizeof(want), "%s/pin.txt", tmpdir);
+    assert_string_equal(cfg->pin_source, want);
+    assert_string_equal(cfg->quirks, "auto -no-deinit");
+    assert_int_equal(cfg->max_sessions, 32);
+    snprintf(want, sizeof(want), "%s/anchors.pem", tmpdir);
+    assert_string_equal(cfg->trust_anchors, want);
+    assert_string_equal(
+        cfg->initiator_identity,
+        "pkcs11:token=gss-pkcs11-dev;object=alice;type=private");
+    assert_int_equal(cfg->n_acceptors, 2);
+    assert_string_equal(cfg->acceptors[0].service, "host@localhost");
+    assert_string_equal(cfg->acceptors[0].identity,
+                        "pkcs11:token=gss-pkcs11-dev;object=host");
+    assert_string_equal(cfg->acceptors[1].service, "ldap");
+    assert_string_equal(cfg->acceptors[1].identity,
+                        "pkcs11:token=gss-pkcs11-dev;object=ldap");
+    assert_true(cfg->allow_anonymous);
+    assert_int_equal(cfg->max_lifetime, 7200);
+    assert_true(cfg->allow_export);
+    gp11_config_free(cfg);
+}
+
+static void test_defaults_without_policy(void **state)
+{
+    struct gp11_config *cfg = expect_ok(TOKEN);
+
+    (void)state;
+    assert_string_equal(cfg->path, CONF);
+    assert_string_equal(cfg->module, "/usr/lib/softhsm/libsofthsm2.so");
+    assert_null(cfg->init_params);
+    assert_null(cfg->pin_source);
+    assert_null(cfg->quirks);
+    assert_int_equal(cfg->max_sessions, 0);
+    assert_null(cfg->trust_anchors);
+    assert_null(cfg->initiator_identity);
+    assert_int_equal(cfg->n_acceptors, 0);
+    assert_false(cfg->allow_anonymous);
+    assert_int_equal(cfg->max_lifetime, 36000);
+    assert_int_equal(cfg->max_lifetime, GP11_CONFIG_DEFAULT_LIFETIME);
+    assert_false(cfg->allow_export);
+    gp11_config_free(cfg);
+}
+
+static void test_lifetime_suffixes(void **state)
+{
+    static const struct {
+        const char *text;
+        uint32_t seconds;
+    } cases[] = {
+        {"30m", 1800},   {"2h", 7200},         {"1d", 86400},
+        {"45s", 45},     {"600", 600},         {"1", 1},
+        {"0090m", 5400}, {"3650d", 315360000}, {"315360000", 315360000},
+    };
+    char text[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct gp11_config *cfg;
+
+        snprintf(text, sizeof(text), TOKEN "[policy]\nmax-lifetime = %s\n",
+                 cases[i].text);
+        cfg = expect_ok(text);
+        assert_int_equal(cfg->max_lifetime, cases[i].seconds);
+        gp11_config_free(cfg);
+    }
+}
+
+static void test_boolean_spellings(void **state)
+{
+    static const struct {
+        const char *text;
+        bool value;
+    } cases[] = {
+        {"yes", true},    {"YES", true}, {"true", true}, {"True", true},
+        {"1", true},      {"no", false}, {"No", false},  {"false", false},
+        {"FALSE", false}, {"0", false},
+    };
+    char text[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct gp11_config *cfg;
+
+        snprintf(text, sizeof(text),
+                 TOKEN "[policy]\nallow-anonymous = %s\nallow-export = %s\n",
+                 cases[i].text, cases[i].text);
+        cfg = expect_ok(text);
+        assert_int_equal(cfg->allow_anonymous, cases[i].value);
+        assert_int_equal(cfg->allow_export, cases[i].value);
+        gp11_config_free(cfg);
+    }
+}
+
+static void test_max_sessions_bounds(void **state)
+{
+    struct gp11_config *cfg;
+
+    (void)state;
+    cfg = expect_ok(TOKEN "max-sessions = 1\n");
+    assert_int_equal(cfg->max_sessions, 1);
+    gp11_config_free(cfg);
+    cfg = expect_ok(TOKEN "max-sessions = 4096\n");
+    assert_int_equal(cfg->max_sessions, 4096);
+    gp11_config_free(cfg);
+}
+
+static void test_value_keeps_hash_and_inner_quotes(void **state)
+{
+    struct gp11_config *cfg;
+
+    (void)state;
+    cfg = expect_ok(TOKEN "module-init-params =   a='x y' #not-a-comment  \n");
+    assert_string_equal(cfg->init_params, "a='x y' #not-a-comment");
+    gp11_config_free(cfg);
+    cfg = expect_ok(TOKEN "module-init-params = \"  spaced \"inner\" \"\n");
+    assert_string_equal(cfg->init_params, "  spaced \"inner\" ");
+    gp11_config_free(cfg);
+    cfg = expect_ok(TOKEN "module-init-params = a=\"b\"\n");
+    assert_string_equal(cfg->init_params, "a=\"b\"");
+    gp11_config_free(cfg);
+}
+
+static void test_module_forms(void **state)
+{
+    static const struct {
+        const char *value;
+        const char *want; /* NULL: resolved against /etc/gss-pkcs11 */
+    } cases[] = {
+        {"libsofthsm2.so", "libsofthsm2.so"},
+        {"p11-kit:softhsm2", "p11-kit:softhsm2"},
+        {"p11-kit:a/b", "p11-kit:a/b"},
+        {"/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/softhsm/libsofthsm2.so"},
+        {"lib/x.so", "/etc/gss-pkcs11/lib/x.so"},
+        {"./x.so", "/etc/gss-pkcs11/x.so"},
+        {"../lib/x.so", "/etc/gss-pkcs11/../lib/x.so"},
+    };
+    char text[512];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct gp11_config *cfg;
+
+        snprintf(text, sizeof(text),
+                 "[token]\nmodule = %s\nuri = pkcs11:token=t\n",
+                 cases[i].value);
+        cfg = expect_ok(text);
+        assert_string_equal(cfg->module, cases[i].want);
+        gp11_config_free(cfg);
+    }
+}
+
+static void test_relative_paths_without_directory(void **state)
+{
+    char cwd[PATH_MAX], want[PATH_MAX + 16];
+    struct gp11_config *cfg = NULL;
+
+    (void)state;
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    snprintf(want, sizeof(want), "%s/pin", cwd);
+    assert_int_equal(parse("gss.conf", TOKEN "pin-source = pin\n", &cfg),
+                     GP11_OK);
+    assert_string_equal(cfg->pin_source, want);
+    gp11_config_free(cfg);
+    assert_int_equal(parse(NULL, TOKEN "pin-source = pin\n", &cfg), GP11_OK);
+    assert_string_equal(cfg->pin_source, want);
+    assert_string_equal(cfg->path, "<string>");
+    gp11_config_free(cfg);
+    snprintf(want, sizeof(want), "%s/etc/pin", cwd);
+    assert_int_equal(parse("etc/gss.conf", TOKEN "pin-source = pin\n", &cfg),
+                     GP11_OK);
+    assert_string_equal(cfg->pin_source, want);
+    gp11_config_free(cfg);
+    assert_int_equal(parse("/gss.conf", TOKEN "pin-source = pin\n", &cfg),
+                     GP11_OK);
+    assert_string_equal(cfg->pin_source, "/pin");
+    gp11_config_free(cfg);
+}
+
+static void test_anchors_directory(void **state)
+{
+    char conf[PATH_MAX], want[PATH_MAX];
+    struct gp11_config *cfg = NULL;
+
+    (void)state;
+    snprintf(conf, sizeof(conf), "%s/gss.conf", tmpdir);
+    snprintf(want, sizeof(want), "%s/cadir", tmpdir);
+    assert_int_equal(parse(conf, TOKEN "[trust]\nanchors = ./cadir\n", &cfg),
+                     GP11_OK);
+    assert_string_equal(cfg->trust_anchors, want);
+    gp11_config_free(cfg);
+}
+
+static void test_crlf_and_missing_final_newline(void **state)
+{
+    struct gp11_config *cfg;
+
+    (void)state;
+    cfg = expect_ok("[token]\r\nmodule = m.so\r\n"
+                    "uri = pkcs11:token=t\r\n[policy]\r\nmax-lifetime = 1d");
+    assert_string_equal(cfg->module, "m.so");
+    assert_string_equal(cfg->token_uri, "pkcs11:token=t");
+    assert_int_equal(cfg->max_lifetime, 86400);
+    gp11_config_free(cfg);
+}
+
+static void test_comments_blanks_and_spacing(void **state)
+{
+    struct gp11_config *cfg;
+
+    (void)state;
+    cfg = expect_ok("  # indented comment\n"
+                    " \t \n"
+                    "#[policy]\n"
+                    "  [ token ]  \n"
+                    "\tmodule\t=\tm.so\t\n"
+                    "uri=pkcs11:token=t\n"
+                    "[  acceptor   host@x  ]\n"
+                    "identity = pkcs11:object=k\n");
+    assert_string_equal(cfg->module, "m.so");
+    assert_int_equal(cfg->n_acceptors, 1);
+    assert_string_equal(cfg->acceptors[0].service, "host@x");
+    gp11_config_free(cfg);
+}
+
+static void test_longest_line_accepted(void **state)
+{
+    size_t len = sizeof(TOKEN) - 1 + GP11_CONFIG_MAX_LINE + 1;
+    struct gp11_config *cfg = NULL;
+    char *text = malloc(len);
+
+    (void)state;
+    assert_non_null(text);
+    memcpy(text, TOKEN, sizeof(TOKEN) - 1);
+    memset(text + sizeof(TOKEN) - 1, ' ', GP11_CONFIG_MAX_LINE);
+    text[sizeof(TOKEN) - 1] = '#';
+    text[len - 1] = '\n';
+    assert_int_equal(gp11_config_parse(CONF, text, len, &cfg), GP11_OK);
+    gp11_config_free(cfg);
+    free(text);
+}
+
+static void test_acceptor_lookup(void **state)
+{
+    struct gp11_config *cfg;
+
+    (void)state;
+    cfg = expect_ok(TOKEN "[acceptor host@Server.Example]\n"
+                          "identity = pkcs11:object=exact\n"
+                          "[acceptor host]\n"
+                          "identity = pkcs11:object=any-host\n"
+                          "[acceptor nfs@server.example]\n"
+                          "identity = pkcs11:object=nfs\n");
+    assert_string_equal(
+        gp11_config_acceptor_identity(cfg, "host@server.example"),
+        "pkcs11:object=exact");
+    assert_string_equal(gp11_config_acceptor_identity(cfg, "host@other"),
+                        "pkcs11:object=any-host");
+    assert_string_equal(gp11_config_acceptor_identity(cfg, "host"),
+                        "pkcs11:object=any-host");
+    assert_string_equal(
+        gp11_config_acceptor_identity(cfg, "nfs@SERVER.example"),
+        "pkcs11:object=nfs");
+    assert_null(gp11_config_acceptor_identity(cfg, "nfs@other"));
+    assert_null(gp11_config_acceptor_identity(cfg, "nfs"));
+    assert_null(gp11_config_acceptor_identity(cfg, "HOST@server.example"));
+    assert_null(gp11_config_acceptor_identity(cfg, "ho"));
+    assert_null(gp11_config_acceptor_identity(cfg, NULL));
+    assert_null(gp11_config_acceptor_identity(NULL, "host"));
+    gp11_config_free(cfg);
+}
+
+/* ---- structure errors -------------------------------------------------- */
+
+static void test_err_key_before_section(void **state)
+{
+    (void)state;
+    expect_error("# c\nmodule = m.so\n" TOKEN, GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":2: key 'module' before any [section]");
+}
+
+static void test_err_unknown_section(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "[tokens]\n", GP11_ERR_CONFIG_VALUE,
+                 CONF ":4: unknown section [tokens] (known: token, trust, "
+                      "initiator, acceptor NAME, policy)");
+}
+
+static void test_err_section_takes_no_name(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "[policy strict]\n", GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":4: section [policy] takes no name");
+}
+
+static void test_err_malformed_header(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "[policy\n", GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":4: malformed section header (expected '[name]')");
+    expect_error(TOKEN "[policy] x\n", GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":4: malformed section header (expected '[name]')");
+    expect_error(TOKEN "[[policy]]\n", GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":4: malformed section header (expected '[name]')");
+    expect_error(TOKEN "[\n", GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":4: malformed section header (expected '[name]')");
+    expect_error(TOKEN "[ ]\n", GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":4: empty section name");
+}
+
+static void test_err_unknown_key(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "modul = m.so\n", GP11_ERR_CONFIG_VALUE,
+                 CONF ":4: unknown key 'modul' in [token]");
+    expect_error(TOKEN "[policy]\nanchors = x\n", GP11_ERR_CONFIG_VALUE,
+                 CONF ":5: unknown key 'anchors' in [policy]");
+    expect_error(TOKEN "[acceptor host@a]\nuri = pkcs11:\n",
+                 GP11_ERR_CONFIG_VALUE,
+                 CONF ":5: unknown key 'uri' in [acceptor host@a]");
+    expect_error(TOKEN "Module = m.so\n", GP11_ERR_CONFIG_VALUE,
+                 CONF ":4: unknown key 'Module' in [token]");
+}
+
+static void test_err_duplicate_key(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "uri = pkcs11:token=x\n", GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":4: duplicate key 'uri' in [token] (first set on "
+                      "line 3)");
+    expect_error(TOKEN "[acceptor a]\nidentity = pkcs11:\n"
+                       "identity = pkcs11:\n",
+                 GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":6: duplicate key 'identity' in [acceptor a] (first "
+                      "set on line 5)");
+}
+
+static void test_err_duplicate_section(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "[policy]\n[token]\n", GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":5: duplicate section [token] (first on line 1)");
+}
+
+static void test_err_duplicate_acceptor(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "[acceptor host@Example]\nidentity = pkcs11:\n"
+                       "[acceptor ldap]\nidentity = pkcs11:\n"
+                       "[acceptor host@example]\nidentity = pkcs11:\n",
+                 GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":8: duplicate section [acceptor host@example] (first "
+                      "on line 4)");
+}
+
+static void test_err_acceptor_without_name(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "[acceptor]\n", GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":4: section [acceptor] needs a service name, as in "
+                      "[acceptor host@localhost]");
+}
+
+static void test_err_acceptor_bad_name(void **state)
+{
+    static const char *const names[] = {"a b", "@host", "host@", "a@b@c",
+                                        "h\x01st"};
+    char text[256], msg[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(text, sizeof(text), TOKEN "[acceptor %s]\n", names[i]);
+        snprintf(msg, sizeof(msg),
+                 CONF ":4: invalid acceptor name '%s' (expected "
+                      "service@host or service, without spaces)",
+                 i == 4 ? "h?st" : names[i]);
+        expect_error(text, GP11_ERR_CONFIG_VALUE, msg);
+    }
+}
+
+static void test_err_too_many_acceptors(void **state)
+{
+    size_t size = 64 * 1100, len = 0;
+    char *text = malloc(size);
+    struct gp11_config *cfg = NULL;
+
+    (void)state;
+    assert_non_null(text);
+    len += (size_t)snprintf(text, size, "%s", TOKEN);
+    for (int i = 0; i <= 1024; i++)
+        len += (size_t)snprintf(text + len, size - len,
+                                "[acceptor s%d]\nidentity = pkcs11:\n", i);
+    assert_int_equal(gp11_config_parse(CONF, text, len, &cfg),
+                     GP11_ERR_CONFIG_VALUE);
+    assert_null(cfg);
+    assert_string_equal(gp11_err_message(GP11_ERR_CONFIG_VALUE),
+                        CONF ":2052: too many acceptor sections (at most "
+                             "1024)");
+    free(text);
+}
+
+static void test_err_malformed_line(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "just some words\n", GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":4: malformed line (expected 'key = value', "
+                      "'[section]' or '# comment')");
+}
+
+static void test_err_missing_key_name(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "  = m.so\n", GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":4: missing key before '='");
+}
+
+static void test_err_malformed_key_name(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "max sessions = 3\n", GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":4: malformed key name (letters, digits, '-' and '_' "
+                      "only)");
+}
+
+static void test_err_unterminated_quote(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "module-init-params = \"a b\n", GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":4: unterminated double quote in the value of "
+                      "'module-init-params'");
+    expect_error(TOKEN "module-init-params = \"\n", GP11_ERR_CONFIG_SYNTAX,
+                 CONF ":4: unterminated double quote in the value of "
+                      "'module-init-params'");
+}
+
+static void test_err_empty_value(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "quirks =\n", GP11_ERR_CONFIG_VALUE,
+                 CONF ":4: empty value for 'quirks'");
+    expect_error(TOKEN "pin-source = \"\"\n", GP11_ERR_CONFIG_VALUE,
+                 CONF ":4: empty value for 'pin-source'");
+}
+
+static void test_err_nul_byte(void **state)
+{
+    static const char text[] = TOKEN "quirks = a\0b\n";
+    struct gp11_config *cfg = NULL;
+
+    (void)state;
+    assert_int_equal(gp11_config_parse(CONF, text, sizeof(text) - 1, &cfg),
+                     GP11_ERR_CONFIG_SYNTAX);
+    assert_null(cfg);
+    assert_string_equal(gp11_err_message(GP11_ERR_CONFIG_SYNTAX),
+                        CONF ":4: NUL byte in line");
+}
+
+static void test_err_line_too_long(void **state)
+{
+    size_t len = sizeof(TOKEN) - 1 + GP11_CONFIG_MAX_LINE + 2;
+    struct gp11_config *cfg = NULL;
+    char *text = malloc(len);
+
+    (void)state;
+    assert_non_null(text);
+    memcpy(text, TOKEN, sizeof(TOKEN) - 1);
+    memset(text + sizeof(TOKEN) - 1, '#', GP11_CONFIG_MAX_LINE + 1);
+    text[len - 1] = '\n';
+    assert_int_equal(gp11_config_parse(CONF, text, len, &cfg),
+                     GP11_ERR_CONFIG_SYNTAX);
+    assert_null(cfg);
+    assert_string_equal(gp11_err_message(GP11_ERR_CONFIG_SYNTAX),
+                        CONF ":4: line is longer than 4096 bytes");
+    /* The same without the final newline. */
+    assert_int_equal(gp11_config_parse(CONF, text, len - 1, &cfg),
+                     GP11_ERR_CONFIG_SYNTAX);
+    assert_string_equal(gp11_err_message(GP11_ERR_CONFIG_SYNTAX),
+                        CONF ":4: line is longer than 4096 bytes");
+    free(text);
+}
+
+static void test_err_text_too_large(void **state)
+{
+    size_t len = GP11_CONFIG_MAX_SIZE + 1;
+    struct gp11_config *cfg = NULL;
+    char *text = malloc(len);
+
+    (void)state;
+    assert_non_null(text);
+    memset(text, '\n', len);
+    assert_int_equal(gp11_config_parse(CONF, text, len, &cfg),
+                     GP11_ERR_CONFIG_SYNTAX);
+    assert_null(cfg);
+    assert_string_equal(gp11_err_message(GP11_ERR_CONFIG_SYNTAX),
+                        CONF ": file is larger than 1 MiB");
+    free(text);
+}
+
+/* ---- value errors ------------------------------------------------------ */
+
+static void test_err_bad_boolean(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "[policy]\nallow-export = maybe\n",
+                 GP11_ERR_CONFIG_VALUE,
+                 CONF ":5: allow-export must be yes, no, true, false, 1 or 0, "
+                      "not 'maybe'");
+    expect_error(TOKEN "[policy]\nallow-anonymous = y\n", GP11_ERR_CONFIG_VALUE,
+                 CONF ":5: allow-anonymous must be yes, no, true, false, 1 or "
+                      "0, not 'y'");
+}
+
+static void test_err_bad_max_sessions(void **state)
+{
+    static const char *const values[] = {
+        "abc", "0", "4097", "-1", "+5", "1.5", "12a", "99999999999999999999999",
+    };
+    char text[256], msg[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        snprintf(text, sizeof(text), TOKEN "max-sessions = %s\n", values[i]);
+        snprintf(msg, sizeof(msg),
+                 CONF ":4: max-sessions must be a number from 1 to 4096, "
+                      "not '%s'",
+                 values[i]);
+        expect_error(text, GP11_ERR_CONFIG_VALUE, msg);
+    }
+}
+
+static void test_err_bad_lifetime(void **state)
+{
+    static const char *const values[] = {
+        "0",    "0d",  "10x", "m",   "3651d", "315360001",
+        "1.5h", "5 m", "-5",  "10M", "1hh",   "99999999999999999999s",
+    };
+    char text[256], msg[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        snprintf(text, sizeof(text), TOKEN "[policy]\nmax-lifetime = %s\n",
+                 values[i]);
+        snprintf(msg, sizeof(msg),
+                 CONF ":5: max-lifetime must be seconds, or a number with "
+                      "suffix s, m, h or d, from 1 second to 3650 days, "
+                      "not '%s'",
+                 values[i]);
+        expect_error(text, GP11_ERR_CONFIG_VALUE, msg);
+    }
+}
+
+static void test_err_bad_uri(void **state)
+{
+    (void)state;
+    expect_error("[token]\nmodule = m.so\nuri = http://example\n",
+                 GP11_ERR_CONFIG_VALUE,
+                 CONF ":3: uri is not a valid PKCS#11 URI: it does not start "
+                      "with 'pkcs11:'");
+    expect_error("[token]\nmodule = m.so\nuri = pkcs11:token=%zz\n",
+                 GP11_ERR_CONFIG_VALUE,
+                 CONF ":3: uri is not a valid PKCS#11 URI: bad "
+                      "percent-encoding");
+    expect_error("[token]\nmodule = m.so\nuri = pkcs11:token\n",
+                 GP11_ERR_CONFIG_VALUE,
+                 CONF ":3: uri is not a valid PKCS#11 URI: bad syntax");
+    expect_error(TOKEN "[initiator]\nidentity = object=alice\n",
+                 GP11_ERR_CONFIG_VALUE,
+                 CONF ":5: identity is not a valid PKCS#11 URI: it does not "
+                      "start with 'pkcs11:'");
+    expect_error(TOKEN "[acceptor host@x]\nidentity = pkcs11:slot-id=abc\n",
+                 GP11_ERR_CONFIG_VALUE,
+                 CONF ":5: identity is not a valid PKCS#11 URI: bad syntax");
+}
+
+static void test_err_messages_never_show_pins(void **state)
+{
+    const char *msg;
+    struct gp11_config *cfg = NULL;
+
+    (void)state;
+    assert_int_equal(parse(CONF,
+                           "[token]\nmodule = m.so\n"
+                           "uri = pkcs11:token=t;pin-value=%zzsecret1234\n",
+                           &cfg),
+                     GP11_ERR_CONFIG_VALUE);
+    msg = gp11_err_message(GP11_ERR_CONFIG_VALUE);
+    assert_null(strstr(msg, "secret1234"));
+    assert_int_equal(parse(CONF, TOKEN "secret1234\n", &cfg),
+                     GP11_ERR_CONFIG_SYNTAX);
+    msg = gp11_err_message(GP11_ERR_CONFIG_SYNTAX);
+    assert_null(strstr(msg, "secret1234"));
+    assert_int_equal(parse(CONF, TOKEN "pin-source = \"secret1234\n", &cfg),
+                     GP11_ERR_CONFIG_SYNTAX);
+    msg = gp11_err_message(GP11_ERR_CONFIG_SYNTAX);
+    assert_null(strstr(msg, "secret1234"));
+}
+
+static void test_err_bad_quirks(void **state)
+{
+    static const char prefix[] =
+        CONF ":4: quirks: unknown token quirk 'no-such-quirk'";
+    struct gp11_config *cfg = NULL;
+    const char *msg;
+
+    (void)state;
+    assert_int_equal(parse(CONF, TOKEN "quirks = auto no-such-quirk\n", &cfg),
+                     GP11_ERR_CONFIG_VALUE);
+    assert_null(cfg);
+    msg = gp11_err_message(GP11_ERR_CONFIG_VALUE);
+    assert_int_equal(strncmp(msg, prefix, sizeof(prefix) - 1), 0);
+    assert_null(strchr(msg, '\n'));
+}
+
+static void test_err_module_p11kit_without_name(void **state)
+{
+    (void)state;
+    expect_error("[token]\nmodule = p11-kit:\nuri = pkcs11:\n",
+                 GP11_ERR_CONFIG_VALUE,
+                 CONF ":2: module p11-kit: needs a module name, as in "
+                      "p11-kit:softhsm2");
+}
+
+static void test_err_missing_module(void **state)
+{
+    (void)state;
+    expect_error("[token]\nuri = pkcs11:token=t\n", GP11_ERR_CONFIG_VALUE,
+                 CONF ": missing key 'module' in [token]");
+}
+
+static void test_err_missing_uri(void **state)
+{
+    (void)state;
+    expect_error("[token]\nmodule = m.so\n", GP11_ERR_CONFIG_VALUE,
+                 CONF ": missing key 'uri' in [token]");
+}
+
+static void test_err_missing_token_section(void **state)
+{
+    (void)state;
+    expect_error("# nothing\n[policy]\nallow-export = no\n",
+                 GP11_ERR_CONFIG_VALUE,
+                 CONF ": missing key 'module' in [token]");
+    expect_error("", GP11_ERR_CONFIG_VALUE,
+                 CONF ": missing key 'module' in [token]");
+}
+
+static void test_err_acceptor_missing_identity(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "[acceptor host@a]\n# none\n[policy]\n",
+                 GP11_ERR_CONFIG_VALUE,
+                 CONF ":4: missing key 'identity' in [acceptor host@a]");
+}
+
+static void test_err_anchors_missing(void **state)
+{
+    char conf[PATH_MAX], msg[PATH_MAX * 2];
+    struct gp11_config *cfg = NULL;
+
+    (void)state;
+    snprintf(conf, sizeof(conf), "%s/gss.conf", tmpdir);
+    assert_int_equal(parse(conf, TOKEN "[trust]\nanchors = nope.pem\n", &cfg),
+                     GP11_ERR_CONFIG_VALUE);
+    assert_null(cfg);
+    snprintf(msg, sizeof(msg),
+             "%s:5: anchors: cannot access '%s/nope.pem': No such file or "
+             "directory",
+             conf, tmpdir);
+    assert_string_equal(gp11_err_message(GP11_ERR_CONFIG_VALUE), msg);
+}
+
+static void test_err_bad_arguments(void **state)
+{
+    struct gp11_config *cfg = NULL;
+
+    (void)state;
+    assert_int_equal(gp11_config_parse(CONF, TOKEN, 3, NULL), GP11_ERR_BAD_ARG);
+    assert_int_equal(gp11_config_parse(CONF, NULL, 3, &cfg), GP11_ERR_BAD_ARG);
+    assert_int_equal(gp11_config_load(CONF, NULL), GP11_ERR_BAD_ARG);
+    gp11_config_free(NULL);
+}
+
+/* ---- files and the environment ---------------------------------------- */
+
+/* Makes a file in tmpdir with mkstemp holding text; returns its path. */
+static char *temp_conf(const char *text, size_t len)
+{
+    char *path = malloc(PATH_MAX);
+    int fd;
+
+    assert_non_null(path);
+    snprintf(path, PATH_MAX, "%s/conf-XXXXXX", tmpdir);
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    assert_int_equal(close(fd), 0);
+    return path;
+}
+
+static void test_load_file(void **state)
+{
+    char *path = temp_conf(TOKEN "pin-source = pin\n",
+                           sizeof(TOKEN "pin-source = pin\n") - 1);
+    struct gp11_config *cfg = NULL;
+    char want[PATH_MAX];
+    uint32_t rc;
+
+    (void)state;
+    rc = gp11_config_load(path, &cfg);
+    if (rc != GP11_OK)
+        fail_msg("unexpected error: %s", gp11_err_message(rc));
+    assert_string_equal(cfg->path, path);
+    assert_string_equal(cfg->token_uri, "pkcs11:token=gss-pkcs11-dev");
+    snprintf(want, sizeof(want), "%s/pin", tmpdir);
+    assert_string_equal(cfg->pin_source, want);
+    gp11_config_free(cfg);
+    unlink(path);
+    free(path);
+}
+
+static void test_load_reports_line_of_file(void **state)
+{
+    char *path = temp_conf(TOKEN "bogus = 1\n", sizeof(TOKEN) - 1 + 10);
+    struct gp11_config *cfg = NULL;
+    char msg[PATH_MAX + 64];
+
+    (void)state;
+    assert_int_equal(gp11_config_load(path, &cfg), GP11_ERR_CONFIG_VALUE);
+    assert_null(cfg);
+    snprintf(msg, sizeof(msg), "%s:4: unknown key 'bogus' in [token]", path);
+    assert_string_equal(gp11_err_message(GP11_ERR_CONFIG_VALUE), msg);
+    unlink(path);
+    free(path);
+}
+
+static void test_load_missing_file(void **state)
+{
+    struct gp11_config *cfg = (struct gp11_config *)1;
+    char msg[PATH_MAX + 64];
+
+    (void)state;
+    assert_int_equal(gp11_config_load(in_tmp("does-not-exist.conf"), &cfg),
+                     GP11_ERR_CONFIG_MISSING);
+    assert_null(cfg);
+    snprintf(msg, sizeof(msg),
+             "cannot read %s/does-not-exist.conf: No such file or directory",
+             tmpdir);
+    assert_string_equal(gp11_err_message(GP11_ERR_CONFIG_MISSING), msg);
+}
+
+static void test_load_directory(void **state)
+{
+    struct gp11_config *cfg = NULL;
+    char msg[PATH_MAX + 64];
+
+    (void)state;
+    assert_int_equal(gp11_config_load(tmpdir, &cfg), GP11_ERR_CONFIG_MISSING);
+    assert_null(cfg);
+    snprintf(msg, sizeof(msg), "cannot read %s: not a regular file", tmpdir);
+    assert_string_equal(gp11_err_message(GP11_ERR_CONFIG_MISSING), msg);
+}
+
+static void test_load_file_too_large(void **state)
+{
+    size_t len = GP11_CONFIG_MAX_SIZE + 1;
+    char *text = malloc(len);
+    struct gp11_config *cfg = NULL;
+    char msg[PATH_MAX + 64];
+    char *path;
+
+    (void)state;
+    assert_non_null(text);
+    memset(text, '\n', len);
+    path = temp_conf(text, len);
+    assert_int_equal(gp11_config_load(path, &cfg), GP11_ERR_CONFIG_SYNTAX);
+    assert_null(cfg);
+    snprintf(msg, sizeof(msg), "%s: file is larger than 1 MiB", path);
+    assert_string_equal(gp11_err_message(GP11_ERR_CONFIG_SYNTAX), msg);
+    unlink(path);
+    free(path);
+    free(text);
+}
+
+static void test_default_path_env_override(void **state)
+{
+    (void)state;
+    assert_int_equal(setenv("GSS_PKCS11_CONF", "/tmp/other.conf", 1), 0);
+    assert_string_equal(gp11_config_default_path(), "/tmp/other.conf");
+    assert_int_equal(setenv("GSS_PKCS11_CONF", "", 1), 0);
+    assert_string_equal(gp11_config_default_path(), GP11_DEFAULT_CONF);
+    assert_int_equal(unsetenv("GSS_PKCS11_CONF"), 0);
+    assert_string_equal(gp11_config_default_path(), GP11_DEFAULT_CONF);
+}
+
+static void test_load_null_path_uses_env(void **state)
+{
+    char *path = temp_conf(TOKEN, sizeof(TOKEN) - 1);
+    struct gp11_config *cfg = NULL;
+
+    (void)state;
+    assert_int_equal(setenv("GSS_PKCS11_CONF", path, 1), 0);
+    assert_int_equal(gp11_config_load(NULL, &cfg), GP11_OK);
+    assert_string_equal(cfg->path, path);
+    gp11_config_free(cfg);
+    assert_int_equal(unsetenv("GSS_PKCS11_CONF"), 0);
+    unlink(path);
+    free(path);
+}
+
+static void test_example_config_parses(void **state)
+{
+    const char *root = getenv("GP11_SOURCE_ROOT");
+    struct gp11_config *cfg = NULL;
+    char path[PATH_MAX];
+    uint32_t rc;
+
+    (void)state;
+    if (root == NULL || root[0] == '\0') {
+        print_message("GP11_SOURCE_ROOT is not set; cannot find "
+                      "config/gss-pkcs11.conf\n");
+        skip();
+    }
+    snprintf(path, sizeof(path), "%s/config/gss-pkcs11.conf", root);
+    rc = gp11_config_load(path, &cfg);
+    if (rc != GP11_OK)
+        fail_msg("example config: %s", gp11_err_message(rc));
+    assert_string_equal(cfg->module, "/usr/lib/softhsm/libsofthsm2.so");
+    assert_string_equal(cfg->token_uri, "pkcs11:token=gss-pkcs11-dev");
+    assert_string_equal(cfg->pin_source, "/etc/gss-pkcs11/pin");
+    assert_null(cfg->init_params);
+    assert_null(cfg->trust_anchors);
+    assert_non_null(gp11_config_acceptor_identity(cfg, "host@localhost"));
+    assert_false(cfg->allow_anonymous);
+    assert_int_equal(cfg->max_lifetime, GP11_CONFIG_DEFAULT_LIFETIME);
+    assert_false(cfg->allow_export);
+    gp11_config_free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_config),
+        cmocka_unit_test(test_defaults_without_policy),
+        cmocka_unit_test(test_lifetime_suffixes),
+        cmocka_unit_test(test_boolean_spellings),
+        cmocka_unit_test(test_max_sessions_bounds),
+        cmocka_unit_test(test_value_keeps_hash_and_inner_quotes),
+        cmocka_unit_test(test_module_forms),
+        cmocka_unit_test(test_relative_paths_without_directory),
+        cmocka_unit_test(test_anchors_directory),
+        cmocka_unit_test(test_crlf_and_missing_final_newline),
+        cmocka_unit_test(test_comments_blanks_and_spacing),
+        cmocka_unit_test(test_longest_line_accepted),
+        cmocka_unit_test(test_acceptor_lookup),
+        cmocka_unit_test(test_err_key_before_section),
+        cmocka_unit_test(test_err_unknown_section),
+        cmocka_unit_test(test_err_section_takes_no_name),
+        cmocka_unit_test(test_err_malformed_header),
+        cmocka_unit_test(test_err_unknown_key),
+        cmocka_unit_test(test_err_duplicate_key),
+        cmocka_unit_test(test_err_duplicate_section),
+        cmocka_unit_test(test_err_duplicate_acceptor),
+        cmocka_unit_test(test_err_acceptor_without_name),
+        cmocka_unit_test(test_err_acceptor_bad_name),
+        cmocka_unit_test(test_err_too_many_acceptors),
+        cmocka_unit_test(test_err_malformed_line),
+        cmocka_unit_test(test_err_missing_key_name),
+        cmocka_unit_test(test_err_malformed_key_name),
+        cmocka_unit_test(test_err_unterminated_quote),
+        cmocka_unit_test(test_err_empty_value),
+        cmocka_unit_test(test_err_nul_byte),
+        cmocka_unit_test(test_err_line_too_long),
+        cmocka_unit_test(test_err_text_too_large),
+        cmocka_unit_test(test_err_bad_boolean),
+        cmocka_unit_test(test_err_bad_max_sessions),
+        cmocka_unit_test(test_err_bad_lifetime),
+        cmocka_unit_test(test_err_bad_uri),
+        cmocka_unit_test(test_err_messages_never_show_pins),
+        cmocka_unit_test(test_err_bad_quirks),
+        cmocka_unit_test(test_err_module_p11kit_without_name),
+        cmocka_unit_test(test_err_missing_module),
+        cmocka_unit_test(test_err_missing_uri),
+        cmocka_unit_test(test_err_missing_token_section),
+        cmocka_unit_test(test_err_acceptor_missing_identity),
+        cmocka_unit_test(test_err_anchors_missing),
+        cmocka_unit_test(test_err_bad_arguments),
+        cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_load_reports_line_of_file),
+        cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_load_directory),
+        cmocka_unit_test(test_load_file_too_large),
+        cmocka_unit_test(test_default_path_env_override),
+        cmocka_unit_test(test_load_null_path_uses_env),
+        cmocka_unit_test(test_example_config_parses),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Login: the right PIN, a wrong PIN that is never presented twice, PIN
+ * sources and their errors, lock-out flags (injected by the fault module
+ * in front of the real token) refused before any C_Login.
+ */
+#include "testlib.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/gp11-login-XXXXXX";
+static char debug_log[64];
+
+/* Writes a PIN file with the given mode; returns its path (static). */
+static const char *pin_file(const char *name, const char *pin, mode_t mode)
+{
+    static char path[128];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    unlink(path);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, pin, strlen(pin)), (ssize_t)strlen(pin));
+    fchmod(fd, mode);
+    close(fd);
+    return path;
+}
+
+/* The suite's PIN, read from its pin-source. */
+static void real_pin(char *out, size_t len)
+{
+    FILE *f = fopen(tl_config()->pin_source, "r");
+
+    assert_non_null(f);
+    assert_non_null(fgets(out, (int)len, f));
+    out[strcspn(out, "\n")] = '\0';
+    fclose(f);
+}
+
+/* Opens the suite's token with another pin-source (and maybe module). */
+static uint32_t login_with(const char *pin_source, const char *uri,
+                           bool via_fault_module)
+{
+    struct gp11_token_opts o;
+    struct gp11_token *tok = NULL;
+    uint32_t ret;
+
+    tl_opts(tl_config(), &o);
+    o.pin_source = pin_source;
+    if (uri)
+        o.uri = uri;
+    if (via_fault_module) {
+        setenv("GP11_FAULT_TARGET", o.module, 1);
+        o.module = getenv("GP11_FAULT_MODULE");
+    }
+    ret = gp11_token_open(&o, &tok);
+    if (ret == GP11_OK) {
+        ret = gp11_token_login(tok);
+        if (ret == GP11_OK)
+            assert_true(gp11_token_logged_in(tok));
+    }
+    gp11_token_close(tok);
+    return ret;
+}
+
+static void right_pin_logs_in(void **state)
+{
+    (void)state;
+    tl_assert_err(login_with(tl_config()->pin_source, NULL, false), GP11_OK);
+}
+
+static void wrong_pin_is_never_retried(void **state)
+{
+    const char *bad = pin_file("bad.pin", "not-the-pin\n", 0600);
+    int before = tl_count_lines(debug_log, "C_Login:");
+    uint32_t ret;
+
+    (void)state;
+    ret = login_with(bad, NULL, false);
+    tl_assert_err(ret, GP11_ERR_PIN_INCORRECT);
+    tl_assert_msg(ret, "CKR_PIN_INCORRECT");
+    assert_int_equal(tl_count_lines(debug_log, "C_Login:"), before + 1);
+    /* A second token handle in the same process does not try it again. */
+    ret = login_with(bad, NULL, false);
+    tl_assert_err(ret, GP11_ERR_PIN_FAILED_BEFORE);
+    assert_int_equal(tl_count_lines(debug_log, "C_Login:"), before + 1);
+    /* The right PIN still works afterwards. */
+    tl_assert_err(login_with(tl_config()->pin_source, NULL, false), GP11_OK);
+}
+
+static void pin_value_in_uri_logs_in(void **state)
+{
+    char pin[64], uri[256];
+
+    (void)state;
+    real_pin(pin, sizeof(pin));
+    snprintf(uri, sizeof(uri), "%s?pin-value=%s", tl_config()->token_uri,
+             pin);
+    tl_assert_err(login_with(NULL, uri, false), GP11_OK);
+}
+
+static void pin_source_in_uri_logs_in(void **state)
+{
+    char uri[512];
+
+    (void)state;
+    snprintf(uri, sizeof(uri), "%s?pin-source=file:%s",
+             tl_config()->token_uri, tl_config()->pin_source);
+    tl_assert_err(login_with(NULL, uri, false), GP11_OK);
+}
+
+static void missing_pin_is_explained(void **state)
+{
+    uint32_t ret = login_with(NULL, NULL, false);
+
+    (void)state;
+    /* The suite's URI has no PIN: without pin-source there is none. */
+    tl_assert_err(ret, GP11_ERR_PIN_MISSING);
+    tl_assert_msg(ret, "set pin-source");
+}
+
+static void pin_file_errors(void **state)
+{
+    char path[128];
+    uint32_t ret;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/none.pin", dir);
+    ret = login_with(path, NULL, false);
+    tl_assert_err(ret, GP11_ERR_PIN_SOURCE);
+    tl_assert_msg(ret, "No such file");
+    ret = login_with(pin_file("open.pin", "1234", 0644), NULL, false);
+    tl_assert_err(ret, GP11_ERR_PIN_SOURCE);
+    tl_assert_msg(ret, "readable by everyone");
+    ret = login_with("|/bin/echo 1234", NULL, false);
+    tl_assert_err(ret, GP11_ERR_PIN_SOURCE);
+    tl_assert_msg(ret, "only files are supported");
+}
+
+static void locked_token_is_not_tried(void **state)
+{
+    int before = tl_count_lines(debug_log, "C_Login:");
+    uint32_t ret;
+
+    (void)state;
+    setenv("GP11_FAULT", "pin-locked", 1);
+    ret = login_with(tl_config()->pin_source, NULL, true);
+    unsetenv("GP11_FAULT");
+    tl_assert_err(ret, GP11_ERR_PIN_LOCKED);
+    tl_assert_msg(ret, "is locked");
+    assert_int_equal(tl_count_lines(debug_log, "C_Login:"), before);
+}
+
+static void final_try_is_not_risked(void **state)
+{
+    int before = tl_count_lines(debug_log, "C_Login:");
+    uint32_t ret;
+
+    (void)state;
+    setenv("GP11_FAULT", "pin-final-try", 1);
+    ret = login_with(tl_config()->pin_source, NULL, true);
+    unsetenv("GP11_FAULT");
+    tl_assert_err(ret, GP11_ERR_PIN_FINAL_TRY);
+    tl_assert_msg(ret, "would lock the token");
+    assert_int_equal(tl_count_lines(debug_log, "C_Login:"), before);
+}
+
+static void module_that_fails_to_initialise(void **state)
+{
+    uint32_t ret;
+
+    (void)state;
+    setenv("GP11_FAULT", "init-fail", 1);
+    ret = login_with(tl_config()->pin_source, NULL, true);
+    unsetenv("GP11_FAULT");
+    tl_assert_err(ret, GP11_ERR_MODULE_INIT);
+    tl_assert_msg(ret, "CKR_DEVICE_ERROR");
+}
+
+static void pin_never_reaches_the_log(void **state)
+{
+    char pin[64];
+
+    (void)state;
+    real_pin(pin, sizeof(pin));
+    assert_true(tl_count_lines(debug_log, "C_Login:") > 0);
+    assert_int_equal(tl_count_lines(debug_log, pin), 0);
+    assert_int_equal(tl_count_lines(debug_log, "not-the-pin"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(right_pin_logs_in),
+        cmocka_unit_test(wrong_pin_is_never_retried),
+        cmocka_unit_test(pin_value_in_uri_logs_in),
+        cmocka_unit_test(pin_source_in_uri_logs_in),
+        cmocka_unit_test(missing_pin_is_explained),
+        cmocka_unit_test(pin_file_errors),
+        cmocka_unit_test(locked_token_is_not_tried),
+        cmocka_unit_test(final_try_is_not_risked),
+        cmocka_unit_test(module_that_fails_to_initialise),
+        cmocka_unit_test(pin_never_reaches_the_log),
+    };
+    int rc;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(debug_log, sizeof(debug_log), "%s/debug.log", dir);
+    setenv("GSS_PKCS11_DEBUG", debug_log, 1);
+    tl_config();
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    if (rc == 0) {
+        char cmd[128];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        if (system(cmd) != 0)
+            rc = 1;
+    }
+    return rc;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The plugin as applications see it: loaded by MIT's libgssapi_krb5 from
+ * GSS_MECH_CONFIG, listed by gss_indicate_mechs, and answering
+ * gss_display_status for its minor codes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <dlfcn.h>
+#include <gssapi/gssapi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gp11_build_config.h"
+#include "gp11_error.h"
+
+typedef OM_uint32 (*gss_display_status_fn)(OM_uint32 *, OM_uint32, int,
+                                           gss_OID, OM_uint32 *,
+                                           gss_buffer_t);
+
+/* Our OID in DER content form, built from the dotted string. */
+static gss_OID_desc our_oid;
+
+static void build_oid(void)
+{
+    OM_uint32 minor, major;
+    gss_buffer_desc in = {strlen(GP11_MECH_OID), (void *)GP11_MECH_OID};
+    gss_OID oid = GSS_C_NO_OID;
+
+    major = gss_str_to_oid(&minor, &in, &oid);
+    assert_int_equal(major, GSS_S_COMPLETE);
+    our_oid = *oid;
+}
+
+static void mechglue_lists_the_mechanism(void **state)
+{
+    OM_uint32 minor, major;
+    gss_OID_set mechs = GSS_C_NO_OID_SET;
+    int present = 0;
+
+    (void)state;
+    major = gss_indicate_mechs(&minor, &mechs);
+    assert_int_equal(major, GSS_S_COMPLETE);
+    major = gss_test_oid_set_member(&minor, &our_oid, mechs, &present);
+    assert_int_equal(major, GSS_S_COMPLETE);
+    assert_true(present);
+    gss_release_oid_set(&minor, &mechs);
+}
+
+static void mechglue_loads_the_module(void **state)
+{
+    OM_uint32 minor, major;
+    gss_OID_set names = GSS_C_NO_OID_SET;
+
+    (void)state;
+    /* Any call naming the mechanism makes the mechglue dlopen it: a module
+     * that fails to load gives GSS_S_BAD_MECH; ours loads and reports
+     * that this call is not implemented yet. */
+    major = gss_inquire_names_for_mech(&minor, &our_oid, &names);
+    assert_int_not_equal(major, GSS_S_BAD_MECH);
+    gss_release_oid_set(&minor, &names);
+}
+
+static void display_status_speaks(void **state)
+{
+    OM_uint32 minor, major, ctx = 0;
+    gss_buffer_desc msg = GSS_C_EMPTY_BUFFER;
+    const char *path = getenv("GP11_PLUGIN");
+    gss_display_status_fn display;
+    void *dl;
+
+    (void)state;
+    /* The mechglue displays only minor codes it mapped itself, which
+     * needs a context call; until then call the export directly. */
+    assert_non_null(path);
+    dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(dl);
+    display = (gss_display_status_fn)dlsym(dl, "gss_display_status");
+    assert_non_null(display);
+    major = display(&minor, GP11_ERR_PIN_LOCKED, GSS_C_MECH_CODE, &our_oid,
+                    &ctx, &msg);
+    assert_int_equal(major, GSS_S_COMPLETE);
+    assert_non_null(strstr((char *)msg.value, "PIN is locked"));
+    free(msg.value);
+    major = display(&minor, 12345, GSS_C_MECH_CODE, &our_oid, &ctx, &msg);
+    assert_int_equal(major, GSS_S_BAD_STATUS);
+    dlclose(dl);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(mechglue_lists_the_mechanism),
+        cmocka_unit_test(mechglue_loads_the_module),
+        cmocka_unit_test(display_status_speaks),
+    };
+
+    if (getenv("GSS_MECH_CONFIG") == NULL) {
+        fprintf(stderr, "GSS_MECH_CONFIG is not set (run via meson test)\n");
+        return 1;
+    }
+    build_oid();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The session pool under contention: more threads than sessions, one
+ * session used by one thread at a time, the bound respected, waiting
+ * instead of failing; and a token that runs out of sessions
+ * (CKR_SESSION_COUNT injected in front of the real token).
+ */
+#include "testlib.h"
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define THREADS 8
+#define ROUNDS 300
+#define MAX_TRACKED 64
+
+struct shared {
+    struct gp11_token *tok;
+    pthread_mutex_t lock;
+    CK_SESSION_HANDLE in_use[MAX_TRACKED];
+    size_t n_in_use;
+    atomic_int overlaps;
+    atomic_int failures;
+};
+
+/* Marks a session borrowed; counts an overlap if someone else has it. */
+static void claim(struct shared *sh, CK_SESSION_HANDLE h)
+{
+    pthread_mutex_lock(&sh->lock);
+    for (size_t i = 0; i < sh->n_in_use; i++)
+        if (sh->in_use[i] == h)
+            atomic_fetch_add(&sh->overlaps, 1);
+    if (sh->n_in_use < MAX_TRACKED)
+        sh->in_use[sh->n_in_use++] = h;
+    pthread_mutex_unlock(&sh->lock);
+}
+
+static void release(struct shared *sh, CK_SESSION_HANDLE h)
+{
+    pthread_mutex_lock(&sh->lock);
+    for (size_t i = 0; i < sh->n_in_use; i++) {
+        if (sh->in_use[i] == h) {
+            sh->in_use[i] = sh->in_use[--sh->n_in_use];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&sh->lock);
+}
+
+/* Borrows a session, uses it on the token, gives it back; ROUNDS times. */
+static void *worker(void *arg)
+{
+    struct shared *sh = arg;
+    CK_SESSION_INFO si;
+    CK_SESSION_HANDLE h;
+    CK_RV rv;
+
+    for (int i = 0; i < ROUNDS; i++) {
+        if (gp11_session_get(sh->tok, &h) != GP11_OK) {
+            atomic_fetch_add(&sh->failures, 1);
+            continue;
+        }
+        claim(sh, h);
+        rv = gp11_ck_GetSessionInfo(gp11_token_module(sh->tok), h, &si);
+        if (rv != CKR_OK || si.slotID != gp11_token_slot(sh->tok))
+            atomic_fetch_add(&sh->failures, 1);
+        /* Hold it as a real operation would, so borrowers contend. */
+        nanosleep(&(struct timespec){0, 100 * 1000}, NULL);
+        release(sh, h);
+        gp11_session_put(sh->tok, h, rv);
+    }
+    return NULL;
+}
+
+/* Runs THREADS workers on tok and returns the pool statistics. */
+static void run_workers(struct gp11_token *tok, struct gp11_pool_stats *st)
+{
+    pthread_t t[THREADS];
+    struct shared sh;
+
+    memset(&sh, 0, sizeof(sh));
+    sh.tok = tok;
+    pthread_mutex_init(&sh.lock, NULL);
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, worker, &sh), 0);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(atomic_load(&sh.failures), 0);
+    assert_int_equal(atomic_load(&sh.overlaps), 0);
+    gp11_session_stats(tok, st);
+    pthread_mutex_destroy(&sh.lock);
+}
+
+static void more_threads_than_sessions(void **state)
+{
+    struct gp11_token_opts o;
+    struct gp11_token *tok = NULL;
+    struct gp11_pool_stats st;
+
+    (void)state;
+    tl_opts(tl_config(), &o);
+    o.max_sessions = 2;
+    tl_assert_err(gp11_token_open(&o, &tok), GP11_OK);
+    run_workers(tok, &st);
+    assert_int_equal(st.max, 2);
+    assert_true(st.peak <= 2);
+    assert_true(st.peak >= 1);
+    assert_true(st.waits > 0); /* 8 threads on 2 sessions must queue */
+    assert_int_equal(st.open, st.idle); /* everything given back */
+    gp11_token_close(tok);
+}
+
+static void bound_comes_from_the_token(void **state)
+{
+    struct gp11_token *tok = tl_open();
+    struct gp11_pool_stats st;
+    CK_ULONG max = gp11_token_info(tok)->ulMaxSessionCount;
+
+    (void)state;
+    gp11_session_stats(tok, &st);
+    if (max == CK_EFFECTIVELY_INFINITE || max == CK_UNAVAILABLE_INFORMATION)
+        assert_int_equal(st.max, 32);
+    else
+        assert_int_equal(st.max, max > 1 ? max - 1 : 1);
+    gp11_token_close(tok);
+}
+
+static void token_out_of_sessions(void **state)
+{
+    struct gp11_token_opts o;
+    struct gp11_token *tok = NULL;
+    struct gp11_pool_stats st;
+
+    (void)state;
+    tl_opts(tl_config(), &o);
+    setenv("GP11_FAULT_TARGET", o.module, 1);
+    o.module = getenv("GP11_FAULT_MODULE");
+    o.max_sessions = 16;
+    /* The token accepts 3 sessions; the pool must shrink and wait. */
+    setenv("GP11_FAULT", "session-limit=3", 1);
+    tl_assert_err(gp11_token_open(&o, &tok), GP11_OK);
+    run_workers(tok, &st);
+    assert_true(st.max <= 3);
+    assert_true(st.peak <= 3);
+    gp11_token_close(tok);
+    unsetenv("GP11_FAULT");
+}
+
+static void no_session_at_all_is_an_error(void **state)
+{
+    struct gp11_token_opts o;
+    struct gp11_token *tok = NULL;
+    CK_SESSION_HANDLE h;
+    uint32_t ret;
+
+    (void)state;
+    tl_opts(tl_config(), &o);
+    setenv("GP11_FAULT_TARGET", o.module, 1);
+    o.module = getenv("GP11_FAULT_MODULE");
+    tl_assert_err(gp11_token_open(&o, &tok), GP11_OK);
+    setenv("GP11_FAULT", "session-limit=0", 1);
+    ret = gp11_session_get(tok, &h);
+    unsetenv("GP11_FAULT");
+    tl_assert_err(ret, GP11_ERR_SESSION_EXHAUSTED);
+    tl_assert_msg(ret, "CKR_SESSION_COUNT");
+    gp11_token_close(tok);
+}
+
+static void vanished_session_is_dropped(void **state)
+{
+    struct gp11_token *tok = tl_open();
+    struct gp11_pool_stats st;
+    CK_SESSION_HANDLE h, h2;
+
+    (void)state;
+    tl_assert_err(gp11_session_get(tok, &h), GP11_OK);
+    /* Close it behind the pool's back, as a token reset would. */
+    assert_int_equal(gp11_ck_CloseSession(gp11_token_module(tok), h), CKR_OK);
+    gp11_session_put(tok, h,
+                     gp11_ck_GetSessionInfo(gp11_token_module(tok), h,
+                                            &(CK_SESSION_INFO){0}));
+    gp11_session_stats(tok, &st);
+    assert_int_equal(st.drops, 1);
+    assert_int_equal(st.open, 0);
+    tl_assert_err(gp11_session_get(tok, &h2), GP11_OK);
+    gp11_session_put(tok, h2, CKR_OK);
+    gp11_token_close(tok);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(more_threads_than_sessions),
+        cmocka_unit_test(bound_comes_from_the_token),
+        cmocka_unit_test(token_out_of_sessions),
+        cmocka_unit_test(no_session_at_all_is_an_error),
+        cmocka_unit_test(vanished_session_is_dropped),
+    };
+
+    tl_config();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
