@@ -42,9 +42,10 @@ void gp11_debug_write(const char *func, const char *fmt, ...)
     if (debug_fd < 0)
         return;
     clock_gettime(CLOCK_REALTIME, &ts);
-    n = snprintf(line, sizeof(line), "[%lld.%06ld] gss-pkcs11[%d/%ld] %s: ",
-                 (long long)ts.tv_sec, ts.tv_nsec / 1000, (int)getpid(),
-                 (long)syscall(SYS_gettid), func);
+    n = snprintf(line, sizeof(line),
+                 "[%lld.%06ld] gss-pkcs11[%d/%ld] %s: ", (long long)ts.tv_sec,
+                 ts.tv_nsec / 1000, (int)getpid(), (long)syscall(SYS_gettid),
+                 func);
     if (n < 0 || (size_t)n >= sizeof(line))
         return;
     va_start(ap, fmt);

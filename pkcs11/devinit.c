@@ -40,8 +40,8 @@ static uint32_t set_user_pin(struct gp11_module *mod, CK_SLOT_ID slot,
     uint32_t ret = GP11_OK;
     CK_RV rv;
 
-    rv = gp11_ck_OpenSession(mod, slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
-                             &s);
+    rv =
+        gp11_ck_OpenSession(mod, slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, &s);
     if (rv != CKR_OK)
         return gp11_err_ck(GP11_ERR_SESSION, rv, "C_OpenSession",
                            "cannot open a session to set the user PIN");

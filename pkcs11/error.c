@@ -93,8 +93,8 @@ uint32_t gp11_err_set(uint32_t code, const char *fmt, ...)
     return code;
 }
 
-uint32_t gp11_err_ck(uint32_t code, CK_RV rv, const char *call,
-                     const char *fmt, ...)
+uint32_t gp11_err_ck(uint32_t code, CK_RV rv, const char *call, const char *fmt,
+                     ...)
 {
     const char *name = gp11_ckr_name(rv);
     char unknown[32];

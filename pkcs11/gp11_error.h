@@ -57,9 +57,8 @@ uint32_t gp11_err_set(uint32_t code, const char *fmt, ...)
  * Record a failure of a PKCS#11 call: the sentence gets
  * ": <call> returned CKR_..." appended. Returns code.
  */
-uint32_t gp11_err_ck(uint32_t code, CK_RV rv, const char *call,
-                     const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+uint32_t gp11_err_ck(uint32_t code, CK_RV rv, const char *call, const char *fmt,
+                     ...) __attribute__((format(printf, 4, 5)));
 
 /*
  * The sentence for code: the detail recorded by this thread when it is

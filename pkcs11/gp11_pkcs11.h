@@ -171,12 +171,12 @@ void gp11_session_put(struct gp11_token *tok, CK_SESSION_HANDLE h,
 
 /* Statistics of the pool, for tests and gssp11 info. */
 struct gp11_pool_stats {
-    size_t max;    /* bound on open sessions */
-    size_t open;   /* currently open (idle + borrowed), owner excluded */
-    size_t idle;   /* currently idle */
-    size_t peak;   /* most ever open at once */
-    size_t waits;  /* times a caller had to wait */
-    size_t drops;  /* sessions dropped after the token reported them gone */
+    size_t max;   /* bound on open sessions */
+    size_t open;  /* currently open (idle + borrowed), owner excluded */
+    size_t idle;  /* currently idle */
+    size_t peak;  /* most ever open at once */
+    size_t waits; /* times a caller had to wait */
+    size_t drops; /* sessions dropped after the token reported them gone */
 };
 void gp11_session_stats(struct gp11_token *tok, struct gp11_pool_stats *st);
 
@@ -205,10 +205,10 @@ uint32_t gp11_object_create(struct gp11_token *tok, CK_ATTRIBUTE *tmpl,
                             CK_ULONG count, struct gp11_object *out);
 
 /* Generate a key pair (both templates checked as above). */
-uint32_t gp11_object_generate_pair(struct gp11_token *tok,
-                                   CK_MECHANISM *mech, CK_ATTRIBUTE *pub_tmpl,
-                                   CK_ULONG pub_count, CK_ATTRIBUTE *priv_tmpl,
-                                   CK_ULONG priv_count, struct gp11_object *pub,
+uint32_t gp11_object_generate_pair(struct gp11_token *tok, CK_MECHANISM *mech,
+                                   CK_ATTRIBUTE *pub_tmpl, CK_ULONG pub_count,
+                                   CK_ATTRIBUTE *priv_tmpl, CK_ULONG priv_count,
+                                   struct gp11_object *pub,
                                    struct gp11_object *priv);
 
 /* Destroy an object; a handle from before fork() is refused. */
@@ -252,8 +252,8 @@ uint32_t gp11_identity_find(struct gp11_token *tok, const char *uri,
                             struct gp11_identity **out);
 
 /* Every private key with a certificate on the token (caller frees). */
-uint32_t gp11_identity_list(struct gp11_token *tok,
-                            struct gp11_identity ***out, size_t *count);
+uint32_t gp11_identity_list(struct gp11_token *tok, struct gp11_identity ***out,
+                            size_t *count);
 
 void gp11_identity_free(struct gp11_identity *id);
 
@@ -309,9 +309,9 @@ static inline bool gp11_caps_have(const struct gp11_caps *c,
 /* A capability set the mechanism offers: a key-derivation profile, or a
  * per-message algorithm (future QOP). */
 struct gp11_offering {
-    const char *name;     /* "kdf-2.40", "AES-256-GCM", ... */
-    const char *kind;     /* "profile" or "qop" */
-    const char *summary;  /* what it is */
+    const char *name;    /* "kdf-2.40", "AES-256-GCM", ... */
+    const char *kind;    /* "profile" or "qop" */
+    const char *summary; /* what it is */
     unsigned n_needs;
     enum gp11_feature needs[4];
 };

@@ -99,9 +99,8 @@ done:
 }
 
 /* Builds the private-key search template from an object URI. */
-static uint32_t key_template(P11KitUri *uri, const char *shown,
-                             CK_ATTRIBUTE *t, CK_ULONG *n,
-                             CK_OBJECT_CLASS *cls)
+static uint32_t key_template(P11KitUri *uri, const char *shown, CK_ATTRIBUTE *t,
+                             CK_ULONG *n, CK_OBJECT_CLASS *cls)
 {
     CK_ATTRIBUTE *a;
 
@@ -140,9 +139,8 @@ static uint32_t parse_identity_uri(struct gp11_token *tok, const char *s,
     r = p11_kit_uri_parse(s, P11_KIT_URI_FOR_ANY, uri);
     if (r != P11_KIT_URI_OK) {
         p11_kit_uri_free(uri);
-        return gp11_err_set(GP11_ERR_BAD_URI,
-                            "malformed identity URI '%s': %s", shown,
-                            p11_kit_uri_message(r));
+        return gp11_err_set(GP11_ERR_BAD_URI, "malformed identity URI '%s': %s",
+                            shown, p11_kit_uri_message(r));
     }
     if (!p11_kit_uri_match_token_info(uri, &tok->info)) {
         p11_kit_uri_free(uri);
@@ -167,8 +165,7 @@ uint32_t gp11_identity_find(struct gp11_token *tok, const char *uri_str,
     char shown[512];
     uint32_t ret;
 
-    snprintf(shown, sizeof(shown), "%.*s", (int)strcspn(uri_str, "?"),
-             uri_str);
+    snprintf(shown, sizeof(shown), "%.*s", (int)strcspn(uri_str, "?"), uri_str);
     ret = parse_identity_uri(tok, uri_str, shown, &uri);
     if (ret != GP11_OK)
         return ret;
@@ -197,8 +194,8 @@ done:
     return ret;
 }
 
-uint32_t gp11_identity_list(struct gp11_token *tok,
-                            struct gp11_identity ***out, size_t *count)
+uint32_t gp11_identity_list(struct gp11_token *tok, struct gp11_identity ***out,
+                            size_t *count)
 {
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
     CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}};

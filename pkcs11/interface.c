@@ -22,9 +22,8 @@ static CK_RV logged(const char *fn, CK_RV rv)
 
 /* Calls m->fns->C_<fn>(args) if present, logging the result. */
 #define CALL(fn, ...)                                                          \
-    (m->fns->C_##fn == NULL                                                    \
-         ? logged("C_" #fn, CKR_FUNCTION_NOT_SUPPORTED)                        \
-         : logged("C_" #fn, m->fns->C_##fn(__VA_ARGS__)))
+    (m->fns->C_##fn == NULL ? logged("C_" #fn, CKR_FUNCTION_NOT_SUPPORTED)     \
+                            : logged("C_" #fn, m->fns->C_##fn(__VA_ARGS__)))
 
 CK_RV gp11_ck_GetInfo(struct gp11_module *m, CK_INFO *info)
 {
@@ -128,8 +127,7 @@ CK_RV gp11_ck_FindObjectsInit(struct gp11_module *m, CK_SESSION_HANDLE s,
 }
 
 CK_RV gp11_ck_FindObjects(struct gp11_module *m, CK_SESSION_HANDLE s,
-                          CK_OBJECT_HANDLE *objs, CK_ULONG max,
-                          CK_ULONG *count)
+                          CK_OBJECT_HANDLE *objs, CK_ULONG max, CK_ULONG *count)
 {
     return CALL(FindObjects, s, objs, max, count);
 }

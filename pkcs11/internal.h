@@ -68,7 +68,6 @@ bool gp11_rv_session_gone(CK_RV rv);
 /* SHA-256 of a buffer (for remembering a rejected PIN by hash). */
 void gp11_sha256(const void *data, size_t len, unsigned char out[32]);
 
-
 /* ---- one wrapper per C_* function (interface.c) ------------------------ */
 
 CK_RV gp11_ck_GetInfo(struct gp11_module *m, CK_INFO *info);
@@ -81,11 +80,9 @@ CK_RV gp11_ck_GetTokenInfo(struct gp11_module *m, CK_SLOT_ID slot,
 CK_RV gp11_ck_GetMechanismList(struct gp11_module *m, CK_SLOT_ID slot,
                                CK_MECHANISM_TYPE *list, CK_ULONG *count);
 CK_RV gp11_ck_GetMechanismInfo(struct gp11_module *m, CK_SLOT_ID slot,
-                               CK_MECHANISM_TYPE type,
-                               CK_MECHANISM_INFO *info);
+                               CK_MECHANISM_TYPE type, CK_MECHANISM_INFO *info);
 CK_RV gp11_ck_InitToken(struct gp11_module *m, CK_SLOT_ID slot,
-                        CK_UTF8CHAR *pin, CK_ULONG pin_len,
-                        CK_UTF8CHAR *label);
+                        CK_UTF8CHAR *pin, CK_ULONG pin_len, CK_UTF8CHAR *label);
 CK_RV gp11_ck_InitPIN(struct gp11_module *m, CK_SESSION_HANDLE s,
                       CK_UTF8CHAR *pin, CK_ULONG pin_len);
 CK_RV gp11_ck_OpenSession(struct gp11_module *m, CK_SLOT_ID slot,

@@ -83,8 +83,8 @@ static void registered_names(CK_FUNCTION_LIST **list, char *buf, size_t len)
     for (size_t i = 0; list && list[i] && used < len; i++) {
         char *name = p11_kit_module_get_name(list[i]);
 
-        used += (size_t)snprintf(buf + used, len - used, "%s%s",
-                                 i ? ", " : "", name ? name : "?");
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+                                 name ? name : "?");
         free(name);
     }
     if (buf[0] == '\0')
@@ -139,10 +139,9 @@ static struct gp11_module *find_loaded(const char *module,
                                        const char *init_params)
 {
     for (struct gp11_module *m = modules; m; m = m->next) {
-        bool same_params =
-            (m->init_params == NULL && init_params == NULL) ||
-            (m->init_params && init_params &&
-             strcmp(m->init_params, init_params) == 0);
+        bool same_params = (m->init_params == NULL && init_params == NULL) ||
+                           (m->init_params && init_params &&
+                            strcmp(m->init_params, init_params) == 0);
 
         if (strcmp(m->path, module) == 0 && same_params)
             return m;
@@ -205,8 +204,7 @@ static uint32_t load_new(const char *module, const char *init_params,
     rv = gp11_ck_GetInfo(mod, &mod->info);
     if (rv != CKR_OK) {
         ret = gp11_err_ck(GP11_ERR_MODULE_INIT, rv, "C_GetInfo",
-                          "PKCS#11 module %s does not describe itself",
-                          module);
+                          "PKCS#11 module %s does not describe itself", module);
         unload(mod, !mod->no_deinit);
         mod = NULL;
         goto done;
@@ -270,8 +268,7 @@ void gp11_module_release(struct gp11_module *mod)
     if (!last)
         return;
     /* Finalise only what this process initialised, honouring no-deinit. */
-    unload(mod, !mod->no_deinit &&
-                    mod->generation == gp11_fork_generation());
+    unload(mod, !mod->no_deinit && mod->generation == gp11_fork_generation());
 }
 
 uint32_t gp11_module_ensure(struct gp11_module *mod)

@@ -74,8 +74,8 @@ uint32_t gp11_object_create(struct gp11_token *tok, CK_ATTRIBUTE *tmpl,
 
 uint32_t gp11_object_generate_pair(struct gp11_token *tok, CK_MECHANISM *mech,
                                    CK_ATTRIBUTE *pub_tmpl, CK_ULONG pub_count,
-                                   CK_ATTRIBUTE *priv_tmpl,
-                                   CK_ULONG priv_count, struct gp11_object *pub,
+                                   CK_ATTRIBUTE *priv_tmpl, CK_ULONG priv_count,
+                                   struct gp11_object *pub,
                                    struct gp11_object *priv)
 {
     CK_SESSION_HANDLE s;

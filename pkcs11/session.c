@@ -107,8 +107,8 @@ uint32_t gp11_session_get(struct gp11_token *tok, CK_SESSION_HANDLE *out)
             }
             /* The token is full (other users): shrink to what we hold. */
             if (tok->n_open > 0) {
-                GP11_DEBUG("CKR_SESSION_COUNT: pool bound %zu -> %zu",
-                           tok->max, tok->n_open);
+                GP11_DEBUG("CKR_SESSION_COUNT: pool bound %zu -> %zu", tok->max,
+                           tok->n_open);
                 tok->max = tok->n_open;
             } else if (++attempt < OPEN_RETRIES) {
                 pthread_mutex_unlock(&tok->lock);
@@ -116,10 +116,10 @@ uint32_t gp11_session_get(struct gp11_token *tok, CK_SESSION_HANDLE *out)
                 pthread_mutex_lock(&tok->lock);
                 continue;
             } else {
-                ret = gp11_err_ck(GP11_ERR_SESSION_EXHAUSTED, rv,
-                                  "C_OpenSession",
-                                  "the token in slot %lu has no free session",
-                                  (unsigned long)tok->slot);
+                ret =
+                    gp11_err_ck(GP11_ERR_SESSION_EXHAUSTED, rv, "C_OpenSession",
+                                "the token in slot %lu has no free session",
+                                (unsigned long)tok->slot);
                 break;
             }
         }

@@ -77,9 +77,9 @@ static void describe_tokens(const struct gp11_token_desc *d, size_t n,
         if (match && !match[i])
             continue;
         gp11_token_label(&d[i].info, label);
-        used += (size_t)snprintf(buf + used, len - used, "%s'%s' (slot %lu)",
-                                 used ? ", " : "", label,
-                                 (unsigned long)d[i].slot);
+        used +=
+            (size_t)snprintf(buf + used, len - used, "%s'%s' (slot %lu)",
+                             used ? ", " : "", label, (unsigned long)d[i].slot);
     }
     if (used == 0)
         snprintf(buf, len, "no token at all");
@@ -185,8 +185,8 @@ static uint32_t apply_quirks(struct gp11_token *tok, const char *spec)
         return ret;
     if (spec == NULL)
         use_auto = true;
-    tok->quirks = use_auto ? gp11_quirks_for_token(&tok->mod->info, &tok->info)
-                           : 0;
+    tok->quirks =
+        use_auto ? gp11_quirks_for_token(&tok->mod->info, &tok->info) : 0;
     tok->quirks = (tok->quirks | set) & ~clear;
     if (tok->quirks & GP11_QUIRK_NO_DEINIT)
         tok->mod->no_deinit = true;

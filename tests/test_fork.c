@@ -19,9 +19,12 @@ static void session_key(struct gp11_token *tok, struct gp11_object *obj)
     CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
     unsigned char value[32] = {1, 2, 3};
     CK_ATTRIBUTE t[] = {
-        {CKA_CLASS, &cls, sizeof(cls)}, {CKA_KEY_TYPE, &aes, sizeof(aes)},
-        {CKA_TOKEN, &no, 1},            {CKA_VALUE, value, sizeof(value)},
-        {CKA_ENCRYPT, &yes, 1},         {CKA_SENSITIVE, &yes, 1},
+        {CKA_CLASS, &cls, sizeof(cls)},
+        {CKA_KEY_TYPE, &aes, sizeof(aes)},
+        {CKA_TOKEN, &no, 1},
+        {CKA_VALUE, value, sizeof(value)},
+        {CKA_ENCRYPT, &yes, 1},
+        {CKA_SENSITIVE, &yes, 1},
         {CKA_EXTRACTABLE, &no, 1},
     };
 

@@ -100,8 +100,7 @@ static void pin_value_in_uri_logs_in(void **state)
 
     (void)state;
     real_pin(pin, sizeof(pin));
-    snprintf(uri, sizeof(uri), "%s?pin-value=%s", tl_config()->token_uri,
-             pin);
+    snprintf(uri, sizeof(uri), "%s?pin-value=%s", tl_config()->token_uri, pin);
     tl_assert_err(login_with(NULL, uri, false), GP11_OK);
 }
 
@@ -110,8 +109,8 @@ static void pin_source_in_uri_logs_in(void **state)
     char uri[512];
 
     (void)state;
-    snprintf(uri, sizeof(uri), "%s?pin-source=file:%s",
-             tl_config()->token_uri, tl_config()->pin_source);
+    snprintf(uri, sizeof(uri), "%s?pin-source=file:%s", tl_config()->token_uri,
+             tl_config()->pin_source);
     tl_assert_err(login_with(NULL, uri, false), GP11_OK);
 }
 

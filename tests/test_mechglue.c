@@ -17,9 +17,8 @@
 #include "gp11_build_config.h"
 #include "gp11_error.h"
 
-typedef OM_uint32 (*gss_display_status_fn)(OM_uint32 *, OM_uint32, int,
-                                           gss_OID, OM_uint32 *,
-                                           gss_buffer_t);
+typedef OM_uint32 (*gss_display_status_fn)(OM_uint32 *, OM_uint32, int, gss_OID,
+                                           OM_uint32 *, gss_buffer_t);
 
 /* Our OID in DER content form, built from the dotted string. */
 static gss_OID_desc our_oid;

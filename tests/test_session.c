@@ -110,7 +110,7 @@ static void more_threads_than_sessions(void **state)
     assert_int_equal(st.max, 2);
     assert_true(st.peak <= 2);
     assert_true(st.peak >= 1);
-    assert_true(st.waits > 0); /* 8 threads on 2 sessions must queue */
+    assert_true(st.waits > 0);          /* 8 threads on 2 sessions must queue */
     assert_int_equal(st.open, st.idle); /* everything given back */
     gp11_token_close(tok);
 }

@@ -182,12 +182,11 @@ static void identities_are_found(void **state)
         assert_true(id->cert_len > 100);
         assert_int_equal(id->cert_der[0], 0x30); /* DER SEQUENCE */
         /* The identity key never leaves the token. */
-        assert_int_equal(
-            gp11_object_probe_attr(tok, &id->key,
-                                   want[i].type == CKK_RSA
-                                       ? CKA_PRIVATE_EXPONENT
-                                       : CKA_VALUE),
-            CKR_ATTRIBUTE_SENSITIVE);
+        assert_int_equal(gp11_object_probe_attr(tok, &id->key,
+                                                want[i].type == CKK_RSA
+                                                    ? CKA_PRIVATE_EXPONENT
+                                                    : CKA_VALUE),
+                         CKR_ATTRIBUTE_SENSITIVE);
         gp11_identity_free(id);
     }
     gp11_token_close(tok);
@@ -229,15 +228,13 @@ static void session_pair(struct gp11_token *tok, const char *label,
     CK_ATTRIBUTE pt[] = {{CKA_TOKEN, &no, 1},
                          {CKA_EC_PARAMS, (void *)p256, sizeof(p256)},
                          {CKA_LABEL, (void *)label, strlen(label)}};
-    CK_ATTRIBUTE kt[] = {{CKA_TOKEN, &no, 1},
-                         {CKA_SENSITIVE, &yes, 1},
-                         {CKA_EXTRACTABLE, &no, 1},
-                         {CKA_SIGN, &yes, 1},
-                         {CKA_ID, id, 1},
-                         {CKA_LABEL, (void *)label, strlen(label)}};
+    CK_ATTRIBUTE kt[] = {
+        {CKA_TOKEN, &no, 1},       {CKA_SENSITIVE, &yes, 1},
+        {CKA_EXTRACTABLE, &no, 1}, {CKA_SIGN, &yes, 1},
+        {CKA_ID, id, 1},           {CKA_LABEL, (void *)label, strlen(label)}};
 
-    tl_assert_err(
-        gp11_object_generate_pair(tok, &m, pt, 3, kt, 6, pub, priv), GP11_OK);
+    tl_assert_err(gp11_object_generate_pair(tok, &m, pt, 3, kt, 6, pub, priv),
+                  GP11_OK);
 }
 
 static void ambiguous_and_certless_identities(void **state)
@@ -273,9 +270,12 @@ static void key_templates_must_be_explicit(void **state)
     CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
     unsigned char value[32] = {0};
     CK_ATTRIBUTE t[] = {
-        {CKA_CLASS, &cls, sizeof(cls)},   {CKA_KEY_TYPE, &aes, sizeof(aes)},
-        {CKA_TOKEN, &no, 1},              {CKA_VALUE, value, sizeof(value)},
-        {CKA_ENCRYPT, &yes, 1},           {CKA_SENSITIVE, &yes, 1},
+        {CKA_CLASS, &cls, sizeof(cls)},
+        {CKA_KEY_TYPE, &aes, sizeof(aes)},
+        {CKA_TOKEN, &no, 1},
+        {CKA_VALUE, value, sizeof(value)},
+        {CKA_ENCRYPT, &yes, 1},
+        {CKA_SENSITIVE, &yes, 1},
         {CKA_EXTRACTABLE, &no, 1},
     };
     struct gp11_token *tok = tl_open();

@@ -27,8 +27,8 @@ struct gp11_config *tl_config(void)
     }
     ret = gp11_config_load(path, &cached);
     if (ret != GP11_OK) {
-        fprintf(stderr, "cannot load %s: %s (did the setup test run?)\n",
-                path, gp11_err_message(ret));
+        fprintf(stderr, "cannot load %s: %s (did the setup test run?)\n", path,
+                gp11_err_message(ret));
         exit(1);
     }
     return cached;
@@ -63,8 +63,7 @@ struct gp11_token *tl_open(void)
     return tok;
 }
 
-void tl_assert_err_at(uint32_t ret, uint32_t want, const char *file,
-                      int line)
+void tl_assert_err_at(uint32_t ret, uint32_t want, const char *file, int line)
 {
     if (ret != want) {
         fprintf(stderr, "%s:%d: got 0x%08x (%s), want 0x%08x\n", file, line,

@@ -34,8 +34,7 @@ struct gp11_token *tl_open(void);
 /* Asserts ret == want, printing the recorded message on mismatch. */
 #define tl_assert_err(ret, want)                                               \
     tl_assert_err_at((ret), (want), __FILE__, __LINE__)
-void tl_assert_err_at(uint32_t ret, uint32_t want, const char *file,
-                      int line);
+void tl_assert_err_at(uint32_t ret, uint32_t want, const char *file, int line);
 
 /* Asserts the last recorded message for code contains text. */
 void tl_assert_msg(uint32_t code, const char *text);

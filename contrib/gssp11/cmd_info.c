@@ -67,8 +67,7 @@ static void print_capabilities(const struct gp11_caps *caps)
     const struct gp11_offering *o = gp11_offerings(&n);
     enum gp11_feature missing;
 
-    printf("\nToken mechanisms (%zu listed by the token):\n",
-           caps->mech_count);
+    printf("\nToken mechanisms (%zu listed by the token):\n", caps->mech_count);
     printf("  %-26s %-28s %s\n", "feature", "mechanism", "available");
     for (int f = 0; f < GP11_F_COUNT; f++) {
         const struct gp11_feature_state *st = &caps->f[f];
@@ -119,11 +118,9 @@ static uint32_t print_identities(struct gp11_token *tok)
     ret = gp11_identity_list(tok, &ids, &n);
     if (ret != GP11_OK)
         return ret;
-    printf("\nIdentities (private key + certificate sharing CKA_ID): %zu\n",
-           n);
+    printf("\nIdentities (private key + certificate sharing CKA_ID): %zu\n", n);
     if (n)
-        printf("  %-16s %-5s %-36s %s\n", "label", "key", "subject",
-               "expires");
+        printf("  %-16s %-5s %-36s %s\n", "label", "key", "subject", "expires");
     for (size_t i = 0; i < n; i++) {
         if (gp11_devca_describe(ids[i]->cert_der, ids[i]->cert_len, subject,
                                 sizeof(subject), expiry,
@@ -190,10 +187,9 @@ int gssp11_cmd_info(int argc, char **argv)
     ret = gp11_token_login(tok);
     if (ret != GP11_OK)
         goto done;
-    printf("Login:     %s\n",
-           (gp11_token_info(tok)->flags & CKF_LOGIN_REQUIRED)
-               ? "logged in as user"
-               : "not required by the token");
+    printf("Login:     %s\n", (gp11_token_info(tok)->flags & CKF_LOGIN_REQUIRED)
+                                  ? "logged in as user"
+                                  : "not required by the token");
     ret = gp11_caps_probe(tok, &caps);
     if (ret != GP11_OK)
         goto done;

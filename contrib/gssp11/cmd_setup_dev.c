@@ -65,15 +65,20 @@ struct dev_identity {
 };
 
 static const struct dev_identity identities[] = {
-    {"alice", 1, false,
-     {"alice", NULL, "alice@localhost", false, true, -3600,
-      CERT_DAYS * 86400L},
+    {"alice",
+     1,
+     false,
+     {"alice", NULL, "alice@localhost", false, true, -3600, CERT_DAYS * 86400L},
      NULL},
-    {"host", 2, false,
+    {"host",
+     2,
+     false,
      {"host@localhost", "localhost", NULL, true, false, -3600,
       CERT_DAYS * 86400L},
      "host@localhost"},
-    {"rsa", 3, true,
+    {"rsa",
+     3,
+     true,
      {"rsa@localhost", "localhost", NULL, true, false, -3600,
       CERT_DAYS * 86400L},
      "rsa@localhost"},
@@ -146,8 +151,7 @@ static uint32_t random_pin(char *out, size_t bytes)
 }
 
 /* Writes a new file (never overwriting) with the given mode. */
-static uint32_t write_new_file(const char *path, mode_t mode,
-                               const char *text)
+static uint32_t write_new_file(const char *path, mode_t mode, const char *text)
 {
     size_t len = strlen(text);
     uint32_t ret = GP11_OK;
@@ -167,8 +171,8 @@ static uint32_t write_new_file(const char *path, mode_t mode,
 }
 
 /* DIR/name into buf. */
-static const char *in_dir(const struct devenv *e, const char *name,
-                          char *buf, size_t len)
+static const char *in_dir(const struct devenv *e, const char *name, char *buf,
+                          size_t len)
 {
     snprintf(buf, len, "%s/%s", e->dir, name);
     return buf;
@@ -223,8 +227,8 @@ static uint32_t init_softhsm(struct devenv *e)
              "directories.tokendir = %s\nobjectstore.backend = file\n"
              "log.level = ERROR\nslots.removable = false\n",
              tokens);
-    ret = write_new_file(in_dir(e, "softhsm2.conf", conf, sizeof(conf)),
-                         0600, text);
+    ret = write_new_file(in_dir(e, "softhsm2.conf", conf, sizeof(conf)), 0600,
+                         text);
     if (ret != GP11_OK)
         return ret;
     /* SoftHSM2 reads its configuration from the environment at load. */
@@ -255,8 +259,8 @@ static uint32_t init_nss(struct devenv *e)
 /* "pkcs11:token=<label>" with the label percent-encoded. */
 static void token_uri(struct devenv *e)
 {
-    size_t n = (size_t)snprintf(e->uri_token, sizeof(e->uri_token),
-                                "pkcs11:token=");
+    size_t n =
+        (size_t)snprintf(e->uri_token, sizeof(e->uri_token), "pkcs11:token=");
 
     for (const char *p = e->label; *p && n + 4 < sizeof(e->uri_token); p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
@@ -275,8 +279,8 @@ static uint32_t generate_key(struct gp11_token *tok,
                              struct gp11_object *pub, struct gp11_object *priv)
 {
     /* DER of the prime256v1 OID. */
-    static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
-                                         0x3d, 0x03, 0x01, 0x07};
+    static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+                                         0xce, 0x3d, 0x03, 0x01, 0x07};
     static const unsigned char f4[] = {0x01, 0x00, 0x01};
     CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
     CK_ULONG bits = 3072;
@@ -311,8 +315,7 @@ static uint32_t generate_key(struct gp11_token *tok,
 static uint32_t read_pub_pair(struct gp11_token *tok,
                               const struct gp11_object *pub,
                               CK_ATTRIBUTE_TYPE t1, CK_ATTRIBUTE_TYPE t2,
-                              void **v1, CK_ULONG *l1, void **v2,
-                              CK_ULONG *l2)
+                              void **v1, CK_ULONG *l1, void **v2, CK_ULONG *l2)
 {
     uint32_t ret = gp11_object_get_attr(tok, pub, t1, v1, l1);
 
@@ -335,11 +338,11 @@ static uint32_t public_key(struct gp11_token *tok, bool rsa,
     uint32_t ret;
 
     if (rsa)
-        ret = read_pub_pair(tok, pub, CKA_MODULUS, CKA_PUBLIC_EXPONENT, &a,
-                            &la, &b, &lb);
-    else
-        ret = read_pub_pair(tok, pub, CKA_EC_PARAMS, CKA_EC_POINT, &a, &la,
+        ret = read_pub_pair(tok, pub, CKA_MODULUS, CKA_PUBLIC_EXPONENT, &a, &la,
                             &b, &lb);
+    else
+        ret = read_pub_pair(tok, pub, CKA_EC_PARAMS, CKA_EC_POINT, &a, &la, &b,
+                            &lb);
     if (ret != GP11_OK)
         return ret;
     if (rsa)
@@ -517,8 +520,8 @@ static uint32_t write_mech_and_env(const struct devenv *e)
 
     snprintf(text, sizeof(text), "gss-pkcs11 %s %s\n", GP11_MECH_OID,
              e->mech_module);
-    ret = write_new_file(in_dir(e, "mech.conf", path, sizeof(path)), 0644,
-                         text);
+    ret =
+        write_new_file(in_dir(e, "mech.conf", path, sizeof(path)), 0644, text);
     if (ret != GP11_OK)
         return ret;
     if (e->nss)

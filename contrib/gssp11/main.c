@@ -39,8 +39,9 @@ int gssp11_failf(const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: gssp11 COMMAND [OPTIONS]\n\n"
-               "Administration tool of gss-pkcs11 %s.\n\nCommands:\n",
+    fprintf(f,
+            "Usage: gssp11 COMMAND [OPTIONS]\n\n"
+            "Administration tool of gss-pkcs11 %s.\n\nCommands:\n",
             GP11_VERSION);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
