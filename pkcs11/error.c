@@ -65,6 +65,53 @@ static const char *const generic[] = {
         "the identity's private key has no certificate with the same CKA_ID",
     [GP11_ERR_CERT_INVALID - GP11_ERR_BASE] = "the certificate is invalid",
     [GP11_ERR_QUIRK_UNKNOWN - GP11_ERR_BASE] = "unknown token quirk",
+    [GP11_ERR_TOKEN_MALFORMED - GP11_ERR_BASE] =
+        "the context token is malformed",
+    [GP11_ERR_TOKEN_WRONG_MECH - GP11_ERR_BASE] =
+        "the token belongs to another GSS-API mechanism",
+    [GP11_ERR_TOKEN_UNEXPECTED - GP11_ERR_BASE] =
+        "the token is from another step of the handshake",
+    [GP11_ERR_VERSION - GP11_ERR_BASE] =
+        "the peer speaks no protocol version this side supports",
+    [GP11_ERR_NO_COMMON_PROFILE - GP11_ERR_BASE] =
+        "the two tokens share no key-derivation profile",
+    [GP11_ERR_NO_COMMON_SIGALG - GP11_ERR_BASE] =
+        "the peer cannot verify this side's signature algorithm",
+    [GP11_ERR_GROUP_UNSUPPORTED - GP11_ERR_BASE] =
+        "the token does not support the peer's ECDH group",
+    [GP11_ERR_BAD_BINDINGS - GP11_ERR_BASE] =
+        "the channel bindings of the two sides differ",
+    [GP11_ERR_CERT_UNTRUSTED - GP11_ERR_BASE] =
+        "the peer's certificate is not issued by a trusted CA",
+    [GP11_ERR_CERT_EXPIRED - GP11_ERR_BASE] = "a certificate has expired",
+    [GP11_ERR_CERT_NOT_YET_VALID - GP11_ERR_BASE] =
+        "a certificate is not yet valid",
+    [GP11_ERR_CERT_HOSTNAME - GP11_ERR_BASE] =
+        "the acceptor's certificate does not name the target host",
+    [GP11_ERR_CERT_USAGE - GP11_ERR_BASE] =
+        "the certificate is not valid for this use (key or extended key "
+        "usage)",
+    [GP11_ERR_SIGNATURE - GP11_ERR_BASE] = "the handshake signature is invalid",
+    [GP11_ERR_KEY_CONFIRMATION - GP11_ERR_BASE] =
+        "key confirmation failed: the peers derived different keys",
+    [GP11_ERR_ANON_REFUSED - GP11_ERR_BASE] =
+        "anonymous initiators are not allowed by the acceptor's policy",
+    [GP11_ERR_PEER_REFUSED - GP11_ERR_BASE] =
+        "the acceptor refused the context",
+    [GP11_ERR_NO_CONTEXT - GP11_ERR_BASE] = "no established security context",
+    [GP11_ERR_CONTEXT_EXPIRED - GP11_ERR_BASE] =
+        "the security context has expired",
+    [GP11_ERR_NO_CRED - GP11_ERR_BASE] = "no usable credential",
+    [GP11_ERR_CRED_USAGE - GP11_ERR_BASE] =
+        "the credential cannot be used this way (initiate/accept)",
+    [GP11_ERR_NO_IDENTITY_FOR_SERVICE - GP11_ERR_BASE] =
+        "no acceptor identity is configured for the service",
+    [GP11_ERR_BAD_NAME - GP11_ERR_BASE] = "malformed name",
+    [GP11_ERR_BAD_NAME_TYPE - GP11_ERR_BASE] = "unsupported name type",
+    [GP11_ERR_NO_LOCALNAME - GP11_ERR_BASE] =
+        "the name has no local account name",
+    [GP11_ERR_UNAVAILABLE - GP11_ERR_BASE] =
+        "this call is not supported by gss-pkcs11",
 };
 
 const char *gp11_err_generic(uint32_t code)
@@ -74,27 +121,35 @@ const char *gp11_err_generic(uint32_t code)
     return generic[code - GP11_ERR_BASE];
 }
 
-/* Stores the sentence for this thread and logs it. */
+/* Stores the sentence for this thread (not yet logged). */
 static void record(uint32_t code, CK_RV rv, const char *fmt, va_list ap)
 {
     last_code = code;
     last_rv = rv;
     vsnprintf(last_detail, sizeof(last_detail), fmt, ap);
-    GP11_DEBUG("error 0x%08x: %s", code, last_detail);
 }
 
-uint32_t gp11_err_set(uint32_t code, const char *fmt, ...)
+/* Logs the recorded sentence once, under the failing function's name. */
+static void log_detail(const char *func, uint32_t code)
+{
+    gp11_debug_init();
+    if (gp11_debug_on)
+        gp11_debug_write(func, "error 0x%08x: %s", code, last_detail);
+}
+
+uint32_t gp11_err_set_at(const char *func, uint32_t code, const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
     record(code, CKR_OK, fmt, ap);
     va_end(ap);
+    log_detail(func, code);
     return code;
 }
 
-uint32_t gp11_err_ck(uint32_t code, CK_RV rv, const char *call, const char *fmt,
-                     ...)
+uint32_t gp11_err_ck_at(const char *func, uint32_t code, CK_RV rv,
+                        const char *call, const char *fmt, ...)
 {
     const char *name = gp11_ckr_name(rv);
     char unknown[32];
@@ -111,7 +166,7 @@ uint32_t gp11_err_ck(uint32_t code, CK_RV rv, const char *call, const char *fmt,
     len = strlen(last_detail);
     snprintf(last_detail + len, sizeof(last_detail) - len, ": %s returned %s",
              call, name);
-    GP11_DEBUG("error 0x%08x: %s", code, last_detail);
+    log_detail(func, code);
     return code;
 }
 

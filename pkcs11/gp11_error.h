@@ -46,19 +46,52 @@ enum gp11_err {
     GP11_ERR_CERT_MISSING,
     GP11_ERR_CERT_INVALID,
     GP11_ERR_QUIRK_UNKNOWN,
+    /* context tokens and the handshake */
+    GP11_ERR_TOKEN_MALFORMED,
+    GP11_ERR_TOKEN_WRONG_MECH,
+    GP11_ERR_TOKEN_UNEXPECTED,
+    GP11_ERR_VERSION,
+    GP11_ERR_NO_COMMON_PROFILE,
+    GP11_ERR_NO_COMMON_SIGALG,
+    GP11_ERR_GROUP_UNSUPPORTED,
+    GP11_ERR_BAD_BINDINGS,
+    GP11_ERR_CERT_UNTRUSTED,
+    GP11_ERR_CERT_EXPIRED,
+    GP11_ERR_CERT_NOT_YET_VALID,
+    GP11_ERR_CERT_HOSTNAME,
+    GP11_ERR_CERT_USAGE,
+    GP11_ERR_SIGNATURE,
+    GP11_ERR_KEY_CONFIRMATION,
+    GP11_ERR_ANON_REFUSED,
+    GP11_ERR_PEER_REFUSED,
+    /* GSS objects */
+    GP11_ERR_NO_CONTEXT,
+    GP11_ERR_CONTEXT_EXPIRED,
+    GP11_ERR_NO_CRED,
+    GP11_ERR_CRED_USAGE,
+    GP11_ERR_NO_IDENTITY_FOR_SERVICE,
+    GP11_ERR_BAD_NAME,
+    GP11_ERR_BAD_NAME_TYPE,
+    GP11_ERR_NO_LOCALNAME,
+    GP11_ERR_UNAVAILABLE,
     GP11_ERR_LAST /* keep last */
 };
 
-/* Record a failure with a detailed sentence; returns code. */
-uint32_t gp11_err_set(uint32_t code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Record a failure with a detailed sentence; returns code. The debug log
+ * line names the function that failed. */
+#define gp11_err_set(code, ...) gp11_err_set_at(__func__, code, __VA_ARGS__)
+uint32_t gp11_err_set_at(const char *func, uint32_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Record a failure of a PKCS#11 call: the sentence gets
  * ": <call> returned CKR_..." appended. Returns code.
  */
-uint32_t gp11_err_ck(uint32_t code, CK_RV rv, const char *call, const char *fmt,
-                     ...) __attribute__((format(printf, 4, 5)));
+#define gp11_err_ck(code, rv, call, ...)                                       \
+    gp11_err_ck_at(__func__, code, rv, call, __VA_ARGS__)
+uint32_t gp11_err_ck_at(const char *func, uint32_t code, CK_RV rv,
+                        const char *call, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /*
  * The sentence for code: the detail recorded by this thread when it is

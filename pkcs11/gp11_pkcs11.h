@@ -30,9 +30,14 @@ void gp11_wipe_str(char *s);
 /* Constant-time equality of two buffers of the same length. */
 bool gp11_ct_equal(const void *a, const void *b, size_t len);
 
+/* A PKCS#11 URI fit for messages: pin-value and pin-source attributes
+ * (in the path or the query) are replaced by "pin-***". */
+void gp11_uri_redact(const char *uri, char *out, size_t len);
+
 /* ---- quirks (quirks.c) ------------------------------------------------ */
 
-/* Named, documented deviations of particular tokens; see docs/tokens.md. */
+/* Named, documented deviations of particular tokens; see
+ * docs/token-layer.md. */
 enum gp11_quirk {
     /* Never call C_Finalize (SoftHSM2 may crash in it at process exit). */
     GP11_QUIRK_NO_DEINIT = 1u << 0,
@@ -56,9 +61,10 @@ const char *gp11_quirk_description(unsigned quirk);
 unsigned gp11_quirk_all(void);
 
 /*
- * Parse a quirk list: "auto", "none", or names separated by spaces or
- * commas, each optionally prefixed by '-' to remove it from the automatic
- * set ("auto -no-deinit"). Unknown names are an error.
+ * Parse a quirk list: names separated by spaces or commas, each adding a
+ * quirk, or prefixed by '-' to remove it. They apply on top of the quirks
+ * known for the token (*use_auto), unless the list says "none" ("auto" is
+ * accepted and changes nothing). Unknown names are an error.
  */
 uint32_t gp11_quirks_parse(const char *spec, unsigned *set, unsigned *clear,
                            bool *use_auto);
@@ -132,6 +138,7 @@ void gp11_token_label(const CK_TOKEN_INFO *info, char out[33]);
 /* One token that a module offers, for listings. */
 struct gp11_token_desc {
     CK_SLOT_ID slot;
+    CK_SLOT_INFO slot_info;
     CK_TOKEN_INFO info;
 };
 
@@ -342,5 +349,30 @@ uint32_t gp11_dev_init_token(const char *module, const char *init_params,
  */
 uint32_t gp11_dev_init_user_pin(const char *module, const char *init_params,
                                 const char *token_label, const char *user_pin);
+
+/* ---- cryptographic operations on token keys (crypto.c) ----------------- */
+
+/* Random bytes from the token's generator. */
+uint32_t gp11_random(struct gp11_token *tok, void *buf, size_t len);
+
+/*
+ * Generate an ephemeral EC key pair as session objects (private key
+ * sensitive, non-extractable, derive-only; the public object is destroyed
+ * at once) and return the uncompressed public point. curve_der is the DER
+ * of the named-curve OID; *point_len receives 65 (P-256) or 97 (P-384).
+ */
+uint32_t gp11_ec_ephemeral(struct gp11_token *tok, const uint8_t *curve_der,
+                           size_t curve_len, struct gp11_object *priv,
+                           uint8_t *point, size_t *point_len);
+
+/* C_DeriveKey with a checked template, in the owner session. */
+uint32_t gp11_derive(struct gp11_token *tok, CK_MECHANISM *mech,
+                     const struct gp11_object *base, CK_ATTRIBUTE *tmpl,
+                     CK_ULONG count, struct gp11_object *out);
+
+/* C_SignInit + C_Sign (signature or MAC) into sig of *sig_len bytes. */
+uint32_t gp11_sign(struct gp11_token *tok, CK_MECHANISM *mech,
+                   const struct gp11_object *key, const uint8_t *data,
+                   size_t len, uint8_t *sig, size_t *sig_len);
 
 #endif

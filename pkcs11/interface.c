@@ -146,3 +146,29 @@ CK_RV gp11_ck_GenerateKeyPair(struct gp11_module *m, CK_SESSION_HANDLE s,
     return CALL(GenerateKeyPair, s, mech, pub, pub_count, priv, priv_count,
                 pub_obj, priv_obj);
 }
+
+CK_RV gp11_ck_DeriveKey(struct gp11_module *m, CK_SESSION_HANDLE s,
+                        CK_MECHANISM *mech, CK_OBJECT_HANDLE base,
+                        CK_ATTRIBUTE *tmpl, CK_ULONG count,
+                        CK_OBJECT_HANDLE *key)
+{
+    return CALL(DeriveKey, s, mech, base, tmpl, count, key);
+}
+
+CK_RV gp11_ck_SignInit(struct gp11_module *m, CK_SESSION_HANDLE s,
+                       CK_MECHANISM *mech, CK_OBJECT_HANDLE key)
+{
+    return CALL(SignInit, s, mech, key);
+}
+
+CK_RV gp11_ck_Sign(struct gp11_module *m, CK_SESSION_HANDLE s, CK_BYTE *data,
+                   CK_ULONG len, CK_BYTE *sig, CK_ULONG *sig_len)
+{
+    return CALL(Sign, s, data, len, sig, sig_len);
+}
+
+CK_RV gp11_ck_GenerateRandom(struct gp11_module *m, CK_SESSION_HANDLE s,
+                             CK_BYTE *buf, CK_ULONG len)
+{
+    return CALL(GenerateRandom, s, buf, len);
+}

@@ -17,9 +17,11 @@ struct gp11_module {
     bool no_deinit; /* quirk no-deinit */
     CK_INFO info;
     unsigned generation; /* fork generation of the last C_Initialize */
+    bool finalize;       /* we initialised it: C_Finalize at the end */
     int refs;            /* protected by the global module lock */
     pthread_mutex_t lock;
     struct gp11_module *next;
+    struct gp11_token *tokens; /* open tokens; global module lock */
 };
 
 struct gp11_token {
@@ -47,9 +49,14 @@ struct gp11_token {
 
     /* Login state, protected by owner_lock. */
     bool logged_in;
-    bool have_failed_pin;
-    unsigned char failed_pin[32]; /* SHA-256 of a PIN the token rejected */
+
+    struct gp11_token *next_in_module; /* global module lock */
 };
+
+/* Registers / unregisters an open token with its module, so that the
+ * fork handlers can hold every lock across fork(). */
+void gp11_module_attach_token(struct gp11_module *mod, struct gp11_token *tok);
+void gp11_module_detach_token(struct gp11_module *mod, struct gp11_token *tok);
 
 /*
  * Bring the token's state in line with the current fork generation:
@@ -61,6 +68,10 @@ uint32_t gp11_token_sync_fork_locked(struct gp11_token *tok);
 /* Borrow the owner session under owner_lock (opened on demand). */
 uint32_t gp11_owner_acquire(struct gp11_token *tok, CK_SESSION_HANDLE *out);
 void gp11_owner_release(struct gp11_token *tok, CK_RV last_rv);
+
+/* Refuses key templates without explicit SENSITIVE and EXTRACTABLE. */
+uint32_t gp11_template_check(const CK_ATTRIBUTE *t, CK_ULONG n,
+                             CK_OBJECT_CLASS implied);
 
 /* True for results that mean the session handle is no longer usable. */
 bool gp11_rv_session_gone(CK_RV rv);
@@ -112,5 +123,15 @@ CK_RV gp11_ck_GenerateKeyPair(struct gp11_module *m, CK_SESSION_HANDLE s,
                               CK_ULONG pub_count, CK_ATTRIBUTE *priv,
                               CK_ULONG priv_count, CK_OBJECT_HANDLE *pub_obj,
                               CK_OBJECT_HANDLE *priv_obj);
+CK_RV gp11_ck_DeriveKey(struct gp11_module *m, CK_SESSION_HANDLE s,
+                        CK_MECHANISM *mech, CK_OBJECT_HANDLE base,
+                        CK_ATTRIBUTE *tmpl, CK_ULONG count,
+                        CK_OBJECT_HANDLE *key);
+CK_RV gp11_ck_SignInit(struct gp11_module *m, CK_SESSION_HANDLE s,
+                       CK_MECHANISM *mech, CK_OBJECT_HANDLE key);
+CK_RV gp11_ck_Sign(struct gp11_module *m, CK_SESSION_HANDLE s, CK_BYTE *data,
+                   CK_ULONG len, CK_BYTE *sig, CK_ULONG *sig_len);
+CK_RV gp11_ck_GenerateRandom(struct gp11_module *m, CK_SESSION_HANDLE s,
+                             CK_BYTE *buf, CK_ULONG len);
 
 #endif

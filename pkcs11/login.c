@@ -2,12 +2,16 @@
 /*
  * User login: PIN from a pin-source file or the URI's pin-value, lock-out
  * flags honoured before trying, a rejected PIN remembered (by SHA-256, per
- * token, process-wide) and never presented again, PIN buffers wiped.
+ * token, process-wide, as a keyed hash) and never presented again, PIN buffers
+ * wiped.
  */
 #include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <p11-kit/uri.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,28 @@ static struct {
 } failed[FAILED_SLOTS];
 static unsigned failed_next;
 static pthread_mutex_t failed_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Key of the keyed hash of rejected PINs, random per process, so that
+ * the remembered hashes cannot be reversed by a dictionary. */
+static unsigned char pin_hash_key[32];
+static pthread_once_t pin_hash_once = PTHREAD_ONCE_INIT;
+
+static void pin_hash_init(void)
+{
+    if (RAND_bytes(pin_hash_key, sizeof(pin_hash_key)) != 1)
+        memset(pin_hash_key, 0x5c, sizeof(pin_hash_key));
+}
+
+/* HMAC-SHA-256 of the PIN under the per-process key. */
+static void pin_hash(const char *pin, size_t len, unsigned char out[32])
+{
+    unsigned int n = 32;
+
+    pthread_once(&pin_hash_once, pin_hash_init);
+    if (HMAC(EVP_sha256(), pin_hash_key, sizeof(pin_hash_key),
+             (const unsigned char *)pin, len, out, &n) == NULL)
+        memset(out, 0, 32);
+}
 
 /* A key naming the token: manufacturer, model, serial and label. */
 static void token_key(const CK_TOKEN_INFO *info, unsigned char out[32])
@@ -100,24 +126,24 @@ static uint32_t read_pin_file(const char *src, char *pin, size_t *len)
                            "PIN file %s is not a regular file", path);
         goto done;
     }
-    if (st.st_mode & S_IROTH) {
+    if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) {
         ret = gp11_err_set(GP11_ERR_PIN_SOURCE,
-                           "PIN file %s is readable by everyone; "
-                           "chmod o-r it",
+                           "PIN file %s is readable or writable by others; "
+                           "chmod 600 it",
                            path);
         goto done;
     }
-    n = read(fd, pin, PIN_MAX);
-    if (n < 0 || n >= PIN_MAX) {
+    memset(pin, 0, PIN_MAX);
+    n = read(fd, pin, PIN_MAX - 1);
+    if (n < 0 || n >= PIN_MAX - 1) {
         ret = gp11_err_set(GP11_ERR_PIN_SOURCE,
                            n < 0 ? "cannot read PIN file %s"
                                  : "PIN file %s is longer than 255 bytes",
                            path);
         goto done;
     }
-    while (n > 0 && (pin[n - 1] == '\n' || pin[n - 1] == '\r'))
-        n--;
-    *len = (size_t)n;
+    /* The PIN is the first line, without its line ending. */
+    *len = strcspn(pin, "\r\n") < (size_t)n ? strcspn(pin, "\r\n") : (size_t)n;
 done:
     close(fd);
     return ret;
@@ -148,6 +174,9 @@ static uint32_t fetch_pin(struct gp11_token *tok, char *pin, size_t *len)
         *len = strlen(value);
         memcpy(pin, value, *len);
         ret = GP11_OK;
+    } else if (value) {
+        ret = gp11_err_set(GP11_ERR_PIN_SOURCE,
+                           "the URI's pin-value is longer than 255 bytes");
     } else {
         ret = gp11_err_set(GP11_ERR_PIN_MISSING,
                            "the token needs a PIN: set pin-source in the "
@@ -200,7 +229,7 @@ static uint32_t login_with_pin(struct gp11_token *tok, CK_SESSION_HANDLE s,
     if (ret != GP11_OK)
         goto done;
     token_key(&tok->info, tk);
-    gp11_sha256(pin, len, ph);
+    pin_hash(pin, len, ph);
     if (pin_failed_before(tk, ph)) {
         ret = gp11_err_set(GP11_ERR_PIN_FAILED_BEFORE,
                            "the configured PIN was rejected by this token "

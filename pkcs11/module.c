@@ -21,26 +21,46 @@ static struct gp11_module *modules; /* protected by modules_lock */
 static atomic_uint fork_gen;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-/* Fork handlers: hold the list lock across fork, bump the generation. */
-static void atfork_prepare(void)
+/*
+ * Fork handlers. Every lock of the token layer is held across fork(), in
+ * the lock order (module list, then per token owner_lock and lock, then
+ * per module lock), so the child never inherits a lock that a thread
+ * which no longer exists was holding. The child handler only releases
+ * them and bumps the generation; re-initialisation happens lazily.
+ */
+static void lock_all(void)
 {
     pthread_mutex_lock(&modules_lock);
+    for (struct gp11_module *m = modules; m; m = m->next) {
+        for (struct gp11_token *t = m->tokens; t; t = t->next_in_module) {
+            pthread_mutex_lock(&t->owner_lock);
+            pthread_mutex_lock(&t->lock);
+        }
+        pthread_mutex_lock(&m->lock);
+    }
 }
 
-static void atfork_parent(void)
+static void unlock_all(void)
 {
+    for (struct gp11_module *m = modules; m; m = m->next) {
+        pthread_mutex_unlock(&m->lock);
+        for (struct gp11_token *t = m->tokens; t; t = t->next_in_module) {
+            pthread_mutex_unlock(&t->lock);
+            pthread_mutex_unlock(&t->owner_lock);
+        }
+    }
     pthread_mutex_unlock(&modules_lock);
 }
 
 static void atfork_child(void)
 {
     atomic_fetch_add(&fork_gen, 1);
-    pthread_mutex_unlock(&modules_lock);
+    unlock_all();
 }
 
 static void register_atfork(void)
 {
-    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    pthread_atfork(lock_all, unlock_all, atfork_child);
 }
 
 unsigned gp11_fork_generation(void)
@@ -60,7 +80,9 @@ static CK_RV initialize_unmanaged(struct gp11_module *mod)
     args.pReserved = mod->init_params;
     rv = mod->fns->C_Initialize(&args);
     GP11_DEBUG("C_Initialize(pReserved set) -> %s", gp11_ckr_name(rv));
-    /* An application that initialised the module first is fine. */
+    /* An application that initialised the module first keeps it: we use
+     * it and never finalise it under the application. */
+    mod->finalize = (rv == CKR_OK);
     if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED)
         rv = CKR_OK;
     return rv;
@@ -69,9 +91,14 @@ static CK_RV initialize_unmanaged(struct gp11_module *mod)
 /* Initialise (or re-initialise after fork) whichever way it was loaded. */
 static CK_RV initialize(struct gp11_module *mod)
 {
+    CK_RV rv;
+
     if (!mod->managed)
         return initialize_unmanaged(mod);
-    return p11_kit_module_initialize(mod->fns);
+    /* p11-kit reference counts managed modules itself. */
+    rv = p11_kit_module_initialize(mod->fns);
+    mod->finalize = (rv == CKR_OK);
+    return rv;
 }
 
 /* Lists the names of modules registered with p11-kit, for messages. */
@@ -188,10 +215,17 @@ static uint32_t load_new(const char *module, const char *init_params,
         ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if (strncmp(module, REGISTRY_PREFIX, strlen(REGISTRY_PREFIX)) == 0)
+    if (strncmp(module, REGISTRY_PREFIX, strlen(REGISTRY_PREFIX)) == 0 &&
+        init_params) {
+        ret = gp11_err_set(GP11_ERR_MODULE_LOAD,
+                           "module-init-params cannot be used with %s: put "
+                           "x-init-reserved in its p11-kit .module file",
+                           module);
+    } else if (strncmp(module, REGISTRY_PREFIX, strlen(REGISTRY_PREFIX)) == 0) {
         ret = load_registered(mod, module + strlen(REGISTRY_PREFIX));
-    else
+    } else {
         ret = load_file(mod, module);
+    }
     if (ret != GP11_OK)
         goto done;
     rv = initialize(mod);
@@ -205,7 +239,7 @@ static uint32_t load_new(const char *module, const char *init_params,
     if (rv != CKR_OK) {
         ret = gp11_err_ck(GP11_ERR_MODULE_INIT, rv, "C_GetInfo",
                           "PKCS#11 module %s does not describe itself", module);
-        unload(mod, !mod->no_deinit);
+        unload(mod, mod->finalize && !mod->no_deinit);
         mod = NULL;
         goto done;
     }
@@ -301,4 +335,25 @@ const CK_INFO *gp11_module_info(const struct gp11_module *mod)
 const char *gp11_module_path(const struct gp11_module *mod)
 {
     return mod->path;
+}
+
+void gp11_module_attach_token(struct gp11_module *mod, struct gp11_token *tok)
+{
+    pthread_mutex_lock(&modules_lock);
+    tok->next_in_module = mod->tokens;
+    mod->tokens = tok;
+    pthread_mutex_unlock(&modules_lock);
+}
+
+void gp11_module_detach_token(struct gp11_module *mod, struct gp11_token *tok)
+{
+    pthread_mutex_lock(&modules_lock);
+    for (struct gp11_token **pp = &mod->tokens; *pp;
+         pp = &(*pp)->next_in_module) {
+        if (*pp == tok) {
+            *pp = tok->next_in_module;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&modules_lock);
 }

@@ -31,8 +31,8 @@ static const CK_ATTRIBUTE *find_attr(const CK_ATTRIBUTE *t, CK_ULONG n,
 
 /* Keys must state CKA_SENSITIVE and CKA_EXTRACTABLE: tokens differ in the
  * defaults (SoftHSM2 defaults CKA_SENSITIVE to FALSE). */
-static uint32_t check_template(const CK_ATTRIBUTE *t, CK_ULONG n,
-                               CK_OBJECT_CLASS implied)
+uint32_t gp11_template_check(const CK_ATTRIBUTE *t, CK_ULONG n,
+                             CK_OBJECT_CLASS implied)
 {
     const CK_ATTRIBUTE *cls = find_attr(t, n, CKA_CLASS);
     CK_OBJECT_CLASS c = implied;
@@ -57,7 +57,7 @@ uint32_t gp11_object_create(struct gp11_token *tok, CK_ATTRIBUTE *tmpl,
     uint32_t ret;
     CK_RV rv;
 
-    ret = check_template(tmpl, count, CKO_DATA);
+    ret = gp11_template_check(tmpl, count, CKO_DATA);
     if (ret != GP11_OK)
         return ret;
     ret = gp11_owner_acquire(tok, &s);
@@ -82,7 +82,7 @@ uint32_t gp11_object_generate_pair(struct gp11_token *tok, CK_MECHANISM *mech,
     uint32_t ret;
     CK_RV rv;
 
-    ret = check_template(priv_tmpl, priv_count, CKO_PRIVATE_KEY);
+    ret = gp11_template_check(priv_tmpl, priv_count, CKO_PRIVATE_KEY);
     if (ret != GP11_OK)
         return ret;
     ret = gp11_owner_acquire(tok, &s);
@@ -111,11 +111,12 @@ uint32_t gp11_object_destroy(struct gp11_token *tok, struct gp11_object *obj)
     ret = gp11_object_check(tok, obj);
     if (ret != GP11_OK)
         return ret;
-    ret = gp11_session_get(tok, &s);
+    /* The owner session is R/W, which token objects need. */
+    ret = gp11_owner_acquire(tok, &s);
     if (ret != GP11_OK)
         return ret;
     rv = gp11_ck_DestroyObject(tok->mod, s, obj->handle);
-    gp11_session_put(tok, s, rv);
+    gp11_owner_release(tok, rv);
     if (rv != CKR_OK)
         return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_DestroyObject",
                            "the token refused to destroy object %lu",

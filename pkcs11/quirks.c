@@ -80,28 +80,29 @@ static unsigned quirk_by_name(const char *name, size_t len)
 uint32_t gp11_quirks_parse(const char *spec, unsigned *set, unsigned *clear,
                            bool *use_auto)
 {
-    const char *p = spec ? spec : "auto";
+    const char *p = spec ? spec : "";
     unsigned bit;
     bool minus;
     size_t len;
 
+    /* The automatic set applies unless "none" says otherwise. */
     *set = 0;
     *clear = 0;
-    *use_auto = false;
+    *use_auto = true;
     while (*p) {
         p += strspn(p, " \t,");
         len = strcspn(p, " \t,");
         if (len == 0)
             break;
-        minus = (*p == '-' || *p == '+') ? (*p == '-') : false;
+        minus = *p == '-';
         if (*p == '-' || *p == '+') {
             p++;
             len--;
         }
-        if (len == 4 && strncasecmp(p, "auto", 4) == 0 && !minus) {
+        if (!minus && len == 4 && strncasecmp(p, "auto", 4) == 0) {
             *use_auto = true;
-        } else if (len == 4 && strncasecmp(p, "none", 4) == 0 && !minus) {
-            *set = 0;
+        } else if (!minus && len == 4 && strncasecmp(p, "none", 4) == 0) {
+            *use_auto = false;
         } else {
             bit = quirk_by_name(p, len);
             if (bit == 0)

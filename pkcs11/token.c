@@ -46,7 +46,9 @@ uint32_t gp11_token_enumerate(struct gp11_module *mod,
     }
     for (i = 0; i < n; i++) {
         /* A slot whose token vanished meanwhile is simply skipped. */
-        if (gp11_ck_GetTokenInfo(mod, slots[i], &descs[kept].info) != CKR_OK)
+        if (gp11_ck_GetTokenInfo(mod, slots[i], &descs[kept].info) != CKR_OK ||
+            gp11_ck_GetSlotInfo(mod, slots[i], &descs[kept].slot_info) !=
+                CKR_OK)
             continue;
         descs[kept++].slot = slots[i];
     }
@@ -57,12 +59,6 @@ done:
     free(slots);
     free(descs);
     return ret;
-}
-
-/* The URI without its query (which may hold pin-value), for messages. */
-static void uri_for_message(const char *uri, char *buf, size_t len)
-{
-    snprintf(buf, len, "%.*s", (int)strcspn(uri, "?"), uri);
 }
 
 /* Appends "'label' (slot N)" entries of the found tokens to buf. */
@@ -96,7 +92,7 @@ static uint32_t select_token(struct gp11_token *tok, const char *uri_str)
     uint32_t ret;
     int r;
 
-    uri_for_message(uri_str, shown, sizeof(shown));
+    gp11_uri_redact(uri_str, shown, sizeof(shown));
     uri = p11_kit_uri_new();
     if (uri == NULL)
         return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
@@ -122,7 +118,11 @@ static uint32_t select_token(struct gp11_token *tok, const char *uri_str)
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        match[i] = p11_kit_uri_match_token_info(uri, &descs[i].info);
+        CK_SLOT_ID want = p11_kit_uri_get_slot_id(uri);
+
+        match[i] = p11_kit_uri_match_token_info(uri, &descs[i].info) &&
+                   p11_kit_uri_match_slot_info(uri, &descs[i].slot_info) &&
+                   (want == (CK_SLOT_ID)-1 || want == descs[i].slot);
         if (match[i]) {
             hits++;
             hit = i;
@@ -183,8 +183,6 @@ static uint32_t apply_quirks(struct gp11_token *tok, const char *spec)
     ret = gp11_quirks_parse(spec, &set, &clear, &use_auto);
     if (ret != GP11_OK)
         return ret;
-    if (spec == NULL)
-        use_auto = true;
     tok->quirks =
         use_auto ? gp11_quirks_for_token(&tok->mod->info, &tok->info) : 0;
     tok->quirks = (tok->quirks | set) & ~clear;
@@ -226,6 +224,7 @@ uint32_t gp11_token_open(const struct gp11_token_opts *opts,
         goto done;
     }
     tok->generation = gp11_fork_generation();
+    gp11_module_attach_token(tok->mod, tok);
     GP11_DEBUG("token in slot %lu selected, pool of %zu sessions, quirks 0x%x",
                (unsigned long)tok->slot, tok->max, tok->quirks);
     *out = tok;
@@ -254,6 +253,8 @@ void gp11_token_close(struct gp11_token *tok)
 {
     if (tok == NULL)
         return;
+    if (tok->mod)
+        gp11_module_detach_token(tok->mod, tok);
     if (tok->mod && tok->generation == gp11_fork_generation()) {
         for (size_t i = 0; i < tok->n_idle; i++)
             gp11_ck_CloseSession(tok->mod, tok->idle[i]);

@@ -45,3 +45,38 @@ void gp11_wipe_str(char *s)
     if (s != NULL)
         gp11_wipe(s, strlen(s));
 }
+
+/* Appends n bytes to out (bounded), keeping room for the terminator. */
+static void append(char *out, size_t len, size_t *o, const char *p, size_t n)
+{
+    if (n > len - 1 - *o)
+        n = len - 1 - *o;
+    memcpy(out + *o, p, n);
+    *o += n;
+}
+
+void gp11_uri_redact(const char *uri, char *out, size_t len)
+{
+    const char *p = uri;
+    size_t o = 0, n;
+
+    if (len == 0)
+        return;
+    if (strncmp(p, "pkcs11:", 7) == 0) {
+        append(out, len, &o, p, 7);
+        p += 7;
+    }
+    /* Each round: one attribute, then its separator (;, ? or &). */
+    while (*p) {
+        n = strcspn(p, ";?&");
+        if (strncmp(p, "pin-value=", 10) == 0 ||
+            strncmp(p, "pin-source=", 11) == 0)
+            append(out, len, &o, "pin-***", 7);
+        else
+            append(out, len, &o, p, n);
+        p += n;
+        if (*p)
+            append(out, len, &o, p++, 1);
+    }
+    out[o] = '\0';
+}

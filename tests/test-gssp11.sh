@@ -52,6 +52,11 @@ done
 
 expect_error "second setup-dev" "already holds a development environment" \
     "$gssp11" setup-dev --token "$GP11_TEST_TOKEN" "$env_dir"
+mkdir "$work/busy" && touch "$work/busy/something"
+expect_error "setup-dev into a non-empty directory" "is not empty" \
+    "$gssp11" setup-dev --token "$GP11_TEST_TOKEN" "$work/busy"
+"$gssp11" setup-dev --token plutonium "$work/x" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "unknown token kind must exit 2"
 expect_error "uri matching nothing" "no token matches 'pkcs11:token=nothing-here'" \
     "$gssp11" info --config "$(conf_with uri pkcs11:token=nothing-here)"
 expect_error "missing module" "cannot load PKCS#11 module /nonexistent/libp11.so" \

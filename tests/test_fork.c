@@ -5,6 +5,10 @@
  * unaffected by the child.
  */
 #include "testlib.h"
+#include "internal.h"
+
+#include <pthread.h>
+#include <time.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +91,64 @@ static void child_never_uses_parent_objects(void **state)
     gp11_token_close(tok);
 }
 
+struct holder {
+    struct gp11_token *tok;
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    bool holding;
+};
+
+/* Holds the token's owner session (and its lock) for a while. */
+static void *hold_owner(void *arg)
+{
+    struct holder *h = arg;
+    CK_SESSION_HANDLE s;
+
+    if (gp11_owner_acquire(h->tok, &s) != GP11_OK)
+        return NULL;
+    pthread_mutex_lock(&h->m);
+    h->holding = true;
+    pthread_cond_signal(&h->c);
+    pthread_mutex_unlock(&h->m);
+    nanosleep(&(struct timespec){0, 200 * 1000 * 1000}, NULL);
+    gp11_owner_release(h->tok, CKR_OK);
+    return NULL;
+}
+
+static void fork_while_another_thread_holds_the_token(void **state)
+{
+    struct holder h = {.tok = tl_open()};
+    CK_SESSION_HANDLE s;
+    int status = -1;
+    pthread_t t;
+    pid_t pid;
+
+    (void)state;
+    pthread_mutex_init(&h.m, NULL);
+    pthread_cond_init(&h.c, NULL);
+    assert_int_equal(pthread_create(&t, NULL, hold_owner, &h), 0);
+    pthread_mutex_lock(&h.m);
+    while (!h.holding)
+        pthread_cond_wait(&h.c, &h.m);
+    pthread_mutex_unlock(&h.m);
+    /* The fork handlers wait for the holder, so the child inherits no
+     * lock held by a thread it does not have. */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(20);
+        if (gp11_session_get(h.tok, &s) != GP11_OK)
+            _exit(2);
+        gp11_session_put(h.tok, s, CKR_OK);
+        _exit(gp11_token_login(h.tok) == GP11_OK ? 0 : 3);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    pthread_join(t, NULL);
+    gp11_token_close(h.tok);
+}
+
 static void generation_moves_only_in_the_child(void **state)
 {
     unsigned before = gp11_fork_generation();
@@ -108,6 +170,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(generation_moves_only_in_the_child),
         cmocka_unit_test(child_never_uses_parent_objects),
+        cmocka_unit_test(fork_while_another_thread_holds_the_token),
     };
 
     tl_config();

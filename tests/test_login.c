@@ -114,6 +114,17 @@ static void pin_source_in_uri_logs_in(void **state)
     tl_assert_err(login_with(NULL, uri, false), GP11_OK);
 }
 
+static void pin_is_the_first_line(void **state)
+{
+    char pin[64], text[128];
+
+    (void)state;
+    real_pin(pin, sizeof(pin));
+    snprintf(text, sizeof(text), "%s\r\nsecond line is not the PIN\n", pin);
+    tl_assert_err(login_with(pin_file("lines.pin", text, 0600), NULL, false),
+                  GP11_OK);
+}
+
 static void missing_pin_is_explained(void **state)
 {
     uint32_t ret = login_with(NULL, NULL, false);
@@ -136,7 +147,10 @@ static void pin_file_errors(void **state)
     tl_assert_msg(ret, "No such file");
     ret = login_with(pin_file("open.pin", "1234", 0644), NULL, false);
     tl_assert_err(ret, GP11_ERR_PIN_SOURCE);
-    tl_assert_msg(ret, "readable by everyone");
+    tl_assert_msg(ret, "readable or writable by others");
+    ret = login_with(pin_file("group.pin", "1234", 0620), NULL, false);
+    tl_assert_err(ret, GP11_ERR_PIN_SOURCE);
+    tl_assert_msg(ret, "readable or writable by others");
     ret = login_with("|/bin/echo 1234", NULL, false);
     tl_assert_err(ret, GP11_ERR_PIN_SOURCE);
     tl_assert_msg(ret, "only files are supported");
@@ -200,6 +214,7 @@ int main(void)
         cmocka_unit_test(wrong_pin_is_never_retried),
         cmocka_unit_test(pin_value_in_uri_logs_in),
         cmocka_unit_test(pin_source_in_uri_logs_in),
+        cmocka_unit_test(pin_is_the_first_line),
         cmocka_unit_test(missing_pin_is_explained),
         cmocka_unit_test(pin_file_errors),
         cmocka_unit_test(locked_token_is_not_tried),

@@ -68,6 +68,34 @@ static void uri_query_is_never_shown(void **state)
     assert_null(strstr(gp11_err_message(ret), "s3cr3t"));
 }
 
+static void pin_in_uri_path_is_never_shown(void **state)
+{
+    struct gp11_token *tok;
+    uint32_t ret = open_with_uri("pkcs11:token=nope;pin-value=s3cr3t", &tok);
+
+    (void)state;
+    tl_assert_err(ret, GP11_ERR_TOKEN_NOT_FOUND);
+    assert_null(strstr(gp11_err_message(ret), "s3cr3t"));
+    tl_assert_msg(ret, "pkcs11:token=nope;pin-***");
+}
+
+static void slot_id_selects_the_slot(void **state)
+{
+    struct gp11_token *tok = tl_open(), *by_slot = NULL;
+    char uri[128];
+
+    (void)state;
+    snprintf(uri, sizeof(uri), "pkcs11:slot-id=%lu",
+             (unsigned long)gp11_token_slot(tok));
+    tl_assert_err(open_with_uri(uri, &by_slot), GP11_OK);
+    assert_int_equal(gp11_token_slot(by_slot), gp11_token_slot(tok));
+    gp11_token_close(by_slot);
+    snprintf(uri, sizeof(uri), "pkcs11:slot-id=%lu",
+             (unsigned long)gp11_token_slot(tok) + 12345);
+    tl_assert_err(open_with_uri(uri, &by_slot), GP11_ERR_TOKEN_NOT_FOUND);
+    gp11_token_close(tok);
+}
+
 static void malformed_uri_is_refused(void **state)
 {
     struct gp11_token *tok;
@@ -116,6 +144,10 @@ static void unregistered_module_name_is_refused(void **state)
     ret = gp11_token_open(&o, &tok);
     tl_assert_err(ret, GP11_ERR_MODULE_LOAD);
     tl_assert_msg(ret, "no PKCS#11 module named 'no-such-module'");
+    o.init_params = "configdir='sql:/nonexistent'";
+    ret = gp11_token_open(&o, &tok);
+    tl_assert_err(ret, GP11_ERR_MODULE_LOAD);
+    tl_assert_msg(ret, "module-init-params cannot be used with p11-kit:");
 }
 
 static void unknown_quirk_is_refused(void **state)
@@ -148,11 +180,19 @@ static void quirks_follow_the_token(void **state)
     gp11_token_close(tok);
     /* Configuration adds and removes on top of the automatic set. */
     tl_opts(tl_config(), &o);
-    o.quirks = "auto -gcm-tag-general-error gcm-token-iv";
+    o.quirks = "-gcm-tag-general-error gcm-token-iv";
     tl_assert_err(gp11_token_open(&o, &tok), GP11_OK);
     q = gp11_token_quirks(tok);
     assert_false(q & GP11_QUIRK_GCM_TAG_GENERAL_ERROR);
     assert_true(q & GP11_QUIRK_GCM_TOKEN_IV);
+    assert_int_equal(q & GP11_QUIRK_NO_DEINIT, strcmp(tl_kind(), "softhsm") == 0
+                                                   ? GP11_QUIRK_NO_DEINIT
+                                                   : 0);
+    gp11_token_close(tok);
+    /* "none" drops the automatic set. */
+    o.quirks = "none gcm-token-iv";
+    tl_assert_err(gp11_token_open(&o, &tok), GP11_OK);
+    assert_int_equal(gp11_token_quirks(tok), GP11_QUIRK_GCM_TOKEN_IV);
     gp11_token_close(tok);
 }
 
@@ -297,6 +337,35 @@ static void key_templates_must_be_explicit(void **state)
     gp11_token_close(tok);
 }
 
+static void token_objects_can_be_destroyed(void **state)
+{
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_KEY_TYPE aes = CKK_AES;
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    char label[] = "gp11-test-token-key";
+    unsigned char value[16] = {7};
+    /* A token (not session) object: destroying it needs an R/W session. */
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)},
+                        {CKA_TOKEN, &yes, 1},
+                        {CKA_LABEL, label, sizeof(label) - 1},
+                        {CKA_KEY_TYPE, &aes, sizeof(aes)},
+                        {CKA_VALUE, value, sizeof(value)},
+                        {CKA_SENSITIVE, &yes, 1},
+                        {CKA_EXTRACTABLE, &no, 1}};
+    struct gp11_token *tok = tl_open();
+    struct gp11_object obj, *found = NULL;
+    size_t n = 0;
+
+    (void)state;
+    tl_assert_err(gp11_token_login(tok), GP11_OK);
+    tl_assert_err(gp11_object_create(tok, t, 7, &obj), GP11_OK);
+    tl_assert_err(gp11_object_destroy(tok, &obj), GP11_OK);
+    tl_assert_err(gp11_object_find(tok, t, 3, &found, &n), GP11_OK);
+    assert_int_equal(n, 0);
+    free(found);
+    gp11_token_close(tok);
+}
+
 static void enumerate_lists_every_token(void **state)
 {
     struct gp11_token *tok = tl_open();
@@ -318,6 +387,8 @@ int main(void)
         cmocka_unit_test(uri_matching_nothing_lists_tokens),
         cmocka_unit_test(uri_matching_many_is_ambiguous),
         cmocka_unit_test(uri_query_is_never_shown),
+        cmocka_unit_test(pin_in_uri_path_is_never_shown),
+        cmocka_unit_test(slot_id_selects_the_slot),
         cmocka_unit_test(malformed_uri_is_refused),
         cmocka_unit_test(uri_naming_another_module_is_refused),
         cmocka_unit_test(missing_module_is_named),
@@ -328,6 +399,7 @@ int main(void)
         cmocka_unit_test(identity_errors_are_specific),
         cmocka_unit_test(ambiguous_and_certless_identities),
         cmocka_unit_test(key_templates_must_be_explicit),
+        cmocka_unit_test(token_objects_can_be_destroyed),
         cmocka_unit_test(enumerate_lists_every_token),
     };
 

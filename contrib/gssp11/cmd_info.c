@@ -175,8 +175,10 @@ int gssp11_cmd_info(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc)
-        return gssp11_failf("info: unexpected argument '%s'", argv[optind]);
+    if (optind != argc) {
+        gssp11_failf("info: unexpected argument '%s'", argv[optind]);
+        return 2;
+    }
     ret = gp11_config_load(path, &cfg);
     if (ret == GP11_OK)
         ret = open_configured(cfg, &tok);

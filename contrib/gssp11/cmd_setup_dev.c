@@ -9,6 +9,7 @@
 #include "gp11_pkcs11.h"
 #include "gssp11.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -187,7 +188,22 @@ static uint32_t make_dir(const char *path, mode_t mode)
     return GP11_OK;
 }
 
-/* Creates DIR, refusing one that already holds an environment. */
+/* True if the directory has entries other than . and .. */
+static bool dir_has_entries(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    bool any = false;
+
+    while (d && !any && (e = readdir(d)) != NULL)
+        any = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    if (d)
+        closedir(d);
+    return any;
+}
+
+/* Creates DIR, refusing one that is not empty (an earlier environment, or
+ * the remains of a failed set-up): nothing is ever overwritten. */
 static uint32_t prepare_dir(struct devenv *e, const char *dir)
 {
     char path[PATH_MAX + 32];
@@ -205,6 +221,11 @@ static uint32_t prepare_dir(struct devenv *e, const char *dir)
                             "(%s exists); remove the directory or choose "
                             "another",
                             e->dir, path);
+    if (dir_has_entries(e->dir))
+        return gp11_err_set(GP11_ERR_BAD_ARG,
+                            "%s is not empty; setup-dev only writes into a "
+                            "new or empty directory",
+                            e->dir);
     return make_dir(in_dir(e, "ca", path, sizeof(path)), 0700);
 }
 
@@ -538,8 +559,8 @@ static uint32_t write_mech_and_env(const struct devenv *e)
     return write_new_file(in_dir(e, "env", path, sizeof(path)), 0644, text);
 }
 
-/* The whole set-up, in order; the PINs are written before the token
- * exists so that a failure leaves nothing unrecoverable. */
+/* The whole set-up, in order; the PINs are written before the token is
+ * initialised, so a token is never left with a PIN nobody knows. */
 static uint32_t setup(struct devenv *e, const char *dir)
 {
     char path[PATH_MAX + 32];
@@ -556,8 +577,9 @@ static uint32_t setup(struct devenv *e, const char *dir)
     snprintf(pin_line, sizeof(pin_line), "%s\n", e->user_pin);
     ret = write_new_file(in_dir(e, "user.pin", path, sizeof(path)), 0600,
                          pin_line);
+    /* NSS softoken has no SO PIN of ours: its SO logs in with "". */
     snprintf(pin_line, sizeof(pin_line), "%s\n", e->so_pin);
-    if (ret == GP11_OK)
+    if (ret == GP11_OK && !e->nss)
         ret = write_new_file(in_dir(e, "so.pin", path, sizeof(path)), 0600,
                              pin_line);
     gp11_wipe_str(pin_line);
@@ -588,10 +610,12 @@ static int parse_options(int argc, char **argv, struct devenv *e)
     while ((c = getopt_long(argc, argv, "t:m:M:h", opts, NULL)) != -1) {
         switch (c) {
         case 't':
-            if (strcmp(optarg, "nss") != 0 && strcmp(optarg, "softhsm") != 0)
-                return gssp11_failf("setup-dev: unknown token kind '%s' "
-                                    "(softhsm or nss)",
-                                    optarg);
+            if (strcmp(optarg, "nss") != 0 && strcmp(optarg, "softhsm") != 0) {
+                gssp11_failf("setup-dev: unknown token kind '%s' (softhsm "
+                             "or nss)",
+                             optarg);
+                return 2;
+            }
             e->nss = strcmp(optarg, "nss") == 0;
             break;
         case 'm':

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Cryptographic operations on token keys: random, ECDH keys, derive, sign. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint32_t gp11_random(struct gp11_token *tok, void *buf, size_t len)
+{
+    CK_SESSION_HANDLE s;
+    uint32_t ret;
+    CK_RV rv;
+
+    ret = gp11_session_get(tok, &s);
+    if (ret != GP11_OK)
+        return ret;
+    rv = gp11_ck_GenerateRandom(tok->mod, s, buf, len);
+    gp11_session_put(tok, s, rv);
+    if (rv != CKR_OK)
+        return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_GenerateRandom",
+                           "the token cannot generate random bytes");
+    return GP11_OK;
+}
+
+/* Strips the DER OCTET STRING around CKA_EC_POINT (tokens differ). */
+static uint32_t unwrap_point(const uint8_t *v, size_t len, uint8_t *point,
+                             size_t *point_len)
+{
+    size_t hdr = 0;
+
+    if (len >= 2 && v[0] == 0x04 && (len == 65 || len == 97)) {
+        hdr = 0; /* raw point (a 0x04 tag of length 65/97 cannot occur) */
+    } else if (len >= 2 && v[0] == 0x04 && v[1] < 0x80 &&
+               (size_t)v[1] + 2 == len) {
+        hdr = 2;
+    } else if (len >= 3 && v[0] == 0x04 && v[1] == 0x81 &&
+               (size_t)v[2] + 3 == len) {
+        hdr = 3;
+    } else {
+        return gp11_err_set(GP11_ERR_TOKEN_REFUSED,
+                            "the token returned an unreadable CKA_EC_POINT");
+    }
+    if (len - hdr != 65 && len - hdr != 97)
+        return gp11_err_set(GP11_ERR_TOKEN_REFUSED,
+                            "the token returned a %zu-byte EC point",
+                            len - hdr);
+    memcpy(point, v + hdr, len - hdr);
+    *point_len = len - hdr;
+    return GP11_OK;
+}
+
+uint32_t gp11_ec_ephemeral(struct gp11_token *tok, const uint8_t *curve_der,
+                           size_t curve_len, struct gp11_object *priv,
+                           uint8_t *point, size_t *point_len)
+{
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_MECHANISM mech = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+    CK_ATTRIBUTE pub_t[] = {
+        {CKA_TOKEN, &no, sizeof(no)},
+        {CKA_EC_PARAMS, (void *)curve_der, curve_len},
+    };
+    CK_ATTRIBUTE priv_t[] = {
+        {CKA_TOKEN, &no, sizeof(no)},       {CKA_PRIVATE, &yes, sizeof(yes)},
+        {CKA_SENSITIVE, &yes, sizeof(yes)}, {CKA_EXTRACTABLE, &no, sizeof(no)},
+        {CKA_DERIVE, &yes, sizeof(yes)},    {CKA_SIGN, &no, sizeof(no)},
+    };
+    struct gp11_object pub;
+    CK_ULONG len = 0;
+    void *v = NULL;
+    uint32_t ret;
+
+    ret =
+        gp11_object_generate_pair(tok, &mech, pub_t, 2, priv_t, 6, &pub, priv);
+    if (ret != GP11_OK)
+        return ret;
+    ret = gp11_object_get_attr(tok, &pub, CKA_EC_POINT, &v, &len);
+    if (ret == GP11_OK)
+        ret = unwrap_point(v, len, point, point_len);
+    free(v);
+    gp11_object_destroy(tok, &pub);
+    if (ret != GP11_OK)
+        gp11_object_destroy(tok, priv);
+    return ret;
+}
+
+uint32_t gp11_derive(struct gp11_token *tok, CK_MECHANISM *mech,
+                     const struct gp11_object *base, CK_ATTRIBUTE *tmpl,
+                     CK_ULONG count, struct gp11_object *out)
+{
+    CK_SESSION_HANDLE s;
+    uint32_t ret;
+    CK_RV rv;
+
+    ret = gp11_object_check(tok, base);
+    if (ret != GP11_OK)
+        return ret;
+    ret = gp11_template_check(tmpl, count, CKO_SECRET_KEY);
+    if (ret != GP11_OK)
+        return ret;
+    ret = gp11_owner_acquire(tok, &s);
+    if (ret != GP11_OK)
+        return ret;
+    rv = gp11_ck_DeriveKey(tok->mod, s, mech, base->handle, tmpl, count,
+                           &out->handle);
+    if (rv != CKR_OK)
+        ret = gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_DeriveKey",
+                          "the token refused to derive a key with %s",
+                          gp11_ckm_name(mech->mechanism)
+                              ? gp11_ckm_name(mech->mechanism)
+                              : "?");
+    out->generation = gp11_fork_generation();
+    gp11_owner_release(tok, rv);
+    return ret;
+}
+
+uint32_t gp11_sign(struct gp11_token *tok, CK_MECHANISM *mech,
+                   const struct gp11_object *key, const uint8_t *data,
+                   size_t len, uint8_t *sig, size_t *sig_len)
+{
+    CK_ULONG out_len = *sig_len;
+    CK_SESSION_HANDLE s;
+    uint32_t ret;
+    CK_RV rv;
+
+    ret = gp11_object_check(tok, key);
+    if (ret != GP11_OK)
+        return ret;
+    ret = gp11_session_get(tok, &s);
+    if (ret != GP11_OK)
+        return ret;
+    rv = gp11_ck_SignInit(tok->mod, s, mech, key->handle);
+    if (rv == CKR_OK)
+        rv = gp11_ck_Sign(tok->mod, s, (CK_BYTE *)data, len, sig, &out_len);
+    gp11_session_put(tok, s, rv);
+    if (rv != CKR_OK)
+        return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_Sign",
+                           "the token refused to sign with %s",
+                           gp11_ckm_name(mech->mechanism)
+                               ? gp11_ckm_name(mech->mechanism)
+                               : "?");
+    *sig_len = out_len;
+    return GP11_OK;
+}
