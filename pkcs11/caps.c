@@ -149,6 +149,14 @@ static void judge(struct gp11_token *tok, const struct feature_def *d,
 
     st->mech = d->mech;
     st->available = false;
+    if (!listed(list, n, d->mech) && d->feature == GP11_F_AES_ECB_ENCRYPT_DATA &&
+        (tok->quirks & GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA)) {
+        /* Quirk: usable, though unlisted; there is no info to read. */
+        st->available = true;
+        st->unlisted = true;
+        st->why_not = NULL;
+        return;
+    }
     if (!listed(list, n, d->mech)) {
         st->why_not = "mechanism not offered by the token";
         return;

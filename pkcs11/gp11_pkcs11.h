@@ -49,6 +49,9 @@ enum gp11_quirk {
     GP11_QUIRK_GCM_TOKEN_IV = 1u << 3,
     /* CKA_SENSITIVE defaults to FALSE (templates always set it anyway). */
     GP11_QUIRK_SENSITIVE_DEFAULT_FALSE = 1u << 4,
+    /* CKM_AES_ECB_ENCRYPT_DATA works in C_DeriveKey but is missing from
+     * C_GetMechanismList (NSS softoken): the probe counts it as present. */
+    GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA = 1u << 5,
 };
 
 /* Name of one quirk bit ("no-deinit"), or NULL. */
@@ -290,6 +293,7 @@ enum gp11_feature {
 
 struct gp11_feature_state {
     bool available;
+    bool unlisted; /* available through a quirk, not the mechanism list */
     CK_MECHANISM_TYPE mech;
     CK_MECHANISM_INFO info; /* valid when the mechanism is listed */
     const char *why_not;    /* static reason when !available */

@@ -22,6 +22,9 @@ static const struct quirk_def quirk_defs[] = {
      "the token generates the AES-GCM IV itself and returns it in pIv"},
     {GP11_QUIRK_SENSITIVE_DEFAULT_FALSE, "sensitive-default-false",
      "CKA_SENSITIVE defaults to FALSE when a template omits it"},
+    {GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA, "unlisted-ecb-encrypt-data",
+     "CKM_AES_ECB_ENCRYPT_DATA derives keys but is not in the mechanism "
+     "list"},
 };
 
 #define N_QUIRKS (sizeof(quirk_defs) / sizeof(quirk_defs[0]))
@@ -34,6 +37,8 @@ static const struct {
     {"SoftHSM", GP11_QUIRK_NO_DEINIT | GP11_QUIRK_GCM_TAG_GENERAL_ERROR |
                     GP11_QUIRK_NO_DERIVE_TEMPLATE |
                     GP11_QUIRK_SENSITIVE_DEFAULT_FALSE},
+    /* NSS softoken 3.87: measured, see docs/token-layer.md. */
+    {"Mozilla Foundation", GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA},
 };
 
 static const struct quirk_def *quirk_by_bit(unsigned bit)
@@ -110,7 +115,8 @@ uint32_t gp11_quirks_parse(const char *spec, unsigned *set, unsigned *clear,
                                     "unknown token quirk '%.*s' (known: "
                                     "no-deinit, gcm-tag-general-error, "
                                     "no-derive-template, gcm-token-iv, "
-                                    "sensitive-default-false)",
+                                    "sensitive-default-false, "
+                                    "unlisted-ecb-encrypt-data)",
                                     (int)len, p);
             if (minus)
                 *clear |= bit;

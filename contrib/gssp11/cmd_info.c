@@ -74,7 +74,9 @@ static void print_capabilities(const struct gp11_caps *caps)
         const char *mech = gp11_ckm_name(gp11_feature_mech(f));
 
         printf("  %-26s %-28s ", gp11_feature_name(f), mech ? mech : "?");
-        if (st->available)
+        if (st->available && st->unlisted)
+            printf("yes (unlisted; quirk)\n");
+        else if (st->available)
             printf("yes (key sizes %lu-%lu)\n",
                    (unsigned long)st->info.ulMinKeySize,
                    (unsigned long)st->info.ulMaxKeySize);

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The process-wide state of the mechanism: the configuration, the token it
+ * names (opened once, on first use) with its probed capabilities, and the
+ * configured trust anchors.
+ */
+#ifndef GP11_RUNTIME_H
+#define GP11_RUNTIME_H
+
+#include "gp11_certval.h"
+#include "gp11_config.h"
+#include "gp11_pkcs11.h"
+
+struct gp11_runtime {
+    struct gp11_config *cfg;
+    struct gp11_token *tok;
+    struct gp11_caps caps;
+    struct gp11_trust *trust;   /* NULL when no anchors are configured */
+    uint8_t profiles[2];        /* key-derivation profiles, preferred first */
+    size_t n_profiles;
+    uint32_t msg_caps;          /* capability bits of protocol.md 2.6 */
+};
+
+/*
+ * The runtime, set up on first call (config read, token opened, logged in,
+ * capabilities probed, anchors loaded). A failure is returned every time
+ * until the cause is fixed; nothing half-made is kept.
+ */
+uint32_t gp11_runtime_get(struct gp11_runtime **out);
+
+/* True if this token can run the key-derivation profile. */
+bool gp11_runtime_has_profile(const struct gp11_runtime *rt, uint8_t profile);
+
+#endif

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The key schedule (docs/protocol.md 2.4), every key inside the token. */
+#include "gp11_keysched.h"
+#include "gp11_algs.h"
+
+#include <openssl/evp.h>
+#include <string.h>
+
+#define KEY_LEN 32
+
+static const uint8_t p256_der[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+                                   0xce, 0x3d, 0x03, 0x01, 0x07};
+static const uint8_t p384_der[] = {0x06, 0x05, 0x2b, 0x81,
+                                   0x04, 0x00, 0x22};
+
+/* The labels of protocol.md 2.4, in the order of struct gp11_keys use. */
+#define LABEL_I2A "i2a"
+#define LABEL_A2I "a2i"
+#define LABEL_CONF_I "conf i"
+#define LABEL_CONF_A "conf a"
+
+const uint8_t *gp11_group_curve(uint8_t group, size_t *len)
+{
+    switch (group) {
+    case GP11_GROUP_ID_P256:
+        *len = sizeof(p256_der);
+        return p256_der;
+    case GP11_GROUP_ID_P384:
+        *len = sizeof(p384_der);
+        return p384_der;
+    default:
+        *len = 0;
+        return NULL;
+    }
+}
+
+/* What a derived key may do; everything else is explicitly FALSE. */
+enum key_use { USE_ENCRYPT, USE_DECRYPT, USE_MAC, USE_DERIVE };
+
+/* Derives one key with a template for its use; value_len in bytes. */
+static uint32_t derive_key(struct gp11_token *tok, CK_MECHANISM *mech,
+                           const struct gp11_object *base, CK_KEY_TYPE type,
+                           CK_ULONG value_len, enum key_use use,
+                           struct gp11_object *out)
+{
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_ATTRIBUTE t[] = {
+        {CKA_CLASS, &cls, sizeof(cls)},
+        {CKA_KEY_TYPE, &type, sizeof(type)},
+        {CKA_VALUE_LEN, &value_len, sizeof(value_len)},
+        {CKA_TOKEN, &no, sizeof(no)},
+        {CKA_SENSITIVE, &yes, sizeof(yes)},
+        {CKA_EXTRACTABLE, &no, sizeof(no)},
+        {CKA_ENCRYPT, use == USE_ENCRYPT ? &yes : &no, sizeof(yes)},
+        {CKA_DECRYPT, use == USE_DECRYPT ? &yes : &no, sizeof(yes)},
+        {CKA_SIGN, use == USE_MAC ? &yes : &no, sizeof(yes)},
+        {CKA_VERIFY, use == USE_MAC ? &yes : &no, sizeof(yes)},
+        {CKA_DERIVE, use == USE_DERIVE ? &yes : &no, sizeof(yes)},
+    };
+
+    return gp11_derive(tok, mech, base, t, sizeof(t) / sizeof(t[0]), out);
+}
+
+/* Z = ECDH(eph_priv, peer point), as a derive-only key of the type the
+ * profile continues from. */
+static uint32_t ecdh(struct gp11_token *tok, uint8_t profile, uint8_t group,
+                     const struct gp11_object *eph, const uint8_t *point,
+                     size_t point_len, struct gp11_object *z)
+{
+    CK_ECDH1_DERIVE_PARAMS p = {
+        .kdf = CKD_NULL,
+        .ulSharedDataLen = 0,
+        .pSharedData = NULL,
+        .ulPublicDataLen = point_len,
+        .pPublicData = (CK_BYTE *)point,
+    };
+    CK_MECHANISM m = {CKM_ECDH1_DERIVE, &p, sizeof(p)};
+
+    if (profile == GP11_PROFILE_ID_KDF_240)
+        return derive_key(tok, &m, eph, CKK_AES, KEY_LEN, USE_DERIVE, z);
+    return derive_key(tok, &m, eph, CKK_GENERIC_SECRET,
+                      group == GP11_GROUP_ID_P384 ? 48 : 32, USE_DERIVE, z);
+}
+
+/* Profile 1: K_L = AES-ECB_M(B_0 || B_1), B_j = H(...)[0..14] || j. */
+static uint32_t derive_240(struct gp11_token *tok,
+                           const struct gp11_object *master,
+                           const char *label, const uint8_t th[GP11_TH_LEN],
+                           enum key_use use, struct gp11_object *out)
+{
+    static const char ctx[] = "gss-pkcs11 v1 kdf-2.40";
+    uint8_t d[32], data[32];
+    unsigned int dlen = sizeof(d);
+    CK_KEY_DERIVATION_STRING_DATA sd = {data, sizeof(data)};
+    CK_MECHANISM m = {CKM_AES_ECB_ENCRYPT_DATA, &sd, sizeof(sd)};
+    EVP_MD_CTX *h = EVP_MD_CTX_new();
+    bool ok;
+
+    ok = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1 &&
+         EVP_DigestUpdate(h, ctx, sizeof(ctx)) == 1 &&
+         EVP_DigestUpdate(h, label, strlen(label) + 1) == 1 &&
+         EVP_DigestUpdate(h, th, GP11_TH_LEN) == 1 &&
+         EVP_DigestFinal_ex(h, d, &dlen) == 1;
+    EVP_MD_CTX_free(h);
+    if (!ok)
+        return gp11_err_set(GP11_ERR_INTERNAL, "SHA-256 failed");
+    for (int j = 0; j < 2; j++) {
+        memcpy(data + 16 * j, d, 15);
+        data[16 * j + 15] = (uint8_t)j;
+    }
+    return derive_key(tok, &m, master, CKK_AES, KEY_LEN, use, out);
+}
+
+/* Profile 2: K_L = HKDF-SHA256(salt, Z, "gss-pkcs11 v1 " L "\0" TH). */
+static uint32_t derive_hkdf(struct gp11_token *tok, const struct gp11_object *z,
+                            const char *label, const uint8_t th[GP11_TH_LEN],
+                            enum key_use use, struct gp11_object *out)
+{
+    static const char salt[] = "gss-pkcs11 v1 hkdf";
+    static const char prefix[] = "gss-pkcs11 v1 ";
+    uint8_t info[sizeof(prefix) - 1 + 16 + GP11_TH_LEN];
+    size_t n = 0, l = strlen(label) + 1;
+    CK_HKDF_PARAMS p = {0};
+    CK_MECHANISM m = {CKM_HKDF_DERIVE, &p, sizeof(p)};
+
+    memcpy(info, prefix, sizeof(prefix) - 1);
+    n = sizeof(prefix) - 1;
+    memcpy(info + n, label, l);
+    n += l;
+    memcpy(info + n, th, GP11_TH_LEN);
+    n += GP11_TH_LEN;
+    p.bExtract = CK_TRUE;
+    p.bExpand = CK_TRUE;
+    p.prfHashMechanism = CKM_SHA256;
+    p.ulSaltType = CKF_HKDF_SALT_DATA;
+    p.pSalt = (CK_BYTE *)salt;
+    p.ulSaltLen = sizeof(salt) - 1;
+    p.hSaltKey = CK_INVALID_HANDLE;
+    p.pInfo = info;
+    p.ulInfoLen = n;
+    return derive_key(tok, &m, z, CKK_AES, KEY_LEN, use, out);
+}
+
+/* Derives the four keys from Z (or the 2.40 master). */
+static uint32_t derive_four(struct gp11_token *tok, uint8_t profile,
+                            const struct gp11_object *z,
+                            const uint8_t th[GP11_TH_LEN], bool initiator,
+                            struct gp11_keys *k)
+{
+    struct {
+        const char *label;
+        enum key_use use;
+        struct gp11_object *out;
+    } plan[] = {
+        {LABEL_I2A, initiator ? USE_ENCRYPT : USE_DECRYPT,
+         initiator ? &k->send : &k->recv},
+        {LABEL_A2I, initiator ? USE_DECRYPT : USE_ENCRYPT,
+         initiator ? &k->recv : &k->send},
+        {LABEL_CONF_I, USE_MAC, initiator ? &k->conf_own : &k->conf_peer},
+        {LABEL_CONF_A, USE_MAC, initiator ? &k->conf_peer : &k->conf_own},
+    };
+    struct gp11_object *done[4];
+    uint32_t ret = GP11_OK;
+    size_t i;
+
+    for (i = 0; i < 4 && ret == GP11_OK; i++) {
+        if (profile == GP11_PROFILE_ID_KDF_240)
+            ret = derive_240(tok, z, plan[i].label, th, plan[i].use,
+                             plan[i].out);
+        else
+            ret = derive_hkdf(tok, z, plan[i].label, th, plan[i].use,
+                              plan[i].out);
+        done[i] = plan[i].out;
+    }
+    if (ret != GP11_OK) {
+        /* The failed one was not created; destroy the ones before it. */
+        for (size_t j = 0; j + 1 < i; j++)
+            gp11_object_destroy(tok, done[j]);
+        return ret;
+    }
+    k->have_traffic = k->have_conf = true;
+    return GP11_OK;
+}
+
+uint32_t gp11_ks_derive(struct gp11_token *tok, uint8_t profile,
+                        uint8_t group, struct gp11_object *eph_priv,
+                        const uint8_t *peer_point, size_t point_len,
+                        const uint8_t th[GP11_TH_LEN], bool initiator,
+                        struct gp11_keys *keys)
+{
+    struct gp11_object z;
+    uint32_t ret;
+
+    memset(keys, 0, sizeof(*keys));
+    ret = ecdh(tok, profile, group, eph_priv, peer_point, point_len, &z);
+    /* The ephemeral key has done its only job. */
+    gp11_object_destroy(tok, eph_priv);
+    if (ret != GP11_OK)
+        return ret;
+    ret = derive_four(tok, profile, &z, th, initiator, keys);
+    /* Z (the 2.40 master) can derive: it must not outlive this call. */
+    gp11_object_destroy(tok, &z);
+    return ret;
+}
+
+uint32_t gp11_ks_mac(struct gp11_token *tok, const struct gp11_object *key,
+                     const char *label, const uint8_t h[GP11_TH_LEN],
+                     uint8_t mac[GP11_MAC_LEN])
+{
+    CK_MECHANISM m = {CKM_AES_CMAC, NULL, 0};
+    uint8_t data[64 + GP11_TH_LEN];
+    size_t l = strlen(label) + 1, mac_len = GP11_MAC_LEN;
+
+    if (l > 64)
+        return gp11_err_set(GP11_ERR_INTERNAL, "MAC label too long");
+    memcpy(data, label, l);
+    memcpy(data + l, h, GP11_TH_LEN);
+    return gp11_sign(tok, &m, key, data, l + GP11_TH_LEN, mac, &mac_len);
+}
+
+uint32_t gp11_ks_mac_check(struct gp11_token *tok,
+                           const struct gp11_object *key, const char *label,
+                           const uint8_t h[GP11_TH_LEN],
+                           const uint8_t mac[GP11_MAC_LEN])
+{
+    uint8_t want[GP11_MAC_LEN];
+    uint32_t ret;
+
+    ret = gp11_ks_mac(tok, key, label, h, want);
+    if (ret != GP11_OK)
+        return ret;
+    if (!gp11_ct_equal(want, mac, GP11_MAC_LEN))
+        return gp11_err_set(GP11_ERR_KEY_CONFIRMATION,
+                            "the peer's key confirmation MAC does not verify "
+                            "(different keys or a modified handshake)");
+    return GP11_OK;
+}
+
+void gp11_keys_drop_conf(struct gp11_token *tok, struct gp11_keys *keys)
+{
+    if (!keys->have_conf)
+        return;
+    gp11_object_destroy(tok, &keys->conf_own);
+    gp11_object_destroy(tok, &keys->conf_peer);
+    keys->have_conf = false;
+}
+
+void gp11_keys_destroy(struct gp11_token *tok, struct gp11_keys *keys)
+{
+    gp11_keys_drop_conf(tok, keys);
+    if (!keys->have_traffic)
+        return;
+    gp11_object_destroy(tok, &keys->send);
+    gp11_object_destroy(tok, &keys->recv);
+    keys->have_traffic = false;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The process-wide configuration, token and trust anchors. */
+#include "gp11_runtime.h"
+#include "gp11_algs.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gp11_runtime *runtime; /* protected by runtime_lock */
+
+/* Which profiles and per-message algorithms the token supports. */
+static void derive_offers(struct gp11_runtime *rt)
+{
+    const struct gp11_caps *c = &rt->caps;
+    static const struct {
+        enum gp11_feature f;
+        uint32_t bit;
+    } map[] = {
+        {GP11_F_AES_GCM, GP11_CAP_AES_GCM},
+        {GP11_F_HMAC_SHA256, GP11_CAP_HMAC_SHA256},
+        {GP11_F_HMAC_SHA384, GP11_CAP_HMAC_SHA384},
+        {GP11_F_HMAC_SHA512, GP11_CAP_HMAC_SHA512},
+        {GP11_F_AES_CMAC, GP11_CAP_AES_CMAC},
+        {GP11_F_CHACHA20_POLY1305, GP11_CAP_CHACHA20_POLY1305},
+    };
+
+    rt->n_profiles = 0;
+    /* HKDF is the standard construction: prefer it where both have it. */
+    if (gp11_caps_have(c, GP11_F_HKDF) && gp11_caps_have(c, GP11_F_ECDH_P256))
+        rt->profiles[rt->n_profiles++] = GP11_PROFILE_ID_KDF_30_HKDF;
+    if (gp11_caps_have(c, GP11_F_AES_ECB_ENCRYPT_DATA) &&
+        gp11_caps_have(c, GP11_F_ECDH_P256))
+        rt->profiles[rt->n_profiles++] = GP11_PROFILE_ID_KDF_240;
+    rt->msg_caps = 0;
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (gp11_caps_have(c, map[i].f))
+            rt->msg_caps |= map[i].bit;
+}
+
+/* Frees a partly built runtime. */
+static void runtime_free(struct gp11_runtime *rt)
+{
+    if (rt == NULL)
+        return;
+    gp11_trust_free(rt->trust);
+    gp11_token_close(rt->tok);
+    gp11_config_free(rt->cfg);
+    free(rt);
+}
+
+/* Builds the runtime from the configuration file. */
+static uint32_t runtime_new(struct gp11_runtime **out)
+{
+    struct gp11_token_opts o = {0};
+    struct gp11_runtime *rt;
+    uint32_t ret;
+
+    rt = calloc(1, sizeof(*rt));
+    if (rt == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    ret = gp11_config_load(NULL, &rt->cfg);
+    if (ret != GP11_OK)
+        goto done;
+    o.module = rt->cfg->module;
+    o.init_params = rt->cfg->init_params;
+    o.uri = rt->cfg->token_uri;
+    o.pin_source = rt->cfg->pin_source;
+    o.quirks = rt->cfg->quirks;
+    o.max_sessions = rt->cfg->max_sessions;
+    ret = gp11_token_open(&o, &rt->tok);
+    if (ret == GP11_OK)
+        ret = gp11_token_login(rt->tok);
+    if (ret == GP11_OK)
+        ret = gp11_caps_probe(rt->tok, &rt->caps);
+    if (ret == GP11_OK && rt->cfg->trust_anchors)
+        ret = gp11_trust_load(rt->cfg->trust_anchors, &rt->trust);
+    if (ret != GP11_OK)
+        goto done;
+    derive_offers(rt);
+    *out = rt;
+    rt = NULL;
+done:
+    runtime_free(rt);
+    return ret;
+}
+
+uint32_t gp11_runtime_get(struct gp11_runtime **out)
+{
+    uint32_t ret = GP11_OK;
+
+    pthread_mutex_lock(&runtime_lock);
+    if (runtime == NULL)
+        ret = runtime_new(&runtime);
+    *out = runtime;
+    pthread_mutex_unlock(&runtime_lock);
+    return ret;
+}
+
+bool gp11_runtime_has_profile(const struct gp11_runtime *rt, uint8_t profile)
+{
+    for (size_t i = 0; i < rt->n_profiles; i++)
+        if (rt->profiles[i] == profile)
+            return true;
+    return false;
+}
