@@ -149,7 +149,8 @@ static void judge(struct gp11_token *tok, const struct feature_def *d,
 
     st->mech = d->mech;
     st->available = false;
-    if (!listed(list, n, d->mech) && d->feature == GP11_F_AES_ECB_ENCRYPT_DATA &&
+    if (!listed(list, n, d->mech) &&
+        d->feature == GP11_F_AES_ECB_ENCRYPT_DATA &&
         (tok->quirks & GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA)) {
         /* Quirk: usable, though unlisted; there is no info to read. */
         st->available = true;

@@ -165,7 +165,7 @@ uint32_t gp11_identity_find(struct gp11_token *tok, const char *uri_str,
     char shown[512];
     uint32_t ret;
 
-    snprintf(shown, sizeof(shown), "%.*s", (int)strcspn(uri_str, "?"), uri_str);
+    gp11_uri_redact(uri_str, shown, sizeof(shown));
     ret = parse_identity_uri(tok, uri_str, shown, &uri);
     if (ret != GP11_OK)
         return ret;

@@ -138,7 +138,7 @@ static uint32_t read_pin_file(const char *src, char *pin, size_t *len)
     if (n < 0 || n >= PIN_MAX - 1) {
         ret = gp11_err_set(GP11_ERR_PIN_SOURCE,
                            n < 0 ? "cannot read PIN file %s"
-                                 : "PIN file %s is longer than 255 bytes",
+                                 : "PIN file %s is longer than 254 bytes",
                            path);
         goto done;
     }

@@ -302,7 +302,8 @@ void gp11_module_release(struct gp11_module *mod)
     if (!last)
         return;
     /* Finalise only what this process initialised, honouring no-deinit. */
-    unload(mod, !mod->no_deinit && mod->generation == gp11_fork_generation());
+    unload(mod, mod->finalize && !mod->no_deinit &&
+                    mod->generation == gp11_fork_generation());
 }
 
 uint32_t gp11_module_ensure(struct gp11_module *mod)

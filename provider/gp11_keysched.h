@@ -30,11 +30,10 @@ const uint8_t *gp11_group_curve(uint8_t group, size_t *len);
  * derive-capable intermediate are destroyed before returning, success or
  * not; on failure no key is left behind.
  */
-uint32_t gp11_ks_derive(struct gp11_token *tok, uint8_t profile,
-                        uint8_t group, struct gp11_object *eph_priv,
-                        const uint8_t *peer_point, size_t point_len,
-                        const uint8_t th[GP11_TH_LEN], bool initiator,
-                        struct gp11_keys *keys);
+uint32_t gp11_ks_derive(struct gp11_token *tok, uint8_t profile, uint8_t group,
+                        struct gp11_object *eph_priv, const uint8_t *peer_point,
+                        size_t point_len, const uint8_t th[GP11_TH_LEN],
+                        bool initiator, struct gp11_keys *keys);
 
 /* AES-CMAC in the token of label || "\0"... as protocol.md writes it:
  * mac = CMAC(key, label || h). */

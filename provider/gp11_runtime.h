@@ -15,10 +15,10 @@ struct gp11_runtime {
     struct gp11_config *cfg;
     struct gp11_token *tok;
     struct gp11_caps caps;
-    struct gp11_trust *trust;   /* NULL when no anchors are configured */
-    uint8_t profiles[2];        /* key-derivation profiles, preferred first */
+    struct gp11_trust *trust; /* NULL when no anchors are configured */
+    uint8_t profiles[2];      /* key-derivation profiles, preferred first */
     size_t n_profiles;
-    uint32_t msg_caps;          /* capability bits of protocol.md 2.6 */
+    uint32_t msg_caps; /* capability bits of protocol.md 2.6 */
 };
 
 /*

@@ -10,8 +10,7 @@
 
 static const uint8_t p256_der[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
                                    0xce, 0x3d, 0x03, 0x01, 0x07};
-static const uint8_t p384_der[] = {0x06, 0x05, 0x2b, 0x81,
-                                   0x04, 0x00, 0x22};
+static const uint8_t p384_der[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
 
 /* The labels of protocol.md 2.4, in the order of struct gp11_keys use. */
 #define LABEL_I2A "i2a"
@@ -85,9 +84,9 @@ static uint32_t ecdh(struct gp11_token *tok, uint8_t profile, uint8_t group,
 
 /* Profile 1: K_L = AES-ECB_M(B_0 || B_1), B_j = H(...)[0..14] || j. */
 static uint32_t derive_240(struct gp11_token *tok,
-                           const struct gp11_object *master,
-                           const char *label, const uint8_t th[GP11_TH_LEN],
-                           enum key_use use, struct gp11_object *out)
+                           const struct gp11_object *master, const char *label,
+                           const uint8_t th[GP11_TH_LEN], enum key_use use,
+                           struct gp11_object *out)
 {
     static const char ctx[] = "gss-pkcs11 v1 kdf-2.40";
     uint8_t d[32], data[32];
@@ -166,8 +165,8 @@ static uint32_t derive_four(struct gp11_token *tok, uint8_t profile,
 
     for (i = 0; i < 4 && ret == GP11_OK; i++) {
         if (profile == GP11_PROFILE_ID_KDF_240)
-            ret = derive_240(tok, z, plan[i].label, th, plan[i].use,
-                             plan[i].out);
+            ret =
+                derive_240(tok, z, plan[i].label, th, plan[i].use, plan[i].out);
         else
             ret = derive_hkdf(tok, z, plan[i].label, th, plan[i].use,
                               plan[i].out);
@@ -183,11 +182,10 @@ static uint32_t derive_four(struct gp11_token *tok, uint8_t profile,
     return GP11_OK;
 }
 
-uint32_t gp11_ks_derive(struct gp11_token *tok, uint8_t profile,
-                        uint8_t group, struct gp11_object *eph_priv,
-                        const uint8_t *peer_point, size_t point_len,
-                        const uint8_t th[GP11_TH_LEN], bool initiator,
-                        struct gp11_keys *keys)
+uint32_t gp11_ks_derive(struct gp11_token *tok, uint8_t profile, uint8_t group,
+                        struct gp11_object *eph_priv, const uint8_t *peer_point,
+                        size_t point_len, const uint8_t th[GP11_TH_LEN],
+                        bool initiator, struct gp11_keys *keys)
 {
     struct gp11_object z;
     uint32_t ret;

@@ -2,6 +2,7 @@
 /* Minor status codes to sentences for gss_display_status. */
 #include "gp11_status.h"
 #include "gp11_error.h"
+#include "gp11_gss.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,4 +36,51 @@ OM_uint32 gp11_display_status(OM_uint32 *minor, OM_uint32 status_value,
     memcpy(status_string->value, msg, len + 1);
     status_string->length = len;
     return GSS_S_COMPLETE;
+}
+
+OM_uint32 gp11_major_for(uint32_t minor)
+{
+    switch (minor) {
+    case GP11_OK:
+        return GSS_S_COMPLETE;
+    case GP11_ERR_TOKEN_MALFORMED:
+    case GP11_ERR_TOKEN_UNEXPECTED:
+    case GP11_ERR_VERSION:
+    case GP11_ERR_SIGNATURE:
+    case GP11_ERR_KEY_CONFIRMATION:
+        return GSS_S_DEFECTIVE_TOKEN;
+    case GP11_ERR_TOKEN_WRONG_MECH:
+        return GSS_S_BAD_MECH;
+    case GP11_ERR_BAD_BINDINGS:
+        return GSS_S_BAD_BINDINGS;
+    case GP11_ERR_CERT_EXPIRED:
+        return GSS_S_CREDENTIALS_EXPIRED;
+    case GP11_ERR_CERT_UNTRUSTED:
+    case GP11_ERR_CERT_NOT_YET_VALID:
+    case GP11_ERR_CERT_HOSTNAME:
+    case GP11_ERR_CERT_USAGE:
+    case GP11_ERR_CERT_INVALID:
+        return GSS_S_DEFECTIVE_CREDENTIAL;
+    case GP11_ERR_NO_CRED:
+    case GP11_ERR_CRED_USAGE:
+    case GP11_ERR_NO_IDENTITY_FOR_SERVICE:
+    case GP11_ERR_IDENTITY_NOT_FOUND:
+    case GP11_ERR_IDENTITY_AMBIGUOUS:
+    case GP11_ERR_CERT_MISSING:
+        return GSS_S_NO_CRED;
+    case GP11_ERR_BAD_NAME:
+        return GSS_S_BAD_NAME;
+    case GP11_ERR_BAD_NAME_TYPE:
+        return GSS_S_BAD_NAMETYPE;
+    case GP11_ERR_NO_CONTEXT:
+    case GP11_ERR_FORKED:
+        return GSS_S_NO_CONTEXT;
+    case GP11_ERR_CONTEXT_EXPIRED:
+        return GSS_S_CONTEXT_EXPIRED;
+    case GP11_ERR_UNAVAILABLE:
+    case GP11_ERR_NO_LOCALNAME:
+        return GSS_S_UNAVAILABLE;
+    default:
+        return GSS_S_FAILURE;
+    }
 }

@@ -29,9 +29,9 @@ static void ephemeral(struct gp11_token *tok, uint8_t group, struct party *p)
     size_t clen;
     const uint8_t *curve = gp11_group_curve(group, &clen);
 
-    tl_assert_err(gp11_ec_ephemeral(tok, curve, clen, &p->eph, p->point,
-                                    &p->point_len),
-                  GP11_OK);
+    tl_assert_err(
+        gp11_ec_ephemeral(tok, curve, clen, &p->eph, p->point, &p->point_len),
+        GP11_OK);
     assert_int_equal(p->point_len, group == GP11_GROUP_ID_P256 ? 65 : 97);
     assert_int_equal(p->point[0], 0x04);
 }
@@ -63,12 +63,10 @@ static void check_group(uint8_t group)
     tl_assert_err(gp11_token_login(tok), GP11_OK);
     agree(tok, suite_profile(), group, th, th, &i, &a);
     /* Each side's own MAC verifies with the other's peer key. */
-    tl_assert_err(gp11_ks_mac(tok, &i.keys.conf_own, "fin i", h, mac),
-                  GP11_OK);
+    tl_assert_err(gp11_ks_mac(tok, &i.keys.conf_own, "fin i", h, mac), GP11_OK);
     tl_assert_err(gp11_ks_mac_check(tok, &a.keys.conf_peer, "fin i", h, mac),
                   GP11_OK);
-    tl_assert_err(gp11_ks_mac(tok, &a.keys.conf_own, "fin a", h, mac),
-                  GP11_OK);
+    tl_assert_err(gp11_ks_mac(tok, &a.keys.conf_own, "fin a", h, mac), GP11_OK);
     tl_assert_err(gp11_ks_mac_check(tok, &i.keys.conf_peer, "fin a", h, mac),
                   GP11_OK);
     /* Another label, another hash, or the other key: no match. */
@@ -119,8 +117,7 @@ static void different_transcripts_give_different_keys(void **state)
     tha[31] ^= 1;
     tl_assert_err(gp11_token_login(tok), GP11_OK);
     agree(tok, suite_profile(), GP11_GROUP_ID_P256, thi, tha, &i, &a);
-    tl_assert_err(gp11_ks_mac(tok, &i.keys.conf_own, "fin i", h, mac),
-                  GP11_OK);
+    tl_assert_err(gp11_ks_mac(tok, &i.keys.conf_own, "fin i", h, mac), GP11_OK);
     tl_assert_err(gp11_ks_mac_check(tok, &a.keys.conf_peer, "fin i", h, mac),
                   GP11_ERR_KEY_CONFIRMATION);
     gp11_keys_destroy(tok, &i.keys);

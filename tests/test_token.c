@@ -2,6 +2,8 @@
 /* Token selection by URI, module loading errors, identities, objects. */
 #include "testlib.h"
 
+#include <p11-kit/p11-kit.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,6 +368,31 @@ static void token_objects_can_be_destroyed(void **state)
     gp11_token_close(tok);
 }
 
+/* A module the application initialised first stays initialised after we
+ * release it (only testable with unmanaged loading: NSS softoken). */
+static void application_module_is_not_finalised(void **state)
+{
+    const struct gp11_config *cfg = tl_config();
+    CK_C_INITIALIZE_ARGS args = {0};
+    CK_FUNCTION_LIST *fns;
+    struct gp11_token *tok;
+
+    (void)state;
+    if (cfg->init_params == NULL)
+        skip();
+    fns = p11_kit_module_load(cfg->module, P11_KIT_MODULE_UNMANAGED);
+    assert_non_null(fns);
+    args.flags = CKF_OS_LOCKING_OK;
+    args.pReserved = cfg->init_params;
+    assert_int_equal(fns->C_Initialize(&args), CKR_OK);
+    tok = tl_open();
+    gp11_token_close(tok);
+    assert_int_equal(fns->C_Initialize(&args),
+                     CKR_CRYPTOKI_ALREADY_INITIALIZED);
+    assert_int_equal(fns->C_Finalize(NULL), CKR_OK);
+    p11_kit_module_release(fns);
+}
+
 static void enumerate_lists_every_token(void **state)
 {
     struct gp11_token *tok = tl_open();
@@ -400,6 +427,7 @@ int main(void)
         cmocka_unit_test(ambiguous_and_certless_identities),
         cmocka_unit_test(key_templates_must_be_explicit),
         cmocka_unit_test(token_objects_can_be_destroyed),
+        cmocka_unit_test(application_module_is_not_finalised),
         cmocka_unit_test(enumerate_lists_every_token),
     };
 

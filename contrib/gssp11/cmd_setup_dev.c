@@ -92,8 +92,8 @@ static void setup_usage(FILE *f)
     fprintf(f,
             "Usage: gssp11 setup-dev [--token softhsm|nss] [--module PATH]\n"
             "                        [--mech-module PATH] DIR\n\n"
-            "Creates a development environment in DIR (created if needed, "
-            "refused\nif it already holds one): a token with a random PIN "
+            "Creates a development environment in DIR (created if needed; it "
+            "must\nbe empty): a token with a random PIN "
             "(DIR/user.pin),\na test CA (DIR/ca), the identities 'alice' "
             "(EC P-256, initiator),\n'host' (EC P-256, host@localhost) and "
             "'rsa' (RSA-3072, rsa@localhost)\ngenerated inside the token, "

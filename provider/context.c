@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Security contexts: the parts shared by both sides, and the queries. */
+#include "gp11_context.h"
+#include "gp11_algs.h"
+#include "gp11_gss.h"
+#include "gp11_hs_msg.h"
+#include "gp11_oid.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+uint32_t gp11_ctx_new(bool initiator, struct gp11_ctx **out)
+{
+    struct gp11_ctx *ctx;
+    uint32_t ret;
+
+    ctx = calloc(1, sizeof(*ctx));
+    if (ctx == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    ctx->initiator = initiator;
+    ctx->pid = getpid();
+    gp11_wr_init(&ctx->transcript);
+    ret = gp11_runtime_get(&ctx->rt);
+    if (ret != GP11_OK) {
+        gp11_ctx_free(ctx);
+        return ret;
+    }
+    ctx->trust = ctx->rt->trust;
+    *out = ctx;
+    return GP11_OK;
+}
+
+void gp11_ctx_free(struct gp11_ctx *ctx)
+{
+    struct gp11_token *tok;
+
+    if (ctx == NULL)
+        return;
+    /* In a forked child the objects are the parent's: never touch them. */
+    tok = ctx->rt && ctx->pid == getpid() ? ctx->rt->tok : NULL;
+    if (tok) {
+        gp11_keys_destroy(tok, &ctx->keys);
+        if (ctx->have_eph)
+            gp11_object_destroy(tok, &ctx->eph);
+    }
+    gp11_wr_free(&ctx->transcript);
+    gp11_name_free(ctx->own_name);
+    gp11_name_free(ctx->peer_name);
+    gp11_trust_free(ctx->own_trust);
+    free(ctx->cert_der);
+    free(ctx->target);
+    free(ctx->target_service);
+    free(ctx->target_host);
+    free(ctx);
+}
+
+uint32_t gp11_ctx_set_identity(struct gp11_ctx *ctx,
+                               const struct gp11_cred *cred,
+                               const struct gp11_cred_id *ci)
+{
+    uint32_t ret;
+
+    ctx->id_key = ci->id->key;
+    ctx->sigalg = ci->sigalg;
+    ctx->own_not_after = ci->not_after;
+    ctx->cert_der = malloc(ci->id->cert_len);
+    if (ctx->cert_der == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    memcpy(ctx->cert_der, ci->id->cert_der, ci->id->cert_len);
+    ctx->cert_len = ci->id->cert_len;
+    ret = gp11_name_dup(ci->name, &ctx->own_name);
+    if (ret != GP11_OK)
+        return ret;
+    if (cred->own_trust) {
+        ctx->own_trust = gp11_trust_ref(cred->trust);
+        ctx->trust = ctx->own_trust;
+    } else {
+        ctx->trust = cred->trust;
+    }
+    return GP11_OK;
+}
+
+uint32_t gp11_ctx_th(const struct gp11_ctx *ctx, uint8_t th[GP11_TH_LEN])
+{
+    unsigned int n = GP11_TH_LEN;
+
+    if (!gp11_wr_ok(&ctx->transcript))
+        return gp11_wr_status(&ctx->transcript, "the transcript");
+    if (EVP_Digest(ctx->transcript.data, ctx->transcript.len, th, &n,
+                   EVP_sha256(), NULL) != 1)
+        return gp11_err_set(GP11_ERR_INTERNAL, "SHA-256 failed");
+    return GP11_OK;
+}
+
+void gp11_ctx_fin_hash(const uint8_t th[GP11_TH_LEN],
+                       const struct gp11_buf *sig, uint8_t out[GP11_TH_LEN])
+{
+    EVP_MD_CTX *h = EVP_MD_CTX_new();
+    unsigned int n = GP11_TH_LEN;
+
+    if (h == NULL || EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(h, th, GP11_TH_LEN) != 1 ||
+        EVP_DigestUpdate(h, sig->data, sig->len) != 1 ||
+        EVP_DigestFinal_ex(h, out, &n) != 1)
+        memset(out, 0, GP11_TH_LEN); /* a MAC over zeros never verifies */
+    EVP_MD_CTX_free(h);
+}
+
+/* Digest of context-with-NUL || th with the sigalg's hash. */
+static uint32_t sig_digest(uint8_t sigalg, const char *context,
+                           const uint8_t th[GP11_TH_LEN], uint8_t *out,
+                           unsigned int *out_len)
+{
+    const EVP_MD *md =
+        sigalg == GP11_SIGALG_ECDSA_P384_SHA384 ? EVP_sha384() : EVP_sha256();
+    EVP_MD_CTX *h = EVP_MD_CTX_new();
+    bool ok;
+
+    ok = h && EVP_DigestInit_ex(h, md, NULL) == 1 &&
+         EVP_DigestUpdate(h, context, strlen(context) + 1) == 1 &&
+         EVP_DigestUpdate(h, th, GP11_TH_LEN) == 1 &&
+         EVP_DigestFinal_ex(h, out, out_len) == 1;
+    EVP_MD_CTX_free(h);
+    return ok ? GP11_OK : gp11_err_set(GP11_ERR_INTERNAL, "hashing failed");
+}
+
+uint32_t gp11_ctx_sign(struct gp11_ctx *ctx, const char *context,
+                       const uint8_t th[GP11_TH_LEN], uint8_t *sig,
+                       size_t *sig_len)
+{
+    CK_RSA_PKCS_PSS_PARAMS pss = {CKM_SHA256, CKG_MGF1_SHA256, 32};
+    CK_MECHANISM ecdsa = {CKM_ECDSA, NULL, 0};
+    CK_MECHANISM rsa = {CKM_RSA_PKCS_PSS, &pss, sizeof(pss)};
+    uint8_t digest[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    uint32_t ret;
+
+    ret = sig_digest(ctx->sigalg, context, th, digest, &dlen);
+    if (ret != GP11_OK)
+        return ret;
+    return gp11_sign(ctx->rt->tok,
+                     ctx->sigalg == GP11_SIGALG_RSA_PSS_SHA256 ? &rsa : &ecdsa,
+                     &ctx->id_key, digest, dlen, sig, sig_len);
+}
+
+/* Writes u32 length || bytes, the opaque32 of protocol.md 2.7. */
+static void digest_opaque32(EVP_MD_CTX *h, const gss_buffer_desc *b)
+{
+    uint8_t len[4] = {(uint8_t)(b->length >> 24), (uint8_t)(b->length >> 16),
+                      (uint8_t)(b->length >> 8), (uint8_t)b->length};
+
+    EVP_DigestUpdate(h, len, 4);
+    if (b->length)
+        EVP_DigestUpdate(h, b->value, b->length);
+}
+
+/* Writes a u32 in big-endian order. */
+static void digest_u32(EVP_MD_CTX *h, OM_uint32 v)
+{
+    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
+                    (uint8_t)v};
+
+    EVP_DigestUpdate(h, b, 4);
+}
+
+void gp11_ctx_cb_hash(gss_channel_bindings_t cb, uint8_t out[32])
+{
+    EVP_MD_CTX *h;
+    unsigned int n = 32;
+
+    memset(out, 0, 32);
+    if (cb == GSS_C_NO_CHANNEL_BINDINGS)
+        return;
+    h = EVP_MD_CTX_new();
+    if (h == NULL || EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(h);
+        return;
+    }
+    digest_u32(h, cb->initiator_addrtype);
+    digest_opaque32(h, &cb->initiator_address);
+    digest_u32(h, cb->acceptor_addrtype);
+    digest_opaque32(h, &cb->acceptor_address);
+    digest_opaque32(h, &cb->application_data);
+    EVP_DigestFinal_ex(h, out, &n);
+    EVP_MD_CTX_free(h);
+}
+
+uint32_t gp11_ctx_usable(const struct gp11_ctx *ctx)
+{
+    if (ctx == NULL)
+        return gp11_err_set(GP11_ERR_NO_CONTEXT, "no security context");
+    if (ctx->pid != getpid())
+        return gp11_err_set(GP11_ERR_FORKED,
+                            "the security context was established by process "
+                            "%d and cannot be used after fork()",
+                            (int)ctx->pid);
+    if (ctx->state != GP11_CTX_ESTABLISHED)
+        return gp11_err_set(GP11_ERR_NO_CONTEXT,
+                            "the security context is not established yet");
+    return GP11_OK;
+}
+
+OM_uint32 gp11_ctx_time_left(const struct gp11_ctx *ctx)
+{
+    time_t now = time(NULL);
+
+    return ctx->expiry > now ? (OM_uint32)(ctx->expiry - now) : 0;
+}
+
+uint32_t gp11_ctx_output(const struct gp11_wbuf *inner, gss_buffer_t out)
+{
+    struct gp11_buf b = gp11_wr_view(inner);
+
+    if (!gp11_wr_ok(inner))
+        return gp11_wr_status(inner, "a context token");
+    return gp11_hs_frame(&b, out);
+}
+
+OM_uint32 gp11_gss_delete_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,
+                                      gss_buffer_t output)
+{
+    if (minor)
+        *minor = 0;
+    if (output) {
+        output->length = 0;
+        output->value = NULL;
+    }
+    if (context == NULL)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    if (*context == GSS_C_NO_CONTEXT)
+        return GSS_S_NO_CONTEXT;
+    gp11_ctx_free((struct gp11_ctx *)*context);
+    *context = GSS_C_NO_CONTEXT;
+    return GSS_S_COMPLETE;
+}
+
+OM_uint32 gp11_gss_context_time(OM_uint32 *minor, gss_ctx_id_t context,
+                                OM_uint32 *time_rec)
+{
+    struct gp11_ctx *ctx = (struct gp11_ctx *)context;
+    uint32_t ret = gp11_ctx_usable(ctx);
+
+    if (time_rec)
+        *time_rec = 0;
+    if (ret != GP11_OK)
+        return gp11_fail(minor, ret);
+    *minor = 0;
+    if (time_rec)
+        *time_rec = gp11_ctx_time_left(ctx);
+    if (gp11_ctx_time_left(ctx) == 0)
+        return gp11_fail(minor, gp11_err_set(GP11_ERR_CONTEXT_EXPIRED,
+                                             "the security context expired"));
+    return GSS_S_COMPLETE;
+}
+
+/* Duplicates a name for output (GSS_C_NO_NAME for none). */
+static uint32_t name_out(const struct gp11_name *n, gss_name_t *out)
+{
+    struct gp11_name *copy = NULL;
+    uint32_t ret = GP11_OK;
+
+    if (out == NULL)
+        return GP11_OK;
+    if (n)
+        ret = gp11_name_dup(n, &copy);
+    *out = (gss_name_t)copy;
+    return ret;
+}
+
+OM_uint32 gp11_gss_inquire_context(OM_uint32 *minor, gss_ctx_id_t context,
+                                   gss_name_t *src, gss_name_t *targ,
+                                   OM_uint32 *lifetime, gss_OID *mech,
+                                   OM_uint32 *flags, int *locally_initiated,
+                                   int *open)
+{
+    struct gp11_ctx *ctx = (struct gp11_ctx *)context;
+    const struct gp11_name *s, *t;
+    uint32_t ret;
+
+    if (minor == NULL)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    *minor = 0;
+    if (ctx == NULL)
+        return gp11_fail(
+            minor, gp11_err_set(GP11_ERR_NO_CONTEXT, "no security context"));
+    s = ctx->initiator ? ctx->own_name : ctx->peer_name;
+    t = ctx->initiator ? ctx->peer_name : ctx->own_name;
+    ret = name_out(s, src);
+    if (ret == GP11_OK)
+        ret = name_out(t, targ);
+    if (ret != GP11_OK) {
+        if (src)
+            gp11_gss_release_name(minor, src);
+        return gp11_fail(minor, ret);
+    }
+    if (lifetime)
+        *lifetime =
+            ctx->state == GP11_CTX_ESTABLISHED ? gp11_ctx_time_left(ctx) : 0;
+    if (mech)
+        *mech = (gss_OID)gp11_mech_oid();
+    if (flags)
+        *flags =
+            ctx->state == GP11_CTX_ESTABLISHED ? ctx->flags : ctx->req_flags;
+    if (locally_initiated)
+        *locally_initiated = ctx->initiator;
+    if (open)
+        *open = ctx->state == GP11_CTX_ESTABLISHED;
+    return GSS_S_COMPLETE;
+}
+
+OM_uint32 gp11_gss_process_context_token(OM_uint32 *minor, gss_ctx_id_t context,
+                                         gss_buffer_t token)
+{
+    struct gp11_ctx *ctx = (struct gp11_ctx *)context;
+
+    (void)token;
+    if (ctx == NULL)
+        return gp11_fail(
+            minor, gp11_err_set(GP11_ERR_NO_CONTEXT, "no security context"));
+    /* The protocol has no context-level tokens after establishment. */
+    return gp11_fail(minor, gp11_err_set(GP11_ERR_TOKEN_UNEXPECTED,
+                                         "gss-pkcs11 defines no context "
+                                         "tokens after establishment"));
+}

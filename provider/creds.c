@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Credentials: identities on the token and the anchors to judge peers. */
+#include "gp11_creds.h"
+#include "gp11_gss.h"
+#include "gp11_oid.h"
+
+#include <gssapi/gssapi_ext.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define STORE_IDENTITY "pkcs11-identity"
+#define STORE_ANCHORS "trust-anchors"
+
+void gp11_cred_free(struct gp11_cred *cred)
+{
+    if (cred == NULL)
+        return;
+    for (size_t i = 0; i < cred->n_ids; i++) {
+        gp11_identity_free(cred->ids[i].id);
+        gp11_name_free(cred->ids[i].name);
+        free(cred->ids[i].service);
+    }
+    free(cred->ids);
+    if (cred->own_trust)
+        gp11_trust_free(cred->trust);
+    free(cred);
+}
+
+/* The name an identity authenticates as: its certificate's for an
+ * initiator, the configured service for an acceptor. */
+static uint32_t identity_name(const struct gp11_cred_id *ci,
+                              struct gp11_name **out)
+{
+    const unsigned char *p = ci->id->cert_der;
+    X509 *leaf;
+    uint32_t ret;
+
+    if (!ci->initiator && ci->service)
+        return gp11_name_new(GP11_NAME_HOSTBASED, ci->service, out);
+    leaf = d2i_X509(NULL, &p, (long)ci->id->cert_len);
+    if (leaf == NULL)
+        return gp11_err_set(GP11_ERR_CERT_INVALID,
+                            "the certificate of identity '%s' does not parse",
+                            ci->id->label);
+    ret = gp11_name_from_cert(leaf, false, NULL, NULL, out);
+    X509_free(leaf);
+    return ret;
+}
+
+/* Adds the identity named by uri to the credential. */
+static uint32_t add_identity(struct gp11_cred *cred, const char *uri,
+                             const char *service, bool initiator)
+{
+    struct gp11_cred_id *grown, *ci;
+    uint32_t ret;
+
+    grown = realloc(cred->ids, (cred->n_ids + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    cred->ids = grown;
+    ci = &cred->ids[cred->n_ids];
+    memset(ci, 0, sizeof(*ci));
+    ci->initiator = initiator;
+    ret = gp11_identity_find(cred->rt->tok, uri, &ci->id);
+    if (ret != GP11_OK)
+        return ret;
+    cred->n_ids++; /* from here on, gp11_cred_free releases it */
+    if (service && (ci->service = strdup(service)) == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    ret = gp11_cert_check_own(ci->id->cert_der, ci->id->cert_len, time(NULL),
+                              &ci->not_after, &ci->sigalg);
+    if (ret == GP11_OK)
+        ret = identity_name(ci, &ci->name);
+    if (ret == GP11_OK && (cred->expiry == 0 || ci->not_after < cred->expiry))
+        cred->expiry = ci->not_after;
+    return ret;
+}
+
+/* "service@host" or "service" of a hostbased name, into buf. */
+static const char *service_text(const struct gp11_name *n, char *buf,
+                                size_t len)
+{
+    if (n == NULL || gp11_name_kind(n) != GP11_NAME_HOSTBASED)
+        return NULL;
+    if (gp11_name_host(n))
+        snprintf(buf, len, "%s@%s", gp11_name_service(n), gp11_name_host(n));
+    else
+        snprintf(buf, len, "%s", gp11_name_service(n));
+    return buf;
+}
+
+/* Adds the acceptor identities the name (or its absence) calls for. */
+static uint32_t add_acceptors(struct gp11_cred *cred,
+                              const struct gp11_name *name,
+                              const struct gp11_cred_store *store)
+{
+    const struct gp11_config *cfg = cred->rt->cfg;
+    const char *service, *uri;
+    char buf[1100];
+    uint32_t ret = GP11_OK;
+
+    if (name && gp11_name_kind(name) != GP11_NAME_HOSTBASED)
+        return gp11_err_set(GP11_ERR_BAD_NAME_TYPE,
+                            "an acceptor credential needs a host-based "
+                            "service name, not '%s'",
+                            gp11_name_text(name));
+    service = service_text(name, buf, sizeof(buf));
+    if (store && store->identity)
+        return add_identity(cred, store->identity, service, false);
+    if (service) {
+        uri = gp11_config_acceptor_identity(cfg, service);
+        if (uri == NULL)
+            return gp11_err_set(GP11_ERR_NO_IDENTITY_FOR_SERVICE,
+                                "no [acceptor] section of %s matches the "
+                                "service '%s'",
+                                cfg->path, service);
+        return add_identity(cred, uri, service, false);
+    }
+    for (size_t i = 0; i < cfg->n_acceptors && ret == GP11_OK; i++)
+        ret = add_identity(cred, cfg->acceptors[i].identity,
+                           cfg->acceptors[i].service, false);
+    if (ret == GP11_OK && cfg->n_acceptors == 0)
+        ret = gp11_err_set(GP11_ERR_NO_IDENTITY_FOR_SERVICE,
+                           "%s configures no acceptor identity", cfg->path);
+    return ret;
+}
+
+/* Adds the initiator identity (cred store, else the configuration). */
+static uint32_t add_initiator(struct gp11_cred *cred,
+                              const struct gp11_cred_store *store)
+{
+    const char *uri = store && store->identity
+                          ? store->identity
+                          : cred->rt->cfg->initiator_identity;
+
+    if (uri == NULL)
+        return gp11_err_set(GP11_ERR_NO_CRED,
+                            "%s configures no initiator identity "
+                            "([initiator] identity)",
+                            cred->rt->cfg->path);
+    return add_identity(cred, uri, NULL, true);
+}
+
+uint32_t gp11_cred_acquire(const struct gp11_name *name, gss_cred_usage_t usage,
+                           const struct gp11_cred_store *store,
+                           struct gp11_cred **out)
+{
+    struct gp11_cred *cred;
+    uint32_t ret;
+
+    cred = calloc(1, sizeof(*cred));
+    if (cred == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    cred->usage = usage;
+    ret = gp11_runtime_get(&cred->rt);
+    if (ret != GP11_OK)
+        goto done;
+    cred->trust = cred->rt->trust;
+    if (store && store->anchors) {
+        ret = gp11_trust_load(store->anchors, &cred->trust);
+        cred->own_trust = ret == GP11_OK;
+        if (ret != GP11_OK)
+            goto done;
+    }
+    if (usage == GSS_C_INITIATE || usage == GSS_C_BOTH)
+        ret = add_initiator(cred, store);
+    if (ret == GP11_OK && (usage == GSS_C_ACCEPT || usage == GSS_C_BOTH))
+        ret = add_acceptors(cred, usage == GSS_C_BOTH ? NULL : name, store);
+    if (ret != GP11_OK)
+        goto done;
+    *out = cred;
+    cred = NULL;
+done:
+    gp11_cred_free(cred);
+    return ret;
+}
+
+const struct gp11_cred_id *gp11_cred_initiator(const struct gp11_cred *cred)
+{
+    for (size_t i = 0; cred && i < cred->n_ids; i++)
+        if (cred->ids[i].initiator)
+            return &cred->ids[i];
+    return NULL;
+}
+
+/* True if "service@host" a matches service-only or full b. */
+static bool service_matches(const char *configured, const char *target)
+{
+    size_t n = strcspn(configured, "@");
+
+    if (configured[n] == '@')
+        return strcasecmp(configured, target) == 0;
+    return strncmp(configured, target, n) == 0 &&
+           (target[n] == '@' || target[n] == '\0');
+}
+
+const struct gp11_cred_id *gp11_cred_acceptor(const struct gp11_cred *cred,
+                                              const char *target)
+{
+    const struct gp11_cred_id *only = NULL;
+    size_t n_acc = 0;
+
+    for (size_t i = 0; i < cred->n_ids; i++) {
+        const struct gp11_cred_id *ci = &cred->ids[i];
+
+        if (ci->initiator)
+            continue;
+        n_acc++;
+        only = ci;
+        if (target && *target && ci->service &&
+            service_matches(ci->service, target))
+            return ci;
+    }
+    /* The initiator named no target: only an unambiguous choice. */
+    return (target == NULL || *target == '\0') && n_acc == 1 ? only : NULL;
+}
+
+/* Reads our keys from a cred store; other mechanisms' keys are theirs. */
+static void parse_store(gss_const_key_value_set_t kv,
+                        struct gp11_cred_store *store)
+{
+    memset(store, 0, sizeof(*store));
+    for (OM_uint32 i = 0; kv && i < kv->count; i++) {
+        if (strcmp(kv->elements[i].key, STORE_IDENTITY) == 0)
+            store->identity = kv->elements[i].value;
+        else if (strcmp(kv->elements[i].key, STORE_ANCHORS) == 0)
+            store->anchors = kv->elements[i].value;
+    }
+}
+
+/* True if the set is empty/absent or names our mechanism. */
+static bool mech_requested(gss_OID_set mechs)
+{
+    if (mechs == GSS_C_NO_OID_SET)
+        return true;
+    for (size_t i = 0; i < mechs->count; i++)
+        if (gp11_oid_equal(&mechs->elements[i], gp11_mech_oid()))
+            return true;
+    return false;
+}
+
+/* Seconds until t, 0 if past. */
+static OM_uint32 seconds_until(time_t t)
+{
+    time_t now = time(NULL);
+
+    return t > now ? (OM_uint32)(t - now) : 0;
+}
+
+OM_uint32 gp11_gss_acquire_cred_from(OM_uint32 *minor, gss_name_t name,
+                                     OM_uint32 time_req, gss_OID_set mechs,
+                                     gss_cred_usage_t usage,
+                                     gss_const_key_value_set_t kv,
+                                     gss_cred_id_t *cred_out,
+                                     gss_OID_set *actual, OM_uint32 *time_rec)
+{
+    const gss_OID_desc *mech = gp11_mech_oid();
+    struct gp11_cred_store store;
+    struct gp11_cred *cred = NULL;
+    uint32_t ret;
+
+    (void)time_req; /* lifetime follows the certificates */
+    if (minor == NULL)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    *minor = 0;
+    if (cred_out == NULL)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    *cred_out = GSS_C_NO_CREDENTIAL;
+    if (!mech_requested(mechs))
+        return GSS_S_BAD_MECH;
+    if (usage != GSS_C_INITIATE && usage != GSS_C_ACCEPT && usage != GSS_C_BOTH)
+        return gp11_fail(minor, gp11_err_set(GP11_ERR_BAD_ARG,
+                                             "unknown credential usage %d",
+                                             (int)usage));
+    parse_store(kv, &store);
+    ret = gp11_cred_acquire(gp11_name_from_gss(name), usage, &store, &cred);
+    if (ret != GP11_OK)
+        return gp11_fail(minor, ret);
+    if (actual && (*actual = gp11_oid_set_new(&mech, 1)) == GSS_C_NO_OID_SET) {
+        gp11_cred_free(cred);
+        return gp11_fail(minor, gp11_err_set(GP11_ERR_NOMEM, "out of memory"));
+    }
+    if (time_rec)
+        *time_rec = seconds_until(cred->expiry);
+    *cred_out = (gss_cred_id_t)cred;
+    return GSS_S_COMPLETE;
+}
+
+OM_uint32 gp11_gss_acquire_cred(OM_uint32 *minor, gss_name_t name,
+                                OM_uint32 time_req, gss_OID_set mechs,
+                                gss_cred_usage_t usage, gss_cred_id_t *cred,
+                                gss_OID_set *actual, OM_uint32 *time_rec)
+{
+    return gp11_gss_acquire_cred_from(minor, name, time_req, mechs, usage,
+                                      GSS_C_NO_CRED_STORE, cred, actual,
+                                      time_rec);
+}
+
+OM_uint32 gp11_gss_release_cred(OM_uint32 *minor, gss_cred_id_t *cred)
+{
+    if (minor)
+        *minor = 0;
+    if (cred == NULL)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    gp11_cred_free((struct gp11_cred *)*cred);
+    *cred = GSS_C_NO_CREDENTIAL;
+    return GSS_S_COMPLETE;
+}
+
+/* The credential to inquire: the given one, or a fresh default. */
+static uint32_t cred_for_inquiry(gss_cred_id_t in, struct gp11_cred **cred,
+                                 bool *temporary)
+{
+    *temporary = in == GSS_C_NO_CREDENTIAL;
+    if (!*temporary) {
+        *cred = (struct gp11_cred *)in;
+        return GP11_OK;
+    }
+    return gp11_cred_acquire(NULL, GSS_C_INITIATE, NULL, cred);
+}
+
+OM_uint32 gp11_gss_inquire_cred_by_mech(OM_uint32 *minor, gss_cred_id_t in,
+                                        gss_OID mech, gss_name_t *name,
+                                        OM_uint32 *init_lifetime,
+                                        OM_uint32 *accept_lifetime,
+                                        gss_cred_usage_t *usage)
+{
+    struct gp11_cred *cred = NULL;
+    struct gp11_name *copy = NULL;
+    OM_uint32 life;
+    bool temporary;
+    uint32_t ret;
+
+    if (minor == NULL)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    *minor = 0;
+    if (mech != GSS_C_NO_OID && !gp11_oid_equal(mech, gp11_mech_oid()))
+        return GSS_S_BAD_MECH;
+    ret = cred_for_inquiry(in, &cred, &temporary);
+    if (ret == GP11_OK && name && cred->n_ids > 0)
+        ret = gp11_name_dup(cred->ids[0].name, &copy);
+    if (ret != GP11_OK) {
+        if (temporary)
+            gp11_cred_free(cred);
+        return gp11_fail(minor, ret);
+    }
+    life = seconds_until(cred->expiry);
+    if (name)
+        *name = (gss_name_t)copy;
+    if (init_lifetime)
+        *init_lifetime = cred->usage != GSS_C_ACCEPT ? life : 0;
+    if (accept_lifetime)
+        *accept_lifetime = cred->usage != GSS_C_INITIATE ? life : 0;
+    if (usage)
+        *usage = cred->usage;
+    if (temporary)
+        gp11_cred_free(cred);
+    return life ? GSS_S_COMPLETE : GSS_S_CREDENTIALS_EXPIRED;
+}
+
+OM_uint32 gp11_gss_inquire_cred(OM_uint32 *minor, gss_cred_id_t in,
+                                gss_name_t *name, OM_uint32 *lifetime,
+                                gss_cred_usage_t *usage, gss_OID_set *mechs)
+{
+    const gss_OID_desc *mech = gp11_mech_oid();
+    OM_uint32 major, il = 0, al = 0;
+    gss_cred_usage_t u = GSS_C_BOTH;
+
+    major = gp11_gss_inquire_cred_by_mech(minor, in, GSS_C_NO_OID, name, &il,
+                                          &al, &u);
+    if (GSS_ERROR(major))
+        return major;
+    if (lifetime)
+        *lifetime = u == GSS_C_ACCEPT ? al : il;
+    if (usage)
+        *usage = u;
+    if (mechs && (*mechs = gp11_oid_set_new(&mech, 1)) == GSS_C_NO_OID_SET) {
+        if (name)
+            gp11_gss_release_name(minor, name);
+        return gp11_fail(minor, gp11_err_set(GP11_ERR_NOMEM, "out of memory"));
+    }
+    return major;
+}

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The acceptor's side of the handshake (docs/protocol.md 2.1-2.3). */
+#include "gp11_algs.h"
+#include "gp11_context.h"
+#include "gp11_gss.h"
+#include "gp11_hs_msg.h"
+#include "gp11_oid.h"
+
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Flags granted whatever was asked, and those granted on request. */
+#define ALWAYS                                                                 \
+    (GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG | GSS_C_TRANS_FLAG)
+#define ON_REQUEST (GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG | GSS_C_ANON_FLAG)
+
+/* Chooses our identity for the target the initiator named. */
+static uint32_t choose_identity(struct gp11_ctx *ctx, gss_cred_id_t handle,
+                                const struct gp11_hs_init *m)
+{
+    struct gp11_cred *cred = (struct gp11_cred *)handle, *tmp = NULL;
+    const struct gp11_cred_id *ci;
+    char target[1025];
+    uint32_t ret;
+
+    if (m->target.len >= sizeof(target) ||
+        memchr(m->target.data, 0, m->target.len))
+        return gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
+                            "the initiator's target name is malformed");
+    memcpy(target, m->target.data, m->target.len);
+    target[m->target.len] = '\0';
+    if (cred == NULL) {
+        ret = gp11_cred_acquire(NULL, GSS_C_ACCEPT, NULL, &tmp);
+        if (ret != GP11_OK)
+            return ret;
+        cred = tmp;
+    }
+    ci = gp11_cred_acceptor(cred, target);
+    if (ci == NULL)
+        ret = gp11_err_set(GP11_ERR_NO_IDENTITY_FOR_SERVICE,
+                           "no acceptor identity of this credential serves "
+                           "'%s'",
+                           target);
+    else
+        ret = gp11_ctx_set_identity(ctx, cred, ci);
+    gp11_cred_free(tmp);
+    return ret;
+}
+
+/* Negotiation: version, bindings, anonymity, profile, group, sigalg. */
+static uint32_t negotiate(struct gp11_ctx *ctx, const struct gp11_hs_init *m)
+{
+    if (m->version_min > 1 || m->version_max < 1)
+        return gp11_err_set(GP11_ERR_VERSION,
+                            "the initiator speaks protocol versions %u-%u; "
+                            "this acceptor speaks 1",
+                            m->version_min, m->version_max);
+    if (memcmp(ctx->cb_hash, (uint8_t[32]){0}, 32) != 0 &&
+        !gp11_ct_equal(ctx->cb_hash, m->cb_hash, 32))
+        return gp11_err_set(GP11_ERR_BAD_BINDINGS,
+                            "the initiator's channel bindings differ from the "
+                            "acceptor's");
+    if ((m->req_flags & GSS_C_ANON_FLAG) && !ctx->rt->cfg->allow_anonymous)
+        return gp11_err_set(GP11_ERR_ANON_REFUSED,
+                            "the initiator asked to stay anonymous and "
+                            "allow-anonymous is off in %s",
+                            ctx->rt->cfg->path);
+    ctx->profile = 0;
+    for (size_t i = 0; i < m->n_profiles && ctx->profile == 0; i++)
+        if (gp11_runtime_has_profile(ctx->rt, m->profiles[i]))
+            ctx->profile = m->profiles[i];
+    if (ctx->profile == 0)
+        return gp11_err_set(GP11_ERR_NO_COMMON_PROFILE,
+                            "the initiator's token and this token share no "
+                            "key-derivation profile");
+    if (m->group != GP11_GROUP_P256 && m->group != GP11_GROUP_P384)
+        return gp11_err_set(GP11_ERR_GROUP_UNSUPPORTED, "unknown ECDH group %u",
+                            m->group);
+    if (!gp11_caps_have(&ctx->rt->caps, m->group == GP11_GROUP_P256
+                                            ? GP11_F_ECDH_P256
+                                            : GP11_F_ECDH_P384))
+        return gp11_err_set(GP11_ERR_GROUP_UNSUPPORTED,
+                            "this token cannot do ECDH in group %u", m->group);
+    ctx->group = m->group;
+    return GP11_OK;
+}
+
+/* The lifetime to grant: request, policy and both certificates. */
+static uint32_t grant_lifetime(struct gp11_ctx *ctx, uint32_t requested)
+{
+    time_t now = time(NULL);
+    uint32_t life = ctx->rt->cfg->max_lifetime;
+
+    if (requested && requested < life)
+        life = requested;
+    if (ctx->own_not_after - now < (time_t)life)
+        life =
+            ctx->own_not_after > now ? (uint32_t)(ctx->own_not_after - now) : 0;
+    return life;
+}
+
+/* Builds ACCEPT: core, TH_a, keys, signature, MAC; appended to the
+ * transcript (whose tail from `start` is the token). */
+static uint32_t build_accept(struct gp11_ctx *ctx,
+                             const struct gp11_hs_init *in)
+{
+    struct gp11_hs_accept m = {0};
+    uint8_t th_a[GP11_TH_LEN], h[GP11_TH_LEN], mac[GP11_MAC_LEN];
+    uint8_t sig[512];
+    size_t sig_len = sizeof(sig), clen;
+    const uint8_t *curve = gp11_group_curve(ctx->group, &clen);
+    struct gp11_buf sigb;
+    uint32_t ret;
+
+    ret = gp11_ec_ephemeral(ctx->rt->tok, curve, clen, &ctx->eph,
+                            ctx->eph_point, &ctx->eph_len);
+    if (ret != GP11_OK)
+        return ret;
+    ctx->have_eph = true;
+    m.version = 1;
+    m.profile = ctx->profile;
+    m.sigalg = ctx->sigalg;
+    m.group = ctx->group;
+    m.ret_flags = ctx->flags;
+    m.eph = (struct gp11_buf){ctx->eph_point, ctx->eph_len};
+    m.lifetime = grant_lifetime(ctx, in->lifetime_req);
+    m.caps = ctx->rt->msg_caps;
+    m.n_certs = 1;
+    m.certs[0] = (struct gp11_buf){ctx->cert_der, ctx->cert_len};
+    if (m.lifetime == 0)
+        return gp11_err_set(GP11_ERR_CERT_EXPIRED,
+                            "the acceptor's certificate has expired");
+    ctx->expiry = time(NULL) + m.lifetime;
+    ret = gp11_random(ctx->rt->tok, m.nonce, sizeof(m.nonce));
+    if (ret == GP11_OK)
+        ret = gp11_hs_encode_accept_core(&ctx->transcript, &m);
+    if (ret == GP11_OK)
+        ret = gp11_ctx_th(ctx, th_a);
+    if (ret == GP11_OK)
+        ret =
+            gp11_ks_derive(ctx->rt->tok, ctx->profile, ctx->group, &ctx->eph,
+                           in->eph.data, in->eph.len, th_a, false, &ctx->keys);
+    ctx->have_eph = false;
+    if (ret == GP11_OK)
+        ret = gp11_ctx_sign(ctx, GP11_SIG_ACCEPTOR, th_a, sig, &sig_len);
+    if (ret != GP11_OK)
+        return ret;
+    sigb = (struct gp11_buf){sig, sig_len};
+    gp11_ctx_fin_hash(th_a, &sigb, h);
+    ret = gp11_ks_mac(ctx->rt->tok, &ctx->keys.conf_own, GP11_FIN_ACCEPTOR, h,
+                      mac);
+    if (ret == GP11_OK)
+        ret = gp11_hs_encode_tail(&ctx->transcript, &sigb, mac);
+    return ret;
+}
+
+/* An ERROR token telling the initiator why (protocol.md 2.3). */
+static void error_token(uint32_t reason, gss_buffer_t output)
+{
+    struct gp11_hs_error e = {gp11_major_for(reason), reason};
+    struct gp11_wbuf w;
+
+    gp11_wr_init(&w);
+    if (gp11_hs_encode_error(&w, &e) == GP11_OK)
+        gp11_ctx_output(&w, output);
+    gp11_wr_free(&w);
+}
+
+/* First leg: INIT in, ACCEPT out. */
+static uint32_t process_init(struct gp11_ctx *ctx, gss_cred_id_t cred,
+                             gss_buffer_t input, gss_buffer_t output,
+                             bool *tell_peer)
+{
+    struct gp11_hs_init m;
+    struct gp11_buf inner;
+    size_t start;
+    uint32_t ret;
+
+    ret = gp11_hs_unframe(input->value, input->length, &inner);
+    if (ret == GP11_OK)
+        ret = gp11_hs_decode_init(&inner, &m);
+    if (ret != GP11_OK)
+        return ret;
+    *tell_peer = true; /* a well-formed INIT gets an ERROR if refused */
+    ctx->req_flags = m.req_flags;
+    ret = negotiate(ctx, &m);
+    if (ret != GP11_OK)
+        return ret;
+    ret = choose_identity(ctx, cred, &m);
+    if (ret == GP11_OK && memchr(m.sigalgs, ctx->sigalg, m.n_sigalgs) == NULL)
+        ret = gp11_err_set(GP11_ERR_NO_COMMON_SIGALG,
+                           "the initiator cannot verify signature algorithm "
+                           "%u of this acceptor's key",
+                           ctx->sigalg);
+    if (ret != GP11_OK)
+        return ret;
+    ctx->flags = ALWAYS | (m.req_flags & ON_REQUEST);
+    ctx->peer_caps = m.caps;
+    gp11_wr_bytes(&ctx->transcript, inner.data, inner.len);
+    start = ctx->transcript.len;
+    ret = build_accept(ctx, &m);
+    if (ret == GP11_OK) {
+        struct gp11_wbuf w = {ctx->transcript.data + start,
+                              ctx->transcript.len - start, 0, 0};
+
+        ret = gp11_ctx_output(&w, output);
+    }
+    return ret;
+}
+
+/* Validates the initiator: chain and signature over TH_c. */
+static uint32_t verify_initiator(struct gp11_ctx *ctx,
+                                 const struct gp11_hs_finish *f,
+                                 const uint8_t th_c[GP11_TH_LEN],
+                                 time_t *not_after)
+{
+    static const char label[] = GP11_SIG_INITIATOR;
+    X509 *leaf = NULL;
+    uint32_t ret;
+
+    if (f->n_certs == 0) {
+        /* Anonymous: only if it was asked for, and the policy allows. */
+        if (!(ctx->req_flags & GSS_C_ANON_FLAG))
+            return gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
+                                "the initiator sent no certificate without "
+                                "asking for anonymity");
+        return gp11_name_new(GP11_NAME_ANONYMOUS, NULL, &ctx->peer_name);
+    }
+    if (ctx->trust == NULL)
+        return gp11_err_set(GP11_ERR_CERT_UNTRUSTED,
+                            "no trust anchors are configured ([trust] "
+                            "anchors): the initiator cannot be verified");
+    ret = gp11_certval_verify(ctx->trust, f->certs, f->n_certs,
+                              GP11_PEER_INITIATOR, NULL, time(NULL), &leaf,
+                              not_after);
+    if (ret == GP11_OK && gp11_cert_sigalg(leaf) != f->sigalg)
+        ret = gp11_err_set(GP11_ERR_SIGNATURE,
+                           "the initiator's signature algorithm %u does not "
+                           "match its certificate's key",
+                           f->sigalg);
+    if (ret == GP11_OK)
+        ret = gp11_sig_verify(leaf, f->sigalg, (const uint8_t *)label,
+                              sizeof(label), th_c, GP11_TH_LEN, f->sig.data,
+                              f->sig.len);
+    if (ret == GP11_OK)
+        ret = gp11_name_from_cert(leaf, false, NULL, NULL, &ctx->peer_name);
+    X509_free(leaf);
+    return ret;
+}
+
+/* Second leg: FINISH in; the context is established. */
+static uint32_t process_finish(struct gp11_ctx *ctx, gss_buffer_t input)
+{
+    struct gp11_hs_finish f;
+    struct gp11_buf inner, sig;
+    uint8_t th_c[GP11_TH_LEN], h[GP11_TH_LEN];
+    time_t not_after = 0;
+    uint32_t ret;
+
+    ret = gp11_hs_unframe(input->value, input->length, &inner);
+    if (ret == GP11_OK)
+        ret = gp11_hs_decode_finish(&inner, &f);
+    if (ret != GP11_OK)
+        return ret;
+    gp11_wr_bytes(&ctx->transcript, inner.data, f.core_len);
+    ret = gp11_ctx_th(ctx, th_c);
+    if (ret == GP11_OK)
+        ret = verify_initiator(ctx, &f, th_c, &not_after);
+    if (ret != GP11_OK)
+        return ret;
+    sig = f.sig;
+    gp11_ctx_fin_hash(th_c, &sig, h);
+    ret = gp11_ks_mac_check(ctx->rt->tok, &ctx->keys.conf_peer,
+                            GP11_FIN_INITIATOR, h, f.mac);
+    if (ret != GP11_OK)
+        return ret;
+    gp11_keys_drop_conf(ctx->rt->tok, &ctx->keys);
+    if (not_after && not_after < ctx->expiry)
+        ctx->expiry = not_after;
+    ctx->state = GP11_CTX_ESTABLISHED;
+    return GP11_OK;
+}
+
+/* Dispatches one acceptor call to the leg the context is at. */
+static uint32_t accept_step(gss_ctx_id_t *context, gss_cred_id_t cred,
+                            gss_buffer_t input, gss_channel_bindings_t cb,
+                            gss_buffer_t output)
+{
+    struct gp11_ctx *ctx = (struct gp11_ctx *)*context;
+    bool tell_peer = false;
+    uint32_t ret;
+
+    if (input == GSS_C_NO_BUFFER || input->length == 0)
+        return gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
+                            "the initiator's token is missing");
+    if (ctx && (ctx->pid != getpid() || ctx->initiator ||
+                ctx->state != GP11_CTX_ACCEPT_SENT))
+        return gp11_ctx_usable(ctx) == GP11_ERR_FORKED
+                   ? GP11_ERR_FORKED
+                   : gp11_err_set(GP11_ERR_TOKEN_UNEXPECTED,
+                                  "gss_accept_sec_context called on a "
+                                  "context that expects no token");
+    if (ctx)
+        return process_finish(ctx, input);
+    ret = gp11_ctx_new(false, &ctx);
+    if (ret != GP11_OK)
+        return ret;
+    gp11_ctx_cb_hash(cb, ctx->cb_hash);
+    ret = process_init(ctx, cred, input, output, &tell_peer);
+    if (ret != GP11_OK) {
+        free(output->value);
+        output->value = NULL;
+        output->length = 0;
+        if (tell_peer)
+            error_token(ret, output);
+        gp11_ctx_free(ctx);
+        return ret;
+    }
+    ctx->state = GP11_CTX_ACCEPT_SENT;
+    *context = (gss_ctx_id_t)ctx;
+    return GP11_OK;
+}
+
+OM_uint32 gp11_gss_accept_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,
+                                      gss_cred_id_t cred, gss_buffer_t input,
+                                      gss_channel_bindings_t cb,
+                                      gss_name_t *src_name, gss_OID *mech,
+                                      gss_buffer_t output, OM_uint32 *ret_flags,
+                                      OM_uint32 *time_rec,
+                                      gss_cred_id_t *delegated)
+{
+    struct gp11_ctx *ctx;
+    struct gp11_name *src = NULL;
+    uint32_t ret;
+
+    if (minor == NULL || context == NULL || output == NULL)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    *minor = 0;
+    output->length = 0;
+    output->value = NULL;
+    if (src_name)
+        *src_name = GSS_C_NO_NAME;
+    if (delegated)
+        *delegated = GSS_C_NO_CREDENTIAL;
+    ret = accept_step(context, cred, input, cb, output);
+    ctx = (struct gp11_ctx *)*context;
+    if (ret == GP11_OK && ctx->state == GP11_CTX_ESTABLISHED && src_name)
+        ret = gp11_name_dup(ctx->peer_name, &src);
+    if (ret != GP11_OK) {
+        /* A failed handshake leaves nothing behind (RFC 2744 5.1). */
+        gp11_ctx_free(ctx);
+        *context = GSS_C_NO_CONTEXT;
+        return gp11_fail(minor, ret);
+    }
+    if (src_name)
+        *src_name = (gss_name_t)src;
+    if (mech)
+        *mech = (gss_OID)gp11_mech_oid();
+    if (ret_flags)
+        *ret_flags = ctx->flags;
+    if (time_rec)
+        *time_rec =
+            ctx->state == GP11_CTX_ESTABLISHED ? gp11_ctx_time_left(ctx) : 0;
+    return ctx->state == GP11_CTX_ESTABLISHED ? GSS_S_COMPLETE
+                                              : GSS_S_CONTINUE_NEEDED;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Security contexts: state, handshake (docs/protocol.md 2) and queries. */
+#ifndef GP11_CONTEXT_H
+#define GP11_CONTEXT_H
+
+#include <sys/types.h>
+#include <time.h>
+
+#include "gp11_creds.h"
+#include "gp11_keysched.h"
+#include "gp11_wire.h"
+
+enum gp11_ctx_state {
+    GP11_CTX_NEW,
+    GP11_CTX_INIT_SENT,   /* initiator: INIT sent, ACCEPT expected */
+    GP11_CTX_ACCEPT_SENT, /* acceptor: ACCEPT sent, FINISH expected */
+    GP11_CTX_ESTABLISHED,
+};
+
+struct gp11_ctx {
+    enum gp11_ctx_state state;
+    bool initiator;
+    pid_t pid; /* a context is never used in a forked child */
+    struct gp11_runtime *rt;
+    uint8_t profile, group;
+    uint32_t req_flags, flags;
+    time_t expiry;
+    struct gp11_object eph;
+    bool have_eph;
+    uint8_t eph_point[97];
+    size_t eph_len;
+    struct gp11_keys keys;
+    struct gp11_wbuf transcript; /* inner tokens, as hashed */
+    uint8_t cb_hash[32];
+    uint32_t peer_caps;
+    /* Our identity: its key object and a copy of what the handshake
+     * needs, so the credential may be released meanwhile. */
+    struct gp11_object id_key;
+    bool anonymous;
+    uint8_t sigalg;
+    uint8_t *cert_der;
+    size_t cert_len;
+    time_t own_not_after;
+    struct gp11_name *own_name, *peer_name;
+    char *target; /* "service@host" the initiator asked for */
+    char *target_service, *target_host;
+    struct gp11_trust *trust;     /* borrowed from the runtime */
+    struct gp11_trust *own_trust; /* from a cred store, owned */
+};
+
+/* ---- context.c: common parts ------------------------------------------ */
+
+uint32_t gp11_ctx_new(bool initiator, struct gp11_ctx **out);
+void gp11_ctx_free(struct gp11_ctx *ctx);
+
+/* Takes what the context needs from a credential identity. */
+uint32_t gp11_ctx_set_identity(struct gp11_ctx *ctx,
+                               const struct gp11_cred *cred,
+                               const struct gp11_cred_id *ci);
+
+/* SHA-256 of the transcript so far. */
+uint32_t gp11_ctx_th(const struct gp11_ctx *ctx, uint8_t th[GP11_TH_LEN]);
+
+/* SHA-256 of th || sig (what the finished MACs cover). */
+void gp11_ctx_fin_hash(const uint8_t th[GP11_TH_LEN],
+                       const struct gp11_buf *sig, uint8_t out[GP11_TH_LEN]);
+
+/* Signs context || th with our identity key (protocol.md 2.5). */
+uint32_t gp11_ctx_sign(struct gp11_ctx *ctx, const char *context,
+                       const uint8_t th[GP11_TH_LEN], uint8_t *sig,
+                       size_t *sig_len);
+
+/* cb_hash of protocol.md 2.7 (zeros when there are no bindings). */
+void gp11_ctx_cb_hash(gss_channel_bindings_t cb, uint8_t out[32]);
+
+/* GP11_OK if the context may be used in this process and is open. */
+uint32_t gp11_ctx_usable(const struct gp11_ctx *ctx);
+
+/* Seconds left, 0 if expired. */
+OM_uint32 gp11_ctx_time_left(const struct gp11_ctx *ctx);
+
+/* Frames an inner token into out (malloc'ed). */
+uint32_t gp11_ctx_output(const struct gp11_wbuf *inner, gss_buffer_t out);
+
+/* Labels of protocol.md 2.2 and 2.3, with their terminating NUL. */
+#define GP11_SIG_ACCEPTOR "gss-pkcs11 v1 acceptor"
+#define GP11_SIG_INITIATOR "gss-pkcs11 v1 initiator"
+#define GP11_FIN_ACCEPTOR "gss-pkcs11 v1 acceptor finished"
+#define GP11_FIN_INITIATOR "gss-pkcs11 v1 initiator finished"
+
+/* ---- GSS entry points ---------------------------------------------------- */
+
+OM_uint32 gp11_gss_init_sec_context(
+    OM_uint32 *minor, gss_cred_id_t cred, gss_ctx_id_t *context,
+    gss_name_t target, gss_OID mech, OM_uint32 req_flags, OM_uint32 time_req,
+    gss_channel_bindings_t cb, gss_buffer_t input, gss_OID *actual_mech,
+    gss_buffer_t output, OM_uint32 *ret_flags, OM_uint32 *time_rec);
+OM_uint32 gp11_gss_accept_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,
+                                      gss_cred_id_t cred, gss_buffer_t input,
+                                      gss_channel_bindings_t cb,
+                                      gss_name_t *src_name, gss_OID *mech,
+                                      gss_buffer_t output, OM_uint32 *ret_flags,
+                                      OM_uint32 *time_rec,
+                                      gss_cred_id_t *delegated);
+OM_uint32 gp11_gss_delete_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,
+                                      gss_buffer_t output);
+OM_uint32 gp11_gss_context_time(OM_uint32 *minor, gss_ctx_id_t context,
+                                OM_uint32 *time_rec);
+OM_uint32 gp11_gss_inquire_context(OM_uint32 *minor, gss_ctx_id_t context,
+                                   gss_name_t *src, gss_name_t *targ,
+                                   OM_uint32 *lifetime, gss_OID *mech,
+                                   OM_uint32 *flags, int *locally_initiated,
+                                   int *open);
+OM_uint32 gp11_gss_process_context_token(OM_uint32 *minor, gss_ctx_id_t context,
+                                         gss_buffer_t token);
+
+#endif

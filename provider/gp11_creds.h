@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Credentials: references to identities on the token (private key and
+ * certificate), never key bytes, plus the trust anchors to check peers.
+ */
+#ifndef GP11_CREDS_H
+#define GP11_CREDS_H
+
+#include <time.h>
+
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
+
+#include "gp11_names.h"
+#include "gp11_runtime.h"
+
+/* One identity a credential may use. */
+struct gp11_cred_id {
+    struct gp11_identity *id;
+    char *service;          /* acceptor service ("host@localhost") or NULL */
+    struct gp11_name *name; /* the name this identity authenticates as */
+    uint8_t sigalg;         /* protocol.md 2.5 */
+    time_t not_after;       /* of its certificate */
+    bool initiator;         /* usable to initiate (else to accept) */
+};
+
+struct gp11_cred {
+    struct gp11_runtime *rt;
+    gss_cred_usage_t usage;
+    struct gp11_cred_id *ids;
+    size_t n_ids;
+    struct gp11_trust *trust; /* rt->trust, or its own (cred store) */
+    bool own_trust;
+    time_t expiry; /* earliest certificate expiry */
+};
+
+/* Overrides of the configuration (gss_acquire_cred_from cred store). */
+struct gp11_cred_store {
+    const char *identity; /* "pkcs11-identity": PKCS#11 URI */
+    const char *anchors;  /* "trust-anchors": PEM file or directory */
+};
+
+/*
+ * Acquire: initiator identity from the configuration; acceptor identity
+ * for the service of name, or every configured acceptor identity when
+ * name is NULL. Certificates outside their validity are refused.
+ */
+uint32_t gp11_cred_acquire(const struct gp11_name *name, gss_cred_usage_t usage,
+                           const struct gp11_cred_store *store,
+                           struct gp11_cred **out);
+void gp11_cred_free(struct gp11_cred *cred);
+
+/* The identity to initiate with (NULL if the credential has none). */
+const struct gp11_cred_id *gp11_cred_initiator(const struct gp11_cred *cred);
+
+/* The acceptor identity for a target "service@host" (or "" when the
+ * initiator named none): exact service@host, else service, else the only
+ * acceptor identity. NULL if none fits. */
+const struct gp11_cred_id *gp11_cred_acceptor(const struct gp11_cred *cred,
+                                              const char *target);
+
+OM_uint32 gp11_gss_acquire_cred_from(OM_uint32 *minor, gss_name_t name,
+                                     OM_uint32 time_req, gss_OID_set mechs,
+                                     gss_cred_usage_t usage,
+                                     gss_const_key_value_set_t store,
+                                     gss_cred_id_t *cred, gss_OID_set *actual,
+                                     OM_uint32 *time_rec);
+OM_uint32 gp11_gss_acquire_cred(OM_uint32 *minor, gss_name_t name,
+                                OM_uint32 time_req, gss_OID_set mechs,
+                                gss_cred_usage_t usage, gss_cred_id_t *cred,
+                                gss_OID_set *actual, OM_uint32 *time_rec);
+OM_uint32 gp11_gss_release_cred(OM_uint32 *minor, gss_cred_id_t *cred);
+OM_uint32 gp11_gss_inquire_cred(OM_uint32 *minor, gss_cred_id_t cred,
+                                gss_name_t *name, OM_uint32 *lifetime,
+                                gss_cred_usage_t *usage, gss_OID_set *mechs);
+OM_uint32 gp11_gss_inquire_cred_by_mech(OM_uint32 *minor, gss_cred_id_t cred,
+                                        gss_OID mech, gss_name_t *name,
+                                        OM_uint32 *init_lifetime,
+                                        OM_uint32 *accept_lifetime,
+                                        gss_cred_usage_t *usage);
+
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers shared by the GSS-facing code: OID sets and status mapping. */
+#ifndef GP11_GSS_H
+#define GP11_GSS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gssapi/gssapi.h>
+
+/* A malloc'ed OID set as gss_release_oid_set frees it (NULL on ENOMEM). */
+gss_OID_set gp11_oid_set_new(const gss_OID_desc *const *oids, size_t n);
+
+/* Frees a set made by gp11_oid_set_new; NULL allowed. */
+void gp11_oid_set_free(gss_OID_set set);
+
+/* The GSS major status that goes with a gss-pkcs11 minor code. */
+OM_uint32 gp11_major_for(uint32_t minor);
+
+/* Sets *minor to code and returns its major status. */
+static inline OM_uint32 gp11_fail(OM_uint32 *minor, uint32_t code)
+{
+    *minor = code;
+    return gp11_major_for(code);
+}
+
+#endif
