@@ -40,6 +40,24 @@ static pthread_once_t x509_once = PTHREAD_ONCE_INIT;
 static unsigned char x509_oid_bytes[GP11_OID_MAX_LEN + 1];
 static gss_OID_desc nt_x509 = {0, x509_oid_bytes};
 
+/* A malloc'ed copy of an OID, as the mechglue frees it. */
+static gss_OID oid_copy(const gss_OID_desc *o)
+{
+    gss_OID c = malloc(sizeof(*c));
+
+    if (c == NULL || o == NULL)
+        goto fail;
+    c->elements = malloc(o->length);
+    if (c->elements == NULL)
+        goto fail;
+    memcpy(c->elements, o->elements, o->length);
+    c->length = o->length;
+    return c;
+fail:
+    free(c);
+    return GSS_C_NO_OID;
+}
+
 /* Fills nt_x509 with the mechanism OID plus the arc 1. */
 static void x509_oid_init(void)
 {
@@ -873,19 +891,32 @@ OM_uint32 gp11_gss_display_name(OM_uint32 *minor, gss_name_t name,
         return GSS_S_FAILURE;
     }
     out->length = len;
+    /*
+     * MIT's mechglue stores this OID in its union name and later frees it
+     * with generic_gss_release_oid, which spares only its own constants.
+     * So standard types are the mechglue's constants, and our own type is
+     * a fresh copy it may free.
+     */
     if (type != NULL) {
         switch (n->kind) {
         case GP11_NAME_HOSTBASED:
-            *type = &nt_hostbased;
+            *type = GSS_C_NT_HOSTBASED_SERVICE;
             break;
         case GP11_NAME_ANONYMOUS:
-            *type = &nt_anonymous;
+            *type = GSS_C_NT_ANONYMOUS;
             break;
         case GP11_NAME_X509:
-            *type = (gss_OID)gp11_nt_x509_subject();
+            *type = oid_copy(gp11_nt_x509_subject());
+            if (*type == GSS_C_NO_OID) {
+                free(out->value);
+                out->value = NULL;
+                out->length = 0;
+                *minor = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+                return GSS_S_FAILURE;
+            }
             break;
         default:
-            *type = &nt_user;
+            *type = GSS_C_NT_USER_NAME;
             break;
         }
     }
