@@ -8,10 +8,21 @@
 #include <string.h>
 
 #define DETAIL_MAX 1024
+#define RECENT 8
 
-static _Thread_local uint32_t last_code;
+/*
+ * The sentences of this thread's last RECENT failures, newest at `next-1`:
+ * an application displays a minor status after other calls may have
+ * failed too (the initiator's and the acceptor's, say), so the detail of
+ * each of the last few codes is kept, not just the last one.
+ */
+static _Thread_local struct {
+    uint32_t code;
+    CK_RV rv;
+    char detail[DETAIL_MAX];
+} recent[RECENT];
+static _Thread_local unsigned next;
 static _Thread_local CK_RV last_rv;
-static _Thread_local char last_detail[DETAIL_MAX];
 
 static const char *const generic[] = {
     [GP11_ERR_NOMEM - GP11_ERR_BASE] = "out of memory",
@@ -121,30 +132,36 @@ const char *gp11_err_generic(uint32_t code)
     return generic[code - GP11_ERR_BASE];
 }
 
-/* Stores the sentence for this thread (not yet logged). */
-static void record(uint32_t code, CK_RV rv, const char *fmt, va_list ap)
+/* Stores the sentence for this thread (not yet logged); returns it. */
+static char *record(uint32_t code, CK_RV rv, const char *fmt, va_list ap)
 {
-    last_code = code;
+    unsigned i = next++ % RECENT;
+
+    recent[i].code = code;
+    recent[i].rv = rv;
     last_rv = rv;
-    vsnprintf(last_detail, sizeof(last_detail), fmt, ap);
+    vsnprintf(recent[i].detail, DETAIL_MAX, fmt, ap);
+    return recent[i].detail;
 }
 
 /* Logs the recorded sentence once, under the failing function's name. */
-static void log_detail(const char *func, uint32_t code)
+static void log_detail(const char *func, uint32_t code, const char *detail)
 {
     gp11_debug_init();
     if (gp11_debug_on)
-        gp11_debug_write(func, "error 0x%08x: %s", code, last_detail);
+        gp11_debug_write(func, "error 0x%08x: %s", code, detail);
 }
 
 uint32_t gp11_err_set_at(const char *func, uint32_t code, const char *fmt, ...)
 {
     va_list ap;
 
+    char *detail;
+
     va_start(ap, fmt);
-    record(code, CKR_OK, fmt, ap);
+    detail = record(code, CKR_OK, fmt, ap);
     va_end(ap);
-    log_detail(func, code);
+    log_detail(func, code, detail);
     return code;
 }
 
@@ -152,21 +169,20 @@ uint32_t gp11_err_ck_at(const char *func, uint32_t code, CK_RV rv,
                         const char *call, const char *fmt, ...)
 {
     const char *name = gp11_ckr_name(rv);
-    char unknown[32];
+    char unknown[32], *detail;
     size_t len;
     va_list ap;
 
     va_start(ap, fmt);
-    record(code, rv, fmt, ap);
+    detail = record(code, rv, fmt, ap);
     va_end(ap);
     if (name == NULL) {
         snprintf(unknown, sizeof(unknown), "CKR_0x%08lx", (unsigned long)rv);
         name = unknown;
     }
-    len = strlen(last_detail);
-    snprintf(last_detail + len, sizeof(last_detail) - len, ": %s returned %s",
-             call, name);
-    log_detail(func, code);
+    len = strlen(detail);
+    snprintf(detail + len, DETAIL_MAX - len, ": %s returned %s", call, name);
+    log_detail(func, code, detail);
     return code;
 }
 
@@ -174,8 +190,13 @@ const char *gp11_err_message(uint32_t code)
 {
     const char *g;
 
-    if (code == last_code && last_detail[0] != '\0')
-        return last_detail;
+    /* The newest recorded sentence for this code, if any. */
+    for (unsigned k = 1; k <= RECENT && k <= next; k++) {
+        unsigned i = (next - k) % RECENT;
+
+        if (recent[i].code == code && recent[i].detail[0] != '\0')
+            return recent[i].detail;
+    }
     g = gp11_err_generic(code);
     return g ? g : "unknown gss-pkcs11 error";
 }
@@ -187,7 +208,7 @@ CK_RV gp11_err_last_rv(void)
 
 void gp11_err_clear(void)
 {
-    last_code = 0;
+    memset(recent, 0, sizeof(recent));
+    next = 0;
     last_rv = CKR_OK;
-    last_detail[0] = '\0';
 }

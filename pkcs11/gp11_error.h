@@ -94,8 +94,8 @@ uint32_t gp11_err_ck_at(const char *func, uint32_t code, CK_RV rv,
     __attribute__((format(printf, 5, 6)));
 
 /*
- * The sentence for code: the detail recorded by this thread when it is
- * the last code recorded, else the generic sentence. Never NULL.
+ * The sentence for code: the newest detail this thread recorded for it
+ * among its last few failures, else the generic sentence. Never NULL.
  */
 const char *gp11_err_message(uint32_t code);
 

@@ -16,12 +16,22 @@
     (GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG | GSS_C_TRANS_FLAG)
 #define ON_REQUEST (GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG | GSS_C_ANON_FLAG)
 
+/* The initiator's target as a name, NULL when it named none. */
+static uint32_t target_name(const char *target, struct gp11_name **out)
+{
+    *out = NULL;
+    if (*target == '\0')
+        return GP11_OK;
+    return gp11_name_new(GP11_NAME_HOSTBASED, target, out);
+}
+
 /* Chooses our identity for the target the initiator named. */
 static uint32_t choose_identity(struct gp11_ctx *ctx, gss_cred_id_t handle,
                                 const struct gp11_hs_init *m)
 {
     struct gp11_cred *cred = (struct gp11_cred *)handle, *tmp = NULL;
     const struct gp11_cred_id *ci;
+    struct gp11_name *want = NULL;
     char target[1025];
     uint32_t ret;
 
@@ -32,7 +42,12 @@ static uint32_t choose_identity(struct gp11_ctx *ctx, gss_cred_id_t handle,
     memcpy(target, m->target.data, m->target.len);
     target[m->target.len] = '\0';
     if (cred == NULL) {
-        ret = gp11_cred_acquire(NULL, GSS_C_ACCEPT, NULL, &tmp);
+        /* Only the identity the initiator asked for: another configured
+         * identity's problem (an expired certificate) is not this one's. */
+        ret = target_name(target, &want);
+        if (ret == GP11_OK)
+            ret = gp11_cred_acquire(want, GSS_C_ACCEPT, NULL, &tmp);
+        gp11_name_free(want);
         if (ret != GP11_OK)
             return ret;
         cred = tmp;

@@ -18,6 +18,15 @@ gss_OID gl_mech(void)
     return oid;
 }
 
+gss_OID_set gl_mech_set(void)
+{
+    static gss_OID_set_desc set;
+
+    set.count = 1;
+    set.elements = gl_mech();
+    return &set;
+}
+
 gss_name_t gl_service(const char *service_at_host)
 {
     gss_buffer_desc b = {strlen(service_at_host), (void *)service_at_host};
@@ -73,6 +82,14 @@ bool gl_handshake(struct gl_hs *hs)
     if (hs->mech == GSS_C_NO_OID)
         hs->mech = gl_mech();
     for (hs->legs = 1; hs->legs <= 6; hs->legs++) {
+        if (hs->legs % 2 && GSS_ERROR(hs->amajor) && hs->legs > 1) {
+            /* Deliver the acceptor's ERROR token, then stop. */
+            hs->imajor = gss_init_sec_context(
+                &hs->iminor, hs->icred, &hs->ictx, hs->target, hs->mech,
+                hs->req_flags, 0, hs->icb, &in, NULL, &out, &hs->iflags,
+                &hs->itime);
+            break;
+        }
         if (hs->legs % 2) {
             hs->imajor = gss_init_sec_context(
                 &hs->iminor, hs->icred, &hs->ictx, hs->target, hs->mech,
@@ -87,9 +104,11 @@ bool gl_handshake(struct gl_hs *hs)
                 &hs->aminor, &hs->actx, hs->acred, &in, hs->acb, &hs->src,
                 &hs->amech_out, &out, &hs->aflags, &hs->atime, NULL);
             gss_release_buffer(&minor, &in);
-            if (GSS_ERROR(hs->amajor))
-                break;
             adone = hs->amajor == GSS_S_COMPLETE;
+            /* A refusing acceptor may still send a token (ERROR), which
+             * the initiator must see to report why. */
+            if (GSS_ERROR(hs->amajor) && out.length == 0)
+                break;
         }
         if (out.length == 0)
             break;

@@ -17,6 +17,9 @@
 /* The mechanism OID, parsed from the dotted form of the build. */
 gss_OID gl_mech(void);
 
+/* A set holding only our mechanism (so the mechglue asks no other). */
+gss_OID_set gl_mech_set(void);
+
 /* Imports "service@host" as a host-based service name. */
 gss_name_t gl_service(const char *service_at_host);
 

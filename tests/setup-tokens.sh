@@ -7,6 +7,34 @@ set -eu
 gssp11=$1
 tokens=$2
 mech_module=$3
+mkident=$4
+
+# Identities and configurations for failure tests, beside the standard
+# environment: an expired certificate, one from an untrusted CA, one
+# naming another host; a copy of the configuration that allows anonymous
+# initiators, and one that serves the extra identities.
+add_test_identities() {
+    env=$1
+    uri=$(sed -n 's/^uri = //p' "$env/gss-pkcs11.conf")
+    # SOFTHSM2_CONF and friends of this environment.
+    # shellcheck disable=SC1091
+    . "$env/env"
+    "$mkident" "$env" expired 11 expired@localhost localhost -172800 -86400
+    "$mkident" "$env" untrusted 12 untrusted@localhost localhost -3600 86400 \
+        "$env/otherca"
+    "$mkident" "$env" wronghost 13 wrong@localhost elsewhere.example -3600 86400
+    "$mkident" "$env" both 14 both@localhost localhost -3600 86400
+    sed 's/^allow-anonymous = no/allow-anonymous = yes/' \
+        "$env/gss-pkcs11.conf" >"$env/anon.conf"
+    cp "$env/gss-pkcs11.conf" "$env/extra.conf"
+    for svc in expired untrusted wronghost; do
+        printf '\n[acceptor %s@localhost]\nidentity = %s;object=%s;type=private\n' \
+            "$svc" "$uri" "$svc" >>"$env/extra.conf"
+    done
+    sed -i 's/^\[acceptor wronghost@localhost\]/[acceptor wrong@localhost]/' \
+        "$env/extra.conf"
+    chmod 600 "$env/anon.conf" "$env/extra.conf"
+}
 
 rm -rf "$tokens"
 mkdir -p "$tokens"
@@ -14,6 +42,8 @@ for kind in softhsm nss; do
     if out=$("$gssp11" setup-dev --token "$kind" --mech-module "$mech_module" \
              "$tokens/$kind" 2>&1); then
         echo "$out"
+        mkdir -p "$tokens/$kind/otherca"
+        (add_test_identities "$tokens/$kind")
     else
         case $out in
         *"is not installed (package"*)

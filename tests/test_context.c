@@ -1,65 +1,595 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Context establishment through MIT's mechglue on the suite's token:
- * both parties in this process, alice -> host@localhost (and the RSA
- * service), with the token checked after each step.
+ * Context establishment through MIT's mechglue on the suite's token, both
+ * parties in this process. argv[1] picks the group, each run with its own
+ * configuration (the runtime reads it once per process):
+ *   main   the standard environment (gss-pkcs11.conf)
+ *   anon   allow-anonymous = yes (anon.conf)
+ *   extra  acceptors with an expired, an untrusted and a wrong-host
+ *          certificate (extra.conf)
+ *   mangle every byte of every handshake token flipped, every truncation
  */
 #include "gsslib.h"
+#include "testlib.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void establish(const char *service, OM_uint32 req)
+/* Runs a handshake to alice -> service; fails the test if it fails. */
+static void establish_ok(struct gl_hs *hs, const char *service, OM_uint32 req)
 {
-    struct gl_hs hs = {0};
-    gss_buffer_desc disp;
-    OM_uint32 minor, want;
-    gss_OID type;
+    hs->target = gl_service(service);
+    hs->req_flags = req;
+    if (!gl_handshake(hs))
+        gl_fail(GSS_ERROR(hs->imajor) ? "initiator" : "acceptor",
+                GSS_ERROR(hs->imajor) ? hs->imajor : hs->amajor,
+                GSS_ERROR(hs->imajor) ? hs->iminor : hs->aminor);
+}
 
-    hs.target = gl_service(service);
-    hs.req_flags = req;
-    if (!gl_handshake(&hs))
-        gl_fail(GSS_ERROR(hs.imajor) ? "initiator" : "acceptor",
-                GSS_ERROR(hs.imajor) ? hs.imajor : hs.amajor,
-                GSS_ERROR(hs.imajor) ? hs.iminor : hs.aminor);
-    assert_int_equal(hs.legs, 4);
-    want = GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG |
-           GSS_C_TRANS_FLAG | (req & (GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG));
-    assert_int_equal(hs.iflags, want);
-    assert_int_equal(hs.aflags, want);
-    assert_true(hs.itime > 0 && hs.itime <= 36000);
-    assert_true(hs.atime > 0 && hs.atime <= 36000);
-    assert_true(gss_oid_equal(hs.amech_out, gl_mech()));
-    assert_int_equal(gss_display_name(&minor, hs.src, &disp, &type),
-                     GSS_S_COMPLETE);
-    assert_int_equal(disp.length, strlen("alice@localhost"));
-    assert_memory_equal(disp.value, "alice@localhost", disp.length);
-    gss_release_buffer(&minor, &disp);
-    gl_hs_release(&hs);
+/* Asserts the display form of a name. */
+static void assert_name(gss_name_t n, const char *want)
+{
+    gss_buffer_desc d;
+    OM_uint32 minor;
+
+    assert_int_equal(gss_display_name(&minor, n, &d, NULL), GSS_S_COMPLETE);
+    if (d.length != strlen(want) || memcmp(d.value, want, d.length) != 0)
+        fail_msg("name '%.*s', want '%s'", (int)d.length, (char *)d.value,
+                 want);
+    gss_release_buffer(&minor, &d);
+}
+
+/* Asserts the minor status displays text containing want. */
+static void assert_minor_says(OM_uint32 minor, const char *want)
+{
+    char text[2048];
+
+    gl_minor_text(minor, text, sizeof(text));
+    if (strstr(text, want) == NULL)
+        fail_msg("minor status says '%s', want '%s'", text, want);
+}
+
+/* Session secret keys this process has on the token, each checked to be
+ * sensitive. */
+static size_t context_keys(void)
+{
+    static struct gp11_token *tok;
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_BBOOL no = CK_FALSE;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_TOKEN, &no, 1}};
+    struct gp11_object *objs = NULL;
+    size_t n = 0;
+
+    if (tok == NULL) {
+        tok = tl_open();
+        tl_assert_err(gp11_token_login(tok), GP11_OK);
+    }
+    tl_assert_err(gp11_object_find(tok, t, 2, &objs, &n), GP11_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(gp11_object_probe_attr(tok, &objs[i], CKA_VALUE),
+                         CKR_ATTRIBUTE_SENSITIVE);
+    free(objs);
+    return n;
 }
 
 static void alice_to_host(void **state)
 {
+    struct gl_hs hs = {0};
+    OM_uint32 want = GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG |
+                     GSS_C_TRANS_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG;
+
     (void)state;
-    establish("host@localhost",
-              GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG);
+    establish_ok(&hs, "host@localhost",
+                 GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG);
+    assert_int_equal(hs.legs, 4); /* INIT, ACCEPT, FINISH, done */
+    assert_int_equal(hs.iflags, want);
+    assert_int_equal(hs.aflags, want);
+    assert_true(hs.itime > 35000 && hs.itime <= 36000);
+    assert_true(hs.atime > 35000 && hs.atime <= 36000);
+    assert_true(gss_oid_equal(hs.amech_out, gl_mech()));
+    assert_name(hs.src, "alice@localhost");
+    gl_hs_release(&hs);
 }
 
 static void alice_to_rsa_service(void **state)
 {
+    struct gl_hs hs = {0};
+
     (void)state;
-    establish("rsa@localhost", GSS_C_MUTUAL_FLAG);
+    establish_ok(&hs, "rsa@localhost", 0);
+    assert_int_equal(hs.iflags, GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG |
+                                    GSS_C_INTEG_FLAG | GSS_C_TRANS_FLAG);
+    gl_hs_release(&hs);
 }
 
-int main(void)
+static void context_keys_live_in_the_token(void **state)
 {
-    const struct CMUnitTest tests[] = {
+    struct gl_hs hs = {0};
+    OM_uint32 minor;
+
+    (void)state;
+    assert_int_equal(context_keys(), 0);
+    establish_ok(&hs, "host@localhost", 0);
+    /* Two per side (send and receive); the handshake's keys are gone. */
+    assert_int_equal(context_keys(), 4);
+    gss_delete_sec_context(&minor, &hs.ictx, GSS_C_NO_BUFFER);
+    assert_int_equal(context_keys(), 2);
+    gl_hs_release(&hs);
+    assert_int_equal(context_keys(), 0);
+}
+
+static void context_queries(void **state)
+{
+    struct gl_hs hs = {0};
+    gss_name_t src = GSS_C_NO_NAME, targ = GSS_C_NO_NAME;
+    OM_uint32 minor, life = 0, flags = 0, t = 0;
+    int local = -1, open = -1;
+    gss_OID mech = GSS_C_NO_OID;
+
+    (void)state;
+    establish_ok(&hs, "host@localhost", GSS_C_MUTUAL_FLAG);
+    assert_int_equal(gss_context_time(&minor, hs.ictx, &t), GSS_S_COMPLETE);
+    assert_true(t > 0 && t <= 36000);
+    assert_int_equal(gss_inquire_context(&minor, hs.ictx, &src, &targ, &life,
+                                         &mech, &flags, &local, &open),
+                     GSS_S_COMPLETE);
+    assert_name(src, "alice@localhost");
+    assert_name(targ, "host@localhost");
+    assert_true(local == 1 && open == 1 && life > 0);
+    assert_true(flags & GSS_C_MUTUAL_FLAG);
+    assert_true(gss_oid_equal(mech, gl_mech()));
+    gss_release_name(&minor, &src);
+    gss_release_name(&minor, &targ);
+    assert_int_equal(gss_inquire_context(&minor, hs.actx, &src, &targ, NULL,
+                                         NULL, NULL, &local, &open),
+                     GSS_S_COMPLETE);
+    assert_name(src, "alice@localhost");
+    assert_name(targ, "host@localhost");
+    assert_true(local == 0 && open == 1);
+    gss_release_name(&minor, &src);
+    gss_release_name(&minor, &targ);
+    gl_hs_release(&hs);
+    /* A deleted context is no context. */
+    assert_int_equal(GSS_ROUTINE_ERROR(gss_context_time(&minor, hs.ictx, &t)),
+                     GSS_S_NO_CONTEXT);
+}
+
+static void anonymous_refused_by_policy(void **state)
+{
+    struct gl_hs hs = {0};
+
+    (void)state;
+    hs.target = gl_service("host@localhost");
+    hs.req_flags = GSS_C_ANON_FLAG;
+    assert_false(gl_handshake(&hs));
+    assert_int_equal(hs.amajor, GSS_S_FAILURE);
+    assert_minor_says(hs.aminor, "allow-anonymous is off");
+    assert_int_equal(hs.imajor, GSS_S_FAILURE);
+    assert_minor_says(hs.iminor, "anonymous initiators are not allowed");
+    gl_hs_release(&hs);
+}
+
+static struct gss_channel_bindings_struct cb_a = {
+    0, {0, NULL}, 0, {0, NULL}, {11, (void *)"tls-unique1"}};
+static struct gss_channel_bindings_struct cb_b = {
+    0, {0, NULL}, 0, {0, NULL}, {11, (void *)"tls-unique2"}};
+
+static void channel_bindings_equal(void **state)
+{
+    struct gl_hs hs = {0};
+
+    (void)state;
+    hs.icb = &cb_a;
+    hs.acb = &cb_a;
+    establish_ok(&hs, "host@localhost", 0);
+    gl_hs_release(&hs);
+    /* An acceptor that does not check bindings accepts any. */
+    memset(&hs, 0, sizeof(hs));
+    hs.icb = &cb_a;
+    establish_ok(&hs, "host@localhost", 0);
+    gl_hs_release(&hs);
+}
+
+static void channel_bindings_differ(void **state)
+{
+    struct gl_hs hs = {0};
+
+    (void)state;
+    hs.target = gl_service("host@localhost");
+    hs.icb = &cb_a;
+    hs.acb = &cb_b;
+    assert_false(gl_handshake(&hs));
+    assert_int_equal(hs.amajor, GSS_S_BAD_BINDINGS);
+    assert_minor_says(hs.aminor, "channel bindings");
+    assert_int_equal(hs.imajor, GSS_S_BAD_BINDINGS);
+    gl_hs_release(&hs);
+    /* The initiator without bindings, the acceptor with: also refused. */
+    memset(&hs, 0, sizeof(hs));
+    hs.target = gl_service("host@localhost");
+    hs.acb = &cb_b;
+    assert_false(gl_handshake(&hs));
+    assert_int_equal(hs.amajor, GSS_S_BAD_BINDINGS);
+    gl_hs_release(&hs);
+}
+
+static void unknown_service_is_refused(void **state)
+{
+    struct gl_hs hs = {0};
+
+    (void)state;
+    hs.target = gl_service("ldap@localhost");
+    assert_false(gl_handshake(&hs));
+    assert_int_equal(hs.amajor, GSS_S_NO_CRED);
+    assert_minor_says(hs.aminor, "ldap@localhost");
+    gl_hs_release(&hs);
+}
+
+/* Hook: swaps in a saved token for one leg. */
+struct swap {
+    int leg;
+    gss_buffer_desc saved;
+};
+
+static void save_leg(int leg, gss_buffer_t tok, void *arg)
+{
+    struct swap *s = arg;
+
+    if (leg == s->leg && s->saved.value == NULL) {
+        s->saved.value = malloc(tok->length);
+        memcpy(s->saved.value, tok->value, tok->length);
+        s->saved.length = tok->length;
+    }
+}
+
+static void token_from_the_wrong_step(void **state)
+{
+    struct gl_hs hs = {0};
+    struct swap s = {1, {0, NULL}};
+    gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
+    gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
+    OM_uint32 minor, major;
+
+    (void)state;
+    hs.mutate = save_leg;
+    hs.arg = &s;
+    establish_ok(&hs, "host@localhost", 0);
+    /* INIT fed to a fresh initiator's second step: not an ACCEPT. */
+    gl_hs_release(&hs);
+    memset(&hs, 0, sizeof(hs));
+    hs.target = gl_service("host@localhost");
+    major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &ctx, hs.target,
+                                 gl_mech(), 0, 0, NULL, NULL, NULL, &out, NULL,
+                                 NULL);
+    assert_int_equal(major, GSS_S_CONTINUE_NEEDED);
+    gss_release_buffer(&minor, &out);
+    major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &ctx, hs.target,
+                                 gl_mech(), 0, 0, NULL, &s.saved, NULL, &out,
+                                 NULL, NULL);
+    assert_int_equal(major, GSS_S_DEFECTIVE_TOKEN);
+    assert_minor_says(minor, "INIT where ACCEPT was expected");
+    gss_delete_sec_context(&minor, &ctx, GSS_C_NO_BUFFER);
+    free(s.saved.value);
+    gl_hs_release(&hs);
+}
+
+static void spnego_negotiates_gss_pkcs11(void **state)
+{
+    static gss_OID_desc spnego = {6, (void *)"\x2b\x06\x01\x05\x05\x02"};
+    struct gl_hs hs = {0};
+    gss_OID_desc *mechs[1];
+    gss_OID_set_desc set = {1, NULL};
+    gss_buffer_desc disp;
+    OM_uint32 minor;
+
+    gss_OID_set_desc spnego_set = {1, &spnego};
+
+    (void)state;
+    /* SPNEGO credentials on both sides, negotiating only our mechanism
+     * (there is no Kerberos here). */
+    mechs[0] = gl_mech();
+    set.elements = mechs[0];
+    assert_int_equal(gss_acquire_cred(&minor, GSS_C_NO_NAME, 0, &spnego_set,
+                                      GSS_C_INITIATE, &hs.icred, NULL, NULL),
+                     GSS_S_COMPLETE);
+    assert_int_equal(gss_set_neg_mechs(&minor, hs.icred, &set), GSS_S_COMPLETE);
+    assert_int_equal(gss_acquire_cred(&minor, GSS_C_NO_NAME, 0, &spnego_set,
+                                      GSS_C_ACCEPT, &hs.acred, NULL, NULL),
+                     GSS_S_COMPLETE);
+    assert_int_equal(gss_set_neg_mechs(&minor, hs.acred, &set), GSS_S_COMPLETE);
+    hs.mech = &spnego;
+    establish_ok(&hs, "host@localhost", GSS_C_MUTUAL_FLAG);
+    assert_true(gss_oid_equal(hs.amech_out, gl_mech()));
+    assert_int_equal(gss_display_name(&minor, hs.src, &disp, NULL),
+                     GSS_S_COMPLETE);
+    gss_release_buffer(&minor, &disp);
+    hs.mech = GSS_C_NO_OID;
+    gl_hs_release(&hs);
+}
+
+static void credentials(void **state)
+{
+    gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+    gss_name_t name = GSS_C_NO_NAME, svc;
+    gss_cred_usage_t usage;
+    OM_uint32 minor, life = 0;
+    gss_key_value_element_desc kv[1];
+    gss_key_value_set_desc store = {1, kv};
+    char uri[512];
+    struct gl_hs hs = {0};
+
+    (void)state;
+    assert_int_equal(gss_acquire_cred(&minor, GSS_C_NO_NAME, 0, gl_mech_set(),
+                                      GSS_C_INITIATE, &cred, NULL, &life),
+                     GSS_S_COMPLETE);
+    assert_true(life > 0);
+    assert_int_equal(gss_inquire_cred(&minor, cred, &name, NULL, &usage, NULL),
+                     GSS_S_COMPLETE);
+    assert_name(name, "alice@localhost");
+    assert_int_equal(usage, GSS_C_INITIATE);
+    gss_release_name(&minor, &name);
+    gss_release_cred(&minor, &cred);
+    svc = gl_service("rsa@localhost");
+    assert_int_equal(gss_acquire_cred(&minor, svc, 0, gl_mech_set(),
+                                      GSS_C_ACCEPT, &cred, NULL, NULL),
+                     GSS_S_COMPLETE);
+    assert_int_equal(gss_inquire_cred(&minor, cred, &name, NULL, &usage, NULL),
+                     GSS_S_COMPLETE);
+    assert_name(name, "rsa@localhost");
+    gss_release_name(&minor, &name);
+    gss_release_cred(&minor, &cred);
+    gss_release_name(&minor, &svc);
+    /* The cred store names another identity: host's key as initiator.
+     * Its certificate is for servers only, so the acceptor refuses it. */
+    snprintf(uri, sizeof(uri), "%s;object=host;type=private",
+             tl_config()->token_uri);
+    kv[0].key = "pkcs11-identity";
+    kv[0].value = uri;
+    assert_int_equal(gss_acquire_cred_from(&minor, GSS_C_NO_NAME, 0,
+                                           gl_mech_set(), GSS_C_INITIATE,
+                                           &store, &hs.icred, NULL, NULL),
+                     GSS_S_COMPLETE);
+    hs.target = gl_service("host@localhost");
+    assert_false(gl_handshake(&hs));
+    assert_int_equal(hs.amajor, GSS_S_DEFECTIVE_CREDENTIAL);
+    assert_minor_says(hs.aminor, "not valid for an initiator");
+    gl_hs_release(&hs);
+    /* A cred store identity that does not exist. */
+    kv[0].value = "pkcs11:object=nobody;type=private";
+    assert_int_equal(gss_acquire_cred_from(&minor, GSS_C_NO_NAME, 0,
+                                           gl_mech_set(), GSS_C_INITIATE,
+                                           &store, &cred, NULL, NULL),
+                     GSS_S_NO_CRED);
+    assert_minor_says(minor, "0 private keys match");
+}
+
+static void mechanism_attributes(void **state)
+{
+    /* GSS_C_MA_NOT_DFLT_MECH would hide the mechanism from SPNEGO. */
+    static gss_OID_desc not_dflt = {7, (void *)"\x2b\x06\x01\x05\x05\x0d\x08"};
+    static gss_OID_desc concrete = {7, (void *)"\x2b\x06\x01\x05\x05\x0d\x01"};
+    gss_OID_set attrs = GSS_C_NO_OID_SET;
+    gss_buffer_desc sasl, name, desc;
+    OM_uint32 minor;
+    gss_OID back;
+    int present = 0;
+
+    (void)state;
+    assert_int_equal(
+        gss_inquire_attrs_for_mech(&minor, gl_mech(), &attrs, NULL),
+        GSS_S_COMPLETE);
+    gss_test_oid_set_member(&minor, &not_dflt, attrs, &present);
+    assert_false(present);
+    gss_test_oid_set_member(&minor, &concrete, attrs, &present);
+    assert_true(present);
+    gss_release_oid_set(&minor, &attrs);
+    assert_int_equal(
+        gss_inquire_saslname_for_mech(&minor, gl_mech(), &sasl, &name, &desc),
+        GSS_S_COMPLETE);
+    assert_int_equal(sasl.length, 15);
+    assert_memory_equal(sasl.value, "GS2-", 4);
+    assert_int_equal(gss_inquire_mech_for_saslname(&minor, &sasl, &back),
+                     GSS_S_COMPLETE);
+    assert_true(gss_oid_equal(back, gl_mech()));
+    gss_release_buffer(&minor, &sasl);
+    gss_release_buffer(&minor, &name);
+    gss_release_buffer(&minor, &desc);
+}
+
+/* ---- anon group ----------------------------------------------------- */
+
+static void anonymous_allowed(void **state)
+{
+    struct gl_hs hs = {0};
+
+    (void)state;
+    establish_ok(&hs, "host@localhost", GSS_C_ANON_FLAG);
+    assert_true(hs.iflags & GSS_C_ANON_FLAG);
+    assert_true(hs.aflags & GSS_C_ANON_FLAG);
+    assert_name(hs.src, "WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS");
+    gl_hs_release(&hs);
+}
+
+/* ---- extra group ------------------------------------------------------ */
+
+/* Handshake to a service whose certificate is bad; the initiator fails. */
+static void refused_by_initiator(const char *service, OM_uint32 major,
+                                 const char *says)
+{
+    struct gl_hs hs = {0};
+
+    hs.target = gl_service(service);
+    assert_false(gl_handshake(&hs));
+    assert_int_equal(hs.legs, 3);
+    assert_int_equal(hs.imajor, major);
+    assert_minor_says(hs.iminor, says);
+    gl_hs_release(&hs);
+}
+
+static void untrusted_acceptor(void **state)
+{
+    (void)state;
+    refused_by_initiator("untrusted@localhost", GSS_S_DEFECTIVE_CREDENTIAL,
+                         "untrusted@localhost");
+}
+
+static void acceptor_names_another_host(void **state)
+{
+    (void)state;
+    refused_by_initiator("wrong@localhost", GSS_S_DEFECTIVE_CREDENTIAL,
+                         "localhost");
+}
+
+static void cred_store_identity_initiates(void **state)
+{
+    gss_key_value_element_desc kv[1];
+    gss_key_value_set_desc store = {1, kv};
+    struct gl_hs hs = {0};
+    char uri[512];
+    OM_uint32 minor;
+
+    (void)state;
+    snprintf(uri, sizeof(uri), "%s;object=both;type=private",
+             tl_config()->token_uri);
+    kv[0].key = "pkcs11-identity";
+    kv[0].value = uri;
+    assert_int_equal(gss_acquire_cred_from(&minor, GSS_C_NO_NAME, 0,
+                                           gl_mech_set(), GSS_C_INITIATE,
+                                           &store, &hs.icred, NULL, NULL),
+                     GSS_S_COMPLETE);
+    establish_ok(&hs, "host@localhost", 0);
+    assert_name(hs.src, "both@localhost");
+    gl_hs_release(&hs);
+}
+
+static void expired_identity_refused_at_acquisition(void **state)
+{
+    gss_name_t svc = gl_service("expired@localhost");
+    gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+    OM_uint32 minor;
+
+    (void)state;
+    assert_int_equal(gss_acquire_cred(&minor, svc, 0, gl_mech_set(),
+                                      GSS_C_ACCEPT, &cred, NULL, NULL),
+                     GSS_S_CREDENTIALS_EXPIRED);
+    assert_minor_says(minor, "expired");
+    gss_release_name(&minor, &svc);
+}
+
+/* ---- mangle group ----------------------------------------------------- */
+
+struct mangle {
+    int leg;
+    size_t pos; /* byte to flip, or length to truncate to */
+    bool truncate;
+    size_t len; /* the leg's token length, learnt on the first run */
+};
+
+static void mangle_leg(int leg, gss_buffer_t tok, void *arg)
+{
+    struct mangle *m = arg;
+
+    if (leg != m->leg)
+        return;
+    m->len = tok->length;
+    if (m->truncate && m->pos < tok->length)
+        tok->length = m->pos;
+    else if (!m->truncate && m->pos < tok->length)
+        ((unsigned char *)tok->value)[m->pos] ^= 0x01;
+}
+
+/* Every byte flipped / every truncation of one leg: never completes. */
+static void mangle_every_byte(int leg, bool truncate)
+{
+    struct mangle m = {leg, (size_t)-1, truncate, 0};
+    struct gl_hs hs = {0};
+    size_t failures = 0;
+
+    hs.mutate = mangle_leg;
+    hs.arg = &m;
+    establish_ok(&hs, "host@localhost", 0); /* learns the length */
+    gl_hs_release(&hs);
+    for (m.pos = 0; m.pos < m.len; m.pos++) {
+        memset(&hs, 0, sizeof(hs));
+        hs.mutate = mangle_leg;
+        hs.arg = &m;
+        hs.target = gl_service("host@localhost");
+        if (gl_handshake(&hs))
+            fail_msg("leg %d %s at %zu still completed", leg,
+                     truncate ? "truncated" : "flipped", m.pos);
+        failures++;
+        gl_hs_release(&hs);
+    }
+    assert_int_equal(failures, m.len);
+    assert_int_equal(context_keys(), 0); /* no key left behind */
+}
+
+static void flip_init(void **state)
+{
+    (void)state;
+    mangle_every_byte(1, false);
+}
+
+static void flip_accept(void **state)
+{
+    (void)state;
+    mangle_every_byte(2, false);
+}
+
+static void flip_finish(void **state)
+{
+    (void)state;
+    mangle_every_byte(3, false);
+}
+
+static void truncate_every_leg(void **state)
+{
+    (void)state;
+    for (int leg = 1; leg <= 3; leg++)
+        mangle_every_byte(leg, true);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest main_tests[] = {
         cmocka_unit_test(alice_to_host),
         cmocka_unit_test(alice_to_rsa_service),
+        cmocka_unit_test(context_keys_live_in_the_token),
+        cmocka_unit_test(context_queries),
+        cmocka_unit_test(anonymous_refused_by_policy),
+        cmocka_unit_test(channel_bindings_equal),
+        cmocka_unit_test(channel_bindings_differ),
+        cmocka_unit_test(unknown_service_is_refused),
+        cmocka_unit_test(token_from_the_wrong_step),
+        cmocka_unit_test(spnego_negotiates_gss_pkcs11),
+        cmocka_unit_test(credentials),
+        cmocka_unit_test(mechanism_attributes),
     };
+    const struct CMUnitTest anon_tests[] = {
+        cmocka_unit_test(anonymous_allowed),
+    };
+    const struct CMUnitTest extra_tests[] = {
+        cmocka_unit_test(untrusted_acceptor),
+        cmocka_unit_test(acceptor_names_another_host),
+        cmocka_unit_test(expired_identity_refused_at_acquisition),
+        cmocka_unit_test(cred_store_identity_initiates),
+    };
+    const struct CMUnitTest mangle_tests[] = {
+        cmocka_unit_test(flip_init),
+        cmocka_unit_test(flip_accept),
+        cmocka_unit_test(flip_finish),
+        cmocka_unit_test(truncate_every_leg),
+    };
+    const char *group = argc > 1 ? argv[1] : "main";
 
-    if (getenv("GSS_MECH_CONFIG") == NULL || getenv("GSS_PKCS11_CONF") == NULL)
-        fail_msg("GSS_MECH_CONFIG / GSS_PKCS11_CONF not set: run via meson");
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    tl_config();
+    if (getenv("GSS_MECH_CONFIG") == NULL)
+        fail_msg("GSS_MECH_CONFIG is not set: run via meson test");
+    if (strcmp(group, "anon") == 0)
+        return cmocka_run_group_tests_name("anon", anon_tests, NULL, NULL);
+    if (strcmp(group, "extra") == 0)
+        return cmocka_run_group_tests_name("extra", extra_tests, NULL, NULL);
+    if (strcmp(group, "mangle") == 0)
+        return cmocka_run_group_tests_name("mangle", mangle_tests, NULL, NULL);
+    return cmocka_run_group_tests_name("main", main_tests, NULL, NULL);
 }

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Test set-up helper: adds an identity to a development token, its key
+ * pair generated in the token and its certificate issued by the
+ * environment's CA or by a second, untrusted CA.
+ *
+ *   mkident ENV_DIR LABEL ID CN DNS NOT_BEFORE NOT_AFTER [OTHER_CA_DIR]
+ *
+ * NOT_BEFORE and NOT_AFTER are seconds relative to now.
+ */
+#include "devca.h"
+#include "gp11_config.h"
+#include "gp11_pkcs11.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+                                     0xce, 0x3d, 0x03, 0x01, 0x07};
+
+/* Generates the key pair and returns its public key. */
+static uint32_t make_key(struct gp11_token *tok, const char *label, CK_BYTE id,
+                         EVP_PKEY **pub_key)
+{
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_MECHANISM m = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+    CK_ATTRIBUTE pt[] = {{CKA_TOKEN, &yes, 1},
+                         {CKA_VERIFY, &yes, 1},
+                         {CKA_ID, &id, 1},
+                         {CKA_LABEL, (void *)label, strlen(label)},
+                         {CKA_EC_PARAMS, (void *)p256, sizeof(p256)}};
+    CK_ATTRIBUTE kt[] = {{CKA_TOKEN, &yes, 1},
+                         {CKA_PRIVATE, &yes, 1},
+                         {CKA_SENSITIVE, &yes, 1},
+                         {CKA_EXTRACTABLE, &no, 1},
+                         {CKA_SIGN, &yes, 1},
+                         {CKA_ID, &id, 1},
+                         {CKA_LABEL, (void *)label, strlen(label)}};
+    struct gp11_object pub, priv;
+    void *params = NULL, *point = NULL;
+    CK_ULONG lp = 0, lq = 0;
+    uint32_t ret;
+
+    ret = gp11_object_generate_pair(tok, &m, pt, 5, kt, 7, &pub, &priv);
+    if (ret == GP11_OK)
+        ret = gp11_object_get_attr(tok, &pub, CKA_EC_PARAMS, &params, &lp);
+    if (ret == GP11_OK)
+        ret = gp11_object_get_attr(tok, &pub, CKA_EC_POINT, &point, &lq);
+    if (ret == GP11_OK)
+        ret = gp11_devca_pubkey_ec(params, lp, point, lq, pub_key);
+    free(params);
+    free(point);
+    return ret;
+}
+
+/* Stores the certificate next to the key. */
+static uint32_t store_cert(struct gp11_token *tok, const char *label,
+                           CK_BYTE id, const unsigned char *der, size_t len)
+{
+    CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+    CK_CERTIFICATE_TYPE x509 = CKC_X_509;
+    CK_BBOOL yes = CK_TRUE;
+    unsigned char *subj = NULL, *iss = NULL, *ser = NULL;
+    size_t ls, li, lr;
+    struct gp11_object obj;
+    uint32_t ret;
+
+    ret = gp11_devca_cert_fields(der, len, &subj, &ls, &iss, &li, &ser, &lr);
+    if (ret == GP11_OK) {
+        CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)},
+                            {CKA_CERTIFICATE_TYPE, &x509, sizeof(x509)},
+                            {CKA_TOKEN, &yes, 1},
+                            {CKA_ID, &id, 1},
+                            {CKA_LABEL, (void *)label, strlen(label)},
+                            {CKA_SUBJECT, subj, ls},
+                            {CKA_ISSUER, iss, li},
+                            {CKA_SERIAL_NUMBER, ser, lr},
+                            {CKA_VALUE, (void *)der, len}};
+        ret = gp11_object_create(tok, t, 9, &obj);
+    }
+    free(subj);
+    free(iss);
+    free(ser);
+    return ret;
+}
+
+/* The CA to issue with: the environment's, or a new untrusted one. */
+static uint32_t open_ca(const char *env, const char *other,
+                        struct gp11_devca **ca)
+{
+    char key[4096], pem[4096];
+
+    if (other) {
+        snprintf(key, sizeof(key), "%s/ca.key", other);
+        snprintf(pem, sizeof(pem), "%s/ca.pem", other);
+        if (access(key, F_OK) != 0)
+            return gp11_devca_create("untrusted test CA", 365, key, pem, ca);
+    } else {
+        snprintf(key, sizeof(key), "%s/ca/ca.key", env);
+        snprintf(pem, sizeof(pem), "%s/ca/ca.pem", env);
+    }
+    return gp11_devca_load(key, pem, ca);
+}
+
+int main(int argc, char **argv)
+{
+    struct gp11_devca_profile prof = {0};
+    struct gp11_token_opts o = {0};
+    struct gp11_config *cfg = NULL;
+    struct gp11_token *tok = NULL;
+    struct gp11_devca *ca = NULL;
+    EVP_PKEY *key = NULL;
+    unsigned char *der = NULL;
+    size_t len = 0;
+    char path[4096];
+    uint32_t ret;
+    CK_BYTE id;
+
+    if (argc != 8 && argc != 9) {
+        fprintf(stderr, "usage: mkident ENV LABEL ID CN DNS NOT_BEFORE "
+                        "NOT_AFTER [OTHER_CA_DIR]\n");
+        return 2;
+    }
+    id = (CK_BYTE)atoi(argv[3]);
+    prof.cn = argv[4];
+    prof.dns_name = argv[5];
+    prof.server = prof.client = true;
+    prof.not_before = atol(argv[6]);
+    prof.not_after = atol(argv[7]);
+    snprintf(path, sizeof(path), "%s/gss-pkcs11.conf", argv[1]);
+    ret = gp11_config_load(path, &cfg);
+    if (ret == GP11_OK) {
+        o.module = cfg->module;
+        o.init_params = cfg->init_params;
+        o.uri = cfg->token_uri;
+        o.pin_source = cfg->pin_source;
+        ret = gp11_token_open(&o, &tok);
+    }
+    if (ret == GP11_OK)
+        ret = gp11_token_login(tok);
+    if (ret == GP11_OK)
+        ret = open_ca(argv[1], argc == 9 ? argv[8] : NULL, &ca);
+    if (ret == GP11_OK)
+        ret = make_key(tok, argv[2], id, &key);
+    if (ret == GP11_OK)
+        ret = gp11_devca_issue(ca, key, &prof, &der, &len);
+    if (ret == GP11_OK)
+        ret = store_cert(tok, argv[2], id, der, len);
+    if (ret != GP11_OK)
+        fprintf(stderr, "mkident: %s\n", gp11_err_message(ret));
+    free(der);
+    EVP_PKEY_free(key);
+    gp11_devca_free(ca);
+    gp11_token_close(tok);
+    gp11_config_free(cfg);
+    return ret == GP11_OK ? 0 : 1;
+}
