@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # The main job on an embedded default: installs what is missing, builds,
-# creates a SoftHSM2 development token in a temporary directory, and shows
-# what gss-pkcs11 finds on it (module, token, capabilities, identities).
+# creates a SoftHSM2 development token in a temporary directory, shows what
+# gss-pkcs11 finds on it (module, token, capabilities, identities), and
+# establishes GSS-API contexts through MIT's mechglue with keys derived in
+# the token.
 set -eu
 cd "$(dirname "$0")/.."
 contrib/deps.sh
@@ -22,3 +24,12 @@ echo "== gssp11 info"
 # shellcheck disable=SC1091
 . "$dir/env/env"
 build/contrib/gssp11 info
+echo
+echo "== gss-pkcs11-establish host@localhost (alice -> ECDSA P-256 service)"
+build/contrib/gss-pkcs11-establish host@localhost
+echo
+echo "== gss-pkcs11-establish rsa@localhost (alice -> RSA-3072 service)"
+build/contrib/gss-pkcs11-establish rsa@localhost
+echo
+echo "== a service the token has no identity for is refused, and says why"
+build/contrib/gss-pkcs11-establish ldap@localhost || true

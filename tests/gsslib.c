@@ -86,14 +86,14 @@ bool gl_handshake(struct gl_hs *hs)
             /* Deliver the acceptor's ERROR token, then stop. */
             hs->imajor = gss_init_sec_context(
                 &hs->iminor, hs->icred, &hs->ictx, hs->target, hs->mech,
-                hs->req_flags, 0, hs->icb, &in, NULL, &out, &hs->iflags,
+                hs->req_flags, hs->time_req, hs->icb, &in, NULL, &out, &hs->iflags,
                 &hs->itime);
             break;
         }
         if (hs->legs % 2) {
             hs->imajor = gss_init_sec_context(
                 &hs->iminor, hs->icred, &hs->ictx, hs->target, hs->mech,
-                hs->req_flags, 0, hs->icb, &in, NULL, &out, &hs->iflags,
+                hs->req_flags, hs->time_req, hs->icb, &in, NULL, &out, &hs->iflags,
                 &hs->itime);
             gss_release_buffer(&minor, &in);
             if (GSS_ERROR(hs->imajor))

@@ -35,7 +35,7 @@ struct gl_hs {
     gss_cred_id_t icred, acred;
     gss_name_t target, src;
     gss_OID mech; /* mech passed to init (default: ours) */
-    OM_uint32 req_flags, iflags, aflags, itime, atime;
+    OM_uint32 req_flags, time_req, iflags, aflags, itime, atime;
     gss_channel_bindings_t icb, acb;
     OM_uint32 imajor, iminor, amajor, aminor;
     gss_OID amech_out;

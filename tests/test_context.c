@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Runs a handshake to alice -> service; fails the test if it fails. */
 static void establish_ok(struct gl_hs *hs, const char *service, OM_uint32 req)
@@ -153,6 +154,25 @@ static void context_queries(void **state)
     /* A deleted context is no context. */
     assert_int_equal(GSS_ROUTINE_ERROR(gss_context_time(&minor, hs.ictx, &t)),
                      GSS_S_NO_CONTEXT);
+}
+
+static void lifetime_follows_the_request_and_expires(void **state)
+{
+    struct gl_hs hs = {0};
+    OM_uint32 minor, t = 0, major;
+
+    (void)state;
+    hs.time_req = 2;
+    establish_ok(&hs, "host@localhost", 0);
+    assert_true(hs.itime >= 1 && hs.itime <= 2);
+    assert_true(hs.atime >= 1 && hs.atime <= 2);
+    sleep(3);
+    major = gss_context_time(&minor, hs.ictx, &t);
+    assert_int_equal(major, GSS_S_CONTEXT_EXPIRED);
+    assert_int_equal(t, 0);
+    assert_int_equal(gss_context_time(&minor, hs.actx, &t),
+                     GSS_S_CONTEXT_EXPIRED);
+    gl_hs_release(&hs);
 }
 
 static void anonymous_refused_by_policy(void **state)
@@ -556,6 +576,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(alice_to_rsa_service),
         cmocka_unit_test(context_keys_live_in_the_token),
         cmocka_unit_test(context_queries),
+        cmocka_unit_test(lifetime_follows_the_request_and_expires),
         cmocka_unit_test(anonymous_refused_by_policy),
         cmocka_unit_test(channel_bindings_equal),
         cmocka_unit_test(channel_bindings_differ),
