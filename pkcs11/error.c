@@ -123,6 +123,16 @@ static const char *const generic[] = {
         "the name has no local account name",
     [GP11_ERR_UNAVAILABLE - GP11_ERR_BASE] =
         "this call is not supported by gss-pkcs11",
+    [GP11_ERR_BAD_TAG - GP11_ERR_BASE] =
+        "the message's integrity tag does not verify",
+    [GP11_ERR_REFLECTED - GP11_ERR_BASE] =
+        "the token was sent by this side of the context (reflected)",
+    [GP11_ERR_BAD_QOP - GP11_ERR_BASE] =
+        "the QOP is unknown or cannot be used with this context",
+    [GP11_ERR_SEQ_EXHAUSTED - GP11_ERR_BASE] =
+        "the context's sequence numbers are exhausted",
+    [GP11_ERR_IV_CHANGED - GP11_ERR_BASE] =
+        "the token replaced the AES-GCM IV with its own",
 };
 
 const char *gp11_err_generic(uint32_t code)

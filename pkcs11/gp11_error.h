@@ -74,6 +74,12 @@ enum gp11_err {
     GP11_ERR_BAD_NAME_TYPE,
     GP11_ERR_NO_LOCALNAME,
     GP11_ERR_UNAVAILABLE,
+    /* per-message protection */
+    GP11_ERR_BAD_TAG,
+    GP11_ERR_REFLECTED,
+    GP11_ERR_BAD_QOP,
+    GP11_ERR_SEQ_EXHAUSTED,
+    GP11_ERR_IV_CHANGED,
     GP11_ERR_LAST /* keep last */
 };
 

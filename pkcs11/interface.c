@@ -172,3 +172,29 @@ CK_RV gp11_ck_GenerateRandom(struct gp11_module *m, CK_SESSION_HANDLE s,
 {
     return CALL(GenerateRandom, s, buf, len);
 }
+
+CK_RV gp11_ck_EncryptInit(struct gp11_module *m, CK_SESSION_HANDLE s,
+                          CK_MECHANISM *mech, CK_OBJECT_HANDLE key)
+{
+    return CALL(EncryptInit, s, mech, key);
+}
+
+CK_RV gp11_ck_Encrypt(struct gp11_module *m, CK_SESSION_HANDLE s,
+                      CK_BYTE *in, CK_ULONG in_len, CK_BYTE *out,
+                      CK_ULONG *out_len)
+{
+    return CALL(Encrypt, s, in, in_len, out, out_len);
+}
+
+CK_RV gp11_ck_DecryptInit(struct gp11_module *m, CK_SESSION_HANDLE s,
+                          CK_MECHANISM *mech, CK_OBJECT_HANDLE key)
+{
+    return CALL(DecryptInit, s, mech, key);
+}
+
+CK_RV gp11_ck_Decrypt(struct gp11_module *m, CK_SESSION_HANDLE s,
+                      CK_BYTE *in, CK_ULONG in_len, CK_BYTE *out,
+                      CK_ULONG *out_len)
+{
+    return CALL(Decrypt, s, in, in_len, out, out_len);
+}

@@ -140,7 +140,14 @@ void gp11_session_put(struct gp11_token *tok, CK_SESSION_HANDLE h,
                       CK_RV last_rv)
 {
     pthread_mutex_lock(&tok->lock);
-    if (gp11_rv_session_gone(last_rv)) {
+    if (last_rv == CKR_BUFFER_TOO_SMALL || last_rv == CKR_OPERATION_ACTIVE) {
+        /* An operation may still be active on it: close, don't lend. */
+        tok->n_open--;
+        tok->drops++;
+        pthread_mutex_unlock(&tok->lock);
+        gp11_ck_CloseSession(tok->mod, h);
+        pthread_mutex_lock(&tok->lock);
+    } else if (gp11_rv_session_gone(last_rv)) {
         /* The token no longer knows it: drop without C_CloseSession. */
         tok->n_open--;
         tok->drops++;

@@ -28,6 +28,10 @@ void gp11_sha256(const void *data, size_t len, unsigned char out[32])
 bool gp11_rv_session_gone(CK_RV rv)
 {
     switch (rv) {
+    /* Not gone, but an operation may still be active on it: such a
+     * session is closed rather than lent to the next caller. */
+    case CKR_BUFFER_TOO_SMALL:
+    case CKR_OPERATION_ACTIVE:
     case CKR_SESSION_HANDLE_INVALID:
     case CKR_SESSION_CLOSED:
     case CKR_DEVICE_REMOVED:

@@ -21,6 +21,7 @@ uint32_t gp11_ctx_new(bool initiator, struct gp11_ctx **out)
         return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
     ctx->initiator = initiator;
     ctx->pid = getpid();
+    pthread_mutex_init(&ctx->msg_lock, NULL);
     gp11_wr_init(&ctx->transcript);
     ret = gp11_runtime_get(&ctx->rt);
     if (ret != GP11_OK) {
@@ -53,6 +54,7 @@ void gp11_ctx_free(struct gp11_ctx *ctx)
     free(ctx->target);
     free(ctx->target_service);
     free(ctx->target_host);
+    pthread_mutex_destroy(&ctx->msg_lock);
     free(ctx);
 }
 

@@ -294,6 +294,7 @@ static uint32_t process_finish(struct gp11_ctx *ctx, gss_buffer_t input)
     gp11_keys_drop_conf(ctx->rt->tok, &ctx->keys);
     if (not_after && not_after < ctx->expiry)
         ctx->expiry = not_after;
+    gp11_seqwin_init(&ctx->recv, ctx->flags);
     ctx->state = GP11_CTX_ESTABLISHED;
     return GP11_OK;
 }

@@ -304,6 +304,7 @@ static uint32_t process_accept(struct gp11_ctx *ctx, gss_buffer_t input,
     ctx->flags = m.ret_flags;
     ctx->peer_caps = m.caps;
     set_expiry(ctx, m.lifetime, peer_not_after);
+    gp11_seqwin_init(&ctx->recv, ctx->flags);
     ctx->state = GP11_CTX_ESTABLISHED;
     return GP11_OK;
 }

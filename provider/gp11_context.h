@@ -3,11 +3,13 @@
 #ifndef GP11_CONTEXT_H
 #define GP11_CONTEXT_H
 
+#include <pthread.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "gp11_creds.h"
 #include "gp11_keysched.h"
+#include "gp11_seqwin.h"
 #include "gp11_wire.h"
 
 enum gp11_ctx_state {
@@ -46,6 +48,10 @@ struct gp11_ctx {
     char *target_service, *target_host;
     struct gp11_trust *trust;     /* borrowed from the runtime */
     struct gp11_trust *own_trust; /* from a cred store, owned */
+    /* Per-message state, protected by msg_lock. */
+    pthread_mutex_t msg_lock;
+    uint64_t send_seq;
+    struct gp11_seqwin recv;
 };
 
 /* ---- context.c: common parts ------------------------------------------ */
@@ -111,6 +117,22 @@ OM_uint32 gp11_gss_inquire_context(OM_uint32 *minor, gss_ctx_id_t context,
                                    OM_uint32 *lifetime, gss_OID *mech,
                                    OM_uint32 *flags, int *locally_initiated,
                                    int *open);
+OM_uint32 gp11_gss_get_mic(OM_uint32 *minor, gss_ctx_id_t context,
+                           gss_qop_t qop, gss_buffer_t message,
+                           gss_buffer_t token);
+OM_uint32 gp11_gss_verify_mic(OM_uint32 *minor, gss_ctx_id_t context,
+                              gss_buffer_t message, gss_buffer_t token,
+                              gss_qop_t *qop);
+OM_uint32 gp11_gss_wrap(OM_uint32 *minor, gss_ctx_id_t context, int conf,
+                        gss_qop_t qop, gss_buffer_t in, int *conf_state,
+                        gss_buffer_t out);
+OM_uint32 gp11_gss_unwrap(OM_uint32 *minor, gss_ctx_id_t context,
+                          gss_buffer_t in, gss_buffer_t out, int *conf_state,
+                          gss_qop_t *qop);
+OM_uint32 gp11_gss_wrap_size_limit(OM_uint32 *minor, gss_ctx_id_t context,
+                                   int conf, gss_qop_t qop,
+                                   OM_uint32 req_output_size,
+                                   OM_uint32 *max_input_size);
 OM_uint32 gp11_gss_process_context_token(OM_uint32 *minor, gss_ctx_id_t context,
                                          gss_buffer_t token);
 

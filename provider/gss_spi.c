@@ -111,33 +111,28 @@ EXPORT OM_uint32 gss_get_mic(OM_uint32 *minor, gss_ctx_id_t context,
                              gss_qop_t qop, gss_buffer_t message,
                              gss_buffer_t token)
 {
-    (void)context, (void)qop, (void)message, (void)token;
-    return gp11_gss_unavailable(minor, "gss_get_mic");
+    return gp11_gss_get_mic(minor, context, qop, message, token);
 }
 
 EXPORT OM_uint32 gss_verify_mic(OM_uint32 *minor, gss_ctx_id_t context,
                                 gss_buffer_t message, gss_buffer_t token,
                                 gss_qop_t *qop)
 {
-    (void)context, (void)message, (void)token, (void)qop;
-    return gp11_gss_unavailable(minor, "gss_verify_mic");
+    return gp11_gss_verify_mic(minor, context, message, token, qop);
 }
 
 EXPORT OM_uint32 gss_wrap(OM_uint32 *minor, gss_ctx_id_t context, int conf,
                           gss_qop_t qop, gss_buffer_t in, int *conf_state,
                           gss_buffer_t out)
 {
-    (void)context, (void)conf, (void)qop, (void)in, (void)conf_state;
-    (void)out;
-    return gp11_gss_unavailable(minor, "gss_wrap");
+    return gp11_gss_wrap(minor, context, conf, qop, in, conf_state, out);
 }
 
 EXPORT OM_uint32 gss_unwrap(OM_uint32 *minor, gss_ctx_id_t context,
                             gss_buffer_t in, gss_buffer_t out, int *conf_state,
                             gss_qop_t *qop)
 {
-    (void)context, (void)in, (void)out, (void)conf_state, (void)qop;
-    return gp11_gss_unavailable(minor, "gss_unwrap");
+    return gp11_gss_unwrap(minor, context, in, out, conf_state, qop);
 }
 
 EXPORT OM_uint32 gss_wrap_size_limit(OM_uint32 *minor, gss_ctx_id_t context,
@@ -145,9 +140,8 @@ EXPORT OM_uint32 gss_wrap_size_limit(OM_uint32 *minor, gss_ctx_id_t context,
                                      OM_uint32 req_output_size,
                                      OM_uint32 *max_input_size)
 {
-    (void)context, (void)conf, (void)qop, (void)req_output_size;
-    (void)max_input_size;
-    return gp11_gss_unavailable(minor, "gss_wrap_size_limit");
+    return gp11_gss_wrap_size_limit(minor, context, conf, qop, req_output_size,
+                                    max_input_size);
 }
 
 EXPORT OM_uint32 gss_export_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,

@@ -80,6 +80,13 @@ OM_uint32 gp11_major_for(uint32_t minor)
     case GP11_ERR_UNAVAILABLE:
     case GP11_ERR_NO_LOCALNAME:
         return GSS_S_UNAVAILABLE;
+    case GP11_ERR_BAD_QOP:
+        return GSS_S_BAD_QOP;
+    case GP11_ERR_SEQ_EXHAUSTED:
+        return GSS_S_CONTEXT_EXPIRED;
+    case GP11_ERR_BAD_TAG:
+    case GP11_ERR_REFLECTED:
+        return GSS_S_BAD_SIG;
     default:
         return GSS_S_FAILURE;
     }

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * AES-GCM on token keys: the per-message hot path. One borrowed session,
+ * one Init + one operation, no allocation.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+/* Fills the 2.40 (48-byte) CK_GCM_PARAMS. */
+static void gcm_params(CK_GCM_PARAMS *p, uint8_t *iv, const uint8_t *aad,
+                       size_t aad_len)
+{
+    p->pIv = iv;
+    p->ulIvLen = GP11_GCM_IV_LEN;
+    p->ulIvBits = GP11_GCM_IV_LEN * 8;
+    p->pAAD = (CK_BYTE *)aad;
+    p->ulAADLen = aad_len;
+    p->ulTagBits = GP11_GCM_TAG_LEN * 8;
+}
+
+uint32_t gp11_gcm_encrypt(struct gp11_token *tok, const struct gp11_object *key,
+                          const uint8_t iv[GP11_GCM_IV_LEN], const uint8_t *aad,
+                          size_t aad_len, const uint8_t *in, size_t in_len,
+                          uint8_t *out)
+{
+    uint8_t iv_copy[GP11_GCM_IV_LEN];
+    CK_GCM_PARAMS p;
+    CK_MECHANISM m = {CKM_AES_GCM, &p, sizeof(p)};
+    CK_ULONG out_len = in_len + GP11_GCM_TAG_LEN;
+    CK_SESSION_HANDLE s;
+    uint32_t ret;
+    CK_RV rv;
+
+    ret = gp11_object_check(tok, key);
+    if (ret != GP11_OK)
+        return ret;
+    memcpy(iv_copy, iv, sizeof(iv_copy));
+    gcm_params(&p, iv_copy, aad, aad_len);
+    ret = gp11_session_get(tok, &s);
+    if (ret != GP11_OK)
+        return ret;
+    rv = gp11_ck_EncryptInit(tok->mod, s, &m, key->handle);
+    /* Some HSMs choose the IV themselves and write it back. */
+    if (rv == CKR_OK && memcmp(iv_copy, iv, sizeof(iv_copy)) != 0) {
+        gp11_ck_Encrypt(tok->mod, s, (CK_BYTE *)in, in_len, out, &out_len);
+        gp11_session_put(tok, s, CKR_OK);
+        return gp11_err_set(GP11_ERR_IV_CHANGED,
+                            "the token replaced the AES-GCM IV; this token "
+                            "is not supported for message protection yet");
+    }
+    if (rv == CKR_OK)
+        rv = gp11_ck_Encrypt(tok->mod, s, (CK_BYTE *)in, in_len, out, &out_len);
+    gp11_session_put(tok, s, rv);
+    if (rv != CKR_OK)
+        return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_Encrypt",
+                           "the token refused AES-GCM encryption");
+    if (out_len != in_len + GP11_GCM_TAG_LEN)
+        return gp11_err_set(GP11_ERR_TOKEN_REFUSED,
+                            "the token returned %lu bytes of AES-GCM output "
+                            "for %zu bytes of input",
+                            (unsigned long)out_len, in_len);
+    return GP11_OK;
+}
+
+/* True if rv is how this token reports a GCM tag that does not verify. */
+static bool is_bad_tag(const struct gp11_token *tok, CK_RV rv)
+{
+    return rv == CKR_ENCRYPTED_DATA_INVALID ||
+           (rv == CKR_GENERAL_ERROR &&
+            (tok->quirks & GP11_QUIRK_GCM_TAG_GENERAL_ERROR));
+}
+
+uint32_t gp11_gcm_decrypt(struct gp11_token *tok, const struct gp11_object *key,
+                          const uint8_t iv[GP11_GCM_IV_LEN], const uint8_t *aad,
+                          size_t aad_len, const uint8_t *in, size_t in_len,
+                          uint8_t *out)
+{
+    uint8_t iv_copy[GP11_GCM_IV_LEN], scratch[GP11_GCM_TAG_LEN];
+    CK_GCM_PARAMS p;
+    CK_MECHANISM m = {CKM_AES_GCM, &p, sizeof(p)};
+    /* SoftHSM2 wants room for the whole input (tag included), so out is
+     * sized in_len (see gp11_pkcs11.h); a tag-only input needs scratch. */
+    CK_ULONG out_len = in_len;
+    CK_SESSION_HANDLE s;
+    uint32_t ret;
+    CK_RV rv;
+
+    if (in_len < GP11_GCM_TAG_LEN || (out == NULL && in_len > sizeof(scratch)))
+        return gp11_err_set(GP11_ERR_BAD_ARG, "AES-GCM input shorter than "
+                                              "its tag, or no output buffer");
+    ret = gp11_object_check(tok, key);
+    if (ret != GP11_OK)
+        return ret;
+    memcpy(iv_copy, iv, sizeof(iv_copy));
+    gcm_params(&p, iv_copy, aad, aad_len);
+    ret = gp11_session_get(tok, &s);
+    if (ret != GP11_OK)
+        return ret;
+    rv = gp11_ck_DecryptInit(tok->mod, s, &m, key->handle);
+    if (rv == CKR_OK)
+        rv = gp11_ck_Decrypt(tok->mod, s, (CK_BYTE *)in, in_len,
+                             out ? out : scratch, &out_len);
+    gp11_session_put(tok, s, rv);
+    if (is_bad_tag(tok, rv))
+        return gp11_err_ck(GP11_ERR_BAD_TAG, rv, "C_Decrypt",
+                           "the AES-GCM tag does not verify");
+    if (rv != CKR_OK)
+        return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_Decrypt",
+                           "the token refused AES-GCM decryption");
+    if (out_len != in_len - GP11_GCM_TAG_LEN)
+        return gp11_err_set(GP11_ERR_TOKEN_REFUSED,
+                            "the token returned %lu bytes of plaintext for "
+                            "%zu bytes of AES-GCM input",
+                            (unsigned long)out_len, in_len);
+    return GP11_OK;
+}

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Per-message protection through MIT's mechglue on the suite's token:
+ * round trips, tampering, reflection, other contexts, QOPs, sizes and the
+ * sequence window with each flag combination.
+ */
+#include "gsslib.h"
+#include "testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* An established pair with the given flags. */
+static void pair(struct gl_hs *hs, OM_uint32 flags)
+{
+    memset(hs, 0, sizeof(*hs));
+    hs->target = gl_service("host@localhost");
+    hs->req_flags = flags;
+    if (!gl_handshake(hs))
+        gl_fail("handshake", GSS_ERROR(hs->imajor) ? hs->imajor : hs->amajor,
+                GSS_ERROR(hs->imajor) ? hs->iminor : hs->aminor);
+}
+
+/* A message of n pseudo-random bytes (caller frees). */
+static gss_buffer_desc message(size_t n)
+{
+    gss_buffer_desc m = {n, malloc(n ? n : 1)};
+
+    for (size_t i = 0; i < n; i++)
+        ((unsigned char *)m.value)[i] = (unsigned char)(i * 131 + 7);
+    return m;
+}
+
+static const size_t sizes[] = {0, 1, 15, 16, 17, 4096, 1 << 20};
+#define N_SIZES (sizeof(sizes) / sizeof(sizes[0]))
+
+static void mic_round_trips(void **state)
+{
+    struct gl_hs hs;
+    OM_uint32 minor, major;
+    gss_qop_t qop = 99;
+
+    (void)state;
+    pair(&hs, 0);
+    for (size_t i = 0; i < N_SIZES; i++) {
+        gss_buffer_desc m = message(sizes[i]), tok;
+
+        /* Both directions. */
+        for (int dir = 0; dir < 2; dir++) {
+            gss_ctx_id_t from = dir ? hs.actx : hs.ictx;
+            gss_ctx_id_t to = dir ? hs.ictx : hs.actx;
+
+            major = gss_get_mic(&minor, from, GSS_C_QOP_DEFAULT, &m, &tok);
+            if (major != GSS_S_COMPLETE)
+                gl_fail("gss_get_mic", major, minor);
+            assert_int_equal(tok.length, 32);
+            major = gss_verify_mic(&minor, to, &m, &tok, &qop);
+            if (major != GSS_S_COMPLETE)
+                gl_fail("gss_verify_mic", major, minor);
+            assert_int_equal(qop, 0);
+            gss_release_buffer(&minor, &tok);
+        }
+        free(m.value);
+    }
+    gl_hs_release(&hs);
+}
+
+static void wrap_round_trips(void **state)
+{
+    struct gl_hs hs;
+    OM_uint32 minor, major, limit = 0;
+    int conf_state;
+
+    (void)state;
+    pair(&hs, 0);
+    for (int conf = 0; conf < 2; conf++) {
+        for (size_t i = 0; i < N_SIZES; i++) {
+            gss_buffer_desc m = message(sizes[i]), tok, back;
+
+            major = gss_wrap(&minor, hs.ictx, conf, GSS_C_QOP_DEFAULT, &m,
+                             &conf_state, &tok);
+            if (major != GSS_S_COMPLETE)
+                gl_fail("gss_wrap", major, minor);
+            assert_int_equal(conf_state, conf);
+            assert_int_equal(tok.length, m.length + 32);
+            /* Sealed: the message is not in the token in clear. */
+            if (conf && m.length >= 16)
+                assert_memory_not_equal((char *)tok.value + 16, m.value, 16);
+            /* wrap_size_limit is exact for this size. */
+            assert_int_equal(gss_wrap_size_limit(&minor, hs.ictx, conf, 0,
+                                                 (OM_uint32)tok.length, &limit),
+                             GSS_S_COMPLETE);
+            assert_int_equal(limit, m.length);
+            major = gss_unwrap(&minor, hs.actx, &tok, &back, &conf_state, NULL);
+            if (major != GSS_S_COMPLETE)
+                gl_fail("gss_unwrap", major, minor);
+            assert_int_equal(conf_state, conf);
+            assert_int_equal(back.length, m.length);
+            if (m.length)
+                assert_memory_equal(back.value, m.value, m.length);
+            gss_release_buffer(&minor, &tok);
+            gss_release_buffer(&minor, &back);
+            free(m.value);
+        }
+    }
+    gl_hs_release(&hs);
+}
+
+static void version1_names(void **state)
+{
+    struct gl_hs hs;
+    gss_buffer_desc m = message(100), tok, back;
+    OM_uint32 minor;
+    int conf = 0, qop = -1;
+
+    (void)state;
+    pair(&hs, 0);
+    assert_int_equal(gss_sign(&minor, hs.ictx, 0, &m, &tok), GSS_S_COMPLETE);
+    assert_int_equal(gss_verify(&minor, hs.actx, &m, &tok, &qop),
+                     GSS_S_COMPLETE);
+    assert_int_equal(qop, 0);
+    gss_release_buffer(&minor, &tok);
+    assert_int_equal(gss_seal(&minor, hs.actx, 1, 0, &m, &conf, &tok),
+                     GSS_S_COMPLETE);
+    assert_int_equal(gss_unseal(&minor, hs.ictx, &tok, &back, &conf, &qop),
+                     GSS_S_COMPLETE);
+    assert_true(conf);
+    assert_int_equal(back.length, m.length);
+    gss_release_buffer(&minor, &tok);
+    gss_release_buffer(&minor, &back);
+    free(m.value);
+    gl_hs_release(&hs);
+}
+
+static void unknown_qop_is_refused_before_sending(void **state)
+{
+    struct gl_hs hs;
+    gss_buffer_desc m = message(10), tok = {0, NULL};
+    OM_uint32 minor, limit;
+
+    (void)state;
+    pair(&hs, 0);
+    assert_int_equal(gss_get_mic(&minor, hs.ictx, 77, &m, &tok), GSS_S_BAD_QOP);
+    assert_int_equal(tok.length, 0);
+    assert_int_equal(gss_wrap(&minor, hs.ictx, 1, 77, &m, NULL, &tok),
+                     GSS_S_BAD_QOP);
+    assert_int_equal(gss_wrap_size_limit(&minor, hs.ictx, 1, 77, 1000, &limit),
+                     GSS_S_BAD_QOP);
+    /* Nothing was sent: the next token still has sequence number 0. */
+    assert_int_equal(gss_get_mic(&minor, hs.ictx, 0, &m, &tok), GSS_S_COMPLETE);
+    assert_int_equal(((unsigned char *)tok.value)[15], 0);
+    gss_release_buffer(&minor, &tok);
+    free(m.value);
+    gl_hs_release(&hs);
+}
+
+/* Flips each byte of a token in turn; every flip must fail. */
+static void flip_every_byte(bool wrap, int conf)
+{
+    struct gl_hs hs;
+    gss_buffer_desc m = message(40), tok, back;
+    OM_uint32 minor, major, bad = wrap ? GSS_S_BAD_MIC : GSS_S_BAD_SIG;
+
+    pair(&hs, GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG);
+    if (wrap)
+        major = gss_wrap(&minor, hs.ictx, conf, 0, &m, NULL, &tok);
+    else
+        major = gss_get_mic(&minor, hs.ictx, 0, &m, &tok);
+    assert_int_equal(major, GSS_S_COMPLETE);
+    for (size_t i = 0; i < tok.length; i++) {
+        ((unsigned char *)tok.value)[i] ^= 0x10;
+        if (wrap)
+            major = gss_unwrap(&minor, hs.actx, &tok, &back, NULL, NULL);
+        else
+            major = gss_verify_mic(&minor, hs.actx, &m, &tok, NULL);
+        if (major != bad && major != GSS_S_DEFECTIVE_TOKEN)
+            fail_msg("byte %zu flipped: major 0x%x", i, major);
+        ((unsigned char *)tok.value)[i] ^= 0x10;
+    }
+    /* Truncated at every length (the mechglue itself refuses length 0). */
+    for (size_t len = 1; len < tok.length; len++) {
+        gss_buffer_desc t = {len, tok.value};
+
+        if (wrap)
+            major = gss_unwrap(&minor, hs.actx, &t, &back, NULL, NULL);
+        else
+            major = gss_verify_mic(&minor, hs.actx, &m, &t, NULL);
+        assert_true(major == bad || major == GSS_S_DEFECTIVE_TOKEN);
+    }
+    /* The untouched token still verifies once: nothing consumed seq 0. */
+    if (wrap) {
+        assert_int_equal(gss_unwrap(&minor, hs.actx, &tok, &back, NULL, NULL),
+                         GSS_S_COMPLETE);
+        gss_release_buffer(&minor, &back);
+    } else {
+        assert_int_equal(gss_verify_mic(&minor, hs.actx, &m, &tok, NULL),
+                         GSS_S_COMPLETE);
+    }
+    gss_release_buffer(&minor, &tok);
+    free(m.value);
+    gl_hs_release(&hs);
+}
+
+static void tampered_mic(void **state)
+{
+    (void)state;
+    flip_every_byte(false, 0);
+}
+
+static void tampered_wrap(void **state)
+{
+    (void)state;
+    flip_every_byte(true, 1);
+    flip_every_byte(true, 0);
+}
+
+static void modified_message_fails_mic(void **state)
+{
+    struct gl_hs hs;
+    gss_buffer_desc m = message(64), tok;
+    OM_uint32 minor;
+
+    (void)state;
+    pair(&hs, 0);
+    assert_int_equal(gss_get_mic(&minor, hs.ictx, 0, &m, &tok), GSS_S_COMPLETE);
+    ((unsigned char *)m.value)[63] ^= 1;
+    assert_int_equal(gss_verify_mic(&minor, hs.actx, &m, &tok, NULL),
+                     GSS_S_BAD_SIG);
+    gss_release_buffer(&minor, &tok);
+    free(m.value);
+    gl_hs_release(&hs);
+}
+
+static void reflected_and_foreign_tokens(void **state)
+{
+    struct gl_hs a, b;
+    gss_buffer_desc m = message(20), tok, back;
+    OM_uint32 minor, major;
+    char text[512];
+
+    (void)state;
+    pair(&a, 0);
+    pair(&b, 0);
+    /* Back to its sender. */
+    assert_int_equal(gss_wrap(&minor, a.ictx, 1, 0, &m, NULL, &tok),
+                     GSS_S_COMPLETE);
+    major = gss_unwrap(&minor, a.ictx, &tok, &back, NULL, NULL);
+    assert_int_equal(major, GSS_S_BAD_MIC);
+    gl_minor_text(minor, text, sizeof(text));
+    assert_non_null(strstr(text, "reflected"));
+    /* To another context's acceptor. */
+    assert_int_equal(gss_unwrap(&minor, b.actx, &tok, &back, NULL, NULL),
+                     GSS_S_BAD_MIC);
+    gss_release_buffer(&minor, &tok);
+    assert_int_equal(gss_get_mic(&minor, a.ictx, 0, &m, &tok), GSS_S_COMPLETE);
+    assert_int_equal(gss_verify_mic(&minor, b.actx, &m, &tok, NULL),
+                     GSS_S_BAD_SIG);
+    assert_int_equal(gss_verify_mic(&minor, a.ictx, &m, &tok, NULL),
+                     GSS_S_BAD_SIG);
+    gss_release_buffer(&minor, &tok);
+    free(m.value);
+    gl_hs_release(&a);
+    gl_hs_release(&b);
+}
+
+/* Makes n MIC tokens from the initiator. */
+static void mics(struct gl_hs *hs, gss_buffer_desc *m, gss_buffer_desc *t,
+                 int n)
+{
+    OM_uint32 minor;
+
+    for (int i = 0; i < n; i++)
+        assert_int_equal(gss_get_mic(&minor, hs->ictx, 0, m, &t[i]),
+                         GSS_S_COMPLETE);
+}
+
+/* Verifies token i at the acceptor and returns the major status. */
+static OM_uint32 verify(struct gl_hs *hs, gss_buffer_desc *m,
+                        gss_buffer_desc *t)
+{
+    OM_uint32 minor;
+
+    return gss_verify_mic(&minor, hs->actx, m, t, NULL);
+}
+
+static void sequence_window(OM_uint32 flags)
+{
+    bool replay = flags & GSS_C_REPLAY_FLAG;
+    bool seq = flags & GSS_C_SEQUENCE_FLAG;
+    gss_buffer_desc m = message(8), t[80];
+    struct gl_hs hs;
+    OM_uint32 minor;
+
+    pair(&hs, flags);
+    mics(&hs, &m, t, 80);
+    assert_int_equal(verify(&hs, &m, &t[0]), GSS_S_COMPLETE);
+    /* Replayed. */
+    assert_int_equal(verify(&hs, &m, &t[0]),
+                     replay || seq ? GSS_S_DUPLICATE_TOKEN : GSS_S_COMPLETE);
+    /* A gap: 1 and 2 skipped. */
+    assert_int_equal(verify(&hs, &m, &t[3]),
+                     seq ? GSS_S_GAP_TOKEN : GSS_S_COMPLETE);
+    /* Out of order but new. */
+    assert_int_equal(verify(&hs, &m, &t[1]),
+                     seq ? GSS_S_UNSEQ_TOKEN : GSS_S_COMPLETE);
+    assert_int_equal(verify(&hs, &m, &t[1]),
+                     replay || seq ? GSS_S_DUPLICATE_TOKEN : GSS_S_COMPLETE);
+    /* Move far ahead: 2 falls out of the 64-entry window. */
+    assert_int_equal(verify(&hs, &m, &t[79]),
+                     seq ? GSS_S_GAP_TOKEN : GSS_S_COMPLETE);
+    assert_int_equal(verify(&hs, &m, &t[2]),
+                     replay || seq ? GSS_S_OLD_TOKEN : GSS_S_COMPLETE);
+    assert_int_equal(verify(&hs, &m, &t[20]),
+                     seq ? GSS_S_UNSEQ_TOKEN : GSS_S_COMPLETE);
+    /* A bad token does not move the window. */
+    ((unsigned char *)t[78].value)[20] ^= 1;
+    assert_int_equal(verify(&hs, &m, &t[78]), GSS_S_BAD_SIG);
+    ((unsigned char *)t[78].value)[20] ^= 1;
+    assert_int_equal(verify(&hs, &m, &t[78]),
+                     seq ? GSS_S_UNSEQ_TOKEN : GSS_S_COMPLETE);
+    for (int i = 0; i < 80; i++)
+        gss_release_buffer(&minor, &t[i]);
+    free(m.value);
+    gl_hs_release(&hs);
+}
+
+static void window_replay_and_sequence(void **state)
+{
+    (void)state;
+    sequence_window(GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG);
+}
+
+static void window_replay_only(void **state)
+{
+    (void)state;
+    sequence_window(GSS_C_REPLAY_FLAG);
+}
+
+static void window_sequence_only(void **state)
+{
+    (void)state;
+    sequence_window(GSS_C_SEQUENCE_FLAG);
+}
+
+static void window_off(void **state)
+{
+    (void)state;
+    sequence_window(0);
+}
+
+static void expired_context_refuses(void **state)
+{
+    struct gl_hs hs = {0};
+    gss_buffer_desc m = message(8), tok, back;
+    OM_uint32 minor;
+
+    (void)state;
+    hs.target = gl_service("host@localhost");
+    hs.time_req = 1;
+    assert_true(gl_handshake(&hs));
+    assert_int_equal(gss_wrap(&minor, hs.ictx, 1, 0, &m, NULL, &tok),
+                     GSS_S_COMPLETE);
+    sleep(2);
+    assert_int_equal(gss_unwrap(&minor, hs.actx, &tok, &back, NULL, NULL),
+                     GSS_S_CONTEXT_EXPIRED);
+    gss_release_buffer(&minor, &tok);
+    assert_int_equal(gss_get_mic(&minor, hs.ictx, 0, &m, &tok),
+                     GSS_S_CONTEXT_EXPIRED);
+    free(m.value);
+    gl_hs_release(&hs);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(mic_round_trips),
+        cmocka_unit_test(wrap_round_trips),
+        cmocka_unit_test(version1_names),
+        cmocka_unit_test(unknown_qop_is_refused_before_sending),
+        cmocka_unit_test(tampered_mic),
+        cmocka_unit_test(tampered_wrap),
+        cmocka_unit_test(modified_message_fails_mic),
+        cmocka_unit_test(reflected_and_foreign_tokens),
+        cmocka_unit_test(window_replay_and_sequence),
+        cmocka_unit_test(window_replay_only),
+        cmocka_unit_test(window_sequence_only),
+        cmocka_unit_test(window_off),
+        cmocka_unit_test(expired_context_refuses),
+    };
+
+    tl_config();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
