@@ -12,6 +12,7 @@
 #define GP11_TOK_WRAP 0x0B02
 #define GP11_FLAG_SENT_BY_ACCEPTOR 0x01
 #define GP11_FLAG_SEALED 0x02
+#define GP11_FLAG_TAG_FIRST 0x04
 
 /* IV kinds (protocol.md 3.1). */
 enum gp11_iv_kind {

@@ -10,6 +10,7 @@
 #include "gp11_creds.h"
 #include "gp11_mech.h"
 #include "gp11_names.h"
+#include "gp11_permsg.h"
 #include "gp11_status.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -142,6 +143,48 @@ EXPORT OM_uint32 gss_wrap_size_limit(OM_uint32 *minor, gss_ctx_id_t context,
 {
     return gp11_gss_wrap_size_limit(minor, context, conf, qop, req_output_size,
                                     max_input_size);
+}
+
+EXPORT OM_uint32 gss_wrap_iov(OM_uint32 *minor, gss_ctx_id_t context, int conf,
+                              gss_qop_t qop, int *conf_state,
+                              gss_iov_buffer_desc *iov, int n)
+{
+    return gp11_gss_wrap_iov(minor, context, conf, qop, conf_state, iov, n);
+}
+
+EXPORT OM_uint32 gss_unwrap_iov(OM_uint32 *minor, gss_ctx_id_t context,
+                                int *conf_state, gss_qop_t *qop,
+                                gss_iov_buffer_desc *iov, int n)
+{
+    return gp11_gss_unwrap_iov(minor, context, conf_state, qop, iov, n);
+}
+
+EXPORT OM_uint32 gss_wrap_iov_length(OM_uint32 *minor, gss_ctx_id_t context,
+                                     int conf, gss_qop_t qop, int *conf_state,
+                                     gss_iov_buffer_desc *iov, int n)
+{
+    return gp11_gss_wrap_iov_length(minor, context, conf, qop, conf_state, iov,
+                                    n);
+}
+
+EXPORT OM_uint32 gss_get_mic_iov(OM_uint32 *minor, gss_ctx_id_t context,
+                                 gss_qop_t qop, gss_iov_buffer_desc *iov, int n)
+{
+    return gp11_gss_get_mic_iov(minor, context, qop, iov, n);
+}
+
+EXPORT OM_uint32 gss_get_mic_iov_length(OM_uint32 *minor, gss_ctx_id_t context,
+                                        gss_qop_t qop, gss_iov_buffer_desc *iov,
+                                        int n)
+{
+    return gp11_gss_get_mic_iov_length(minor, context, qop, iov, n);
+}
+
+EXPORT OM_uint32 gss_verify_mic_iov(OM_uint32 *minor, gss_ctx_id_t context,
+                                    gss_qop_t *qop, gss_iov_buffer_desc *iov,
+                                    int n)
+{
+    return gp11_gss_verify_mic_iov(minor, context, qop, iov, n);
 }
 
 EXPORT OM_uint32 gss_export_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,

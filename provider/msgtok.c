@@ -37,8 +37,9 @@ uint32_t gp11_msg_hdr_parse(const uint8_t *tok, size_t len, uint16_t tok_id,
                             struct gp11_msg_hdr *h)
 {
     const char *what = tok_id == GP11_TOK_MIC ? "MIC" : "WRAP";
-    uint8_t known = GP11_FLAG_SENT_BY_ACCEPTOR |
-                    (tok_id == GP11_TOK_WRAP ? GP11_FLAG_SEALED : 0);
+    uint8_t known =
+        GP11_FLAG_SENT_BY_ACCEPTOR |
+        (tok_id == GP11_TOK_WRAP ? GP11_FLAG_SEALED | GP11_FLAG_TAG_FIRST : 0);
 
     if (tok == NULL || len < GP11_MSG_HDR_LEN + tag_len)
         return gp11_err_set(GP11_ERR_TOKEN_MALFORMED,

@@ -7,15 +7,13 @@
 #include "gp11_context.h"
 #include "gp11_gss.h"
 #include "gp11_msgtok.h"
+#include "gp11_permsg.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define OVERHEAD (GP11_MSG_HDR_LEN + GP11_GCM_TAG_LEN)
-#define QOP_DEFAULT 0
-
 /* GP11_OK if the context can protect or check messages now. */
-static uint32_t ready(const struct gp11_ctx *ctx)
+uint32_t gp11_pm_ready(const struct gp11_ctx *ctx)
 {
     uint32_t ret = gp11_ctx_usable(ctx);
 
@@ -26,7 +24,7 @@ static uint32_t ready(const struct gp11_ctx *ctx)
 }
 
 /* The QOPs this context can use (protocol.md 3.3). */
-static uint32_t check_qop(gss_qop_t qop)
+uint32_t gp11_pm_check_qop(gss_qop_t qop)
 {
     if (qop != QOP_DEFAULT)
         return gp11_err_set(GP11_ERR_BAD_QOP,
@@ -95,7 +93,7 @@ done:
 }
 
 /* Records a verified sequence number; returns the supplementary bits. */
-static OM_uint32 window(struct gp11_ctx *ctx, uint64_t seq)
+OM_uint32 gp11_pm_window(struct gp11_ctx *ctx, uint64_t seq)
 {
     OM_uint32 sup;
 
@@ -119,9 +117,9 @@ OM_uint32 gp11_gss_get_mic(OM_uint32 *minor, gss_ctx_id_t context,
     token->value = NULL;
     if (message == GSS_C_NO_BUFFER)
         return GSS_S_CALL_INACCESSIBLE_READ;
-    ret = ready(ctx);
+    ret = gp11_pm_ready(ctx);
     if (ret == GP11_OK)
-        ret = check_qop(qop);
+        ret = gp11_pm_check_qop(qop);
     if (ret == GP11_OK)
         ret = seal(ctx, GP11_TOK_MIC, GP11_IV_MIC, message, token);
     return ret == GP11_OK ? GSS_S_COMPLETE : gp11_fail(minor, ret);
@@ -141,9 +139,9 @@ OM_uint32 gp11_gss_wrap(OM_uint32 *minor, gss_ctx_id_t context, int conf,
     out->value = NULL;
     if (in == GSS_C_NO_BUFFER)
         return GSS_S_CALL_INACCESSIBLE_READ;
-    ret = ready(ctx);
+    ret = gp11_pm_ready(ctx);
     if (ret == GP11_OK)
-        ret = check_qop(qop);
+        ret = gp11_pm_check_qop(qop);
     if (ret == GP11_OK)
         ret = seal(ctx, GP11_TOK_WRAP,
                    conf ? GP11_IV_WRAP_SEALED : GP11_IV_WRAP_CLEAR, in, out);
@@ -155,7 +153,7 @@ OM_uint32 gp11_gss_wrap(OM_uint32 *minor, gss_ctx_id_t context, int conf,
 }
 
 /* Maps a tag failure to the call's own major status. */
-static OM_uint32 check_failed(OM_uint32 *minor, uint32_t ret, OM_uint32 bad)
+OM_uint32 gp11_pm_check_failed(OM_uint32 *minor, uint32_t ret, OM_uint32 bad)
 {
     *minor = ret;
     if (ret == GP11_ERR_BAD_TAG || ret == GP11_ERR_REFLECTED)
@@ -177,7 +175,7 @@ OM_uint32 gp11_gss_verify_mic(OM_uint32 *minor, gss_ctx_id_t context,
     *minor = 0;
     if (message == GSS_C_NO_BUFFER || token == GSS_C_NO_BUFFER)
         return GSS_S_CALL_INACCESSIBLE_READ;
-    ret = ready(ctx);
+    ret = gp11_pm_ready(ctx);
     if (ret == GP11_OK)
         ret = gp11_msg_hdr_parse(token->value, token->length, GP11_TOK_MIC,
                                  GP11_GCM_TAG_LEN, ctx->initiator, &h);
@@ -196,17 +194,41 @@ OM_uint32 gp11_gss_verify_mic(OM_uint32 *minor, gss_ctx_id_t context,
                                GP11_GCM_TAG_LEN, NULL);
     }
     if (ret != GP11_OK)
-        return check_failed(minor, ret, GSS_S_BAD_SIG);
+        return gp11_pm_check_failed(minor, ret, GSS_S_BAD_SIG);
     if (qop)
         *qop = h.qop;
-    return GSS_S_COMPLETE | window(ctx, h.seq);
+    return GSS_S_COMPLETE | gp11_pm_window(ctx, h.seq);
+}
+
+uint32_t gp11_pm_open_sealed(struct gp11_ctx *ctx, const uint8_t *iv,
+                             const uint8_t *hdr, const uint8_t *ct, size_t len,
+                             const uint8_t *tag, uint8_t *out)
+{
+    uint8_t *joined = NULL;
+    uint32_t ret;
+
+    /* The token wants ciphertext || tag in one piece. */
+    if (tag == ct + len)
+        return gp11_gcm_decrypt(ctx->rt->tok, &ctx->keys.recv, iv, hdr,
+                                GP11_MSG_HDR_LEN, ct, len + GP11_GCM_TAG_LEN,
+                                out);
+    joined = malloc(len + GP11_GCM_TAG_LEN);
+    if (joined == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    memcpy(joined, ct, len);
+    memcpy(joined + len, tag, GP11_GCM_TAG_LEN);
+    ret =
+        gp11_gcm_decrypt(ctx->rt->tok, &ctx->keys.recv, iv, hdr,
+                         GP11_MSG_HDR_LEN, joined, len + GP11_GCM_TAG_LEN, out);
+    free(joined);
+    return ret;
 }
 
 /* Checks and opens a WRAP token into a new buffer. */
 static uint32_t open_wrap(struct gp11_ctx *ctx, const gss_buffer_t in,
                           struct gp11_msg_hdr *h, gss_buffer_t out)
 {
-    const uint8_t *tok = in->value;
+    const uint8_t *tok = in->value, *tag, *data;
     uint8_t iv[GP11_GCM_IV_LEN];
     size_t body;
     uint8_t *msg;
@@ -222,21 +244,22 @@ static uint32_t open_wrap(struct gp11_ctx *ctx, const gss_buffer_t in,
         return ret;
     sealed = h->flags & GP11_FLAG_SEALED;
     body = in->length - OVERHEAD;
+    tag = h->flags & GP11_FLAG_TAG_FIRST ? tok + GP11_MSG_HDR_LEN
+                                         : tok + GP11_MSG_HDR_LEN + body;
+    data = h->flags & GP11_FLAG_TAG_FIRST ? tok + OVERHEAD
+                                          : tok + GP11_MSG_HDR_LEN;
     msg = malloc(body + GP11_GCM_TAG_LEN); /* room gp11_gcm_decrypt needs */
     if (msg == NULL)
         return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
     gp11_msg_iv(iv, ctx->initiator,
                 sealed ? GP11_IV_WRAP_SEALED : GP11_IV_WRAP_CLEAR, h->seq);
     if (sealed)
-        ret = gp11_gcm_decrypt(ctx->rt->tok, &ctx->keys.recv, iv, tok,
-                               GP11_MSG_HDR_LEN, tok + GP11_MSG_HDR_LEN,
-                               body + GP11_GCM_TAG_LEN, msg);
+        ret = gp11_pm_open_sealed(ctx, iv, tok, data, body, tag, msg);
     else
-        ret = gp11_gcm_decrypt(
-            ctx->rt->tok, &ctx->keys.recv, iv, tok + GP11_MSG_HDR_LEN, body,
-            tok + GP11_MSG_HDR_LEN + body, GP11_GCM_TAG_LEN, NULL);
+        ret = gp11_gcm_decrypt(ctx->rt->tok, &ctx->keys.recv, iv, data, body,
+                               tag, GP11_GCM_TAG_LEN, NULL);
     if (ret == GP11_OK && !sealed)
-        memcpy(msg, tok + GP11_MSG_HDR_LEN, body);
+        memcpy(msg, data, body);
     if (ret != GP11_OK) {
         /* Nothing of an unverified message is released. */
         gp11_wipe(msg, body + GP11_GCM_TAG_LEN);
@@ -263,16 +286,16 @@ OM_uint32 gp11_gss_unwrap(OM_uint32 *minor, gss_ctx_id_t context,
     out->value = NULL;
     if (in == GSS_C_NO_BUFFER)
         return GSS_S_CALL_INACCESSIBLE_READ;
-    ret = ready(ctx);
+    ret = gp11_pm_ready(ctx);
     if (ret == GP11_OK)
         ret = open_wrap(ctx, in, &h, out);
     if (ret != GP11_OK)
-        return check_failed(minor, ret, GSS_S_BAD_MIC);
+        return gp11_pm_check_failed(minor, ret, GSS_S_BAD_MIC);
     if (conf_state)
         *conf_state = (h.flags & GP11_FLAG_SEALED) != 0;
     if (qop)
         *qop = h.qop;
-    return GSS_S_COMPLETE | window(ctx, h.seq);
+    return GSS_S_COMPLETE | gp11_pm_window(ctx, h.seq);
 }
 
 OM_uint32 gp11_gss_wrap_size_limit(OM_uint32 *minor, gss_ctx_id_t context,
@@ -287,9 +310,9 @@ OM_uint32 gp11_gss_wrap_size_limit(OM_uint32 *minor, gss_ctx_id_t context,
     if (minor == NULL || max_input_size == NULL)
         return GSS_S_CALL_INACCESSIBLE_WRITE;
     *minor = 0;
-    ret = ready(ctx);
+    ret = gp11_pm_ready(ctx);
     if (ret == GP11_OK)
-        ret = check_qop(qop);
+        ret = gp11_pm_check_qop(qop);
     if (ret != GP11_OK)
         return gp11_fail(minor, ret);
     *max_input_size =

@@ -372,6 +372,211 @@ static void expired_context_refuses(void **state)
     gl_hs_release(&hs);
 }
 
+/* Concatenates the IOV buffers of the given types (caller frees). */
+static gss_buffer_desc concat(gss_iov_buffer_desc *iov, int n)
+{
+    gss_buffer_desc out = {0, NULL};
+    size_t used = 0;
+
+    for (int i = 0; i < n; i++)
+        out.length += iov[i].buffer.length;
+    out.value = malloc(out.length ? out.length : 1);
+    for (int i = 0; i < n; i++) {
+        memcpy((char *)out.value + used, iov[i].buffer.value,
+               iov[i].buffer.length);
+        used += iov[i].buffer.length;
+    }
+    return out;
+}
+
+static void iov_with_and_without_trailer(void **state)
+{
+    struct gl_hs hs;
+    OM_uint32 minor, major;
+    int conf_state = -1;
+
+    (void)state;
+    pair(&hs, 0);
+    for (int trailer = 0; trailer < 2; trailer++) {
+        for (int conf = 0; conf < 2; conf++) {
+            gss_buffer_desc m = message(1000), d1, d2, whole, back;
+            gss_iov_buffer_desc iov[4];
+            int n = trailer ? 4 : 3;
+
+            d1 = (gss_buffer_desc){600, malloc(600)};
+            d2 = (gss_buffer_desc){400, malloc(400)};
+            memcpy(d1.value, m.value, 600);
+            memcpy(d2.value, (char *)m.value + 600, 400);
+            iov[0].type =
+                GSS_IOV_BUFFER_TYPE_HEADER | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+            iov[1] = (gss_iov_buffer_desc){GSS_IOV_BUFFER_TYPE_DATA, d1};
+            iov[2] = (gss_iov_buffer_desc){GSS_IOV_BUFFER_TYPE_DATA, d2};
+            iov[3].type =
+                GSS_IOV_BUFFER_TYPE_TRAILER | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+            major = gss_wrap_iov(&minor, hs.ictx, conf, 0, &conf_state, iov, n);
+            if (major != GSS_S_COMPLETE)
+                gl_fail("gss_wrap_iov", major, minor);
+            assert_int_equal(conf_state, conf);
+            assert_int_equal(iov[0].buffer.length, trailer ? 16 : 32);
+            if (conf)
+                assert_memory_not_equal(d1.value, m.value, 16);
+            /* The concatenation is a token gss_unwrap accepts. */
+            whole = concat(iov, n);
+            major =
+                gss_unwrap(&minor, hs.actx, &whole, &back, &conf_state, NULL);
+            if (major != GSS_S_COMPLETE)
+                gl_fail("gss_unwrap of an IOV token", major, minor);
+            assert_int_equal(back.length, 1000);
+            assert_memory_equal(back.value, m.value, 1000);
+            gss_release_buffer(&minor, &back);
+            free(whole.value);
+            gss_release_iov_buffer(&minor, iov, n);
+            free(d1.value);
+            free(d2.value);
+            free(m.value);
+        }
+    }
+    gl_hs_release(&hs);
+}
+
+static void iov_sign_only_and_in_place_unwrap(void **state)
+{
+    struct gl_hs hs;
+    OM_uint32 minor, major;
+
+    (void)state;
+    pair(&hs, 0);
+    for (int conf = 0; conf < 2; conf++) {
+        gss_buffer_desc m = message(300), sign = message(50);
+        gss_iov_buffer_desc iov[4];
+
+        iov[0] = (gss_iov_buffer_desc){GSS_IOV_BUFFER_TYPE_SIGN_ONLY, sign};
+        iov[1].type = GSS_IOV_BUFFER_TYPE_HEADER | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+        iov[2] =
+            (gss_iov_buffer_desc){GSS_IOV_BUFFER_TYPE_DATA, {300, malloc(300)}};
+        memcpy(iov[2].buffer.value, m.value, 300);
+        iov[3].type =
+            GSS_IOV_BUFFER_TYPE_TRAILER | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+        assert_int_equal(gss_wrap_iov(&minor, hs.actx, conf, 0, NULL, iov, 4),
+                         GSS_S_COMPLETE);
+        /* In place, with the same SIGN_ONLY data. */
+        major = gss_unwrap_iov(&minor, hs.ictx, NULL, NULL, iov, 4);
+        if (major != GSS_S_COMPLETE)
+            gl_fail("gss_unwrap_iov", major, minor);
+        assert_memory_equal(iov[2].buffer.value, m.value, 300);
+        /* Another message, then a changed SIGN_ONLY buffer: refused. */
+        assert_int_equal(gss_wrap_iov(&minor, hs.actx, conf, 0, NULL, iov, 4),
+                         GSS_S_COMPLETE);
+        ((unsigned char *)sign.value)[7] ^= 1;
+        assert_int_equal(gss_unwrap_iov(&minor, hs.ictx, NULL, NULL, iov, 4),
+                         GSS_S_BAD_MIC);
+        gss_release_iov_buffer(&minor, iov, 4);
+        free(iov[2].buffer.value);
+        free(sign.value);
+        free(m.value);
+    }
+    gl_hs_release(&hs);
+}
+
+static void iov_stream_and_lengths(void **state)
+{
+    struct gl_hs hs;
+    gss_buffer_desc m = message(77), tok;
+    gss_iov_buffer_desc iov[3], len_iov[4];
+    OM_uint32 minor, major;
+
+    (void)state;
+    pair(&hs, 0);
+    len_iov[0].type = GSS_IOV_BUFFER_TYPE_HEADER;
+    len_iov[1] = (gss_iov_buffer_desc){GSS_IOV_BUFFER_TYPE_DATA, m};
+    len_iov[2].type = GSS_IOV_BUFFER_TYPE_PADDING;
+    len_iov[3].type = GSS_IOV_BUFFER_TYPE_TRAILER;
+    assert_int_equal(
+        gss_wrap_iov_length(&minor, hs.ictx, 1, 0, NULL, len_iov, 4),
+        GSS_S_COMPLETE);
+    assert_int_equal(len_iov[0].buffer.length, 16);
+    assert_int_equal(len_iov[2].buffer.length, 0);
+    assert_int_equal(len_iov[3].buffer.length, 16);
+    assert_int_equal(
+        gss_wrap_iov_length(&minor, hs.ictx, 1, 0, NULL, len_iov, 2),
+        GSS_S_COMPLETE);
+    assert_int_equal(len_iov[0].buffer.length, 32);
+    /* A gss_wrap token opened as a STREAM, copy and in place. */
+    for (int alloc = 0; alloc < 2; alloc++) {
+        assert_int_equal(gss_wrap(&minor, hs.ictx, 1, 0, &m, NULL, &tok),
+                         GSS_S_COMPLETE);
+        iov[0] = (gss_iov_buffer_desc){GSS_IOV_BUFFER_TYPE_STREAM, tok};
+        iov[1].type = GSS_IOV_BUFFER_TYPE_DATA |
+                      (alloc ? GSS_IOV_BUFFER_FLAG_ALLOCATE : 0);
+        iov[1].buffer = (gss_buffer_desc){0, NULL};
+        major = gss_unwrap_iov(&minor, hs.actx, NULL, NULL, iov, 2);
+        if (major != GSS_S_COMPLETE)
+            gl_fail("gss_unwrap_iov STREAM", major, minor);
+        assert_int_equal(iov[1].buffer.length, 77);
+        assert_memory_equal(iov[1].buffer.value, m.value, 77);
+        gss_release_iov_buffer(&minor, iov + 1, 1);
+        gss_release_buffer(&minor, &tok);
+    }
+    free(m.value);
+    gl_hs_release(&hs);
+}
+
+static void mic_iov_and_aead(void **state)
+{
+    struct gl_hs hs;
+    gss_buffer_desc m = message(90), assoc = message(10), whole, tok, back;
+    gss_buffer_desc back_assoc = {0, NULL};
+    gss_iov_buffer_desc iov[3];
+    OM_uint32 minor, major;
+    int conf = 0;
+
+    (void)state;
+    pair(&hs, 0);
+    iov[0] = (gss_iov_buffer_desc){GSS_IOV_BUFFER_TYPE_SIGN_ONLY, assoc};
+    iov[1] = (gss_iov_buffer_desc){GSS_IOV_BUFFER_TYPE_DATA, m};
+    iov[2].type = GSS_IOV_BUFFER_TYPE_MIC_TOKEN;
+    assert_int_equal(gss_get_mic_iov_length(&minor, hs.ictx, 0, iov, 3),
+                     GSS_S_COMPLETE);
+    assert_int_equal(iov[2].buffer.length, 32);
+    iov[2].type |= GSS_IOV_BUFFER_FLAG_ALLOCATE;
+    assert_int_equal(gss_get_mic_iov(&minor, hs.ictx, 0, iov, 3),
+                     GSS_S_COMPLETE);
+    assert_int_equal(gss_verify_mic_iov(&minor, hs.actx, NULL, iov, 3),
+                     GSS_S_COMPLETE);
+    /* The MIC covers SIGN_ONLY then DATA: the same as a plain MIC. */
+    whole = concat(iov, 2);
+    assert_int_equal(gss_get_mic(&minor, hs.ictx, 0, &whole, &tok),
+                     GSS_S_COMPLETE);
+    assert_int_equal(gss_verify_mic(&minor, hs.actx, &whole, &tok, NULL),
+                     GSS_S_COMPLETE);
+    gss_release_buffer(&minor, &tok);
+    free(whole.value);
+    gss_release_iov_buffer(&minor, iov, 3);
+    /* AEAD: the mechglue builds it on the IOV calls. */
+    major = gss_wrap_aead(&minor, hs.ictx, 1, 0, &assoc, &m, &conf, &tok);
+    if (major != GSS_S_COMPLETE)
+        gl_fail("gss_wrap_aead", major, minor);
+    assert_true(conf);
+    major = gss_unwrap_aead(&minor, hs.actx, &tok, &assoc, &back, &conf, NULL);
+    if (major != GSS_S_COMPLETE)
+        gl_fail("gss_unwrap_aead", major, minor);
+    assert_int_equal(back.length, m.length);
+    assert_memory_equal(back.value, m.value, m.length);
+    gss_release_buffer(&minor, &back);
+    /* Other associated data: refused. */
+    major = gss_wrap_aead(&minor, hs.ictx, 1, 0, &assoc, &m, &conf, &tok);
+    back_assoc = message(10);
+    ((unsigned char *)back_assoc.value)[0] ^= 1;
+    assert_int_equal(
+        gss_unwrap_aead(&minor, hs.actx, &tok, &back_assoc, &back, &conf, NULL),
+        GSS_S_BAD_MIC);
+    gss_release_buffer(&minor, &tok);
+    free(back_assoc.value);
+    free(assoc.value);
+    free(m.value);
+    gl_hs_release(&hs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +593,10 @@ int main(void)
         cmocka_unit_test(window_sequence_only),
         cmocka_unit_test(window_off),
         cmocka_unit_test(expired_context_refuses),
+        cmocka_unit_test(iov_with_and_without_trailer),
+        cmocka_unit_test(iov_sign_only_and_in_place_unwrap),
+        cmocka_unit_test(iov_stream_and_lengths),
+        cmocka_unit_test(mic_iov_and_aead),
     };
 
     tl_config();
