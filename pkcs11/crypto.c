@@ -141,3 +141,36 @@ uint32_t gp11_sign(struct gp11_token *tok, CK_MECHANISM *mech,
     *sig_len = out_len;
     return GP11_OK;
 }
+
+uint32_t gp11_mac(struct gp11_token *tok, CK_MECHANISM_TYPE mech,
+                  const struct gp11_object *key, const uint8_t *part1,
+                  size_t len1, const uint8_t *part2, size_t len2, uint8_t *mac,
+                  size_t *mac_len)
+{
+    CK_MECHANISM m = {mech, NULL, 0};
+    CK_ULONG out_len = *mac_len;
+    CK_SESSION_HANDLE s;
+    uint32_t ret;
+    CK_RV rv;
+
+    ret = gp11_object_check(tok, key);
+    if (ret != GP11_OK)
+        return ret;
+    ret = gp11_session_get(tok, &s);
+    if (ret != GP11_OK)
+        return ret;
+    rv = gp11_ck_SignInit(tok->mod, s, &m, key->handle);
+    if (rv == CKR_OK && len1)
+        rv = gp11_ck_SignUpdate(tok->mod, s, (CK_BYTE *)part1, len1);
+    if (rv == CKR_OK && len2)
+        rv = gp11_ck_SignUpdate(tok->mod, s, (CK_BYTE *)part2, len2);
+    if (rv == CKR_OK)
+        rv = gp11_ck_SignFinal(tok->mod, s, mac, &out_len);
+    gp11_session_put(tok, s, rv);
+    if (rv != CKR_OK)
+        return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_Sign",
+                           "the token refused to compute a %s",
+                           gp11_ckm_name(mech) ? gp11_ckm_name(mech) : "MAC");
+    *mac_len = out_len;
+    return GP11_OK;
+}

@@ -379,33 +379,47 @@ uint32_t gp11_sign(struct gp11_token *tok, CK_MECHANISM *mech,
                    const struct gp11_object *key, const uint8_t *data,
                    size_t len, uint8_t *sig, size_t *sig_len);
 
-/* ---- AES-GCM on a token key (aead.c) ----------------------------------- */
+/* ---- AEAD on a token key (aead.c) ------------------------------------- */
 
 #define GP11_GCM_IV_LEN 12
 #define GP11_GCM_TAG_LEN 16
 
+enum gp11_aead {
+    GP11_AEAD_AES_GCM,
+    GP11_AEAD_CHACHA20_POLY1305,
+};
+
 /*
- * One AES-GCM encryption (C_EncryptInit + C_Encrypt) with a 12-byte IV and
+ * One AEAD encryption (C_EncryptInit + C_Encrypt) with a 12-byte nonce and
  * a 128-bit tag: out receives in_len bytes of ciphertext then the tag, so
  * it must hold in_len + 16 bytes. A token that replaces the IV is refused.
  */
-uint32_t gp11_gcm_encrypt(struct gp11_token *tok,
-                          const struct gp11_object *key,
-                          const uint8_t iv[GP11_GCM_IV_LEN],
-                          const uint8_t *aad, size_t aad_len,
-                          const uint8_t *in, size_t in_len, uint8_t *out);
+uint32_t gp11_aead_encrypt(struct gp11_token *tok, enum gp11_aead alg,
+                           const struct gp11_object *key,
+                           const uint8_t iv[GP11_GCM_IV_LEN],
+                           const uint8_t *aad, size_t aad_len,
+                           const uint8_t *in, size_t in_len, uint8_t *out);
 
 /*
- * One AES-GCM decryption of in (ciphertext then tag, in_len >= 16) into
- * out, which must have room for in_len bytes (tokens differ on whether the
+ * One AEAD decryption of in (ciphertext then tag, in_len >= 16) into out,
+ * which must have room for in_len bytes (tokens differ on whether the
  * tag's room is needed); in_len - 16 bytes of plaintext result. out may be
  * NULL when in is only the tag (GMAC). A tag that does not verify is
  * GP11_ERR_BAD_TAG, however the token reports it.
  */
-uint32_t gp11_gcm_decrypt(struct gp11_token *tok,
-                          const struct gp11_object *key,
-                          const uint8_t iv[GP11_GCM_IV_LEN],
-                          const uint8_t *aad, size_t aad_len,
-                          const uint8_t *in, size_t in_len, uint8_t *out);
+uint32_t gp11_aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
+                           const struct gp11_object *key,
+                           const uint8_t iv[GP11_GCM_IV_LEN],
+                           const uint8_t *aad, size_t aad_len,
+                           const uint8_t *in, size_t in_len, uint8_t *out);
+
+/*
+ * A MAC (HMAC, CMAC) over part1 || part2 in one multi-part C_Sign
+ * operation; *mac_len in: room, out: length.
+ */
+uint32_t gp11_mac(struct gp11_token *tok, CK_MECHANISM_TYPE mech,
+                  const struct gp11_object *key, const uint8_t *part1,
+                  size_t len1, const uint8_t *part2, size_t len2, uint8_t *mac,
+                  size_t *mac_len);
 
 #endif

@@ -179,9 +179,8 @@ CK_RV gp11_ck_EncryptInit(struct gp11_module *m, CK_SESSION_HANDLE s,
     return CALL(EncryptInit, s, mech, key);
 }
 
-CK_RV gp11_ck_Encrypt(struct gp11_module *m, CK_SESSION_HANDLE s,
-                      CK_BYTE *in, CK_ULONG in_len, CK_BYTE *out,
-                      CK_ULONG *out_len)
+CK_RV gp11_ck_Encrypt(struct gp11_module *m, CK_SESSION_HANDLE s, CK_BYTE *in,
+                      CK_ULONG in_len, CK_BYTE *out, CK_ULONG *out_len)
 {
     return CALL(Encrypt, s, in, in_len, out, out_len);
 }
@@ -192,9 +191,20 @@ CK_RV gp11_ck_DecryptInit(struct gp11_module *m, CK_SESSION_HANDLE s,
     return CALL(DecryptInit, s, mech, key);
 }
 
-CK_RV gp11_ck_Decrypt(struct gp11_module *m, CK_SESSION_HANDLE s,
-                      CK_BYTE *in, CK_ULONG in_len, CK_BYTE *out,
-                      CK_ULONG *out_len)
+CK_RV gp11_ck_Decrypt(struct gp11_module *m, CK_SESSION_HANDLE s, CK_BYTE *in,
+                      CK_ULONG in_len, CK_BYTE *out, CK_ULONG *out_len)
 {
     return CALL(Decrypt, s, in, in_len, out, out_len);
+}
+
+CK_RV gp11_ck_SignUpdate(struct gp11_module *m, CK_SESSION_HANDLE s,
+                         CK_BYTE *part, CK_ULONG len)
+{
+    return CALL(SignUpdate, s, part, len);
+}
+
+CK_RV gp11_ck_SignFinal(struct gp11_module *m, CK_SESSION_HANDLE s,
+                        CK_BYTE *sig, CK_ULONG *sig_len)
+{
+    return CALL(SignFinal, s, sig, sig_len);
 }

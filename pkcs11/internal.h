@@ -133,14 +133,16 @@ CK_RV gp11_ck_Sign(struct gp11_module *m, CK_SESSION_HANDLE s, CK_BYTE *data,
                    CK_ULONG len, CK_BYTE *sig, CK_ULONG *sig_len);
 CK_RV gp11_ck_EncryptInit(struct gp11_module *m, CK_SESSION_HANDLE s,
                           CK_MECHANISM *mech, CK_OBJECT_HANDLE key);
-CK_RV gp11_ck_Encrypt(struct gp11_module *m, CK_SESSION_HANDLE s,
-                      CK_BYTE *in, CK_ULONG in_len, CK_BYTE *out,
-                      CK_ULONG *out_len);
+CK_RV gp11_ck_Encrypt(struct gp11_module *m, CK_SESSION_HANDLE s, CK_BYTE *in,
+                      CK_ULONG in_len, CK_BYTE *out, CK_ULONG *out_len);
 CK_RV gp11_ck_DecryptInit(struct gp11_module *m, CK_SESSION_HANDLE s,
                           CK_MECHANISM *mech, CK_OBJECT_HANDLE key);
-CK_RV gp11_ck_Decrypt(struct gp11_module *m, CK_SESSION_HANDLE s,
-                      CK_BYTE *in, CK_ULONG in_len, CK_BYTE *out,
-                      CK_ULONG *out_len);
+CK_RV gp11_ck_Decrypt(struct gp11_module *m, CK_SESSION_HANDLE s, CK_BYTE *in,
+                      CK_ULONG in_len, CK_BYTE *out, CK_ULONG *out_len);
+CK_RV gp11_ck_SignUpdate(struct gp11_module *m, CK_SESSION_HANDLE s,
+                         CK_BYTE *part, CK_ULONG len);
+CK_RV gp11_ck_SignFinal(struct gp11_module *m, CK_SESSION_HANDLE s,
+                        CK_BYTE *sig, CK_ULONG *sig_len);
 CK_RV gp11_ck_GenerateRandom(struct gp11_module *m, CK_SESSION_HANDLE s,
                              CK_BYTE *buf, CK_ULONG len);
 

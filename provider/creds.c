@@ -200,7 +200,7 @@ static bool service_matches(const char *configured, const char *target)
 const struct gp11_cred_id *gp11_cred_acceptor(const struct gp11_cred *cred,
                                               const char *target)
 {
-    const struct gp11_cred_id *only = NULL;
+    const struct gp11_cred_id *only = NULL, *by_service = NULL;
     size_t n_acc = 0;
 
     for (size_t i = 0; i < cred->n_ids; i++) {
@@ -210,10 +210,17 @@ const struct gp11_cred_id *gp11_cred_acceptor(const struct gp11_cred *cred,
             continue;
         n_acc++;
         only = ci;
-        if (target && *target && ci->service &&
-            service_matches(ci->service, target))
+        if (target == NULL || *target == '\0' || ci->service == NULL ||
+            !service_matches(ci->service, target))
+            continue;
+        /* An exact service@host wins over a service-only section. */
+        if (strchr(ci->service, '@'))
             return ci;
+        if (by_service == NULL)
+            by_service = ci;
     }
+    if (by_service)
+        return by_service;
     /* The initiator named no target: only an unambiguous choice. */
     return (target == NULL || *target == '\0') && n_acc == 1 ? only : NULL;
 }

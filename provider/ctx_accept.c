@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 /* Flags granted whatever was asked, and those granted on request. */
-#define ALWAYS                                                                 \
-    (GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG | GSS_C_TRANS_FLAG)
+/* GSS_C_TRANS_FLAG waits for gss_export_sec_context. */
+#define ALWAYS (GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG)
 #define ON_REQUEST (GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG | GSS_C_ANON_FLAG)
 
 /* The initiator's target as a name, NULL when it named none. */
@@ -364,6 +364,8 @@ OM_uint32 gp11_gss_accept_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,
     ctx = (struct gp11_ctx *)*context;
     if (ret == GP11_OK && ctx->state == GP11_CTX_ESTABLISHED && src_name)
         ret = gp11_name_dup(ctx->peer_name, &src);
+    if (ret != GP11_OK && ctx && ctx->state == GP11_CTX_ESTABLISHED)
+        return gp11_fail(minor, ret); /* a stray call leaves it intact */
     if (ret != GP11_OK) {
         /* A failed handshake leaves nothing behind (RFC 2744 5.1). */
         gp11_ctx_free(ctx);

@@ -29,6 +29,13 @@ static uint32_t set_target(struct gp11_ctx *ctx, gss_name_t target)
                             "the target must be a host-based service name "
                             "(service@host)");
     host = gp11_name_host(n);
+    /* The host is what the acceptor's certificate is checked against:
+     * without it any trusted server certificate would do. */
+    if (host == NULL)
+        return gp11_err_set(GP11_ERR_BAD_NAME,
+                            "the target '%s' names no host; use "
+                            "service@host",
+                            gp11_name_service(n));
     ctx->target_service = strdup(gp11_name_service(n));
     ctx->target_host = host ? strdup(host) : NULL;
     len = strlen(gp11_name_service(n)) + (host ? strlen(host) + 1 : 0) + 1;
@@ -256,6 +263,8 @@ static uint32_t peer_refused(const struct gp11_hs_error *e)
         code = GP11_ERR_BAD_BINDINGS;
     else if (e->major == GSS_S_BAD_NAME)
         code = GP11_ERR_BAD_NAME;
+    else if (e->major == GSS_S_BAD_MECH)
+        code = GP11_ERR_TOKEN_WRONG_MECH;
     return gp11_err_set(code, "the acceptor refused the context: %s",
                         why ? why : "no reason given");
 }
@@ -370,6 +379,10 @@ OM_uint32 gp11_gss_init_sec_context(
                            "the acceptor's token is missing");
     } else {
         ret = process_accept(ctx, input, output);
+    }
+    if (ret != GP11_OK && ctx && ctx->state == GP11_CTX_ESTABLISHED) {
+        /* A stray call on an established context leaves it intact. */
+        return gp11_fail(minor, ret);
     }
     if (ret != GP11_OK) {
         /* A failed handshake leaves nothing behind (RFC 2744 5.19). */

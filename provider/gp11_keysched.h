@@ -18,7 +18,9 @@ struct gp11_keys {
     struct gp11_object recv;      /* the other direction */
     struct gp11_object conf_own;  /* K_conf of this side */
     struct gp11_object conf_peer; /* K_conf of the peer */
-    bool have_traffic, have_conf;
+    struct gp11_object kdk;       /* derive-only key for non-default QOPs */
+    bool have_traffic, have_conf, have_kdk;
+    uint8_t profile; /* how kdk derives (protocol.md 2.4) */
 };
 
 /* DER of the named-curve OID of a group (NULL if unknown). */
@@ -46,6 +48,15 @@ uint32_t gp11_ks_mac_check(struct gp11_token *tok,
                            const struct gp11_object *key, const char *label,
                            const uint8_t h[GP11_TH_LEN],
                            const uint8_t mac[GP11_MAC_LEN]);
+
+/*
+ * Derives a QOP key from the context's key-derivation key: label names the
+ * QOP and direction; the key gets type, length and exactly one use.
+ */
+uint32_t gp11_ks_derive_qop(struct gp11_token *tok,
+                            const struct gp11_keys *keys, const char *label,
+                            CK_KEY_TYPE type, size_t len, bool encrypt,
+                            bool mac, bool decrypt, struct gp11_object *out);
 
 /* Destroys the confirmation keys (the handshake is over). */
 void gp11_keys_drop_conf(struct gp11_token *tok, struct gp11_keys *keys);

@@ -17,6 +17,7 @@ static const uint8_t p384_der[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
 #define LABEL_A2I "a2i"
 #define LABEL_CONF_I "conf i"
 #define LABEL_CONF_A "conf a"
+#define LABEL_KDK "qop kdk"
 
 const uint8_t *gp11_group_curve(uint8_t group, size_t *len)
 {
@@ -34,12 +35,17 @@ const uint8_t *gp11_group_curve(uint8_t group, size_t *len)
 }
 
 /* What a derived key may do; everything else is explicitly FALSE. */
-enum key_use { USE_ENCRYPT, USE_DECRYPT, USE_MAC, USE_DERIVE };
+enum key_use {
+    USE_ENCRYPT = 1,
+    USE_DECRYPT = 2,
+    USE_MAC = 4,
+    USE_DERIVE = 8,
+};
 
 /* Derives one key with a template for its use; value_len in bytes. */
 static uint32_t derive_key(struct gp11_token *tok, CK_MECHANISM *mech,
                            const struct gp11_object *base, CK_KEY_TYPE type,
-                           CK_ULONG value_len, enum key_use use,
+                           CK_ULONG value_len, unsigned use,
                            struct gp11_object *out)
 {
     CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
@@ -51,11 +57,11 @@ static uint32_t derive_key(struct gp11_token *tok, CK_MECHANISM *mech,
         {CKA_TOKEN, &no, sizeof(no)},
         {CKA_SENSITIVE, &yes, sizeof(yes)},
         {CKA_EXTRACTABLE, &no, sizeof(no)},
-        {CKA_ENCRYPT, use == USE_ENCRYPT ? &yes : &no, sizeof(yes)},
-        {CKA_DECRYPT, use == USE_DECRYPT ? &yes : &no, sizeof(yes)},
-        {CKA_SIGN, use == USE_MAC ? &yes : &no, sizeof(yes)},
-        {CKA_VERIFY, use == USE_MAC ? &yes : &no, sizeof(yes)},
-        {CKA_DERIVE, use == USE_DERIVE ? &yes : &no, sizeof(yes)},
+        {CKA_ENCRYPT, use & USE_ENCRYPT ? &yes : &no, sizeof(yes)},
+        {CKA_DECRYPT, use & USE_DECRYPT ? &yes : &no, sizeof(yes)},
+        {CKA_SIGN, use & USE_MAC ? &yes : &no, sizeof(yes)},
+        {CKA_VERIFY, use & USE_MAC ? &yes : &no, sizeof(yes)},
+        {CKA_DERIVE, use & USE_DERIVE ? &yes : &no, sizeof(yes)},
     };
 
     return gp11_derive(tok, mech, base, t, sizeof(t) / sizeof(t[0]), out);
@@ -82,16 +88,18 @@ static uint32_t ecdh(struct gp11_token *tok, uint8_t profile, uint8_t group,
                       group == GP11_GROUP_ID_P384 ? 48 : 32, USE_DERIVE, z);
 }
 
-/* Profile 1: K_L = AES-ECB_M(B_0 || B_1), B_j = H(...)[0..14] || j. */
+/* Profile 1: K_L = AES-ECB_M(B_0 || B_1 ...), B_j = H(...)[0..14] || j,
+ * as many blocks as the key is long (two for the AES-256 keys). */
 static uint32_t derive_240(struct gp11_token *tok,
                            const struct gp11_object *master, const char *label,
-                           const uint8_t th[GP11_TH_LEN], enum key_use use,
-                           struct gp11_object *out)
+                           const uint8_t th[GP11_TH_LEN], CK_KEY_TYPE type,
+                           size_t len, unsigned use, struct gp11_object *out)
 {
     static const char ctx[] = "gss-pkcs11 v1 kdf-2.40";
-    uint8_t d[32], data[32];
+    uint8_t d[32], data[64];
     unsigned int dlen = sizeof(d);
-    CK_KEY_DERIVATION_STRING_DATA sd = {data, sizeof(data)};
+    size_t blocks = (len + 15) / 16;
+    CK_KEY_DERIVATION_STRING_DATA sd = {data, blocks * 16};
     CK_MECHANISM m = {CKM_AES_ECB_ENCRYPT_DATA, &sd, sizeof(sd)};
     EVP_MD_CTX *h = EVP_MD_CTX_new();
     bool ok;
@@ -104,17 +112,20 @@ static uint32_t derive_240(struct gp11_token *tok,
     EVP_MD_CTX_free(h);
     if (!ok)
         return gp11_err_set(GP11_ERR_INTERNAL, "SHA-256 failed");
-    for (int j = 0; j < 2; j++) {
+    if (blocks > sizeof(data) / 16)
+        return gp11_err_set(GP11_ERR_INTERNAL, "derived key too long");
+    for (size_t j = 0; j < blocks; j++) {
         memcpy(data + 16 * j, d, 15);
         data[16 * j + 15] = (uint8_t)j;
     }
-    return derive_key(tok, &m, master, CKK_AES, KEY_LEN, use, out);
+    return derive_key(tok, &m, master, type, len, use, out);
 }
 
 /* Profile 2: K_L = HKDF-SHA256(salt, Z, "gss-pkcs11 v1 " L "\0" TH). */
 static uint32_t derive_hkdf(struct gp11_token *tok, const struct gp11_object *z,
                             const char *label, const uint8_t th[GP11_TH_LEN],
-                            enum key_use use, struct gp11_object *out)
+                            CK_KEY_TYPE type, size_t len, unsigned use,
+                            struct gp11_object *out)
 {
     static const char salt[] = "gss-pkcs11 v1 hkdf";
     static const char prefix[] = "gss-pkcs11 v1 ";
@@ -138,48 +149,80 @@ static uint32_t derive_hkdf(struct gp11_token *tok, const struct gp11_object *z,
     p.hSaltKey = CK_INVALID_HANDLE;
     p.pInfo = info;
     p.ulInfoLen = n;
-    return derive_key(tok, &m, z, CKK_AES, KEY_LEN, use, out);
+    return derive_key(tok, &m, z, type, len, use, out);
 }
 
-/* Derives the four keys from Z (or the 2.40 master). */
-static uint32_t derive_four(struct gp11_token *tok, uint8_t profile,
-                            const struct gp11_object *z,
-                            const uint8_t th[GP11_TH_LEN], bool initiator,
-                            struct gp11_keys *k)
+/* Derives one labelled key with the profile's construction. */
+static uint32_t derive_labelled(struct gp11_token *tok, uint8_t profile,
+                                const struct gp11_object *base,
+                                const char *label,
+                                const uint8_t th[GP11_TH_LEN], CK_KEY_TYPE type,
+                                size_t len, unsigned use,
+                                struct gp11_object *out)
 {
+    if (profile == GP11_PROFILE_ID_KDF_240)
+        return derive_240(tok, base, label, th, type, len, use, out);
+    return derive_hkdf(tok, base, label, th, type, len, use, out);
+}
+
+/* Derives the four keys of protocol.md 2.4 and the QOP key-derivation
+ * key from Z (or the 2.40 master). */
+static uint32_t derive_all(struct gp11_token *tok, uint8_t profile,
+                           const struct gp11_object *z,
+                           const uint8_t th[GP11_TH_LEN], bool initiator,
+                           struct gp11_keys *k)
+{
+    /* The KDK derives like Z does: an AES key for 2.40, else generic. */
+    CK_KEY_TYPE kdk_type =
+        profile == GP11_PROFILE_ID_KDF_240 ? CKK_AES : CKK_GENERIC_SECRET;
     struct {
         const char *label;
-        enum key_use use;
+        CK_KEY_TYPE type;
+        unsigned use;
         struct gp11_object *out;
     } plan[] = {
-        {LABEL_I2A, initiator ? USE_ENCRYPT : USE_DECRYPT,
+        {LABEL_I2A, CKK_AES, initiator ? USE_ENCRYPT : USE_DECRYPT,
          initiator ? &k->send : &k->recv},
-        {LABEL_A2I, initiator ? USE_DECRYPT : USE_ENCRYPT,
+        {LABEL_A2I, CKK_AES, initiator ? USE_DECRYPT : USE_ENCRYPT,
          initiator ? &k->recv : &k->send},
-        {LABEL_CONF_I, USE_MAC, initiator ? &k->conf_own : &k->conf_peer},
-        {LABEL_CONF_A, USE_MAC, initiator ? &k->conf_peer : &k->conf_own},
+        {LABEL_CONF_I, CKK_AES, USE_MAC,
+         initiator ? &k->conf_own : &k->conf_peer},
+        {LABEL_CONF_A, CKK_AES, USE_MAC,
+         initiator ? &k->conf_peer : &k->conf_own},
+        {LABEL_KDK, kdk_type, USE_DERIVE, &k->kdk},
     };
-    struct gp11_object *done[4];
     uint32_t ret = GP11_OK;
-    size_t i;
+    size_t i, n = sizeof(plan) / sizeof(plan[0]);
 
-    for (i = 0; i < 4 && ret == GP11_OK; i++) {
-        if (profile == GP11_PROFILE_ID_KDF_240)
-            ret =
-                derive_240(tok, z, plan[i].label, th, plan[i].use, plan[i].out);
-        else
-            ret = derive_hkdf(tok, z, plan[i].label, th, plan[i].use,
-                              plan[i].out);
-        done[i] = plan[i].out;
-    }
+    for (i = 0; i < n && ret == GP11_OK; i++)
+        ret = derive_labelled(tok, profile, z, plan[i].label, th, plan[i].type,
+                              KEY_LEN, plan[i].use, plan[i].out);
     if (ret != GP11_OK) {
         /* The failed one was not created; destroy the ones before it. */
         for (size_t j = 0; j + 1 < i; j++)
-            gp11_object_destroy(tok, done[j]);
+            gp11_object_destroy(tok, plan[j].out);
         return ret;
     }
-    k->have_traffic = k->have_conf = true;
+    k->have_traffic = k->have_conf = k->have_kdk = true;
+    k->profile = profile;
     return GP11_OK;
+}
+
+uint32_t gp11_ks_derive_qop(struct gp11_token *tok,
+                            const struct gp11_keys *keys, const char *label,
+                            CK_KEY_TYPE type, size_t len, bool encrypt,
+                            bool mac, bool decrypt, struct gp11_object *out)
+{
+    /* The KDK is bound to the transcript already. */
+    static const uint8_t no_th[GP11_TH_LEN];
+    unsigned use = (encrypt ? USE_ENCRYPT : 0) | (decrypt ? USE_DECRYPT : 0) |
+                   (mac ? USE_MAC : 0);
+
+    if (!keys->have_kdk)
+        return gp11_err_set(GP11_ERR_NO_CONTEXT,
+                            "the context has no QOP key-derivation key");
+    return derive_labelled(tok, keys->profile, &keys->kdk, label, no_th, type,
+                           len, use, out);
 }
 
 uint32_t gp11_ks_derive(struct gp11_token *tok, uint8_t profile, uint8_t group,
@@ -196,7 +239,7 @@ uint32_t gp11_ks_derive(struct gp11_token *tok, uint8_t profile, uint8_t group,
     gp11_object_destroy(tok, eph_priv);
     if (ret != GP11_OK)
         return ret;
-    ret = derive_four(tok, profile, &z, th, initiator, keys);
+    ret = derive_all(tok, profile, &z, th, initiator, keys);
     /* Z (the 2.40 master) can derive: it must not outlive this call. */
     gp11_object_destroy(tok, &z);
     return ret;
@@ -247,6 +290,10 @@ void gp11_keys_drop_conf(struct gp11_token *tok, struct gp11_keys *keys)
 void gp11_keys_destroy(struct gp11_token *tok, struct gp11_keys *keys)
 {
     gp11_keys_drop_conf(tok, keys);
+    if (keys->have_kdk) {
+        gp11_object_destroy(tok, &keys->kdk);
+        keys->have_kdk = false;
+    }
     if (!keys->have_traffic)
         return;
     gp11_object_destroy(tok, &keys->send);

@@ -71,13 +71,13 @@ static uint32_t seal(struct gp11_ctx *ctx, uint16_t tok_id,
     gp11_msg_hdr_write(tok, &h);
     gp11_msg_iv(iv, !ctx->initiator, kind, h.seq);
     if (sealed)
-        ret = gp11_gcm_encrypt(ctx->rt->tok, &ctx->keys.send, iv, tok,
-                               GP11_MSG_HDR_LEN, msg->value, msg->length,
-                               tok + GP11_MSG_HDR_LEN);
+        ret = gp11_aead_encrypt(
+            ctx->rt->tok, GP11_AEAD_AES_GCM, &ctx->keys.send, iv, tok,
+            GP11_MSG_HDR_LEN, msg->value, msg->length, tok + GP11_MSG_HDR_LEN);
     else
-        ret = gp11_gcm_encrypt(ctx->rt->tok, &ctx->keys.send, iv, msg->value,
-                               msg->length, tok, 0,
-                               tok + GP11_MSG_HDR_LEN + body);
+        ret = gp11_aead_encrypt(ctx->rt->tok, GP11_AEAD_AES_GCM,
+                                &ctx->keys.send, iv, msg->value, msg->length,
+                                tok, 0, tok + GP11_MSG_HDR_LEN + body);
     if (ret == GP11_OK) {
         if (kind == GP11_IV_WRAP_CLEAR && body)
             memcpy(tok + GP11_MSG_HDR_LEN, msg->value, body);
@@ -188,10 +188,11 @@ OM_uint32 gp11_gss_verify_mic(OM_uint32 *minor, gss_ctx_id_t context,
                            "the MIC token names unknown QOP %u", h.qop);
     if (ret == GP11_OK) {
         gp11_msg_iv(iv, ctx->initiator, GP11_IV_MIC, h.seq);
-        ret = gp11_gcm_decrypt(ctx->rt->tok, &ctx->keys.recv, iv,
-                               message->value, message->length,
-                               (const uint8_t *)token->value + GP11_MSG_HDR_LEN,
-                               GP11_GCM_TAG_LEN, NULL);
+        ret =
+            gp11_aead_decrypt(ctx->rt->tok, GP11_AEAD_AES_GCM, &ctx->keys.recv,
+                              iv, message->value, message->length,
+                              (const uint8_t *)token->value + GP11_MSG_HDR_LEN,
+                              GP11_GCM_TAG_LEN, NULL);
     }
     if (ret != GP11_OK)
         return gp11_pm_check_failed(minor, ret, GSS_S_BAD_SIG);
@@ -209,17 +210,17 @@ uint32_t gp11_pm_open_sealed(struct gp11_ctx *ctx, const uint8_t *iv,
 
     /* The token wants ciphertext || tag in one piece. */
     if (tag == ct + len)
-        return gp11_gcm_decrypt(ctx->rt->tok, &ctx->keys.recv, iv, hdr,
-                                GP11_MSG_HDR_LEN, ct, len + GP11_GCM_TAG_LEN,
-                                out);
+        return gp11_aead_decrypt(ctx->rt->tok, GP11_AEAD_AES_GCM,
+                                 &ctx->keys.recv, iv, hdr, GP11_MSG_HDR_LEN, ct,
+                                 len + GP11_GCM_TAG_LEN, out);
     joined = malloc(len + GP11_GCM_TAG_LEN);
     if (joined == NULL)
         return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
     memcpy(joined, ct, len);
     memcpy(joined + len, tag, GP11_GCM_TAG_LEN);
-    ret =
-        gp11_gcm_decrypt(ctx->rt->tok, &ctx->keys.recv, iv, hdr,
-                         GP11_MSG_HDR_LEN, joined, len + GP11_GCM_TAG_LEN, out);
+    ret = gp11_aead_decrypt(ctx->rt->tok, GP11_AEAD_AES_GCM, &ctx->keys.recv,
+                            iv, hdr, GP11_MSG_HDR_LEN, joined,
+                            len + GP11_GCM_TAG_LEN, out);
     free(joined);
     return ret;
 }
@@ -256,8 +257,9 @@ static uint32_t open_wrap(struct gp11_ctx *ctx, const gss_buffer_t in,
     if (sealed)
         ret = gp11_pm_open_sealed(ctx, iv, tok, data, body, tag, msg);
     else
-        ret = gp11_gcm_decrypt(ctx->rt->tok, &ctx->keys.recv, iv, data, body,
-                               tag, GP11_GCM_TAG_LEN, NULL);
+        ret =
+            gp11_aead_decrypt(ctx->rt->tok, GP11_AEAD_AES_GCM, &ctx->keys.recv,
+                              iv, data, body, tag, GP11_GCM_TAG_LEN, NULL);
     if (ret == GP11_OK && !sealed)
         memcpy(msg, data, body);
     if (ret != GP11_OK) {

@@ -146,8 +146,9 @@ static uint32_t wrap_locked(struct gp11_ctx *ctx, bool sealed,
     if (ret == GP11_OK && (ct = malloc(pt_len + GP11_GCM_TAG_LEN)) == NULL)
         ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
     if (ret == GP11_OK)
-        ret = gp11_gcm_encrypt(ctx->rt->tok, &ctx->keys.send, iv, aad, aad_len,
-                               sealed ? pt : hdr, pt_len, ct);
+        ret =
+            gp11_aead_encrypt(ctx->rt->tok, GP11_AEAD_AES_GCM, &ctx->keys.send,
+                              iv, aad, aad_len, sealed ? pt : hdr, pt_len, ct);
     if (ret == GP11_OK) {
         if (sealed)
             scatter(iov, n, ct);
@@ -247,8 +248,9 @@ static uint32_t unwrap_buffers(struct gp11_ctx *ctx, gss_iov_buffer_desc *iov,
         ret =
             gather(iov, n, BIT(DATA) | BIT(SIGN_ONLY), NULL, 0, &aad, &aad_len);
         if (ret == GP11_OK)
-            ret = gp11_gcm_decrypt(ctx->rt->tok, &ctx->keys.recv, iv, aad,
-                                   aad_len, tag, GP11_GCM_TAG_LEN, NULL);
+            ret = gp11_aead_decrypt(ctx->rt->tok, GP11_AEAD_AES_GCM,
+                                    &ctx->keys.recv, iv, aad, aad_len, tag,
+                                    GP11_GCM_TAG_LEN, NULL);
         free(aad);
         return ret;
     }
@@ -265,8 +267,9 @@ static uint32_t unwrap_buffers(struct gp11_ctx *ctx, gss_iov_buffer_desc *iov,
         } else {
             ct = joined;
             memcpy(ct + ct_len, tag, GP11_GCM_TAG_LEN);
-            ret = gp11_gcm_decrypt(ctx->rt->tok, &ctx->keys.recv, iv, aad,
-                                   aad_len, ct, ct_len + GP11_GCM_TAG_LEN, pt);
+            ret = gp11_aead_decrypt(ctx->rt->tok, GP11_AEAD_AES_GCM,
+                                    &ctx->keys.recv, iv, aad, aad_len, ct,
+                                    ct_len + GP11_GCM_TAG_LEN, pt);
         }
     }
     if (ret == GP11_OK)

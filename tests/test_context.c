@@ -78,7 +78,7 @@ static void alice_to_host(void **state)
 {
     struct gl_hs hs = {0};
     OM_uint32 want = GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG |
-                     GSS_C_TRANS_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG;
+                     GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG;
 
     (void)state;
     establish_ok(&hs, "host@localhost",
@@ -99,8 +99,8 @@ static void alice_to_rsa_service(void **state)
 
     (void)state;
     establish_ok(&hs, "rsa@localhost", 0);
-    assert_int_equal(hs.iflags, GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG |
-                                    GSS_C_INTEG_FLAG | GSS_C_TRANS_FLAG);
+    assert_int_equal(hs.iflags,
+                     GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG);
     gl_hs_release(&hs);
 }
 
@@ -112,10 +112,11 @@ static void context_keys_live_in_the_token(void **state)
     (void)state;
     assert_int_equal(context_keys(), 0);
     establish_ok(&hs, "host@localhost", 0);
-    /* Two per side (send and receive); the handshake's keys are gone. */
-    assert_int_equal(context_keys(), 4);
+    /* Three per side (send, receive, QOP key-derivation key); the
+     * handshake's keys are gone. */
+    assert_int_equal(context_keys(), 6);
     gss_delete_sec_context(&minor, &hs.ictx, GSS_C_NO_BUFFER);
-    assert_int_equal(context_keys(), 2);
+    assert_int_equal(context_keys(), 3);
     gl_hs_release(&hs);
     assert_int_equal(context_keys(), 0);
 }
@@ -230,6 +231,42 @@ static void channel_bindings_differ(void **state)
     hs.acb = &cb_b;
     assert_false(gl_handshake(&hs));
     assert_int_equal(hs.amajor, GSS_S_BAD_BINDINGS);
+    gl_hs_release(&hs);
+}
+
+static void target_without_host_is_refused(void **state)
+{
+    gss_buffer_desc b = {4, (void *)"host"}, out = GSS_C_EMPTY_BUFFER;
+    gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
+    gss_name_t t = GSS_C_NO_NAME;
+    OM_uint32 minor, major;
+
+    (void)state;
+    assert_int_equal(
+        gss_import_name(&minor, &b, GSS_C_NT_HOSTBASED_SERVICE, &t),
+        GSS_S_COMPLETE);
+    major =
+        gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &ctx, t, gl_mech(), 0,
+                             0, NULL, NULL, NULL, &out, NULL, NULL);
+    assert_int_equal(major, GSS_S_BAD_NAME);
+    assert_minor_says(minor, "names no host");
+    assert_true(ctx == GSS_C_NO_CONTEXT);
+    gss_release_name(&minor, &t);
+}
+
+static void stray_call_keeps_an_established_context(void **state)
+{
+    struct gl_hs hs = {0};
+    gss_buffer_desc junk = {5, (void *)"junk!"}, out = GSS_C_EMPTY_BUFFER;
+    OM_uint32 minor, major, t = 0;
+
+    (void)state;
+    establish_ok(&hs, "host@localhost", 0);
+    major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &hs.ictx,
+                                 hs.target, gl_mech(), 0, 0, NULL, &junk, NULL,
+                                 &out, NULL, NULL);
+    assert_true(GSS_ERROR(major));
+    assert_int_equal(gss_context_time(&minor, hs.ictx, &t), GSS_S_COMPLETE);
     gl_hs_release(&hs);
 }
 
@@ -581,6 +618,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(channel_bindings_equal),
         cmocka_unit_test(channel_bindings_differ),
         cmocka_unit_test(unknown_service_is_refused),
+        cmocka_unit_test(target_without_host_is_refused),
+        cmocka_unit_test(stray_call_keeps_an_established_context),
         cmocka_unit_test(token_from_the_wrong_step),
         cmocka_unit_test(spnego_negotiates_gss_pkcs11),
         cmocka_unit_test(credentials),
