@@ -5,6 +5,7 @@
 #include "gp11_gss.h"
 #include "gp11_hs_msg.h"
 #include "gp11_oid.h"
+#include "gp11_qop.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -42,6 +43,7 @@ void gp11_ctx_free(struct gp11_ctx *ctx)
     /* In a forked child the objects are the parent's: never touch them. */
     tok = ctx->rt && ctx->pid == getpid() ? ctx->rt->tok : NULL;
     if (tok) {
+        gp11_qop_keys_destroy(ctx);
         gp11_keys_destroy(tok, &ctx->keys);
         if (ctx->have_eph)
             gp11_object_destroy(tok, &ctx->eph);

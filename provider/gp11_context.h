@@ -12,6 +12,8 @@
 #include "gp11_seqwin.h"
 #include "gp11_wire.h"
 
+#define GP11_MAX_QOPS 8
+
 enum gp11_ctx_state {
     GP11_CTX_NEW,
     GP11_CTX_INIT_SENT,   /* initiator: INIT sent, ACCEPT expected */
@@ -52,6 +54,10 @@ struct gp11_ctx {
     pthread_mutex_t msg_lock;
     uint64_t send_seq;
     struct gp11_seqwin recv;
+    /* Keys of non-default QOPs, [qop][0 send, 1 receive], made on first
+     * use (provider/qop.c); msg_lock protects them. */
+    struct gp11_object qop_keys[GP11_MAX_QOPS][2];
+    bool have_qop_key[GP11_MAX_QOPS][2];
 };
 
 /* ---- context.c: common parts ------------------------------------------ */

@@ -8,14 +8,37 @@
 
 #include <gssapi/gssapi_ext.h>
 
-#define OVERHEAD (GP11_MSG_HDR_LEN + GP11_GCM_TAG_LEN)
-#define QOP_DEFAULT 0
+#include "gp11_qop.h"
 
 /* GP11_OK if the context can protect or check messages now. */
 uint32_t gp11_pm_ready(const struct gp11_ctx *ctx);
 
-/* GP11_OK for a QOP this context can use, else GP11_ERR_BAD_QOP. */
-uint32_t gp11_pm_check_qop(gss_qop_t qop);
+/* A QOP both tokens can run, and its key for one direction (derived on
+ * first use). */
+uint32_t gp11_pm_qop_key(struct gp11_ctx *ctx, uint32_t value, bool send,
+                         const struct gp11_qop **q,
+                         const struct gp11_object **key);
+
+/* Starts a send: the context is ready, the QOP usable (and able to seal
+ * when conf), and its send key at hand. */
+uint32_t gp11_pm_prepare_send(struct gp11_ctx *ctx, gss_qop_t qop, bool conf,
+                              const struct gp11_qop **q,
+                              const struct gp11_object **key);
+
+/* Makes a tag: AEAD over aad (and in, into out before the tag), or a MAC
+ * over hdr || aad into out. */
+uint32_t gp11_pm_make_tag(struct gp11_ctx *ctx, const struct gp11_qop *q,
+                          const struct gp11_object *key, const uint8_t *iv,
+                          const uint8_t *hdr, const uint8_t *aad,
+                          size_t aad_len, const uint8_t *in, size_t in_len,
+                          uint8_t *out);
+
+/* Checks a tag: AEAD with data as AAD (empty plaintext), or a MAC over
+ * hdr || data compared in constant time. GP11_ERR_BAD_TAG if wrong. */
+uint32_t gp11_pm_check_tag(struct gp11_ctx *ctx, const struct gp11_qop *q,
+                           const struct gp11_object *key, const uint8_t *iv,
+                           const uint8_t *hdr, const uint8_t *data, size_t len,
+                           const uint8_t *tag);
 
 /* Records a verified sequence number; returns supplementary status bits. */
 OM_uint32 gp11_pm_window(struct gp11_ctx *ctx, uint64_t seq);
@@ -26,7 +49,8 @@ OM_uint32 gp11_pm_check_failed(OM_uint32 *minor, uint32_t ret, OM_uint32 bad);
 
 /* Decrypts a sealed WRAP body whose tag may not follow it (TagFirst, IOV):
  * out needs len + 16 bytes of room. */
-uint32_t gp11_pm_open_sealed(struct gp11_ctx *ctx, const uint8_t *iv,
+uint32_t gp11_pm_open_sealed(struct gp11_ctx *ctx, const struct gp11_qop *q,
+                             const struct gp11_object *key, const uint8_t *iv,
                              const uint8_t *hdr, const uint8_t *ct, size_t len,
                              const uint8_t *tag, uint8_t *out);
 

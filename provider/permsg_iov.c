@@ -114,11 +114,12 @@ static uint32_t wrap_layout(gss_iov_buffer_desc *iov, int n, struct layout *l)
 }
 
 /* Makes the token into the layout's buffers, under msg_lock. */
-static uint32_t wrap_locked(struct gp11_ctx *ctx, bool sealed,
+static uint32_t wrap_locked(struct gp11_ctx *ctx, const struct gp11_qop *q,
+                            const struct gp11_object *key, bool sealed,
                             gss_iov_buffer_desc *iov, int n,
                             const struct layout *l)
 {
-    struct gp11_msg_hdr h = {GP11_TOK_WRAP, 0, QOP_DEFAULT, ctx->send_seq};
+    struct gp11_msg_hdr h = {GP11_TOK_WRAP, 0, q->value, ctx->send_seq};
     uint8_t *hdr = l->header->buffer.value, *aad = NULL, *pt = NULL;
     uint8_t *ct = NULL, iv[GP11_GCM_IV_LEN];
     uint8_t *tag =
@@ -143,16 +144,15 @@ static uint32_t wrap_locked(struct gp11_ctx *ctx, bool sealed,
             gather(iov, n, BIT(DATA) | BIT(SIGN_ONLY), NULL, 0, &aad, &aad_len);
     if (ret == GP11_OK && sealed)
         ret = gather(iov, n, BIT(DATA), NULL, 0, &pt, &pt_len);
-    if (ret == GP11_OK && (ct = malloc(pt_len + GP11_GCM_TAG_LEN)) == NULL)
+    if (ret == GP11_OK && (ct = malloc(pt_len + q->tag_len)) == NULL)
         ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
     if (ret == GP11_OK)
-        ret =
-            gp11_aead_encrypt(ctx->rt->tok, GP11_AEAD_AES_GCM, &ctx->keys.send,
-                              iv, aad, aad_len, sealed ? pt : hdr, pt_len, ct);
+        ret = gp11_pm_make_tag(ctx, q, key, iv, hdr, aad, aad_len,
+                               sealed ? pt : hdr, pt_len, ct);
     if (ret == GP11_OK) {
         if (sealed)
             scatter(iov, n, ct);
-        memcpy(tag, ct + pt_len, GP11_GCM_TAG_LEN);
+        memcpy(tag, ct + pt_len, q->tag_len);
         ctx->send_seq++;
     }
     if (pt)
@@ -168,6 +168,8 @@ OM_uint32 gp11_gss_wrap_iov(OM_uint32 *minor, gss_ctx_id_t context, int conf,
                             gss_iov_buffer_desc *iov, int n)
 {
     struct gp11_ctx *ctx = (struct gp11_ctx *)context;
+    const struct gp11_object *key;
+    const struct gp11_qop *q;
     struct layout l;
     uint32_t ret;
 
@@ -176,21 +178,18 @@ OM_uint32 gp11_gss_wrap_iov(OM_uint32 *minor, gss_ctx_id_t context, int conf,
     *minor = 0;
     if (iov == NULL || n < 0)
         return GSS_S_CALL_INACCESSIBLE_READ;
-    ret = gp11_pm_ready(ctx);
-    if (ret == GP11_OK)
-        ret = gp11_pm_check_qop(qop);
+    ret = gp11_pm_prepare_send(ctx, qop, conf != 0, &q, &key);
     if (ret == GP11_OK)
         ret = wrap_layout(iov, n, &l);
     if (ret == GP11_OK)
-        ret = fit(l.header,
-                  GP11_MSG_HDR_LEN + (l.trailer ? 0 : GP11_GCM_TAG_LEN));
+        ret = fit(l.header, GP11_MSG_HDR_LEN + (l.trailer ? 0 : q->tag_len));
     if (ret == GP11_OK && l.trailer)
-        ret = fit(l.trailer, GP11_GCM_TAG_LEN);
+        ret = fit(l.trailer, q->tag_len);
     if (ret == GP11_OK && l.padding)
-        ret = fit(l.padding, 0); /* GCM needs no padding */
+        ret = fit(l.padding, 0); /* no QOP needs padding */
     if (ret == GP11_OK) {
         pthread_mutex_lock(&ctx->msg_lock);
-        ret = wrap_locked(ctx, conf != 0, iov, n, &l);
+        ret = wrap_locked(ctx, q, key, conf != 0, iov, n, &l);
         pthread_mutex_unlock(&ctx->msg_lock);
     }
     if (ret != GP11_OK)
@@ -205,6 +204,8 @@ OM_uint32 gp11_gss_wrap_iov_length(OM_uint32 *minor, gss_ctx_id_t context,
                                    gss_iov_buffer_desc *iov, int n)
 {
     struct gp11_ctx *ctx = (struct gp11_ctx *)context;
+    const struct gp11_object *key;
+    const struct gp11_qop *q;
     struct layout l;
     uint32_t ret;
 
@@ -213,17 +214,14 @@ OM_uint32 gp11_gss_wrap_iov_length(OM_uint32 *minor, gss_ctx_id_t context,
     *minor = 0;
     if (iov == NULL || n < 0)
         return GSS_S_CALL_INACCESSIBLE_READ;
-    ret = gp11_pm_ready(ctx);
-    if (ret == GP11_OK)
-        ret = gp11_pm_check_qop(qop);
+    ret = gp11_pm_prepare_send(ctx, qop, conf != 0, &q, &key);
     if (ret == GP11_OK)
         ret = wrap_layout(iov, n, &l);
     if (ret != GP11_OK)
         return gp11_fail(minor, ret);
-    l.header->buffer.length =
-        GP11_MSG_HDR_LEN + (l.trailer ? 0 : GP11_GCM_TAG_LEN);
+    l.header->buffer.length = GP11_MSG_HDR_LEN + (l.trailer ? 0 : q->tag_len);
     if (l.trailer)
-        l.trailer->buffer.length = GP11_GCM_TAG_LEN;
+        l.trailer->buffer.length = q->tag_len;
     if (l.padding)
         l.padding->buffer.length = 0;
     if (conf_state)
@@ -232,10 +230,12 @@ OM_uint32 gp11_gss_wrap_iov_length(OM_uint32 *minor, gss_ctx_id_t context,
 }
 
 /* Verifies (and decrypts in place) a token laid out over HEADER, DATA and
- * TRAILER buffers; tag_first says where the tag is. */
-static uint32_t unwrap_buffers(struct gp11_ctx *ctx, gss_iov_buffer_desc *iov,
-                               int n, const struct gp11_msg_hdr *h,
-                               const uint8_t *hdr, const uint8_t *tag)
+ * TRAILER buffers (or a STREAM's body), the tag given. */
+static uint32_t unwrap_buffers(struct gp11_ctx *ctx, const struct gp11_qop *q,
+                               const struct gp11_object *key,
+                               gss_iov_buffer_desc *iov, int n,
+                               const struct gp11_msg_hdr *h, const uint8_t *hdr,
+                               const uint8_t *tag)
 {
     bool sealed = h->flags & GP11_FLAG_SEALED;
     uint8_t iv[GP11_GCM_IV_LEN], *aad = NULL, *ct = NULL, *pt = NULL;
@@ -248,37 +248,54 @@ static uint32_t unwrap_buffers(struct gp11_ctx *ctx, gss_iov_buffer_desc *iov,
         ret =
             gather(iov, n, BIT(DATA) | BIT(SIGN_ONLY), NULL, 0, &aad, &aad_len);
         if (ret == GP11_OK)
-            ret = gp11_aead_decrypt(ctx->rt->tok, GP11_AEAD_AES_GCM,
-                                    &ctx->keys.recv, iv, aad, aad_len, tag,
-                                    GP11_GCM_TAG_LEN, NULL);
+            ret = gp11_pm_check_tag(ctx, q, key, iv, hdr, aad, aad_len, tag);
         free(aad);
         return ret;
     }
     ret = gather(iov, n, BIT(SIGN_ONLY), hdr, GP11_MSG_HDR_LEN, &aad, &aad_len);
     if (ret == GP11_OK)
         ret = gather(iov, n, BIT(DATA), NULL, 0, &ct, &ct_len);
-    if (ret == GP11_OK && (pt = malloc(ct_len + GP11_GCM_TAG_LEN)) == NULL)
+    if (ret == GP11_OK && (pt = malloc(ct_len + q->tag_len)) == NULL)
         ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
     if (ret == GP11_OK) {
-        uint8_t *joined = realloc(ct, ct_len + GP11_GCM_TAG_LEN);
+        uint8_t *joined = realloc(ct, ct_len + q->tag_len);
 
         if (joined == NULL) {
             ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
         } else {
             ct = joined;
-            memcpy(ct + ct_len, tag, GP11_GCM_TAG_LEN);
-            ret = gp11_aead_decrypt(ctx->rt->tok, GP11_AEAD_AES_GCM,
-                                    &ctx->keys.recv, iv, aad, aad_len, ct,
-                                    ct_len + GP11_GCM_TAG_LEN, pt);
+            memcpy(ct + ct_len, tag, q->tag_len);
+            ret = gp11_aead_decrypt(ctx->rt->tok, q->aead, key, iv, aad,
+                                    aad_len, ct, ct_len + q->tag_len, pt);
         }
     }
     if (ret == GP11_OK)
         scatter(iov, n, pt); /* only once the tag verified */
     if (pt)
-        gp11_wipe(pt, ct_len + GP11_GCM_TAG_LEN);
+        gp11_wipe(pt, ct_len + q->tag_len);
     free(pt);
     free(ct);
     free(aad);
+    return ret;
+}
+
+/* Parses a received header and finds the QOP and its receive key. */
+static uint32_t received_qop(struct gp11_ctx *ctx, const uint8_t *hdr,
+                             size_t len, struct gp11_msg_hdr *h,
+                             const struct gp11_qop **q,
+                             const struct gp11_object **key)
+{
+    uint32_t ret =
+        gp11_msg_hdr_parse(hdr, len, GP11_TOK_WRAP, 0, ctx->initiator, h);
+
+    if (ret == GP11_OK)
+        ret = gp11_pm_qop_key(ctx, h->qop, false, q, key);
+    if (ret == GP11_OK && (*q)->kind == GP11_QOP_MAC &&
+        (h->flags & GP11_FLAG_SEALED))
+        ret = gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
+                           "the token claims confidentiality with the "
+                           "integrity-only QOP %u",
+                           h->qop);
     return ret;
 }
 
@@ -289,7 +306,9 @@ static uint32_t unwrap_stream(struct gp11_ctx *ctx, gss_iov_buffer_desc *iov,
                               struct gp11_msg_hdr *h)
 {
     uint8_t *tok = stream->buffer.value, *tag, *body;
-    bool dup = false;
+    const struct gp11_object *key;
+    const struct gp11_qop *q;
+    bool dup = false, first;
     gss_iov_buffer_t data = find(iov, n, GSS_IOV_BUFFER_TYPE_DATA, &dup);
     size_t len;
     uint32_t ret;
@@ -298,22 +317,21 @@ static uint32_t unwrap_stream(struct gp11_ctx *ctx, gss_iov_buffer_desc *iov,
         return gp11_err_set(GP11_ERR_BAD_ARG,
                             "with a STREAM buffer, exactly one DATA buffer "
                             "receives the message");
-    ret = gp11_msg_hdr_parse(tok, stream->buffer.length, GP11_TOK_WRAP,
-                             GP11_GCM_TAG_LEN, ctx->initiator, h);
-    if (ret == GP11_OK && h->qop != QOP_DEFAULT)
+    ret = received_qop(ctx, tok, stream->buffer.length, h, &q, &key);
+    if (ret == GP11_OK && stream->buffer.length < GP11_MSG_HDR_LEN + q->tag_len)
         ret = gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
-                           "the WRAP token names unknown QOP %u", h->qop);
+                           "the WRAP token is shorter than its header and "
+                           "tag");
     if (ret != GP11_OK)
         return ret;
-    len = stream->buffer.length - OVERHEAD;
-    tag = h->flags & GP11_FLAG_TAG_FIRST ? tok + GP11_MSG_HDR_LEN
-                                         : tok + GP11_MSG_HDR_LEN + len;
-    body = h->flags & GP11_FLAG_TAG_FIRST ? tok + OVERHEAD
-                                          : tok + GP11_MSG_HDR_LEN;
+    len = stream->buffer.length - GP11_MSG_HDR_LEN - q->tag_len;
+    first = h->flags & GP11_FLAG_TAG_FIRST;
+    tag = tok + GP11_MSG_HDR_LEN + (first ? 0 : len);
+    body = tok + GP11_MSG_HDR_LEN + (first ? q->tag_len : 0);
     /* The DATA buffer views the body, which is decrypted in place. */
     data->buffer.value = body;
     data->buffer.length = len;
-    ret = unwrap_buffers(ctx, iov, n, h, tok, tag);
+    ret = unwrap_buffers(ctx, q, key, iov, n, h, tok, tag);
     if (ret == GP11_OK && (data->type & GSS_IOV_BUFFER_FLAG_ALLOCATE)) {
         uint8_t *copy = malloc(len ? len : 1);
 
@@ -337,6 +355,8 @@ static uint32_t unwrap_split(struct gp11_ctx *ctx, gss_iov_buffer_desc *iov,
     bool dup = false;
     gss_iov_buffer_t header = find(iov, n, GSS_IOV_BUFFER_TYPE_HEADER, &dup);
     gss_iov_buffer_t trailer = find(iov, n, GSS_IOV_BUFFER_TYPE_TRAILER, &dup);
+    const struct gp11_object *key;
+    const struct gp11_qop *q;
     size_t want;
     uint8_t *hdr, *tag;
     uint32_t ret;
@@ -346,25 +366,20 @@ static uint32_t unwrap_split(struct gp11_ctx *ctx, gss_iov_buffer_desc *iov,
                             "gss_unwrap_iov needs a STREAM or exactly one "
                             "HEADER buffer");
     hdr = header->buffer.value;
-    ret = gp11_msg_hdr_parse(hdr, header->buffer.length, GP11_TOK_WRAP, 0,
-                             ctx->initiator, h);
-    if (ret == GP11_OK && h->qop != QOP_DEFAULT)
-        ret = gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
-                           "the WRAP token names unknown QOP %u", h->qop);
+    ret = received_qop(ctx, hdr, header->buffer.length, h, &q, &key);
     if (ret != GP11_OK)
         return ret;
-    want = GP11_MSG_HDR_LEN +
-           (h->flags & GP11_FLAG_TAG_FIRST ? GP11_GCM_TAG_LEN : 0);
+    want = GP11_MSG_HDR_LEN + (h->flags & GP11_FLAG_TAG_FIRST ? q->tag_len : 0);
     tag = h->flags & GP11_FLAG_TAG_FIRST
               ? hdr + GP11_MSG_HDR_LEN
               : (trailer ? trailer->buffer.value : NULL);
     if (header->buffer.length != want || tag == NULL ||
         (!(h->flags & GP11_FLAG_TAG_FIRST) &&
-         trailer->buffer.length != GP11_GCM_TAG_LEN))
+         trailer->buffer.length != q->tag_len))
         return gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
                             "the WRAP token's header or trailer has the "
                             "wrong length");
-    return unwrap_buffers(ctx, iov, n, h, hdr, tag);
+    return unwrap_buffers(ctx, q, key, iov, n, h, hdr, tag);
 }
 
 OM_uint32 gp11_gss_unwrap_iov(OM_uint32 *minor, gss_ctx_id_t context,
@@ -448,6 +463,8 @@ OM_uint32 gp11_gss_get_mic_iov_length(OM_uint32 *minor, gss_ctx_id_t context,
                                       int n)
 {
     struct gp11_ctx *ctx = (struct gp11_ctx *)context;
+    const struct gp11_object *key;
+    const struct gp11_qop *q;
     gss_iov_buffer_t mic;
     uint32_t ret;
 
@@ -456,14 +473,12 @@ OM_uint32 gp11_gss_get_mic_iov_length(OM_uint32 *minor, gss_ctx_id_t context,
     *minor = 0;
     if (iov == NULL || n < 0)
         return GSS_S_CALL_INACCESSIBLE_READ;
-    ret = gp11_pm_ready(ctx);
-    if (ret == GP11_OK)
-        ret = gp11_pm_check_qop(qop);
+    ret = gp11_pm_prepare_send(ctx, qop, false, &q, &key);
     if (ret == GP11_OK)
         ret = mic_buffer(iov, n, &mic);
     if (ret != GP11_OK)
         return gp11_fail(minor, ret);
-    mic->buffer.length = OVERHEAD;
+    mic->buffer.length = GP11_MSG_HDR_LEN + q->tag_len;
     return GSS_S_COMPLETE;
 }
 

@@ -51,29 +51,6 @@ static void assert_minor_says(OM_uint32 minor, const char *want)
         fail_msg("minor status says '%s', want '%s'", text, want);
 }
 
-/* Session secret keys this process has on the token, each checked to be
- * sensitive. */
-static size_t context_keys(void)
-{
-    static struct gp11_token *tok;
-    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
-    CK_BBOOL no = CK_FALSE;
-    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_TOKEN, &no, 1}};
-    struct gp11_object *objs = NULL;
-    size_t n = 0;
-
-    if (tok == NULL) {
-        tok = tl_open();
-        tl_assert_err(gp11_token_login(tok), GP11_OK);
-    }
-    tl_assert_err(gp11_object_find(tok, t, 2, &objs, &n), GP11_OK);
-    for (size_t i = 0; i < n; i++)
-        assert_int_equal(gp11_object_probe_attr(tok, &objs[i], CKA_VALUE),
-                         CKR_ATTRIBUTE_SENSITIVE);
-    free(objs);
-    return n;
-}
-
 static void alice_to_host(void **state)
 {
     struct gl_hs hs = {0};
@@ -110,15 +87,15 @@ static void context_keys_live_in_the_token(void **state)
     OM_uint32 minor;
 
     (void)state;
-    assert_int_equal(context_keys(), 0);
+    assert_int_equal(tl_session_secret_keys(), 0);
     establish_ok(&hs, "host@localhost", 0);
     /* Three per side (send, receive, QOP key-derivation key); the
      * handshake's keys are gone. */
-    assert_int_equal(context_keys(), 6);
+    assert_int_equal(tl_session_secret_keys(), 6);
     gss_delete_sec_context(&minor, &hs.ictx, GSS_C_NO_BUFFER);
-    assert_int_equal(context_keys(), 3);
+    assert_int_equal(tl_session_secret_keys(), 3);
     gl_hs_release(&hs);
-    assert_int_equal(context_keys(), 0);
+    assert_int_equal(tl_session_secret_keys(), 0);
 }
 
 static void context_queries(void **state)
@@ -578,7 +555,7 @@ static void mangle_every_byte(int leg, bool truncate)
         gl_hs_release(&hs);
     }
     assert_int_equal(failures, m.len);
-    assert_int_equal(context_keys(), 0); /* no key left behind */
+    assert_int_equal(tl_session_secret_keys(), 0); /* no key left behind */
 }
 
 static void flip_init(void **state)

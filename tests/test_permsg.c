@@ -577,6 +577,72 @@ static void mic_iov_and_aead(void **state)
     gl_hs_release(&hs);
 }
 
+/* Round trips of every QOP the token offers; the others refused. */
+static void every_qop(void **state)
+{
+    bool nss = strcmp(tl_kind(), "nss") == 0;
+    struct gl_hs hs;
+    OM_uint32 minor, major, limit;
+    size_t before;
+
+    (void)state;
+    pair(&hs, 0);
+    before = tl_session_secret_keys();
+    for (gss_qop_t qop = 0; qop <= 7; qop++) {
+        bool have = qop <= 5 || (qop == 6 && nss);
+        bool mac_only = qop >= 1 && qop <= 4;
+        gss_buffer_desc m = message(1000), tok, back;
+        gss_qop_t got = 99;
+        int conf = -1;
+
+        major = gss_get_mic(&minor, hs.ictx, qop, &m, &tok);
+        if (!have) {
+            assert_int_equal(major, GSS_S_BAD_QOP);
+            free(m.value);
+            continue;
+        }
+        if (major != GSS_S_COMPLETE)
+            gl_fail("gss_get_mic with a QOP", major, minor);
+        assert_int_equal(gss_verify_mic(&minor, hs.actx, &m, &tok, &got),
+                         GSS_S_COMPLETE);
+        assert_int_equal(got, qop);
+        ((unsigned char *)m.value)[5] ^= 1;
+        assert_int_equal(gss_verify_mic(&minor, hs.actx, &m, &tok, NULL),
+                         GSS_S_BAD_SIG);
+        ((unsigned char *)m.value)[5] ^= 1;
+        gss_release_buffer(&minor, &tok);
+        for (int c = 0; c < 2; c++) {
+            major = gss_wrap(&minor, hs.actx, c, qop, &m, &conf, &tok);
+            if (c && mac_only) {
+                assert_int_equal(major, GSS_S_BAD_QOP);
+                continue;
+            }
+            assert_int_equal(major, GSS_S_COMPLETE);
+            assert_int_equal(gss_wrap_size_limit(&minor, hs.actx, c, qop,
+                                                 (OM_uint32)tok.length, &limit),
+                             GSS_S_COMPLETE);
+            assert_int_equal(limit, m.length);
+            assert_int_equal(
+                gss_unwrap(&minor, hs.ictx, &tok, &back, &conf, &got),
+                GSS_S_COMPLETE);
+            assert_int_equal(got, qop);
+            assert_int_equal(conf, c);
+            assert_memory_equal(back.value, m.value, m.length);
+            gss_release_buffer(&minor, &back);
+            ((unsigned char *)tok.value)[tok.length - 1] ^= 1;
+            assert_int_equal(
+                gss_unwrap(&minor, hs.ictx, &tok, &back, NULL, NULL),
+                GSS_S_BAD_MIC);
+            gss_release_buffer(&minor, &tok);
+        }
+        free(m.value);
+    }
+    /* Keys of the non-default QOPs were made in the token, sensitive:
+     * two per QOP used (one per direction and side). */
+    assert_int_equal(tl_session_secret_keys(), before + 2 * 2 * (nss ? 6 : 5));
+    gl_hs_release(&hs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -597,6 +663,7 @@ int main(void)
         cmocka_unit_test(iov_sign_only_and_in_place_unwrap),
         cmocka_unit_test(iov_stream_and_lengths),
         cmocka_unit_test(mic_iov_and_aead),
+        cmocka_unit_test(every_qop),
     };
 
     tl_config();

@@ -96,3 +96,24 @@ int tl_count_lines(const char *path, const char *needle)
     fclose(f);
     return n;
 }
+
+size_t tl_session_secret_keys(void)
+{
+    static struct gp11_token *tok;
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_BBOOL no = CK_FALSE;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_TOKEN, &no, 1}};
+    struct gp11_object *objs = NULL;
+    size_t n = 0;
+
+    if (tok == NULL) {
+        tok = tl_open();
+        tl_assert_err(gp11_token_login(tok), GP11_OK);
+    }
+    tl_assert_err(gp11_object_find(tok, t, 2, &objs, &n), GP11_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(gp11_object_probe_attr(tok, &objs[i], CKA_VALUE),
+                         CKR_ATTRIBUTE_SENSITIVE);
+    free(objs);
+    return n;
+}

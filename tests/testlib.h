@@ -39,6 +39,10 @@ void tl_assert_err_at(uint32_t ret, uint32_t want, const char *file, int line);
 /* Asserts the last recorded message for code contains text. */
 void tl_assert_msg(uint32_t code, const char *text);
 
+/* Session secret keys this process holds on the suite's token; asserts
+ * each one's CKA_VALUE is sensitive. */
+size_t tl_session_secret_keys(void);
+
 /* Counts lines containing needle in a file (the debug log). */
 int tl_count_lines(const char *path, const char *needle);
 
