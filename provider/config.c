@@ -73,6 +73,7 @@ static const struct key_def keys[] = {
     {SEC_POLICY, "allow-anonymous", K_BOOL, FIELD(allow_anonymous)},
     {SEC_POLICY, "max-lifetime", K_LIFETIME, FIELD(max_lifetime)},
     {SEC_POLICY, "allow-export", K_BOOL, FIELD(allow_export)},
+    {SEC_POLICY, "extra-qops", K_BOOL, FIELD(extra_qops)},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -694,6 +695,7 @@ uint32_t gp11_config_parse(const char *path, const char *text, size_t len,
         goto done;
     }
     p.cfg->max_lifetime = GP11_CONFIG_DEFAULT_LIFETIME;
+    p.cfg->extra_qops = true;
 
     while (pos < len) {
         p.line++;

@@ -154,9 +154,9 @@ static uint32_t build_accept(struct gp11_ctx *ctx,
     if (ret == GP11_OK)
         ret = gp11_ctx_th(ctx, th_a);
     if (ret == GP11_OK)
-        ret =
-            gp11_ks_derive(ctx->rt->tok, ctx->profile, ctx->group, &ctx->eph,
-                           in->eph.data, in->eph.len, th_a, false, &ctx->keys);
+        ret = gp11_ks_derive(ctx->rt->tok, ctx->profile, ctx->group, &ctx->eph,
+                             in->eph.data, in->eph.len, th_a, false,
+                             ctx->rt->cfg->extra_qops, &ctx->keys);
     ctx->have_eph = false;
     if (ret == GP11_OK)
         ret = gp11_ctx_sign(ctx, GP11_SIG_ACCEPTOR, th_a, sig, &sig_len);

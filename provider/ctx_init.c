@@ -194,7 +194,8 @@ static uint32_t confirm_acceptor(struct gp11_ctx *ctx,
     uint32_t ret;
 
     ret = gp11_ks_derive(ctx->rt->tok, m->profile, ctx->group, &ctx->eph,
-                         m->eph.data, m->eph.len, th_a, true, &ctx->keys);
+                         m->eph.data, m->eph.len, th_a, true,
+                         ctx->rt->cfg->extra_qops, &ctx->keys);
     ctx->have_eph = false; /* destroyed by the key schedule */
     if (ret != GP11_OK)
         return ret;

@@ -28,14 +28,15 @@ const uint8_t *gp11_group_curve(uint8_t group, size_t *len);
 
 /*
  * ECDH between our ephemeral private key and the peer's point, then the
- * four keys of the profile, bound to th. The ephemeral key and every
+ * four keys of the profile, bound to th, and (with_kdk) the derive-only
+ * key of the non-default QOPs. The ephemeral key and every
  * derive-capable intermediate are destroyed before returning, success or
  * not; on failure no key is left behind.
  */
 uint32_t gp11_ks_derive(struct gp11_token *tok, uint8_t profile, uint8_t group,
                         struct gp11_object *eph_priv, const uint8_t *peer_point,
                         size_t point_len, const uint8_t th[GP11_TH_LEN],
-                        bool initiator, struct gp11_keys *keys);
+                        bool initiator, bool with_kdk, struct gp11_keys *keys);
 
 /* AES-CMAC in the token of label || "\0"... as protocol.md writes it:
  * mac = CMAC(key, label || h). */

@@ -170,7 +170,7 @@ static uint32_t derive_labelled(struct gp11_token *tok, uint8_t profile,
 static uint32_t derive_all(struct gp11_token *tok, uint8_t profile,
                            const struct gp11_object *z,
                            const uint8_t th[GP11_TH_LEN], bool initiator,
-                           struct gp11_keys *k)
+                           bool with_kdk, struct gp11_keys *k)
 {
     /* The KDK derives like Z does: an AES key for 2.40, else generic. */
     CK_KEY_TYPE kdk_type =
@@ -192,7 +192,8 @@ static uint32_t derive_all(struct gp11_token *tok, uint8_t profile,
         {LABEL_KDK, kdk_type, USE_DERIVE, &k->kdk},
     };
     uint32_t ret = GP11_OK;
-    size_t i, n = sizeof(plan) / sizeof(plan[0]);
+    /* The KDK is last: leaving it out (policy extra-qops = no) is n - 1. */
+    size_t i, n = sizeof(plan) / sizeof(plan[0]) - (with_kdk ? 0 : 1);
 
     for (i = 0; i < n && ret == GP11_OK; i++)
         ret = derive_labelled(tok, profile, z, plan[i].label, th, plan[i].type,
@@ -203,7 +204,8 @@ static uint32_t derive_all(struct gp11_token *tok, uint8_t profile,
             gp11_object_destroy(tok, plan[j].out);
         return ret;
     }
-    k->have_traffic = k->have_conf = k->have_kdk = true;
+    k->have_traffic = k->have_conf = true;
+    k->have_kdk = with_kdk;
     k->profile = profile;
     return GP11_OK;
 }
@@ -228,7 +230,7 @@ uint32_t gp11_ks_derive_qop(struct gp11_token *tok,
 uint32_t gp11_ks_derive(struct gp11_token *tok, uint8_t profile, uint8_t group,
                         struct gp11_object *eph_priv, const uint8_t *peer_point,
                         size_t point_len, const uint8_t th[GP11_TH_LEN],
-                        bool initiator, struct gp11_keys *keys)
+                        bool initiator, bool with_kdk, struct gp11_keys *keys)
 {
     struct gp11_object z;
     uint32_t ret;
@@ -239,7 +241,7 @@ uint32_t gp11_ks_derive(struct gp11_token *tok, uint8_t profile, uint8_t group,
     gp11_object_destroy(tok, eph_priv);
     if (ret != GP11_OK)
         return ret;
-    ret = derive_all(tok, profile, &z, th, initiator, keys);
+    ret = derive_all(tok, profile, &z, th, initiator, with_kdk, keys);
     /* Z (the 2.40 master) can derive: it must not outlive this call. */
     gp11_object_destroy(tok, &z);
     return ret;

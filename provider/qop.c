@@ -51,6 +51,11 @@ uint32_t gp11_qop_usable(const struct gp11_ctx *ctx, uint32_t value,
                             "QOP %u is not known to gss-pkcs11 (see gssp11 "
                             "qop)",
                             (unsigned)value);
+    if (q->value != 0 && !ctx->keys.have_kdk)
+        return gp11_err_set(GP11_ERR_BAD_QOP,
+                            "QOP %u (%s) is disabled by extra-qops = no in "
+                            "%s",
+                            q->value, q->name, ctx->rt->cfg->path);
     if (!(ctx->rt->msg_caps & q->cap))
         return gp11_err_set(GP11_ERR_BAD_QOP,
                             "QOP %u (%s) needs %s, which this token lacks",

@@ -26,6 +26,8 @@ add_test_identities() {
     "$mkident" "$env" both 14 both@localhost localhost -3600 86400
     sed 's/^allow-anonymous = no/allow-anonymous = yes/' \
         "$env/gss-pkcs11.conf" >"$env/anon.conf"
+    cp "$env/gss-pkcs11.conf" "$env/noqop.conf"
+    printf 'extra-qops = no\n' >>"$env/noqop.conf"
     cp "$env/gss-pkcs11.conf" "$env/extra.conf"
     for svc in expired untrusted wronghost; do
         printf '\n[acceptor %s@localhost]\nidentity = %s;object=%s;type=private\n' \
@@ -33,7 +35,7 @@ add_test_identities() {
     done
     sed -i 's/^\[acceptor wronghost@localhost\]/[acceptor wrong@localhost]/' \
         "$env/extra.conf"
-    chmod 600 "$env/anon.conf" "$env/extra.conf"
+    chmod 600 "$env/anon.conf" "$env/extra.conf" "$env/noqop.conf"
 }
 
 rm -rf "$tokens"

@@ -44,10 +44,10 @@ static void agree(struct gp11_token *tok, uint8_t profile, uint8_t group,
     ephemeral(tok, group, i);
     ephemeral(tok, group, a);
     tl_assert_err(gp11_ks_derive(tok, profile, group, &i->eph, a->point,
-                                 a->point_len, thi, true, &i->keys),
+                                 a->point_len, thi, true, true, &i->keys),
                   GP11_OK);
     tl_assert_err(gp11_ks_derive(tok, profile, group, &a->eph, i->point,
-                                 i->point_len, tha, false, &a->keys),
+                                 i->point_len, tha, false, true, &a->keys),
                   GP11_OK);
 }
 
@@ -164,7 +164,7 @@ static void unsupported_profile_fails_cleanly(void **state)
     ephemeral(tok, GP11_GROUP_ID_P256, &i);
     ephemeral(tok, GP11_GROUP_ID_P256, &a);
     ret = gp11_ks_derive(tok, other, GP11_GROUP_ID_P256, &i.eph, a.point,
-                         a.point_len, th, true, &i.keys);
+                         a.point_len, th, true, true, &i.keys);
     tl_assert_err(ret, GP11_ERR_TOKEN_REFUSED);
     tl_assert_msg(ret, "C_DeriveKey returned CKR_");
     assert_false(i.keys.have_traffic);

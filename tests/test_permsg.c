@@ -643,8 +643,34 @@ static void every_qop(void **state)
     gl_hs_release(&hs);
 }
 
-int main(void)
+/* extra-qops = no: no derive-capable key, only QOP 0. */
+static void extra_qops_disabled(void **state)
 {
+    struct gl_hs hs;
+    gss_buffer_desc m = message(10), tok;
+    OM_uint32 minor;
+    char text[512];
+
+    (void)state;
+    pair(&hs, 0);
+    /* Two keys per side: no QOP key-derivation key. */
+    assert_int_equal(tl_session_secret_keys(), 4);
+    assert_int_equal(gss_get_mic(&minor, hs.ictx, 1, &m, &tok), GSS_S_BAD_QOP);
+    gl_minor_text(minor, text, sizeof(text));
+    assert_non_null(strstr(text, "extra-qops = no"));
+    assert_int_equal(gss_get_mic(&minor, hs.ictx, 0, &m, &tok), GSS_S_COMPLETE);
+    assert_int_equal(gss_verify_mic(&minor, hs.actx, &m, &tok, NULL),
+                     GSS_S_COMPLETE);
+    gss_release_buffer(&minor, &tok);
+    free(m.value);
+    gl_hs_release(&hs);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest noqop_tests[] = {
+        cmocka_unit_test(extra_qops_disabled),
+    };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mic_round_trips),
         cmocka_unit_test(wrap_round_trips),
@@ -667,5 +693,7 @@ int main(void)
     };
 
     tl_config();
+    if (argc > 1 && strcmp(argv[1], "noqop") == 0)
+        return cmocka_run_group_tests_name("noqop", noqop_tests, NULL, NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
