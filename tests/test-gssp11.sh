@@ -36,7 +36,7 @@ conf_with() {
     echo "$work/gss-pkcs11.conf"
 }
 
-for cmd in "" "setup-dev" "info"; do
+for cmd in "" "setup-dev" "info" "qop"; do
     # shellcheck disable=SC2086
     "$gssp11" $cmd --help >"$work/out" 2>&1 || fail "gssp11 $cmd --help failed"
     grep -q "^Usage: gssp11" "$work/out" || fail "gssp11 $cmd --help: no usage"
@@ -50,6 +50,13 @@ for want in "Login:     logged in as user" "Identities (private key + certificat
     grep -qF "$want" "$work/info" || fail "info lacks '$want'"
 done
 
+"$gssp11" qop >"$work/qop" 2>&1 || fail "qop failed: $(cat "$work/qop")"
+grep -q "^  0 *AES-256-GCM .*yes" "$work/qop" || fail "qop: QOP 0 not available"
+if [ "$GP11_TEST_TOKEN" = nss ]; then
+    grep -q "ChaCha20-Poly1305 .*yes" "$work/qop" || fail "qop: NSS lacks ChaCha"
+else
+    grep -q "ChaCha20-Poly1305 .*no: " "$work/qop" || fail "qop: SoftHSM ChaCha?"
+fi
 expect_error "second setup-dev" "already holds a development environment" \
     "$gssp11" setup-dev --token "$GP11_TEST_TOKEN" "$env_dir"
 mkdir "$work/busy" && touch "$work/busy/something"

@@ -17,6 +17,8 @@ static const struct {
      "create a development token, CA and identities in a directory"},
     {"info", gssp11_cmd_info,
      "show the configured module, token, capabilities and identities"},
+    {"qop", gssp11_cmd_qop,
+     "show the QOP values and which the configured token can run"},
 };
 
 int gssp11_fail(uint32_t code)
