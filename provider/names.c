@@ -608,6 +608,11 @@ static uint32_t name_make(enum gp11_name_kind kind, const char *s, size_t len,
         ret = gp11_err_set(GP11_ERR_BAD_ARG, "unknown name kind %d", kind);
         goto done;
     }
+    /* MIT's gss-server (and ftpd, libssh) import names with the length
+     * of the string plus its terminating NUL: one trailing NUL is not
+     * part of the name. Any other NUL is refused below. */
+    if (len > 0 && s[len - 1] == '\0')
+        len--;
     ret = check_string(what[kind], s, len, kind == GP11_NAME_ANONYMOUS);
     if (ret != GP11_OK)
         goto done;

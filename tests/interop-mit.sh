@@ -1,0 +1,369 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+#
+# Interoperability with MIT krb5's sample programs (Debian package
+# krb5-gss-samples): gss-server accepts as host@localhost and gss-client
+# initiates with the suite's initiator identity, both loading our plugin
+# through the mechglue ($GSS_MECH_CONFIG). Per connection the client wraps
+# the message (gss_wrap), the server unwraps it and returns a MIC of it
+# (gss_get_mic), the client verifies that MIC (gss_verify_mic) and prints
+# "Signature verified.".
+#
+# Modes left out on purpose:
+#  - gss-client -v1 selects the old *sample wire protocol* (no NOOP/flag
+#    framing), not the version-1 GSS calls; gss-server 1.20 no longer speaks
+#    it ("Expected NOOP token, got 0 token instead"), whatever the mechanism.
+#    Neither program calls gss_sign/gss_seal.
+#  - gss-server -export calls gss_export_sec_context, which our mechanism
+#    answers with GSS_S_UNAVAILABLE (allow-export = no).
+#  - gss-client -pass (gss_acquire_cred_with_password) and -na (no context).
+#
+# Environment (set by meson): GSS_MECH_CONFIG, GSS_PKCS11_CONF,
+# SOFTHSM2_CONF, GP11_TEST_TOKEN, GP11_TEST_SKIP_FILE.
+# Exit: 0 pass, 1 failure, 77 when the suite's skip file exists.
+set -u
+
+[ -f "${GP11_TEST_SKIP_FILE:-/nonexistent}" ] && exit 77
+
+MECH='{ 1 2 840 113556 1 8000 2554 699 53753 52470 19374 43690 12206812 14507593 }'
+KRB5_MECH='{ 1 2 840 113554 1 2 2 }'
+SERVICE=host@localhost
+# Configured in the suite (there is an [acceptor rsa@localhost] identity in
+# the token) but not served by this gss-server, whose credential is only
+# for host@localhost.
+OTHER_SERVICE=rsa@localhost
+MSG='gss-pkcs11 interop message'
+token=${GP11_TEST_TOKEN:-?}
+
+echo "interop-mit: token $token"
+for v in GSS_MECH_CONFIG GSS_PKCS11_CONF; do
+    eval "val=\${$v:-}"
+    if [ -z "$val" ]; then
+        echo "interop-mit: FAIL: $v is not set" >&2
+        exit 1
+    fi
+done
+for p in gss-server gss-client; do
+    if ! command -v "$p" >/dev/null 2>&1; then
+        echo "interop-mit: FAIL: $p not found (apt-get install krb5-gss-samples)" >&2
+        exit 1
+    fi
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp11-interop.XXXXXX") || exit 1
+server_pid=
+port=
+failures=0
+checks=0
+step=0
+
+# Keep Kerberos out of the way: no keytab for the acceptor, no ticket
+# cache for the initiator, whatever the machine has.
+KRB5_KTNAME=FILE:$tmp/none.keytab
+KRB5CCNAME=FILE:$tmp/none.ccache
+export KRB5_KTNAME KRB5CCNAME
+
+# alive PID: the process exists and is not a zombie (our own child stays a
+# zombie until waited for, and kill -0 succeeds on it).
+alive() {
+    kill -0 "$1" 2>/dev/null || return 1
+    case $(ps -o stat= -p "$1" 2>/dev/null) in
+    Z* | "") return 1 ;;
+    esac
+    return 0
+}
+
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    if alive "$server_pid"; then
+        kill "$server_pid" 2>/dev/null
+        i=0
+        while alive "$server_pid" && [ "$i" -lt 50 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        alive "$server_pid" && kill -9 "$server_pid" 2>/dev/null
+    fi
+    wait "$server_pid" 2>/dev/null
+    server_pid=
+}
+
+# shellcheck disable=SC2317 # invoked by the trap
+cleanup() {
+    rc=$?
+    trap - EXIT HUP INT PIPE TERM
+    stop_server
+    rm -rf "$tmp"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT PIPE TERM
+
+# bounded SECONDS CMD...: CMD with a time limit when timeout(1) exists.
+if command -v timeout >/dev/null 2>&1; then
+    bounded() { timeout "$@"; }
+else
+    bounded() { shift; "$@"; }
+fi
+
+# The server writes its log through stdout, fully buffered into a file;
+# stdbuf makes it line-buffered so the log can be checked while it runs.
+if command -v stdbuf >/dev/null 2>&1; then
+    server_checks=yes
+else
+    server_checks=
+    echo "interop-mit: note: no stdbuf, server-side log checks skipped"
+fi
+
+# The server's plugin debug log: the reasons behind its GSS-API errors
+# (gss-server prints only the last mechanism's minor status).
+sdebug=${GSS_PKCS11_DEBUG:-$tmp/server-debug.log}
+
+# show FILE: a log, long lines cut (the server echoes whole messages).
+show() {
+    echo "----- $1"
+    cut -c1-300 "$1"
+    echo "-----"
+}
+
+show_server() {
+    show "$tmp/server.log"
+    if [ -f "$sdebug" ]; then
+        echo "----- errors in the plugin debug log of the server ($sdebug)"
+        grep -i 'error' "$sdebug" | tail -n 20 | cut -c1-300
+        echo "-----"
+    fi
+}
+
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+rand_port() {
+    n=$(od -An -N2 -tu2 /dev/urandom | tr -dc 0-9)
+    echo $((20000 + ${n:-0} % 40000))
+}
+
+listening() {
+    command -v ss >/dev/null 2>&1 || return 1
+    ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+}
+
+# Starts gss-server on a free random port; up to 5 ports, 10 s each.
+start_server() {
+    slog=$tmp/server.log
+    for attempt in 1 2 3 4 5; do
+        port=$(rand_port)
+        if listening "$port"; then
+            echo "port $port is taken, trying another"
+            continue
+        fi
+        echo "run: gss-server -port $port $SERVICE  (attempt $attempt)"
+        # Started directly (not through a shell function, which would run
+        # in a forked subshell) so that $! is the server itself.
+        if [ -n "$server_checks" ]; then
+            GSS_PKCS11_DEBUG=$sdebug \
+                stdbuf -oL gss-server -port "$port" "$SERVICE" >"$slog" 2>&1 &
+        else
+            GSS_PKCS11_DEBUG=$sdebug \
+                gss-server -port "$port" "$SERVICE" >"$slog" 2>&1 &
+        fi
+        server_pid=$!
+        i=0
+        while [ "$i" -lt 100 ]; do
+            # "starting..." is printed after listen().
+            if grep -q '^starting\.\.\.' "$slog"; then
+                echo "gss-server (pid $server_pid) listens on port $port"
+                return 0
+            fi
+            alive "$server_pid" || break
+            sleep 0.1
+            i=$((i + 1))
+        done
+        if grep -q 'binding socket' "$slog"; then
+            stop_server
+            echo "port $port is in use, trying another"
+            continue
+        fi
+        if alive "$server_pid"; then
+            echo "FAIL: gss-server did not listen within 10 s" >&2
+        else
+            echo "FAIL: gss-server exited before listening" >&2
+        fi
+        show_server
+        return 1
+    done
+    echo "FAIL: no free port after 5 attempts" >&2
+    return 1
+}
+
+count() {
+    grep -cF -- "$1" "$2"
+}
+
+# positive LABEL CONTEXTS VERIFIED RESPONSES [-flag SUBSTRING] -- CLIENT-ARGS...
+# gss-client must exit 0, print "Signature verified." VERIFIED times and
+# "Response received." RESPONSES times, show our mechanism for each of
+# CONTEXTS contexts, and never warn that a message went unencrypted. The
+# server must log CONTEXTS accepted connections and VERIFIED+RESPONSES
+# received messages. -flag: a "context flag:" line the client must show.
+positive() {
+    label=$1 nctx=$2 nver=$3 nresp=$4
+    shift 4
+    want_flag=
+    if [ "$1" = -flag ]; then
+        want_flag=$2
+        shift 2
+    fi
+    shift # --
+    step=$((step + 1))
+    checks=$((checks + 1))
+    clog=$tmp/client-$step.log
+    before=$(wc -l <"$tmp/server.log")
+    echo "run [$label]: gss-client -port $port $*"
+    bounded 60 gss-client -port "$port" "$@" >"$clog" 2>&1
+    rc=$?
+    bad=
+    [ "$rc" -eq 0 ] || bad="$bad exit $rc;"
+    n=$(count 'Signature verified.' "$clog")
+    [ "$n" -eq "$nver" ] || bad="$bad $n 'Signature verified.' lines, want $nver;"
+    n=$(count 'Response received.' "$clog")
+    [ "$n" -eq "$nresp" ] || bad="$bad $n 'Response received.' lines, want $nresp;"
+    n=$(count "Mechanism $MECH supports" "$clog")
+    [ "$n" -eq "$nctx" ] || bad="$bad our mechanism shown $n times, want $nctx;"
+    if grep -q 'Message not encrypted' "$clog"; then
+        bad="$bad client: message not encrypted;"
+    fi
+    if [ -n "$want_flag" ] && ! grep -q "context flag: $want_flag" "$clog"; then
+        bad="$bad no $want_flag;"
+    fi
+    if [ -n "$server_checks" ]; then
+        # The server logs these lines before it answers the client, so
+        # they are all there once the client is done.
+        tail -n +"$((before + 1))" "$tmp/server.log" >"$tmp/server-step.log"
+        n=$(count 'Accepted connection: "' "$tmp/server-step.log")
+        [ "$n" -eq "$nctx" ] || bad="$bad server accepted $n connections, want $nctx;"
+        n=$(count 'Received message:' "$tmp/server-step.log")
+        [ "$n" -eq $((nver + nresp)) ] ||
+            bad="$bad server received $n messages, want $((nver + nresp));"
+    fi
+    if [ -n "$bad" ]; then
+        fail "[$label]:$bad"
+        show "$clog"
+    else
+        echo "ok [$label]: $nctx context(s), $nver MIC(s) verified, $nresp unsigned response(s)"
+    fi
+}
+
+# negative LABEL -- CLIENT-ARGS...: gss-client must fail with a GSS-API
+# error while establishing the context, and verify nothing.
+negative() {
+    label=$1
+    shift 2
+    step=$((step + 1))
+    checks=$((checks + 1))
+    clog=$tmp/client-$step.log
+    echo "run [$label, must fail]: gss-client -port $port $*"
+    bounded 60 gss-client -port "$port" "$@" >"$clog" 2>&1
+    rc=$?
+    bad=
+    [ "$rc" -ne 0 ] || bad="$bad exit 0;"
+    grep -q 'GSS-API error initializing context' "$clog" ||
+        bad="$bad no 'GSS-API error initializing context';"
+    if grep -q 'Signature verified' "$clog"; then
+        bad="$bad a signature was verified;"
+    fi
+    if [ -n "$bad" ]; then
+        fail "[$label]:$bad"
+        show "$clog"
+    else
+        echo "ok [$label]: refused (exit $rc): $(grep 'GSS-API error' "$clog" | tail -n 1)"
+    fi
+}
+
+if ! start_server; then
+    echo "interop-mit: FAIL ($token): gss-server did not start"
+    exit 1
+fi
+
+# A message over 64 KiB, read by gss-client -f.
+big=$tmp/big.txt
+awk 'BEGIN { for (i = 0; i < 1500; i++)
+             printf "line %05d of a message larger than 64 KiB ......\n", i }' >"$big"
+
+positive default 1 1 0 -flag GSS_C_MUTUAL_FLAG -- \
+    -mech "$MECH" localhost "$SERVICE" "$MSG"
+initiator=$(sed -n 's/^"\([^"]*\)" to ".*/\1/p' "$tmp/client-1.log" | head -n 1)
+positive seq 1 1 0 -flag GSS_C_SEQUENCE_FLAG -- \
+    -mech "$MECH" -seq localhost "$SERVICE" "$MSG"
+positive 'noreplay nomutual' 1 1 0 -- \
+    -mech "$MECH" -noreplay -nomutual localhost "$SERVICE" "$MSG"
+positive 'ccount 3' 3 3 0 -- \
+    -mech "$MECH" -ccount 3 localhost "$SERVICE" "$MSG"
+positive 'mcount 5' 1 5 0 -flag GSS_C_REPLAY_FLAG -- \
+    -mech "$MECH" -mcount 5 localhost "$SERVICE" "$MSG"
+positive 'seq ccount 2 mcount 3' 2 6 0 -- \
+    -mech "$MECH" -seq -ccount 2 -mcount 3 localhost "$SERVICE" "$MSG"
+positive 'integrity-only wrap (-nx)' 1 3 0 -- \
+    -mech "$MECH" -nx -mcount 3 localhost "$SERVICE" "$MSG"
+positive 'no wrap, MIC only (-nw)' 1 1 0 -- \
+    -mech "$MECH" -nw localhost "$SERVICE" "$MSG"
+positive 'wrap only, no MIC (-nm)' 1 0 2 -- \
+    -mech "$MECH" -nm -mcount 2 localhost "$SERVICE" "$MSG"
+positive 'large message (-f)' 1 1 0 -- \
+    -mech "$MECH" -f localhost "$SERVICE" "$big"
+positive 'delegation requested (-d)' 1 1 0 -- \
+    -mech "$MECH" -d localhost "$SERVICE" "$MSG"
+# gss-client applies -mech under SPNEGO (gss_set_neg_mechs) only to a
+# credential it acquires itself, that is with -user.
+positive 'SPNEGO' 1 1 0 -- \
+    -mech "$MECH" -spnego -user "${initiator:-alice@localhost}" \
+    localhost "$SERVICE" "$MSG"
+
+negative "service not served ($OTHER_SERVICE)" -- \
+    -mech "$MECH" localhost "$OTHER_SERVICE" "$MSG"
+negative 'wrong mechanism (krb5, no tickets)' -- \
+    -mech "$KRB5_MECH" localhost "$SERVICE" "$MSG"
+
+# The refusals did not take the server down.
+checks=$((checks + 1))
+if alive "$server_pid"; then
+    echo "ok: gss-server still running after the refusals"
+else
+    fail "gss-server exited"
+fi
+positive 'default again' 1 1 0 -- -mech "$MECH" localhost "$SERVICE" "$MSG"
+
+stop_server
+if [ -n "$server_checks" ]; then
+    # gss_inquire_name is not offered (GSS_S_UNAVAILABLE, printed for every
+    # connection), and "accepting context" errors come from the refused
+    # service above; any other GSS-API error (e.g. deleting a context,
+    # which the client does not see) or an unencrypted-message warning is
+    # a failure.
+    checks=$((checks + 1))
+    grep 'GSS-API error' "$tmp/server.log" |
+        grep -v -e 'gss_inquire_name' -e 'accepting context' >"$tmp/server-errors"
+    grep 'Message not encrypted' "$tmp/server.log" >>"$tmp/server-errors"
+    if [ -s "$tmp/server-errors" ]; then
+        fail "server log has errors: $(cat "$tmp/server-errors")"
+    else
+        echo "ok: server log has no unexpected GSS-API error"
+    fi
+    n=$(count 'GSS-API error accepting context' "$tmp/server.log")
+    checks=$((checks + 1))
+    if [ "$n" -ge 1 ]; then
+        echo "ok: server refused the context for $OTHER_SERVICE"
+    else
+        fail "server log shows no refused context"
+    fi
+fi
+
+if [ "$failures" -ne 0 ]; then
+    show_server
+    echo "interop-mit: FAIL ($token): $failures of $checks checks failed"
+    exit 1
+fi
+echo "interop-mit: PASS ($token): $checks checks"
+exit 0
