@@ -9,10 +9,10 @@ set -eu
 cd "$(dirname "$0")/.."
 contrib/deps.sh
 if [ -f build/build.ninja ]; then
-    meson setup --reconfigure build >/dev/null
+    meson setup --reconfigure build >/tmp/gss-pkcs11-setup.log 2>&1
 else
-    meson setup build >/dev/null
-fi
+    meson setup build >/tmp/gss-pkcs11-setup.log 2>&1
+fi || { cat /tmp/gss-pkcs11-setup.log >&2; exit 1; }
 meson compile -C build >/dev/null
 
 dir=$(mktemp -d /tmp/gss-pkcs11-demo.XXXXXX)

@@ -12,11 +12,18 @@ contrib/deps.sh
 setup() {
     dir=$1
     shift
+    log=$(mktemp)
     if [ -f "$dir/build.ninja" ]; then
-        meson setup --reconfigure "$dir" "$@" >/dev/null
+        set -- --reconfigure "$dir" "$@"
     else
-        meson setup "$dir" "$@" >/dev/null
+        set -- "$dir" "$@"
     fi
+    if ! meson setup "$@" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
 }
 
 # Runs one build's suite; appends "passed failed skipped" from meson's

@@ -16,6 +16,7 @@
 
 #include "gp11_build_config.h"
 #include "gp11_error.h"
+#include "gss-pkcs11/gssapi_pkcs11.h"
 
 typedef OM_uint32 (*gss_display_status_fn)(OM_uint32 *, OM_uint32, int, gss_OID,
                                            OM_uint32 *, gss_buffer_t);
@@ -119,6 +120,19 @@ static void names_round_trip(void **state)
     gss_release_name(&minor, &back);
 }
 
+/* The public header's OID is the one the plugin registers (default
+ * build; a -Dmech_oid build skips this). */
+static void public_header_names_the_oid(void **state)
+{
+    (void)state;
+    if (strcmp(GP11_MECH_OID, "1.2.840.113556.1.8000.2554.699.53753.52470."
+                              "19374.43690.12206812.14507593") != 0)
+        skip();
+    assert_int_equal(our_oid.length, GSS_PKCS11_MECH_OID_LENGTH);
+    assert_memory_equal(our_oid.elements, GSS_PKCS11_MECH_OID_BYTES,
+                        GSS_PKCS11_MECH_OID_LENGTH);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -126,6 +140,7 @@ int main(void)
         cmocka_unit_test(mechglue_loads_the_module),
         cmocka_unit_test(display_status_speaks),
         cmocka_unit_test(names_round_trip),
+        cmocka_unit_test(public_header_names_the_oid),
     };
 
     if (getenv("GSS_MECH_CONFIG") == NULL) {
