@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # The main job on an embedded default: installs what is missing, builds,
 # creates a SoftHSM2 development token in a temporary directory, shows what
-# gss-pkcs11 finds on it (module, token, capabilities, identities), and
+# gss-pkcs11 finds on it (module, token, capabilities, identities, QOPs),
 # establishes GSS-API contexts through MIT's mechglue with keys derived in
-# the token.
+# the token, protects messages with every QOP and shows a tampered message
+# being rejected.
 set -eu
 cd "$(dirname "$0")/.."
 contrib/deps.sh
@@ -24,6 +25,9 @@ echo "== gssp11 info"
 # shellcheck disable=SC1091
 . "$dir/env/env"
 build/contrib/gssp11 info
+echo
+echo "== gssp11 qop"
+build/contrib/gssp11 qop
 echo
 echo "== gss-pkcs11-establish host@localhost (alice -> ECDSA P-256 service)"
 build/contrib/gss-pkcs11-establish host@localhost

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* An established pair with the given flags. */
@@ -643,6 +644,38 @@ static void every_qop(void **state)
     gl_hs_release(&hs);
 }
 
+/* A context is never used in a forked child (both copies would reuse
+ * sequence numbers, hence nonces); the parent carries on. */
+static void forked_child_is_refused(void **state)
+{
+    struct gl_hs hs;
+    gss_buffer_desc m = message(16), tok;
+    OM_uint32 minor;
+    int status = -1;
+    pid_t pid;
+
+    (void)state;
+    pair(&hs, 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char text[512];
+
+        if (gss_wrap(&minor, hs.ictx, 1, 0, &m, NULL, &tok) != GSS_S_NO_CONTEXT)
+            _exit(1);
+        gl_minor_text(minor, text, sizeof(text));
+        _exit(strstr(text, "fork()") ? 0 : 2);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(gss_wrap(&minor, hs.ictx, 1, 0, &m, NULL, &tok),
+                     GSS_S_COMPLETE);
+    gss_release_buffer(&minor, &tok);
+    free(m.value);
+    gl_hs_release(&hs);
+}
+
 /* extra-qops = no: no derive-capable key, only QOP 0. */
 static void extra_qops_disabled(void **state)
 {
@@ -690,6 +723,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(iov_stream_and_lengths),
         cmocka_unit_test(mic_iov_and_aead),
         cmocka_unit_test(every_qop),
+        cmocka_unit_test(forked_child_is_refused),
     };
 
     tl_config();

@@ -3,7 +3,8 @@
  * An application that knows nothing of gss-pkcs11 but its OID: it runs
  * both sides of a GSS-API context establishment through libgssapi_krb5
  * (which loads the mechanism named in GSS_MECH_CONFIG or /etc/gss/mech.d)
- * and prints what each side got.
+ * prints what each side got, protects a message with every QOP and shows
+ * a tampered token being rejected.
  *
  *   gss-pkcs11-establish [service@host]     (default host@localhost)
  */
@@ -67,6 +68,69 @@ static void print_flags(const char *label, OM_uint32 f)
     printf("\n");
 }
 
+/* Wraps and MICs a message with each QOP, then shows a tampered token
+ * being rejected. */
+static void protect_messages(gss_ctx_id_t ictx, gss_ctx_id_t actx)
+{
+    static const char *names[] = {
+        "AES-256-GCM", "HMAC-SHA-256", "HMAC-SHA-384",     "HMAC-SHA-512",
+        "AES-CMAC",    "AES-128-GCM",  "ChaCha20-Poly1305"};
+    gss_buffer_desc msg = {26, (void *)"attack at dawn, by the sea"};
+    gss_buffer_desc tok, back;
+    OM_uint32 major, minor, m2, ctx = 0;
+    gss_buffer_desc text;
+    int conf;
+
+    printf("Protecting a %zu-byte message (sizes in bytes):\n", msg.length);
+    printf("  %-3s %-18s %5s %12s %12s\n", "QOP", "mechanism", "MIC",
+           "wrap sealed", "wrap clear");
+    for (gss_qop_t qop = 0; qop < 7; qop++) {
+        size_t sizes[3] = {0, 0, 0};
+
+        major = gss_get_mic(&minor, ictx, qop, &msg, &tok);
+        if (major != GSS_S_COMPLETE) {
+            printf("  %-3u %-18s not available on these tokens\n", qop,
+                   names[qop]);
+            continue;
+        }
+        sizes[0] = tok.length;
+        major = gss_verify_mic(&minor, actx, &msg, &tok, NULL);
+        gss_release_buffer(&minor, &tok);
+        for (int c = 1; major == GSS_S_COMPLETE && c >= 0; c--) {
+            if (gss_wrap(&minor, ictx, c, qop, &msg, &conf, &tok) !=
+                GSS_S_COMPLETE)
+                continue; /* integrity-only QOPs do not seal */
+            sizes[2 - c] = tok.length;
+            major = gss_unwrap(&minor, actx, &tok, &back, NULL, NULL);
+            gss_release_buffer(&minor, &tok);
+            gss_release_buffer(&minor, &back);
+        }
+        if (GSS_ERROR(major))
+            die("checking a protected message", major, minor);
+        printf("  %-3u %-18s %5zu ", qop, names[qop], sizes[0]);
+        if (sizes[1])
+            printf("%12zu ", sizes[1]);
+        else
+            printf("%12s ", "-");
+        printf("%12zu\n", sizes[2]);
+    }
+    /* One flipped bit in a sealed token. */
+    gss_wrap(&minor, ictx, 1, 0, &msg, &conf, &tok);
+    ((unsigned char *)tok.value)[20] ^= 0x01;
+    major = gss_unwrap(&minor, actx, &tok, &back, NULL, NULL);
+    gss_release_buffer(&m2, &tok);
+    gss_display_status(&m2, major, GSS_C_GSS_CODE, GSS_C_NO_OID, &ctx, &text);
+    printf("Tampered token: %.*s", (int)text.length, (char *)text.value);
+    gss_release_buffer(&m2, &text);
+    ctx = 0;
+    if (!GSS_ERROR(gss_display_status(&m2, minor, GSS_C_MECH_CODE, GSS_C_NO_OID,
+                                      &ctx, &text))) {
+        printf(": %.*s", (int)text.length, (char *)text.value);
+        gss_release_buffer(&m2, &text);
+    }
+    printf("\n");
+}
+
 int main(int argc, char **argv)
 {
     const char *target_text = argc > 1 ? argv[1] : "host@localhost";
@@ -126,6 +190,7 @@ int main(int argc, char **argv)
     print_flags("initiator flags", iflags);
     print_flags("acceptor flags", aflags);
     printf("  %-22s %u s / %u s\n", "lifetime (init/acc)", itime, atime);
+    protect_messages(ictx, actx);
     gss_delete_sec_context(&minor, &ictx, GSS_C_NO_BUFFER);
     gss_delete_sec_context(&minor, &actx, GSS_C_NO_BUFFER);
     gss_release_name(&minor, &src);
