@@ -7,6 +7,8 @@
 #include "gsslib.h"
 #include "testlib.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -644,6 +646,54 @@ static void every_qop(void **state)
     gl_hs_release(&hs);
 }
 
+/* Contexts used from several threads at once share the session pool. */
+#define THREADS 4
+#define ROUNDS 200
+
+static void *thread_traffic(void *arg)
+{
+    struct gl_hs *hs = arg;
+    gss_buffer_desc m = message(512), tok, back;
+    OM_uint32 minor;
+    intptr_t bad = 0;
+
+    for (int i = 0; i < ROUNDS; i++) {
+        if (gss_wrap(&minor, hs->ictx, 1, 0, &m, NULL, &tok) !=
+                GSS_S_COMPLETE ||
+            gss_unwrap(&minor, hs->actx, &tok, &back, NULL, NULL) !=
+                GSS_S_COMPLETE) {
+            bad++;
+            continue;
+        }
+        bad += back.length != m.length ||
+               memcmp(back.value, m.value, m.length) != 0;
+        gss_release_buffer(&minor, &tok);
+        gss_release_buffer(&minor, &back);
+    }
+    free(m.value);
+    return (void *)bad;
+}
+
+static void contexts_in_parallel_threads(void **state)
+{
+    struct gl_hs hs[THREADS];
+    pthread_t t[THREADS];
+    void *bad;
+
+    (void)state;
+    for (int i = 0; i < THREADS; i++)
+        pair(&hs[i], GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG);
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, thread_traffic, &hs[i]),
+                         0);
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], &bad);
+        assert_int_equal((intptr_t)bad, 0);
+    }
+    for (int i = 0; i < THREADS; i++)
+        gl_hs_release(&hs[i]);
+}
+
 /* A context is never used in a forked child (both copies would reuse
  * sequence numbers, hence nonces); the parent carries on. */
 static void forked_child_is_refused(void **state)
@@ -724,6 +774,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(mic_iov_and_aead),
         cmocka_unit_test(every_qop),
         cmocka_unit_test(forked_child_is_refused),
+        cmocka_unit_test(contexts_in_parallel_threads),
     };
 
     tl_config();
