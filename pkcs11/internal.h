@@ -40,6 +40,7 @@ struct gp11_token {
     pthread_cond_t cond;
     CK_SESSION_HANDLE *idle;
     size_t n_idle, n_open, max, peak, waits, drops;
+    size_t n_waiting;    /* borrowers blocked on cond */
     unsigned generation; /* fork generation the sessions belong to */
 
     /* Owner session (object creation, login); owner_lock serialises it. */

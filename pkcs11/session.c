@@ -52,11 +52,15 @@ static bool wait_for_session(struct gp11_token *tok)
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += POOL_WAIT_SECONDS;
     tok->waits++;
+    tok->n_waiting++;
     while (tok->n_idle == 0 && tok->n_open >= tok->max) {
         if (pthread_cond_timedwait(&tok->cond, &tok->lock, &deadline) ==
-            ETIMEDOUT)
+            ETIMEDOUT) {
+            tok->n_waiting--;
             return false;
+        }
     }
+    tok->n_waiting--;
     return true;
 }
 
@@ -160,7 +164,9 @@ void gp11_session_put(struct gp11_token *tok, CK_SESSION_HANDLE h,
         gp11_ck_CloseSession(tok->mod, h);
         pthread_mutex_lock(&tok->lock);
     }
-    pthread_cond_signal(&tok->cond);
+    /* Wake a borrower only if one waits: no futex call otherwise. */
+    if (tok->n_waiting)
+        pthread_cond_signal(&tok->cond);
     pthread_mutex_unlock(&tok->lock);
 }
 

@@ -22,6 +22,7 @@ uint32_t gp11_ctx_new(bool initiator, struct gp11_ctx **out)
         return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
     ctx->initiator = initiator;
     ctx->pid = getpid();
+    ctx->generation = gp11_fork_generation();
     pthread_mutex_init(&ctx->msg_lock, NULL);
     gp11_wr_init(&ctx->transcript);
     ret = gp11_runtime_get(&ctx->rt);
@@ -41,7 +42,8 @@ void gp11_ctx_free(struct gp11_ctx *ctx)
     if (ctx == NULL)
         return;
     /* In a forked child the objects are the parent's: never touch them. */
-    tok = ctx->rt && ctx->pid == getpid() ? ctx->rt->tok : NULL;
+    tok = ctx->rt && ctx->generation == gp11_fork_generation() ? ctx->rt->tok
+                                                               : NULL;
     if (tok) {
         gp11_qop_keys_destroy(ctx);
         gp11_keys_destroy(tok, &ctx->keys);
@@ -195,7 +197,9 @@ uint32_t gp11_ctx_usable(const struct gp11_ctx *ctx)
 {
     if (ctx == NULL)
         return gp11_err_set(GP11_ERR_NO_CONTEXT, "no security context");
-    if (ctx->pid != getpid())
+    /* The fork generation is one atomic load; getpid() would be a system
+     * call on every message. */
+    if (ctx->generation != gp11_fork_generation())
         return gp11_err_set(GP11_ERR_FORKED,
                             "the security context was established by process "
                             "%d and cannot be used after fork()",

@@ -311,7 +311,7 @@ static uint32_t accept_step(gss_ctx_id_t *context, gss_cred_id_t cred,
     if (input == GSS_C_NO_BUFFER || input->length == 0)
         return gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
                             "the initiator's token is missing");
-    if (ctx && (ctx->pid != getpid() || ctx->initiator ||
+    if (ctx && (ctx->generation != gp11_fork_generation() || ctx->initiator ||
                 ctx->state != GP11_CTX_ACCEPT_SENT))
         return gp11_ctx_usable(ctx) == GP11_ERR_FORKED
                    ? GP11_ERR_FORKED

@@ -368,7 +368,7 @@ OM_uint32 gp11_gss_init_sec_context(
         ret = start(&ctx, cred, target, req_flags, time_req, cb, output);
         if (ret == GP11_OK)
             *context = (gss_ctx_id_t)ctx;
-    } else if (ctx->pid != getpid() || !ctx->initiator ||
+    } else if (ctx->generation != gp11_fork_generation() || !ctx->initiator ||
                ctx->state != GP11_CTX_INIT_SENT) {
         ret = gp11_ctx_usable(ctx) == GP11_ERR_FORKED
                   ? GP11_ERR_FORKED

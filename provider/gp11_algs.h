@@ -23,6 +23,8 @@ enum gp11_msg_cap {
     GP11_CAP_HMAC_SHA512 = 1u << 3,
     GP11_CAP_AES_CMAC = 1u << 4,
     GP11_CAP_CHACHA20_POLY1305 = 1u << 5,
+    /* This side derives QOP keys (policy extra-qops, protocol.md 3.3). */
+    GP11_CAP_EXTRA_QOPS = 1u << 6,
 };
 
 #endif

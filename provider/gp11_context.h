@@ -24,7 +24,8 @@ enum gp11_ctx_state {
 struct gp11_ctx {
     enum gp11_ctx_state state;
     bool initiator;
-    pid_t pid; /* a context is never used in a forked child */
+    pid_t pid;           /* a context is never used in a forked child: */
+    unsigned generation; /* the fork generation it was made in */
     struct gp11_runtime *rt;
     uint8_t profile, group;
     uint32_t req_flags, flags;

@@ -55,6 +55,11 @@ static uint32_t derive_key(struct gp11_token *tok, CK_MECHANISM *mech,
         {CKA_KEY_TYPE, &type, sizeof(type)},
         {CKA_VALUE_LEN, &value_len, sizeof(value_len)},
         {CKA_TOKEN, &no, sizeof(no)},
+        /* Session objects of this process only; not private, because
+         * SoftHSM2 decrypts private keys under a token-wide lock on every
+         * operation (1.7x slower, and it serialises threads). Sensitivity
+         * and extractability do not depend on it. */
+        {CKA_PRIVATE, &no, sizeof(no)},
         {CKA_SENSITIVE, &yes, sizeof(yes)},
         {CKA_EXTRACTABLE, &no, sizeof(no)},
         {CKA_ENCRYPT, use & USE_ENCRYPT ? &yes : &no, sizeof(yes)},

@@ -17,6 +17,12 @@ enum {
     MA_AUTH_INIT = 10,
     MA_AUTH_TARG = 11,
     MA_AUTH_INIT_ANON = 14,
+    MA_INTEG_PROT = 17,
+    MA_CONF_PROT = 18,
+    MA_MIC = 19,
+    MA_WRAP = 20,
+    MA_REPLAY_DET = 22,
+    MA_OOS_DET = 23,
     MA_CBINDINGS = 24,
     MA_PFS = 25,
 };
@@ -49,19 +55,22 @@ OM_uint32 gp11_gss_indicate_mechs(OM_uint32 *minor, gss_OID_set *mechs)
  * What the mechanism does, truthfully: a concrete mechanism with framed
  * initial tokens, authenticating the acceptor always and the initiator
  * unless anonymous, with channel bindings and forward secrecy (ephemeral
- * ECDH). Never GSS_C_MA_NOT_DFLT_MECH, which would hide it from SPNEGO.
- * Per-message attributes come with per-message protection.
+ * ECDH), integrity and confidentiality by MIC and wrap, replay and
+ * out-of-sequence detection. Never GSS_C_MA_NOT_DFLT_MECH, which would
+ * hide it from SPNEGO.
  */
 OM_uint32 gp11_gss_inquire_attrs_for_mech(OM_uint32 *minor, gss_const_OID mech,
                                           gss_OID_set *attrs,
                                           gss_OID_set *known)
 {
     static const unsigned have[] = {
-        MA_MECH_CONCRETE,  MA_ITOK_FRAMED, MA_AUTH_INIT, MA_AUTH_TARG,
-        MA_AUTH_INIT_ANON, MA_CBINDINGS,   MA_PFS};
-    unsigned char bufs[7][7];
-    gss_OID_desc oids[7];
-    const gss_OID_desc *ptrs[7];
+        MA_MECH_CONCRETE, MA_ITOK_FRAMED, MA_AUTH_INIT, MA_AUTH_TARG,
+        MA_AUTH_INIT_ANON, MA_INTEG_PROT, MA_CONF_PROT, MA_MIC,
+        MA_WRAP, MA_REPLAY_DET, MA_OOS_DET, MA_CBINDINGS, MA_PFS};
+#define N_ATTRS (sizeof(have) / sizeof(have[0]))
+    unsigned char bufs[N_ATTRS][7];
+    gss_OID_desc oids[N_ATTRS];
+    const gss_OID_desc *ptrs[N_ATTRS];
 
     if (minor == NULL)
         return GSS_S_CALL_INACCESSIBLE_WRITE;
@@ -69,13 +78,14 @@ OM_uint32 gp11_gss_inquire_attrs_for_mech(OM_uint32 *minor, gss_const_OID mech,
     if (mech != GSS_C_NO_OID &&
         !gp11_oid_equal((const gss_OID_desc *)mech, gp11_mech_oid()))
         return GSS_S_BAD_MECH;
-    for (size_t i = 0; i < 7; i++) {
+    for (size_t i = 0; i < N_ATTRS; i++) {
         oids[i] = ma_oid(have[i], bufs[i]);
         ptrs[i] = &oids[i];
     }
-    if (attrs && (*attrs = gp11_oid_set_new(ptrs, 7)) == GSS_C_NO_OID_SET)
+    if (attrs && (*attrs = gp11_oid_set_new(ptrs, N_ATTRS)) == GSS_C_NO_OID_SET)
         return gp11_fail(minor, gp11_err_set(GP11_ERR_NOMEM, "out of memory"));
-    if (known && (*known = gp11_oid_set_new(ptrs, 7)) == GSS_C_NO_OID_SET) {
+    if (known &&
+        (*known = gp11_oid_set_new(ptrs, N_ATTRS)) == GSS_C_NO_OID_SET) {
         if (attrs)
             gp11_oid_set_free(*attrs);
         return gp11_fail(minor, gp11_err_set(GP11_ERR_NOMEM, "out of memory"));

@@ -34,6 +34,9 @@ uint32_t gp11_pm_qop_key(struct gp11_ctx *ctx, uint32_t value, bool send,
 
     if (ret != GP11_OK)
         return ret;
+    /* QOP 0's keys are fixed once the context is established. */
+    if (value == 0)
+        return gp11_qop_key(ctx, *q, send, key);
     pthread_mutex_lock(&ctx->msg_lock);
     ret = gp11_qop_key(ctx, *q, send, key);
     pthread_mutex_unlock(&ctx->msg_lock);

@@ -430,6 +430,8 @@ OM_uint32 gp11_gss_get_mic_iov(OM_uint32 *minor, gss_ctx_id_t context,
                                gss_qop_t qop, gss_iov_buffer_desc *iov, int n)
 {
     gss_buffer_desc msg = {0, NULL}, tok = {0, NULL};
+    const struct gp11_object *key;
+    const struct gp11_qop *q;
     gss_iov_buffer_t mic;
     uint8_t *joined = NULL;
     OM_uint32 major;
@@ -441,6 +443,12 @@ OM_uint32 gp11_gss_get_mic_iov(OM_uint32 *minor, gss_ctx_id_t context,
     if (iov == NULL || n < 0)
         return GSS_S_CALL_INACCESSIBLE_READ;
     ret = mic_buffer(iov, n, &mic);
+    /* Room first: a sequence number is spent only on a token delivered. */
+    if (ret == GP11_OK)
+        ret = gp11_pm_prepare_send((struct gp11_ctx *)context, qop, false, &q,
+                                   &key);
+    if (ret == GP11_OK)
+        ret = fit(mic, GP11_MSG_HDR_LEN + q->tag_len);
     if (ret == GP11_OK)
         ret = gather(iov, n, BIT(DATA) | BIT(SIGN_ONLY), NULL, 0, &joined,
                      &msg.length);
@@ -451,11 +459,9 @@ OM_uint32 gp11_gss_get_mic_iov(OM_uint32 *minor, gss_ctx_id_t context,
     free(joined);
     if (GSS_ERROR(major))
         return major;
-    ret = fit(mic, tok.length);
-    if (ret == GP11_OK)
-        memcpy(mic->buffer.value, tok.value, tok.length);
+    memcpy(mic->buffer.value, tok.value, tok.length);
     free(tok.value);
-    return ret == GP11_OK ? GSS_S_COMPLETE : gp11_fail(minor, ret);
+    return GSS_S_COMPLETE;
 }
 
 OM_uint32 gp11_gss_get_mic_iov_length(OM_uint32 *minor, gss_ctx_id_t context,

@@ -56,6 +56,11 @@ uint32_t gp11_qop_usable(const struct gp11_ctx *ctx, uint32_t value,
                             "QOP %u (%s) is disabled by extra-qops = no in "
                             "%s",
                             q->value, q->name, ctx->rt->cfg->path);
+    if (q->value != 0 && !(ctx->peer_caps & GP11_CAP_EXTRA_QOPS))
+        return gp11_err_set(GP11_ERR_BAD_QOP,
+                            "QOP %u (%s) is disabled on the peer "
+                            "(extra-qops = no)",
+                            q->value, q->name);
     if (!(ctx->rt->msg_caps & q->cap))
         return gp11_err_set(GP11_ERR_BAD_QOP,
                             "QOP %u (%s) needs %s, which this token lacks",

@@ -32,7 +32,7 @@ static void derive_offers(struct gp11_runtime *rt)
     if (gp11_caps_have(c, GP11_F_AES_ECB_ENCRYPT_DATA) &&
         gp11_caps_have(c, GP11_F_ECDH_P256))
         rt->profiles[rt->n_profiles++] = GP11_PROFILE_ID_KDF_240;
-    rt->msg_caps = 0;
+    rt->msg_caps = rt->cfg->extra_qops ? GP11_CAP_EXTRA_QOPS : 0;
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (gp11_caps_have(c, map[i].f))
             rt->msg_caps |= map[i].bit;

@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * gp11-bench: per-message throughput of gss-pkcs11 through the MIT
+ * mechglue, next to the token doing the same AES-256-GCM work directly.
+ *
+ *   gp11-bench [-t SECONDS] [-s SIZES] [-n THREADS] [-i SLICES] [-r REPEATS]
+ *              [-o OPS] [-P default|true|false] [-M]
+ *
+ * The mechanism is reached through libgssapi_krb5 (GSS_MECH_CONFIG names
+ * the plugin); the raw side opens the token named by GSS_PKCS11_CONF with
+ * the token layer. Each (operation, size) cell runs for a fixed time, in
+ * one thread and then in THREADS threads (each with its own pair of
+ * contexts, or its own session for the raw side). The two sides alternate
+ * in SLICES slices per cell, so that drifts of the machine hit both; with
+ * -r each cell is measured REPEATS times and the best rate of each side is
+ * kept (other load only ever slows a run down). The output is Markdown.
+ */
+#include <errno.h>
+#include <gssapi/gssapi.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gp11_bench.h"
+#include "gp11_build_config.h"
+#include "gp11_config.h"
+#include "gp11_pkcs11.h"
+
+#define MAX_SIZES 16
+#define MAX_THREADS 64
+#define OP_COUNT 4
+
+static const char *const op_names[OP_COUNT] = {"get_mic", "verify_mic", "wrap",
+                                               "unwrap"};
+
+/* Parses "get_mic,wrap" into a bit set of operations; 0 if malformed. */
+static unsigned parse_ops(const char *s)
+{
+    unsigned set = 0;
+
+    while (*s) {
+        size_t len = strcspn(s, ",");
+        int op;
+
+        for (op = 0; op < OP_COUNT; op++)
+            if (strlen(op_names[op]) == len &&
+                strncmp(s, op_names[op], len) == 0)
+                break;
+        if (op == OP_COUNT)
+            return 0;
+        set |= 1u << op;
+        s += len;
+        if (*s == ',')
+            s++;
+    }
+    return set;
+}
+
+static const size_t default_sizes[] = {0, 64, 1024, 16384, 1048576};
+
+/* One initiator/acceptor pair established through the mechglue. */
+struct pair {
+    gss_ctx_id_t ictx;
+    gss_ctx_id_t actx;
+};
+
+/* What one thread measures and what it found. */
+struct job {
+    bool raw;
+    int op;
+    size_t size;
+    double seconds;
+    struct pair *pair;        /* mechglue side */
+    struct gp11_token *tok;   /* raw side */
+    struct gp11_object *key;  /* raw side */
+    pthread_barrier_t *start; /* NULL for one thread */
+    uint64_t ops;
+    double elapsed;
+    bool failed;
+    char why[512];
+};
+
+/* One measured cell: total operations per second over all threads. */
+struct result {
+    double rate;
+    bool failed;
+};
+
+/* How a cell is measured. */
+struct plan {
+    double seconds;   /* per side and cell */
+    unsigned slices;  /* the two sides alternate in this many slices */
+    unsigned repeats; /* the best of this many measurements is kept */
+    struct pair *pairs;
+    struct gp11_token *tok;
+    struct gp11_object *keys;
+};
+
+/* Monotonic time in seconds. */
+static double now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Appends the messages of one GSS status to buf. */
+static void gss_text(OM_uint32 code, int type, char *buf, size_t len)
+{
+    OM_uint32 mctx = 0, minor;
+    gss_buffer_desc msg;
+    size_t used = strlen(buf);
+
+    do {
+        if (GSS_ERROR(gss_display_status(&minor, code, type, GSS_C_NO_OID,
+                                         &mctx, &msg)))
+            break;
+        snprintf(buf + used, len - used, "%s%.*s", used ? "; " : "",
+                 (int)msg.length, (char *)msg.value);
+        used = strlen(buf);
+        gss_release_buffer(&minor, &msg);
+    } while (mctx != 0 && used + 1 < len);
+}
+
+/* Records a GSS failure in buf. */
+static void gss_why(const char *what, OM_uint32 major, OM_uint32 minor,
+                    char *buf, size_t len)
+{
+    snprintf(buf, len, "%s: ", what);
+    gss_text(major, GSS_C_GSS_CODE, buf, len);
+    if (minor)
+        gss_text(minor, GSS_C_MECH_CODE, buf, len);
+}
+
+/* Establishes one context pair with host@localhost and the default
+ * credentials of both sides; false with a message on failure. */
+static bool establish(gss_OID mech, gss_name_t target, struct pair *p,
+                      char *why, size_t len)
+{
+    gss_buffer_desc in = GSS_C_EMPTY_BUFFER, out = GSS_C_EMPTY_BUFFER;
+    OM_uint32 imajor = GSS_S_CONTINUE_NEEDED, amajor = GSS_S_CONTINUE_NEEDED;
+    OM_uint32 minor, m;
+    bool ok = true;
+
+    p->ictx = p->actx = GSS_C_NO_CONTEXT;
+    for (int leg = 1; leg <= 8 && ok; leg++) {
+        if (leg % 2) {
+            imajor = gss_init_sec_context(
+                &minor, GSS_C_NO_CREDENTIAL, &p->ictx, target, mech,
+                GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG |
+                    GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG,
+                0, GSS_C_NO_CHANNEL_BINDINGS, &in, NULL, &out, NULL, NULL);
+            if (GSS_ERROR(imajor)) {
+                gss_why("gss_init_sec_context", imajor, minor, why, len);
+                ok = false;
+            }
+        } else {
+            amajor = gss_accept_sec_context(
+                &minor, &p->actx, GSS_C_NO_CREDENTIAL, &in,
+                GSS_C_NO_CHANNEL_BINDINGS, NULL, NULL, &out, NULL, NULL, NULL);
+            if (GSS_ERROR(amajor)) {
+                gss_why("gss_accept_sec_context", amajor, minor, why, len);
+                ok = false;
+            }
+        }
+        gss_release_buffer(&m, &in);
+        in = out;
+        out = (gss_buffer_desc)GSS_C_EMPTY_BUFFER;
+        if (ok && in.length == 0 && imajor == GSS_S_COMPLETE &&
+            amajor == GSS_S_COMPLETE)
+            break;
+    }
+    gss_release_buffer(&m, &in);
+    if (ok && (imajor != GSS_S_COMPLETE || amajor != GSS_S_COMPLETE)) {
+        snprintf(why, len, "the establishment did not complete");
+        ok = false;
+    }
+    return ok;
+}
+
+/* Makes the token a verifying operation consumes (by the initiator). */
+static OM_uint32 mg_prepare(struct job *j, gss_buffer_t msg, gss_buffer_t tok,
+                            OM_uint32 *minor)
+{
+    if (j->op == GP11_BENCH_VERIFY)
+        return gss_get_mic(minor, j->pair->ictx, GSS_C_QOP_DEFAULT, msg, tok);
+    if (j->op == GP11_BENCH_UNWRAP)
+        return gss_wrap(minor, j->pair->ictx, 1, GSS_C_QOP_DEFAULT, msg, NULL,
+                        tok);
+    return GSS_S_COMPLETE;
+}
+
+/* One operation through the mechglue; the output is released as an
+ * application would. The verifying operations check the same token again
+ * and again: the tag is checked before the replay window, so each call
+ * does the full work and only adds GSS_S_DUPLICATE_TOKEN (accepted). */
+static OM_uint32 mg_one(struct job *j, gss_buffer_t msg, gss_buffer_t tok,
+                        OM_uint32 *minor)
+{
+    gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
+    OM_uint32 major, m;
+    int conf = 0;
+
+    switch (j->op) {
+    case GP11_BENCH_MIC:
+        major = gss_get_mic(minor, j->pair->ictx, GSS_C_QOP_DEFAULT, msg, &out);
+        break;
+    case GP11_BENCH_VERIFY:
+        return gss_verify_mic(minor, j->pair->actx, msg, tok, NULL);
+    case GP11_BENCH_WRAP:
+        major = gss_wrap(minor, j->pair->ictx, 1, GSS_C_QOP_DEFAULT, msg, &conf,
+                         &out);
+        if (!GSS_ERROR(major) && !conf)
+            major = GSS_S_FAILURE;
+        break;
+    default:
+        major = gss_unwrap(minor, j->pair->actx, tok, &out, &conf, NULL);
+        if (!GSS_ERROR(major) && (!conf || out.length != msg->length))
+            major = GSS_S_FAILURE;
+        break;
+    }
+    gss_release_buffer(&m, &out);
+    return major;
+}
+
+/* Waits at the start line of a multi-thread run. */
+static void start_line(void *arg)
+{
+    pthread_barrier_t *b = arg;
+
+    if (b)
+        pthread_barrier_wait(b);
+}
+
+/* The mechglue side of one job: loop for j->seconds. */
+static void mg_run(struct job *j)
+{
+    gss_buffer_desc msg = {j->size, NULL}, tok = GSS_C_EMPTY_BUFFER;
+    OM_uint32 major, minor = 0, m;
+    uint64_t n = 0;
+    double start, t;
+
+    msg.value = malloc(j->size ? j->size : 1);
+    if (msg.value == NULL) {
+        snprintf(j->why, sizeof(j->why), "out of memory");
+        j->failed = true;
+        start_line(j->start);
+        return;
+    }
+    for (size_t i = 0; i < j->size; i++)
+        ((unsigned char *)msg.value)[i] = (unsigned char)(i * 131u + 7u);
+    major = mg_prepare(j, &msg, &tok, &minor);
+    start_line(j->start);
+    start = t = now();
+    while (!GSS_ERROR(major) && t - start < j->seconds) {
+        major = mg_one(j, &msg, &tok, &minor);
+        if (!GSS_ERROR(major))
+            n++;
+        t = now();
+    }
+    if (GSS_ERROR(major)) {
+        gss_why(op_names[j->op], major, minor, j->why, sizeof(j->why));
+        j->failed = true;
+    }
+    j->ops = n;
+    j->elapsed = t - start;
+    gss_release_buffer(&m, &tok);
+    free(msg.value);
+}
+
+/* The raw side of one job. */
+static void raw_run(struct job *j)
+{
+    uint32_t ret;
+
+    ret = gp11_bench_gcm_ex(j->tok, j->key, j->op, j->size, j->seconds,
+                            start_line, j->start, &j->ops, &j->elapsed);
+    if (ret != GP11_OK) {
+        snprintf(j->why, sizeof(j->why), "raw %s: %s", op_names[j->op],
+                 gp11_err_message(ret));
+        j->failed = true;
+    }
+}
+
+/* Thread body: one job. */
+static void *job_main(void *arg)
+{
+    struct job *j = arg;
+
+    if (j->raw)
+        raw_run(j);
+    else
+        mg_run(j);
+    return NULL;
+}
+
+/* Runs one cell in nthreads threads; the rate is the sum over threads. */
+static struct result measure(bool raw, int op, size_t size, double seconds,
+                             unsigned nthreads, struct pair *pairs,
+                             struct gp11_token *tok, struct gp11_object *keys)
+{
+    struct job jobs[MAX_THREADS];
+    pthread_t th[MAX_THREADS];
+    pthread_barrier_t bar;
+    struct result r = {0, false};
+
+    if (nthreads > 1)
+        pthread_barrier_init(&bar, NULL, nthreads);
+    for (unsigned i = 0; i < nthreads; i++) {
+        jobs[i] = (struct job){
+            .raw = raw,
+            .op = op,
+            .size = size,
+            .seconds = seconds,
+            .pair = &pairs[i],
+            .tok = tok,
+            .key = &keys[i],
+            .start = nthreads > 1 ? &bar : NULL,
+        };
+    }
+    /* Even one job runs in a worker thread, as in the multi-thread runs:
+     * in the main thread glibc trims the main arena after every large
+     * free, and SoftHSM2's 1 MiB operations then fault in ~1000 pages
+     * each. */
+    for (unsigned i = 0; i < nthreads; i++)
+        if (pthread_create(&th[i], NULL, job_main, &jobs[i]) != 0) {
+            fprintf(stderr, "gp11-bench: cannot create a thread\n");
+            exit(1);
+        }
+    for (unsigned i = 0; i < nthreads; i++)
+        pthread_join(th[i], NULL);
+    if (nthreads > 1)
+        pthread_barrier_destroy(&bar);
+    for (unsigned i = 0; i < nthreads; i++) {
+        if (jobs[i].failed) {
+            fprintf(stderr, "gp11-bench: %s\n", jobs[i].why);
+            r.failed = true;
+        } else if (jobs[i].elapsed > 0) {
+            r.rate += (double)jobs[i].ops / jobs[i].elapsed;
+        }
+    }
+    return r;
+}
+
+/* A size as the table shows it ("1 KiB"). */
+static void size_text(size_t size, char *buf, size_t len)
+{
+    if (size >= 1048576 && size % 1048576 == 0)
+        snprintf(buf, len, "%zu MiB", size / 1048576);
+    else if (size >= 1024 && size % 1024 == 0)
+        snprintf(buf, len, "%zu KiB", size / 1024);
+    else
+        snprintf(buf, len, "%zu", size);
+}
+
+/* Parses "0,64,1k,16k,1m" into sizes; false on a malformed list. */
+static bool parse_sizes(const char *s, size_t *sizes, size_t *n)
+{
+    *n = 0;
+    while (*s) {
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || end == s || *n == MAX_SIZES)
+            return false;
+        if (*end == 'k' || *end == 'K') {
+            v *= 1024;
+            end++;
+        } else if (*end == 'm' || *end == 'M') {
+            v *= 1048576;
+            end++;
+        }
+        if (v > 256ull * 1048576 || (*end != ',' && *end != '\0'))
+            return false;
+        sizes[(*n)++] = (size_t)v;
+        s = *end == ',' ? end + 1 : end;
+    }
+    return *n > 0;
+}
+
+/* Copies a blank-padded PKCS#11 string into a C string. */
+static void ck_text(const unsigned char *in, size_t len, char *out)
+{
+    while (len > 0 && in[len - 1] == ' ')
+        len--;
+    memcpy(out, in, len);
+    out[len] = '\0';
+}
+
+/* Prints the machine, the software, the token and the date. */
+static void print_header(const struct plan *pl, const struct gp11_config *cfg,
+                         const char *key_private)
+{
+    struct gp11_token *tok = pl->tok;
+    char cpu[256] = "unknown", line[512], label[33], text[65];
+    const CK_TOKEN_INFO *ti = gp11_token_info(tok);
+    const CK_INFO *mi = gp11_module_info(gp11_token_module(tok));
+    const char *mc = getenv("GSS_MECH_CONFIG");
+    struct utsname un;
+    time_t t = time(NULL);
+    char date[64];
+    FILE *f;
+
+    f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof(line), f)) {
+        char *colon = strchr(line, ':');
+
+        if (strncmp(line, "model name", 10) == 0 && colon) {
+            snprintf(cpu, sizeof(cpu), "%s", colon + 2);
+            cpu[strcspn(cpu, "\n")] = '\0';
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S %Z", localtime(&t));
+    printf("# gp11-bench\n\n");
+    printf("- date: %s\n", date);
+    printf("- machine: %s, %ld cores online", cpu,
+           sysconf(_SC_NPROCESSORS_ONLN));
+    if (uname(&un) == 0)
+        printf(", %s %s", un.sysname, un.release);
+    printf("\n");
+    ck_text(mi->libraryDescription, sizeof(mi->libraryDescription), text);
+    printf("- module: %s (%s %u.%u)\n", cfg->module, text,
+           mi->libraryVersion.major, mi->libraryVersion.minor);
+    gp11_token_label(ti, label);
+    ck_text(ti->model, sizeof(ti->model), text);
+    printf("- token: \"%s\" (model %s), config %s\n", label, text, cfg->path);
+    printf("- mechglue: libgssapi_krb5, GSS_MECH_CONFIG=%s\n",
+           mc ? mc : "(unset)");
+#ifdef __OPTIMIZE__
+    printf("- build: optimised");
+#else
+    printf("- build: NOT optimised");
+#endif
+#ifdef NDEBUG
+    printf(", NDEBUG");
+#endif
+    printf("\n- %.2f s per side and cell in %u alternating slices, best "
+           "of %u; MB/s counts message bytes "
+           "(10^6 B/s); raw key CKA_PRIVATE=%s\n\n",
+           pl->seconds, pl->slices, pl->repeats, key_private);
+}
+
+/*
+ * One cell: the mechglue and the raw side alternate in short slices (the
+ * order flipping each slice), so that drifts of the machine's speed hit
+ * both alike; the rate of a side is its mean over the slices. Of several
+ * repeats, the best rate of each side is kept. out[0] is the mechglue
+ * side, out[1] the raw side.
+ */
+static void measure_cell(const struct plan *pl, int op, size_t size,
+                         unsigned nthreads, struct result out[2])
+{
+    double slice = pl->seconds / pl->slices;
+
+    out[0] = out[1] = (struct result){0, false};
+    for (unsigned r = 0; r < pl->repeats; r++) {
+        double sum[2] = {0, 0};
+
+        for (unsigned k = 0; k < pl->slices; k++) {
+            for (int i = 0; i < 2; i++) {
+                int side = (int)(k % 2) ^ i;
+                struct result x = measure(side == 1, op, size, slice, nthreads,
+                                          pl->pairs, pl->tok, pl->keys);
+
+                out[side].failed |= x.failed;
+                sum[side] += x.rate;
+            }
+        }
+        for (int side = 0; side < 2; side++)
+            if (sum[side] / pl->slices > out[side].rate)
+                out[side].rate = sum[side] / pl->slices;
+    }
+}
+
+/* Prints one table row, with scaling columns when base is not NULL. */
+static void print_row(int op, size_t size, struct result mg, struct result raw,
+                      const struct result *mg1, const struct result *raw1)
+{
+    char sz[32];
+
+    size_text(size, sz, sizeof(sz));
+    printf("| %s | %s | ", op_names[op], sz);
+    if (mg.failed)
+        printf("failed | - | ");
+    else
+        printf("%.0f | %.1f | ", mg.rate, mg.rate * (double)size / 1e6);
+    if (mg1)
+        mg1->rate > 0 ? printf("%.2fx | ", mg.rate / mg1->rate)
+                      : printf("- | ");
+    if (raw.failed)
+        printf("failed | - | ");
+    else
+        printf("%.0f | %.1f | ", raw.rate, raw.rate * (double)size / 1e6);
+    if (raw1)
+        raw1->rate > 0 ? printf("%.2fx | ", raw.rate / raw1->rate)
+                       : printf("- | ");
+    if (mg.failed || raw.failed || raw.rate <= 0)
+        printf("- |\n");
+    else
+        printf("%.3f |\n", mg.rate / raw.rate);
+    fflush(stdout);
+}
+
+/* Prints the usage and exits with status. */
+static void usage(int status)
+{
+    fprintf(status ? stderr : stdout,
+            "usage: gp11-bench [-t SECONDS] [-s SIZES] [-n THREADS] "
+            "[-i SLICES] [-r REPEATS]\n"
+            "                  [-o OPS] [-P default|true|false] [-M]\n"
+            "  -t  seconds per side and cell (default 1)\n"
+            "  -i  slices in which the two sides alternate (default 10)\n"
+            "  -r  measure each cell REPEATS times, keep the best (default "
+            "1)\n"
+            "  -s  message sizes, e.g. 0,64,1k,16k,1m (the default)\n"
+            "  -o  operations (default get_mic,verify_mic,wrap,unwrap)\n"
+            "  -n  threads of the second table (default 2)\n"
+            "  -M  only the second table (for profiling)\n"
+            "  -P  CKA_PRIVATE of the raw key (default: left to the token,\n"
+            "      as for context keys)\n"
+            "GSS_MECH_CONFIG must name the plugin; GSS_PKCS11_CONF the "
+            "token.\n");
+    exit(status);
+}
+
+int main(int argc, char **argv)
+{
+    gss_buffer_desc oid_text = {strlen(GP11_MECH_OID), (void *)GP11_MECH_OID};
+    gss_buffer_desc tname = {strlen("host@localhost"),
+                             (void *)"host@localhost"};
+    enum gp11_bench_private priv = GP11_BENCH_PRIVATE_DEFAULT;
+    size_t sizes[MAX_SIZES], n_sizes, n_priv = 0, n_pub = 0;
+    struct result(*one)[MAX_SIZES][2];
+    struct gp11_object keys[MAX_THREADS];
+    struct pair pairs[MAX_THREADS];
+    struct gp11_token_opts o = {0};
+    struct gp11_config *cfg = NULL;
+    struct gp11_token *tok = NULL;
+    gss_name_t target = GSS_C_NO_NAME;
+    gss_OID mech = GSS_C_NO_OID;
+    unsigned nthreads = 2, repeats = 1, slices = 10;
+    unsigned ops = (1u << OP_COUNT) - 1;
+    bool multi_only = false;
+    struct plan pl;
+    double seconds = 1.0;
+    OM_uint32 major, minor;
+    char why[1024] = "", kp[32];
+    uint32_t ret;
+    int c, kpriv;
+
+    memcpy(sizes, default_sizes, sizeof(default_sizes));
+    n_sizes = sizeof(default_sizes) / sizeof(default_sizes[0]);
+    while ((c = getopt(argc, argv, "t:s:n:r:i:o:P:Mh")) != -1) {
+        switch (c) {
+        case 't':
+            seconds = strtod(optarg, NULL);
+            if (!(seconds > 0 && seconds <= 3600))
+                usage(2);
+            break;
+        case 's':
+            if (!parse_sizes(optarg, sizes, &n_sizes))
+                usage(2);
+            break;
+        case 'n':
+            nthreads = (unsigned)strtoul(optarg, NULL, 10);
+            if (nthreads < 1 || nthreads > MAX_THREADS)
+                usage(2);
+            break;
+        case 'r':
+            repeats = (unsigned)strtoul(optarg, NULL, 10);
+            if (repeats < 1 || repeats > 100)
+                usage(2);
+            break;
+        case 'i':
+            slices = (unsigned)strtoul(optarg, NULL, 10);
+            if (slices < 1 || slices > 1000)
+                usage(2);
+            break;
+        case 'o':
+            ops = parse_ops(optarg);
+            if (ops == 0)
+                usage(2);
+            break;
+        case 'P':
+            if (strcmp(optarg, "true") == 0)
+                priv = GP11_BENCH_PRIVATE_TRUE;
+            else if (strcmp(optarg, "false") == 0)
+                priv = GP11_BENCH_PRIVATE_FALSE;
+            else if (strcmp(optarg, "default") != 0)
+                usage(2);
+            break;
+        case 'M':
+            multi_only = true;
+            break;
+        case 'h':
+            usage(0);
+            break;
+        default:
+            usage(2);
+        }
+    }
+    if (optind != argc)
+        usage(2);
+
+    /* The mechglue side first: the plugin initialises the module, and
+     * the raw side joins it (never finalising it under the plugin). */
+    major = gss_str_to_oid(&minor, &oid_text, &mech);
+    if (!GSS_ERROR(major))
+        major = gss_import_name(&minor, &tname, GSS_C_NT_HOSTBASED_SERVICE,
+                                &target);
+    if (GSS_ERROR(major)) {
+        gss_why("gss_str_to_oid/gss_import_name", major, minor, why,
+                sizeof(why));
+        fprintf(stderr, "gp11-bench: %s\n", why);
+        return 1;
+    }
+    for (unsigned i = 0; i < nthreads; i++) {
+        if (!establish(mech, target, &pairs[i], why, sizeof(why))) {
+            fprintf(stderr, "gp11-bench: %s\n", why);
+            return 1;
+        }
+    }
+
+    ret = gp11_config_load(NULL, &cfg);
+    if (ret == GP11_OK) {
+        o.module = cfg->module;
+        o.init_params = cfg->init_params;
+        o.uri = cfg->token_uri;
+        o.pin_source = cfg->pin_source;
+        o.quirks = cfg->quirks;
+        o.max_sessions = cfg->max_sessions;
+        ret = gp11_token_open(&o, &tok);
+    }
+    if (ret == GP11_OK)
+        ret = gp11_token_login(tok);
+    if (ret == GP11_OK)
+        ret = gp11_bench_count_aes_keys(tok, &n_priv, &n_pub);
+    for (unsigned i = 0; ret == GP11_OK && i < nthreads; i++)
+        ret = gp11_bench_key_ex(tok, priv, &keys[i]);
+    if (ret != GP11_OK) {
+        fprintf(stderr, "gp11-bench: raw token: %s\n", gp11_err_message(ret));
+        return 1;
+    }
+    kpriv = gp11_bench_key_private(tok, &keys[0]);
+    snprintf(kp, sizeof(kp), "%s%s",
+             kpriv < 0 ? "?"
+             : kpriv   ? "TRUE"
+                       : "FALSE",
+             priv == GP11_BENCH_PRIVATE_DEFAULT ? " (token default)" : "");
+    pl = (struct plan){seconds, slices, repeats, pairs, tok, keys};
+    print_header(&pl, cfg, kp);
+    printf("Context keys visible on the token before the benchmark's own: "
+           "%zu AES keys with CKA_PRIVATE=TRUE, %zu with FALSE.\n\n",
+           n_priv, n_pub);
+
+    /* Warm-up (not shown): first sessions, caches, CPU frequency. */
+    measure(false, GP11_BENCH_MIC, 64, seconds / 4, 1, pairs, tok, keys);
+    measure(true, GP11_BENCH_MIC, 64, seconds / 4, 1, pairs, tok, keys);
+
+    one = calloc(OP_COUNT, sizeof(*one));
+    if (one == NULL)
+        return 1;
+    if (!multi_only) {
+        printf("## 1 thread\n\n");
+        printf("| op | size | mechglue ops/s | MB/s | raw ops/s | MB/s | "
+               "ratio |\n");
+        printf("|---|---:|---:|---:|---:|---:|---:|\n");
+    }
+    for (int op = 0; op < OP_COUNT && !multi_only; op++)
+        for (size_t i = 0; i < n_sizes && (ops & 1u << op); i++) {
+            measure_cell(&pl, op, sizes[i], 1, one[op][i]);
+            print_row(op, sizes[i], one[op][i][0], one[op][i][1], NULL, NULL);
+        }
+
+    if (nthreads > 1) {
+        printf("\n## %u threads (total over threads; scaling vs 1 thread)"
+               "\n\n",
+               nthreads);
+        printf("| op | size | mechglue ops/s | MB/s | scaling | raw ops/s | "
+               "MB/s | scaling | ratio |\n");
+        printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (int op = 0; op < OP_COUNT; op++)
+            for (size_t i = 0; i < n_sizes && (ops & 1u << op); i++) {
+                struct result r[2];
+
+                measure_cell(&pl, op, sizes[i], nthreads, r);
+                print_row(op, sizes[i], r[0], r[1], &one[op][i][0],
+                          &one[op][i][1]);
+            }
+    }
+
+    free(one);
+    for (unsigned i = 0; i < nthreads; i++) {
+        gss_delete_sec_context(&minor, &pairs[i].ictx, GSS_C_NO_BUFFER);
+        gss_delete_sec_context(&minor, &pairs[i].actx, GSS_C_NO_BUFFER);
+        gp11_object_destroy(tok, &keys[i]);
+    }
+    gp11_token_close(tok);
+    gp11_config_free(cfg);
+    gss_release_name(&minor, &target);
+    gss_release_oid(&minor, &mech);
+    return 0;
+}

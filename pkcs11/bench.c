@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The raw side of the benchmark (gp11_bench.h): AES-256-GCM straight on a
+ * session, with the same parameters the per-message tokens use, so that
+ * the cost of everything around the token can be measured.
+ */
+#include "gp11_bench.h"
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BENCH_HDR_LEN 16
+
+/* Monotonic time in seconds. */
+static double bench_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+uint32_t gp11_bench_key_ex(struct gp11_token *tok, enum gp11_bench_private priv,
+                           struct gp11_object *key)
+{
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_KEY_TYPE type = CKK_AES;
+    CK_ULONG value_len = 32;
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_MECHANISM m = {CKM_AES_KEY_GEN, NULL, 0};
+    /* The template of keysched.c derive_key(), encrypt and decrypt. */
+    CK_ATTRIBUTE t[] = {
+        {CKA_CLASS, &cls, sizeof(cls)},
+        {CKA_KEY_TYPE, &type, sizeof(type)},
+        {CKA_VALUE_LEN, &value_len, sizeof(value_len)},
+        {CKA_TOKEN, &no, sizeof(no)},
+        {CKA_SENSITIVE, &yes, sizeof(yes)},
+        {CKA_EXTRACTABLE, &no, sizeof(no)},
+        {CKA_ENCRYPT, &yes, sizeof(yes)},
+        {CKA_DECRYPT, &yes, sizeof(yes)},
+        {CKA_SIGN, &no, sizeof(no)},
+        {CKA_VERIFY, &no, sizeof(no)},
+        {CKA_DERIVE, &no, sizeof(no)},
+        {CKA_PRIVATE, priv == GP11_BENCH_PRIVATE_TRUE ? &yes : &no,
+         sizeof(yes)},
+    };
+    CK_ULONG n = sizeof(t) / sizeof(t[0]);
+    CK_SESSION_HANDLE s;
+    uint32_t ret;
+    CK_RV rv;
+
+    if (priv == GP11_BENCH_PRIVATE_DEFAULT)
+        n--; /* CKA_PRIVATE is last: leave it to the token */
+    ret = gp11_template_check(t, n, CKO_SECRET_KEY);
+    if (ret != GP11_OK)
+        return ret;
+    ret = gp11_owner_acquire(tok, &s);
+    if (ret != GP11_OK)
+        return ret;
+    /* No gp11_ck_ wrapper exists for C_GenerateKey (interface.c). */
+    if (tok->mod->fns->C_GenerateKey == NULL)
+        rv = CKR_FUNCTION_NOT_SUPPORTED;
+    else
+        rv = tok->mod->fns->C_GenerateKey(s, &m, t, n, &key->handle);
+    GP11_DEBUG("C_GenerateKey(CKM_AES_KEY_GEN) -> %s", gp11_ckr_name(rv));
+    key->generation = gp11_fork_generation();
+    gp11_owner_release(tok, rv);
+    if (rv != CKR_OK)
+        return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_GenerateKey",
+                           "the token refused to generate an AES-256 key");
+    return GP11_OK;
+}
+
+uint32_t gp11_bench_key(struct gp11_token *tok, struct gp11_object *key)
+{
+    return gp11_bench_key_ex(tok, GP11_BENCH_PRIVATE_DEFAULT, key);
+}
+
+int gp11_bench_key_private(struct gp11_token *tok,
+                           const struct gp11_object *key)
+{
+    void *v = NULL;
+    CK_ULONG len = 0;
+    int priv = -1;
+
+    if (gp11_object_get_attr(tok, key, CKA_PRIVATE, &v, &len) == GP11_OK &&
+        len == sizeof(CK_BBOOL))
+        priv = *(CK_BBOOL *)v ? 1 : 0;
+    free(v);
+    return priv;
+}
+
+/* Counts the AES secret keys whose CKA_PRIVATE is value. */
+static uint32_t count_keys(struct gp11_token *tok, CK_BBOOL value, size_t *n)
+{
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_KEY_TYPE type = CKK_AES;
+    CK_ATTRIBUTE t[] = {
+        {CKA_CLASS, &cls, sizeof(cls)},
+        {CKA_KEY_TYPE, &type, sizeof(type)},
+        {CKA_PRIVATE, &value, sizeof(value)},
+    };
+    struct gp11_object *found = NULL;
+    uint32_t ret;
+
+    ret = gp11_object_find(tok, t, sizeof(t) / sizeof(t[0]), &found, n);
+    free(found);
+    return ret;
+}
+
+uint32_t gp11_bench_count_aes_keys(struct gp11_token *tok, size_t *priv,
+                                   size_t *pub)
+{
+    uint32_t ret = count_keys(tok, CK_TRUE, priv);
+
+    return ret == GP11_OK ? count_keys(tok, CK_FALSE, pub) : ret;
+}
+
+/* Buffers and parameters of one run. */
+struct bench_run {
+    struct gp11_module *mod;
+    CK_SESSION_HANDLE s;
+    CK_OBJECT_HANDLE key;
+    CK_GCM_PARAMS gcm;
+    CK_MECHANISM m;
+    uint8_t iv[GP11_GCM_IV_LEN];
+    uint8_t hdr[BENCH_HDR_LEN];
+    uint8_t tag[GP11_GCM_TAG_LEN];
+    uint8_t scratch[GP11_GCM_TAG_LEN];
+    uint8_t *msg; /* size bytes (at least 1 allocated) */
+    uint8_t *out; /* size + 16 bytes: ciphertext || tag */
+    uint8_t *in;  /* size + 16 bytes: input of unwrap */
+    size_t size;
+};
+
+/* Points the GCM parameters at the IV and the given AAD. */
+static void bench_params(struct bench_run *r, const uint8_t *aad, size_t len)
+{
+    r->gcm.pIv = r->iv;
+    r->gcm.ulIvLen = GP11_GCM_IV_LEN;
+    r->gcm.ulIvBits = GP11_GCM_IV_LEN * 8;
+    r->gcm.pAAD = (CK_BYTE *)aad;
+    r->gcm.ulAADLen = len;
+    r->gcm.ulTagBits = GP11_GCM_TAG_LEN * 8;
+    r->m = (CK_MECHANISM){CKM_AES_GCM, &r->gcm, sizeof(r->gcm)};
+}
+
+/* Encrypt Init + op: in of len bytes, AAD aad, into out (len + 16). */
+static CK_RV bench_encrypt(struct bench_run *r, const uint8_t *aad,
+                           size_t aad_len, const uint8_t *in, size_t len,
+                           uint8_t *out)
+{
+    CK_ULONG out_len = len + GP11_GCM_TAG_LEN;
+    CK_RV rv;
+
+    bench_params(r, aad, aad_len);
+    rv = gp11_ck_EncryptInit(r->mod, r->s, &r->m, r->key);
+    if (rv == CKR_OK)
+        rv = gp11_ck_Encrypt(r->mod, r->s, (CK_BYTE *)in, len, out, &out_len);
+    if (rv == CKR_OK && out_len != len + GP11_GCM_TAG_LEN)
+        rv = CKR_GENERAL_ERROR;
+    return rv;
+}
+
+/* Decrypt Init + op: in of len bytes (tag included), into out (room for
+ * len bytes, as SoftHSM2 wants). */
+static CK_RV bench_decrypt(struct bench_run *r, const uint8_t *aad,
+                           size_t aad_len, const uint8_t *in, size_t len,
+                           uint8_t *out)
+{
+    CK_ULONG out_len = len;
+    CK_RV rv;
+
+    bench_params(r, aad, aad_len);
+    rv = gp11_ck_DecryptInit(r->mod, r->s, &r->m, r->key);
+    if (rv == CKR_OK)
+        rv = gp11_ck_Decrypt(r->mod, r->s, (CK_BYTE *)in, len, out, &out_len);
+    if (rv == CKR_OK && out_len != len - GP11_GCM_TAG_LEN)
+        rv = CKR_GENERAL_ERROR;
+    return rv;
+}
+
+/* One operation of the loop; encryptions use a fresh IV each time. */
+static CK_RV bench_one(struct bench_run *r, int op, uint64_t i)
+{
+    switch (op) {
+    case GP11_BENCH_MIC:
+        memcpy(r->iv + 4, &i, sizeof(i));
+        return bench_encrypt(r, r->msg, r->size, r->scratch, 0, r->out);
+    case GP11_BENCH_VERIFY:
+        return bench_decrypt(r, r->msg, r->size, r->tag, GP11_GCM_TAG_LEN,
+                             r->scratch);
+    case GP11_BENCH_WRAP:
+        memcpy(r->iv + 4, &i, sizeof(i));
+        return bench_encrypt(r, r->hdr, BENCH_HDR_LEN, r->msg, r->size, r->out);
+    default:
+        return bench_decrypt(r, r->hdr, BENCH_HDR_LEN, r->in,
+                             r->size + GP11_GCM_TAG_LEN, r->out);
+    }
+}
+
+/* Makes the inputs of the decrypting operations with one encryption. */
+static CK_RV bench_prepare(struct bench_run *r, int op)
+{
+    CK_RV rv = CKR_OK;
+
+    memset(r->iv, 0, sizeof(r->iv));
+    if (op == GP11_BENCH_VERIFY) {
+        rv = bench_encrypt(r, r->msg, r->size, r->scratch, 0, r->out);
+        memcpy(r->tag, r->out, GP11_GCM_TAG_LEN);
+    } else if (op == GP11_BENCH_UNWRAP) {
+        rv = bench_encrypt(r, r->hdr, BENCH_HDR_LEN, r->msg, r->size, r->in);
+    }
+    return rv;
+}
+
+uint32_t gp11_bench_gcm_ex(struct gp11_token *tok,
+                           const struct gp11_object *key, int op, size_t size,
+                           double seconds, void (*ready)(void *), void *arg,
+                           uint64_t *ops, double *elapsed)
+{
+    struct bench_run r = {.mod = tok->mod, .key = key->handle, .size = size};
+    double start = 0, t = 0;
+    uint64_t n = 0;
+    uint32_t ret;
+    CK_RV rv;
+
+    *ops = 0;
+    if (elapsed)
+        *elapsed = 0;
+    if (op < GP11_BENCH_MIC || op > GP11_BENCH_UNWRAP ||
+        size > SIZE_MAX - 2 * GP11_GCM_TAG_LEN) {
+        ret = gp11_err_set(GP11_ERR_BAD_ARG, "bad benchmark operation");
+        goto done;
+    }
+    ret = gp11_object_check(tok, key);
+    if (ret != GP11_OK)
+        goto done;
+    r.msg = malloc(size ? size : 1);
+    r.out = malloc(size + GP11_GCM_TAG_LEN);
+    r.in = malloc(size + GP11_GCM_TAG_LEN);
+    if (r.msg == NULL || r.out == NULL || r.in == NULL) {
+        ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < size; i++)
+        r.msg[i] = (uint8_t)(i * 131u + 7u);
+    for (size_t i = 0; i < sizeof(r.hdr); i++)
+        r.hdr[i] = (uint8_t)(0xa0u + i);
+    ret = gp11_session_get(tok, &r.s);
+    if (ret != GP11_OK)
+        goto done;
+    rv = bench_prepare(&r, op);
+    if (ready) {
+        ready(arg);
+        ready = NULL;
+    }
+    start = t = bench_now();
+    while (rv == CKR_OK && t - start < seconds) {
+        rv = bench_one(&r, op, n);
+        if (rv == CKR_OK)
+            n++;
+        t = bench_now();
+    }
+    gp11_session_put(tok, r.s, rv);
+    if (rv != CKR_OK) {
+        ret = gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv,
+                          op == GP11_BENCH_MIC || op == GP11_BENCH_WRAP
+                              ? "C_Encrypt"
+                              : "C_Decrypt",
+                          "the token refused AES-GCM in the benchmark");
+        goto done;
+    }
+    *ops = n;
+    if (elapsed)
+        *elapsed = t - start;
+done:
+    /* Whatever happened, whoever waits on the hook is released. */
+    if (ready)
+        ready(arg);
+    free(r.msg);
+    free(r.out);
+    free(r.in);
+    return ret;
+}
+
+uint32_t gp11_bench_gcm(struct gp11_token *tok, const struct gp11_object *key,
+                        int op, size_t size, double seconds, uint64_t *ops)
+{
+    return gp11_bench_gcm_ex(tok, key, op, size, seconds, NULL, NULL, ops,
+                             NULL);
+}
