@@ -59,12 +59,7 @@ uint32_t gp11_bench_key_ex(struct gp11_token *tok, enum gp11_bench_private priv,
     ret = gp11_owner_acquire(tok, &s);
     if (ret != GP11_OK)
         return ret;
-    /* No gp11_ck_ wrapper exists for C_GenerateKey (interface.c). */
-    if (tok->mod->fns->C_GenerateKey == NULL)
-        rv = CKR_FUNCTION_NOT_SUPPORTED;
-    else
-        rv = tok->mod->fns->C_GenerateKey(s, &m, t, n, &key->handle);
-    GP11_DEBUG("C_GenerateKey(CKM_AES_KEY_GEN) -> %s", gp11_ckr_name(rv));
+    rv = gp11_ck_GenerateKey(tok->mod, s, &m, t, n, &key->handle);
     key->generation = gp11_fork_generation();
     gp11_owner_release(tok, rv);
     if (rv != CKR_OK)

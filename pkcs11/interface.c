@@ -137,6 +137,13 @@ CK_RV gp11_ck_FindObjectsFinal(struct gp11_module *m, CK_SESSION_HANDLE s)
     return CALL(FindObjectsFinal, s);
 }
 
+CK_RV gp11_ck_GenerateKey(struct gp11_module *m, CK_SESSION_HANDLE s,
+                          CK_MECHANISM *mech, CK_ATTRIBUTE *tmpl,
+                          CK_ULONG count, CK_OBJECT_HANDLE *key)
+{
+    return CALL(GenerateKey, s, mech, tmpl, count, key);
+}
+
 CK_RV gp11_ck_GenerateKeyPair(struct gp11_module *m, CK_SESSION_HANDLE s,
                               CK_MECHANISM *mech, CK_ATTRIBUTE *pub,
                               CK_ULONG pub_count, CK_ATTRIBUTE *priv,

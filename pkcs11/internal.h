@@ -119,6 +119,9 @@ CK_RV gp11_ck_FindObjects(struct gp11_module *m, CK_SESSION_HANDLE s,
                           CK_OBJECT_HANDLE *objs, CK_ULONG max,
                           CK_ULONG *count);
 CK_RV gp11_ck_FindObjectsFinal(struct gp11_module *m, CK_SESSION_HANDLE s);
+CK_RV gp11_ck_GenerateKey(struct gp11_module *m, CK_SESSION_HANDLE s,
+                          CK_MECHANISM *mech, CK_ATTRIBUTE *tmpl,
+                          CK_ULONG count, CK_OBJECT_HANDLE *key);
 CK_RV gp11_ck_GenerateKeyPair(struct gp11_module *m, CK_SESSION_HANDLE s,
                               CK_MECHANISM *mech, CK_ATTRIBUTE *pub,
                               CK_ULONG pub_count, CK_ATTRIBUTE *priv,
