@@ -94,8 +94,11 @@ static uint32_t fit(gss_iov_buffer_t b, size_t len)
 
 #define BIT(t) (1u << GSS_IOV_BUFFER_TYPE_##t)
 
-/* The layout wrap_iov uses: header (with the tag when no trailer). */
+/* What a wrap_iov call works with: the QOP, its send key, and the header
+ * (with the tag when there is no trailer), trailer and padding buffers. */
 struct layout {
+    const struct gp11_qop *q;
+    const struct gp11_object *key;
     gss_iov_buffer_t header, trailer, padding;
 };
 
@@ -113,12 +116,28 @@ static uint32_t wrap_layout(gss_iov_buffer_desc *iov, int n, struct layout *l)
     return GP11_OK;
 }
 
+/* Checks a wrap_iov call: context, QOP (and its key), buffers. */
+static uint32_t wrap_prepare(struct gp11_ctx *ctx, gss_qop_t qop, int conf,
+                             gss_iov_buffer_desc *iov, int n, struct layout *l)
+{
+    uint32_t ret = gp11_pm_prepare_send(ctx, qop, conf != 0, &l->q, &l->key);
+
+    return ret == GP11_OK ? wrap_layout(iov, n, l) : ret;
+}
+
+/* Bytes of the HEADER buffer: the tag joins it when there is no TRAILER. */
+static size_t header_len(const struct layout *l)
+{
+    return GP11_MSG_HDR_LEN + (l->trailer ? 0 : l->q->tag_len);
+}
+
 /* Makes the token into the layout's buffers, under msg_lock. */
-static uint32_t wrap_locked(struct gp11_ctx *ctx, const struct gp11_qop *q,
-                            const struct gp11_object *key, bool sealed,
+static uint32_t wrap_locked(struct gp11_ctx *ctx, bool sealed,
                             gss_iov_buffer_desc *iov, int n,
                             const struct layout *l)
 {
+    const struct gp11_qop *q = l->q;
+    const struct gp11_object *key = l->key;
     struct gp11_msg_hdr h = {GP11_TOK_WRAP, 0, q->value, ctx->send_seq};
     uint8_t *hdr = l->header->buffer.value, *aad = NULL, *pt = NULL;
     uint8_t *ct = NULL, iv[GP11_GCM_IV_LEN];
@@ -168,8 +187,6 @@ OM_uint32 gp11_gss_wrap_iov(OM_uint32 *minor, gss_ctx_id_t context, int conf,
                             gss_iov_buffer_desc *iov, int n)
 {
     struct gp11_ctx *ctx = (struct gp11_ctx *)context;
-    const struct gp11_object *key;
-    const struct gp11_qop *q;
     struct layout l;
     uint32_t ret;
 
@@ -178,18 +195,16 @@ OM_uint32 gp11_gss_wrap_iov(OM_uint32 *minor, gss_ctx_id_t context, int conf,
     *minor = 0;
     if (iov == NULL || n < 0)
         return GSS_S_CALL_INACCESSIBLE_READ;
-    ret = gp11_pm_prepare_send(ctx, qop, conf != 0, &q, &key);
+    ret = wrap_prepare(ctx, qop, conf, iov, n, &l);
     if (ret == GP11_OK)
-        ret = wrap_layout(iov, n, &l);
-    if (ret == GP11_OK)
-        ret = fit(l.header, GP11_MSG_HDR_LEN + (l.trailer ? 0 : q->tag_len));
+        ret = fit(l.header, header_len(&l));
     if (ret == GP11_OK && l.trailer)
-        ret = fit(l.trailer, q->tag_len);
+        ret = fit(l.trailer, l.q->tag_len);
     if (ret == GP11_OK && l.padding)
         ret = fit(l.padding, 0); /* no QOP needs padding */
     if (ret == GP11_OK) {
         pthread_mutex_lock(&ctx->msg_lock);
-        ret = wrap_locked(ctx, q, key, conf != 0, iov, n, &l);
+        ret = wrap_locked(ctx, conf != 0, iov, n, &l);
         pthread_mutex_unlock(&ctx->msg_lock);
     }
     if (ret != GP11_OK)
@@ -204,8 +219,6 @@ OM_uint32 gp11_gss_wrap_iov_length(OM_uint32 *minor, gss_ctx_id_t context,
                                    gss_iov_buffer_desc *iov, int n)
 {
     struct gp11_ctx *ctx = (struct gp11_ctx *)context;
-    const struct gp11_object *key;
-    const struct gp11_qop *q;
     struct layout l;
     uint32_t ret;
 
@@ -214,14 +227,12 @@ OM_uint32 gp11_gss_wrap_iov_length(OM_uint32 *minor, gss_ctx_id_t context,
     *minor = 0;
     if (iov == NULL || n < 0)
         return GSS_S_CALL_INACCESSIBLE_READ;
-    ret = gp11_pm_prepare_send(ctx, qop, conf != 0, &q, &key);
-    if (ret == GP11_OK)
-        ret = wrap_layout(iov, n, &l);
+    ret = wrap_prepare(ctx, qop, conf, iov, n, &l);
     if (ret != GP11_OK)
         return gp11_fail(minor, ret);
-    l.header->buffer.length = GP11_MSG_HDR_LEN + (l.trailer ? 0 : q->tag_len);
+    l.header->buffer.length = header_len(&l);
     if (l.trailer)
-        l.trailer->buffer.length = q->tag_len;
+        l.trailer->buffer.length = l.q->tag_len;
     if (l.padding)
         l.padding->buffer.length = 0;
     if (conf_state)
