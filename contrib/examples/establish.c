@@ -22,6 +22,7 @@ static void die(const char *what, OM_uint32 major, OM_uint32 minor)
     OM_uint32 ctx = 0, m;
     gss_buffer_desc msg;
 
+    fflush(stdout); /* keep the output in order */
     fprintf(stderr, "%s failed:", what);
     gss_display_status(&m, major, GSS_C_GSS_CODE, GSS_C_NO_OID, &ctx, &msg);
     fprintf(stderr, " %.*s", (int)msg.length, (char *)msg.value);
