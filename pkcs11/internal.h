@@ -24,6 +24,15 @@ struct gp11_module {
     struct gp11_token *tokens; /* open tokens; global module lock */
 };
 
+#define GP11_POOL_SHARDS 4
+
+/* One shard of a token's idle sessions (its own cache line). */
+struct gp11_shard {
+    pthread_mutex_t lock;
+    CK_SESSION_HANDLE *idle; /* room for the pool's initial bound */
+    size_t n;
+} __attribute__((aligned(64)));
+
 struct gp11_token {
     struct gp11_module *mod;
     CK_SLOT_ID slot;
@@ -33,14 +42,18 @@ struct gp11_token {
     char *pin_source; /* configured pin-source override */
 
     /*
-     * Pool state, all protected by lock: idle holds n_idle open sessions,
-     * n_open counts idle + borrowed; cond signals a returned session.
+     * Pool state. Idle sessions sit in shards, each with its own lock, so
+     * that threads borrowing and returning sessions do not all contend
+     * for one lock; n_idle (atomic) counts them all. lock protects the
+     * rest (n_open counts idle + borrowed) and cond signals a returned
+     * session to borrowers that wait (n_waiting, atomic).
      */
+    struct gp11_shard shards[GP11_POOL_SHARDS];
+    size_t n_idle;
+    size_t n_waiting;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    CK_SESSION_HANDLE *idle;
-    size_t n_idle, n_open, max, peak, waits, drops;
-    size_t n_waiting;    /* borrowers blocked on cond */
+    size_t n_open, max, peak, waits, drops;
     unsigned generation; /* fork generation the sessions belong to */
 
     /* Owner session (object creation, login); owner_lock serialises it. */

@@ -35,6 +35,8 @@ static void lock_all(void)
         for (struct gp11_token *t = m->tokens; t; t = t->next_in_module) {
             pthread_mutex_lock(&t->owner_lock);
             pthread_mutex_lock(&t->lock);
+            for (size_t i = 0; i < GP11_POOL_SHARDS; i++)
+                pthread_mutex_lock(&t->shards[i].lock);
         }
         pthread_mutex_lock(&m->lock);
     }
@@ -45,6 +47,8 @@ static void unlock_all(void)
     for (struct gp11_module *m = modules; m; m = m->next) {
         pthread_mutex_unlock(&m->lock);
         for (struct gp11_token *t = m->tokens; t; t = t->next_in_module) {
+            for (size_t i = 0; i < GP11_POOL_SHARDS; i++)
+                pthread_mutex_unlock(&t->shards[i].lock);
             pthread_mutex_unlock(&t->lock);
             pthread_mutex_unlock(&t->owner_lock);
         }

@@ -2,10 +2,12 @@
 /*
  * The session pool of a token, and its owner session.
  *
- * Locking: tok->lock protects the pool fields (idle, n_idle, n_open, max,
- * statistics, generation); tok->owner_lock serialises use of the owner
- * session and the login state. When both are needed, owner_lock is taken
- * first. No PKCS#11 call is made while tok->lock is held.
+ * Locking: each shard's lock protects its idle list; tok->lock protects
+ * n_open, max, the statistics and the condition borrowers wait on;
+ * tok->owner_lock serialises the owner session and the login state. The
+ * order is owner_lock, then lock, then shard locks. n_idle and n_waiting
+ * are atomics, read without locks. Apart from re-initialisation after
+ * fork(), no PKCS#11 call is made while a pool lock is held.
  */
 #include "internal.h"
 
@@ -52,15 +54,16 @@ static bool wait_for_session(struct gp11_token *tok)
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += POOL_WAIT_SECONDS;
     tok->waits++;
-    tok->n_waiting++;
-    while (tok->n_idle == 0 && tok->n_open >= tok->max) {
+    __atomic_add_fetch(&tok->n_waiting, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&tok->n_idle, __ATOMIC_SEQ_CST) == 0 &&
+           tok->n_open >= tok->max) {
         if (pthread_cond_timedwait(&tok->cond, &tok->lock, &deadline) ==
             ETIMEDOUT) {
-            tok->n_waiting--;
+            __atomic_sub_fetch(&tok->n_waiting, 1, __ATOMIC_SEQ_CST);
             return false;
         }
     }
-    tok->n_waiting--;
+    __atomic_sub_fetch(&tok->n_waiting, 1, __ATOMIC_SEQ_CST);
     return true;
 }
 
@@ -81,6 +84,49 @@ static CK_RV open_locked(struct gp11_token *tok, CK_SESSION_HANDLE *out)
     return rv;
 }
 
+/* The shard of the calling thread (threads are spread round robin). */
+static struct gp11_shard *my_shard(struct gp11_token *tok)
+{
+    static unsigned next_shard;
+    static _Thread_local unsigned shard = UINT32_MAX;
+
+    if (shard == UINT32_MAX)
+        shard = __atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED) %
+                GP11_POOL_SHARDS;
+    return &tok->shards[shard];
+}
+
+/* Takes an idle session from one shard, if it has one. */
+static bool pop(struct gp11_token *tok, struct gp11_shard *sh,
+                CK_SESSION_HANDLE *out)
+{
+    bool got = false;
+
+    pthread_mutex_lock(&sh->lock);
+    if (sh->n > 0) {
+        *out = sh->idle[--sh->n];
+        __atomic_sub_fetch(&tok->n_idle, 1, __ATOMIC_SEQ_CST);
+        got = true;
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return got;
+}
+
+/* Takes an idle session: the thread's own shard first, then the others. */
+static bool pop_any(struct gp11_token *tok, CK_SESSION_HANDLE *out)
+{
+    struct gp11_shard *mine = my_shard(tok);
+
+    if (pop(tok, mine, out))
+        return true;
+    for (size_t i = 0; i < GP11_POOL_SHARDS; i++)
+        if (&tok->shards[i] != mine &&
+            __atomic_load_n(&tok->n_idle, __ATOMIC_SEQ_CST) > 0 &&
+            pop(tok, &tok->shards[i], out))
+            return true;
+    return false;
+}
+
 uint32_t gp11_session_get(struct gp11_token *tok, CK_SESSION_HANDLE *out)
 {
     unsigned attempt = 0;
@@ -90,10 +136,12 @@ uint32_t gp11_session_get(struct gp11_token *tok, CK_SESSION_HANDLE *out)
     ret = sync_fork(tok, false);
     if (ret != GP11_OK)
         return ret;
+    /* The common path: an idle session, no pool-wide lock. */
+    if (pop_any(tok, out))
+        return GP11_OK;
     pthread_mutex_lock(&tok->lock);
     for (;;) {
-        if (tok->n_idle > 0) {
-            *out = tok->idle[--tok->n_idle];
+        if (pop_any(tok, out)) {
             ret = GP11_OK;
             break;
         }
@@ -140,34 +188,44 @@ uint32_t gp11_session_get(struct gp11_token *tok, CK_SESSION_HANDLE *out)
     return ret;
 }
 
+/* Wakes a waiting borrower, if any (no futex call otherwise). */
+static void wake_waiter(struct gp11_token *tok)
+{
+    /* Pairs with the increment in wait_for_session: either the waiter
+     * sees the new idle count, or this sees the waiter. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&tok->n_waiting, __ATOMIC_SEQ_CST) == 0)
+        return;
+    pthread_mutex_lock(&tok->lock);
+    pthread_cond_signal(&tok->cond);
+    pthread_mutex_unlock(&tok->lock);
+}
+
 void gp11_session_put(struct gp11_token *tok, CK_SESSION_HANDLE h,
                       CK_RV last_rv)
 {
-    pthread_mutex_lock(&tok->lock);
-    if (last_rv == CKR_BUFFER_TOO_SMALL || last_rv == CKR_OPERATION_ACTIVE) {
-        /* An operation may still be active on it: close, don't lend. */
+    struct gp11_shard *sh = my_shard(tok);
+    bool close =
+        last_rv == CKR_BUFFER_TOO_SMALL || last_rv == CKR_OPERATION_ACTIVE;
+
+    if (close || gp11_rv_session_gone(last_rv)) {
+        /* Gone, or an operation may still be active on it: never lent
+         * again; closed unless the token already forgot it. */
+        pthread_mutex_lock(&tok->lock);
         tok->n_open--;
         tok->drops++;
+        pthread_cond_signal(&tok->cond); /* a waiter may open one */
         pthread_mutex_unlock(&tok->lock);
-        gp11_ck_CloseSession(tok->mod, h);
-        pthread_mutex_lock(&tok->lock);
-    } else if (gp11_rv_session_gone(last_rv)) {
-        /* The token no longer knows it: drop without C_CloseSession. */
-        tok->n_open--;
-        tok->drops++;
-    } else if (tok->n_idle < tok->max) {
-        tok->idle[tok->n_idle++] = h;
-    } else {
-        /* The bound shrank after CKR_SESSION_COUNT: give it back. */
-        tok->n_open--;
-        pthread_mutex_unlock(&tok->lock);
-        gp11_ck_CloseSession(tok->mod, h);
-        pthread_mutex_lock(&tok->lock);
+        if (close)
+            gp11_ck_CloseSession(tok->mod, h);
+        return;
     }
-    /* Wake a borrower only if one waits: no futex call otherwise. */
-    if (tok->n_waiting)
-        pthread_cond_signal(&tok->cond);
-    pthread_mutex_unlock(&tok->lock);
+    /* Never full: a shard has room for the pool's whole bound. */
+    pthread_mutex_lock(&sh->lock);
+    sh->idle[sh->n++] = h;
+    __atomic_add_fetch(&tok->n_idle, 1, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&sh->lock);
+    wake_waiter(tok);
 }
 
 void gp11_session_stats(struct gp11_token *tok, struct gp11_pool_stats *st)
@@ -175,7 +233,7 @@ void gp11_session_stats(struct gp11_token *tok, struct gp11_pool_stats *st)
     pthread_mutex_lock(&tok->lock);
     st->max = tok->max;
     st->open = tok->n_open;
-    st->idle = tok->n_idle;
+    st->idle = __atomic_load_n(&tok->n_idle, __ATOMIC_SEQ_CST);
     st->peak = tok->peak;
     st->waits = tok->waits;
     st->drops = tok->drops;

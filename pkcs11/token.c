@@ -196,6 +196,7 @@ uint32_t gp11_token_open(const struct gp11_token_opts *opts,
 {
     struct gp11_token *tok;
     uint32_t ret;
+    bool ok;
 
     if (opts->uri == NULL || *opts->uri == '\0')
         return gp11_err_set(GP11_ERR_BAD_URI, "no token URI is configured");
@@ -204,6 +205,8 @@ uint32_t gp11_token_open(const struct gp11_token_opts *opts,
         return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
     pthread_mutex_init(&tok->lock, NULL);
     pthread_cond_init(&tok->cond, NULL);
+    for (size_t i = 0; i < GP11_POOL_SHARDS; i++)
+        pthread_mutex_init(&tok->shards[i].lock, NULL);
     pthread_mutex_init(&tok->owner_lock, NULL);
     ret = gp11_module_load(opts->module, opts->init_params, false, &tok->mod);
     if (ret != GP11_OK)
@@ -217,8 +220,12 @@ uint32_t gp11_token_open(const struct gp11_token_opts *opts,
     tok->uri = strdup(opts->uri);
     tok->pin_source = opts->pin_source ? strdup(opts->pin_source) : NULL;
     tok->max = pool_bound(opts, &tok->info);
-    tok->idle = calloc(tok->max, sizeof(*tok->idle));
-    if (tok->uri == NULL || tok->idle == NULL ||
+    ok = true;
+    for (size_t i = 0; i < GP11_POOL_SHARDS; i++) {
+        tok->shards[i].idle = calloc(tok->max, sizeof(CK_SESSION_HANDLE));
+        ok = ok && tok->shards[i].idle != NULL;
+    }
+    if (tok->uri == NULL || !ok ||
         (opts->pin_source && tok->pin_source == NULL)) {
         ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
         goto done;
@@ -241,7 +248,12 @@ uint32_t gp11_token_sync_fork_locked(struct gp11_token *tok)
     if (tok->generation == gen)
         return GP11_OK;
     /* The parent's handles are not ours: forget them, never close them. */
-    tok->n_idle = 0;
+    for (size_t i = 0; i < GP11_POOL_SHARDS; i++) {
+        pthread_mutex_lock(&tok->shards[i].lock);
+        tok->shards[i].n = 0;
+        pthread_mutex_unlock(&tok->shards[i].lock);
+    }
+    __atomic_store_n(&tok->n_idle, 0, __ATOMIC_SEQ_CST);
     tok->n_open = 0;
     tok->have_owner = false;
     tok->logged_in = false;
@@ -256,8 +268,9 @@ void gp11_token_close(struct gp11_token *tok)
     if (tok->mod)
         gp11_module_detach_token(tok->mod, tok);
     if (tok->mod && tok->generation == gp11_fork_generation()) {
-        for (size_t i = 0; i < tok->n_idle; i++)
-            gp11_ck_CloseSession(tok->mod, tok->idle[i]);
+        for (size_t i = 0; i < GP11_POOL_SHARDS; i++)
+            for (size_t j = 0; j < tok->shards[i].n; j++)
+                gp11_ck_CloseSession(tok->mod, tok->shards[i].idle[j]);
         if (tok->have_owner)
             gp11_ck_CloseSession(tok->mod, tok->owner);
     }
@@ -265,7 +278,10 @@ void gp11_token_close(struct gp11_token *tok)
     pthread_mutex_destroy(&tok->lock);
     pthread_cond_destroy(&tok->cond);
     pthread_mutex_destroy(&tok->owner_lock);
-    free(tok->idle);
+    for (size_t i = 0; i < GP11_POOL_SHARDS; i++) {
+        pthread_mutex_destroy(&tok->shards[i].lock);
+        free(tok->shards[i].idle);
+    }
     if (tok->uri)
         gp11_wipe(tok->uri, strlen(tok->uri));
     free(tok->uri);
