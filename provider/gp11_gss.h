@@ -24,4 +24,19 @@ static inline OM_uint32 gp11_fail(OM_uint32 *minor, uint32_t code)
     return gp11_major_for(code);
 }
 
+/*
+ * Start of a call that writes a buffer: GSS_S_CALL_INACCESSIBLE_WRITE if
+ * minor or out is missing, else *minor = 0, out emptied and
+ * GSS_S_COMPLETE.
+ */
+static inline OM_uint32 gp11_out_start(OM_uint32 *minor, gss_buffer_t out)
+{
+    if (minor == NULL || out == GSS_C_NO_BUFFER)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    *minor = 0;
+    out->length = 0;
+    out->value = NULL;
+    return GSS_S_COMPLETE;
+}
+
 #endif

@@ -147,11 +147,8 @@ OM_uint32 gp11_gss_get_mic(OM_uint32 *minor, gss_ctx_id_t context,
     const struct gp11_qop *q;
     uint32_t ret;
 
-    if (minor == NULL || token == NULL)
+    if (gp11_out_start(minor, token) != GSS_S_COMPLETE)
         return GSS_S_CALL_INACCESSIBLE_WRITE;
-    *minor = 0;
-    token->length = 0;
-    token->value = NULL;
     if (message == GSS_C_NO_BUFFER)
         return GSS_S_CALL_INACCESSIBLE_READ;
     ret = gp11_pm_prepare_send(ctx, qop, false, &q, &key);
@@ -169,11 +166,8 @@ OM_uint32 gp11_gss_wrap(OM_uint32 *minor, gss_ctx_id_t context, int conf,
     const struct gp11_qop *q;
     uint32_t ret;
 
-    if (minor == NULL || out == NULL)
+    if (gp11_out_start(minor, out) != GSS_S_COMPLETE)
         return GSS_S_CALL_INACCESSIBLE_WRITE;
-    *minor = 0;
-    out->length = 0;
-    out->value = NULL;
     if (in == GSS_C_NO_BUFFER)
         return GSS_S_CALL_INACCESSIBLE_READ;
     ret = gp11_pm_prepare_send(ctx, qop, conf != 0, &q, &key);
@@ -360,11 +354,8 @@ OM_uint32 gp11_gss_unwrap(OM_uint32 *minor, gss_ctx_id_t context,
     struct gp11_msg_hdr h;
     uint32_t ret;
 
-    if (minor == NULL || out == NULL)
+    if (gp11_out_start(minor, out) != GSS_S_COMPLETE)
         return GSS_S_CALL_INACCESSIBLE_WRITE;
-    *minor = 0;
-    out->length = 0;
-    out->value = NULL;
     if (in == GSS_C_NO_BUFFER)
         return GSS_S_CALL_INACCESSIBLE_READ;
     ret = gp11_pm_ready(ctx);

@@ -94,6 +94,17 @@ static uint32_t fit(gss_iov_buffer_t b, size_t len)
 
 #define BIT(t) (1u << GSS_IOV_BUFFER_TYPE_##t)
 
+/* Start of every IOV call: a minor status to write and a buffer list. */
+static OM_uint32 iov_start(OM_uint32 *minor, gss_iov_buffer_desc *iov, int n)
+{
+    if (minor == NULL)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    *minor = 0;
+    if (iov == NULL || n < 0)
+        return GSS_S_CALL_INACCESSIBLE_READ;
+    return GSS_S_COMPLETE;
+}
+
 /* What a wrap_iov call works with: the QOP, its send key, and the header
  * (with the tag when there is no trailer), trailer and padding buffers. */
 struct layout {
@@ -188,13 +199,12 @@ OM_uint32 gp11_gss_wrap_iov(OM_uint32 *minor, gss_ctx_id_t context, int conf,
 {
     struct gp11_ctx *ctx = (struct gp11_ctx *)context;
     struct layout l;
+    OM_uint32 major;
     uint32_t ret;
 
-    if (minor == NULL)
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    *minor = 0;
-    if (iov == NULL || n < 0)
-        return GSS_S_CALL_INACCESSIBLE_READ;
+    major = iov_start(minor, iov, n);
+    if (major != GSS_S_COMPLETE)
+        return major;
     ret = wrap_prepare(ctx, qop, conf, iov, n, &l);
     if (ret == GP11_OK)
         ret = fit(l.header, header_len(&l));
@@ -220,13 +230,12 @@ OM_uint32 gp11_gss_wrap_iov_length(OM_uint32 *minor, gss_ctx_id_t context,
 {
     struct gp11_ctx *ctx = (struct gp11_ctx *)context;
     struct layout l;
+    OM_uint32 major;
     uint32_t ret;
 
-    if (minor == NULL)
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    *minor = 0;
-    if (iov == NULL || n < 0)
-        return GSS_S_CALL_INACCESSIBLE_READ;
+    major = iov_start(minor, iov, n);
+    if (major != GSS_S_COMPLETE)
+        return major;
     ret = wrap_prepare(ctx, qop, conf, iov, n, &l);
     if (ret != GP11_OK)
         return gp11_fail(minor, ret);
@@ -401,13 +410,12 @@ OM_uint32 gp11_gss_unwrap_iov(OM_uint32 *minor, gss_ctx_id_t context,
     bool dup = false;
     gss_iov_buffer_t stream;
     struct gp11_msg_hdr h;
+    OM_uint32 major;
     uint32_t ret;
 
-    if (minor == NULL)
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    *minor = 0;
-    if (iov == NULL || n < 0)
-        return GSS_S_CALL_INACCESSIBLE_READ;
+    major = iov_start(minor, iov, n);
+    if (major != GSS_S_COMPLETE)
+        return major;
     ret = gp11_pm_ready(ctx);
     stream = find(iov, n, GSS_IOV_BUFFER_TYPE_STREAM, &dup);
     if (ret == GP11_OK && dup)
@@ -448,11 +456,9 @@ OM_uint32 gp11_gss_get_mic_iov(OM_uint32 *minor, gss_ctx_id_t context,
     OM_uint32 major;
     uint32_t ret;
 
-    if (minor == NULL)
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    *minor = 0;
-    if (iov == NULL || n < 0)
-        return GSS_S_CALL_INACCESSIBLE_READ;
+    major = iov_start(minor, iov, n);
+    if (major != GSS_S_COMPLETE)
+        return major;
     ret = mic_buffer(iov, n, &mic);
     /* Room first: a sequence number is spent only on a token delivered. */
     if (ret == GP11_OK)
@@ -483,13 +489,12 @@ OM_uint32 gp11_gss_get_mic_iov_length(OM_uint32 *minor, gss_ctx_id_t context,
     const struct gp11_object *key;
     const struct gp11_qop *q;
     gss_iov_buffer_t mic;
+    OM_uint32 major;
     uint32_t ret;
 
-    if (minor == NULL)
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    *minor = 0;
-    if (iov == NULL || n < 0)
-        return GSS_S_CALL_INACCESSIBLE_READ;
+    major = iov_start(minor, iov, n);
+    if (major != GSS_S_COMPLETE)
+        return major;
     ret = gp11_pm_prepare_send(ctx, qop, false, &q, &key);
     if (ret == GP11_OK)
         ret = mic_buffer(iov, n, &mic);
@@ -509,11 +514,9 @@ OM_uint32 gp11_gss_verify_mic_iov(OM_uint32 *minor, gss_ctx_id_t context,
     OM_uint32 major;
     uint32_t ret;
 
-    if (minor == NULL)
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    *minor = 0;
-    if (iov == NULL || n < 0)
-        return GSS_S_CALL_INACCESSIBLE_READ;
+    major = iov_start(minor, iov, n);
+    if (major != GSS_S_COMPLETE)
+        return major;
     ret = mic_buffer(iov, n, &mic);
     if (ret == GP11_OK)
         ret = gather(iov, n, BIT(DATA) | BIT(SIGN_ONLY), NULL, 0, &joined,
