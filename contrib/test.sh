@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs what is missing, builds, and runs the whole test suite twice:
 # with gcc (build/), and with clang under AddressSanitizer and
-# UndefinedBehaviorSanitizer plus the libFuzzer targets (build-asan/).
+# UndefinedBehaviorSanitizer plus the libFuzzer targets (build-asan/);
+# then the mutation gate (contrib/mutate.sh, build-mutate/).
 # The last line is the plain count "N passed, M failed, K skipped".
 set -eu
 cd "$(dirname "$0")/.."
@@ -62,6 +63,15 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0" \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     run_suite build-asan || rc=1
+
+# The mutation gate (tests/mutants/): every planted bug must be caught by
+# the tests its patch names. Counts as one test.
+if contrib/mutate.sh; then
+    echo "1 0 0" >>"$counts"
+else
+    echo "0 1 0" >>"$counts"
+    rc=1
+fi
 
 awk '{ok += $1; fail += $2; skip += $3}
      END {printf "%d passed, %d failed, %d skipped\n", ok, fail, skip}' \

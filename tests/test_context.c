@@ -551,6 +551,14 @@ static void mangle_every_byte(int leg, bool truncate)
         if (gl_handshake(&hs))
             fail_msg("leg %d %s at %zu still completed", leg,
                      truncate ? "truncated" : "flipped", m.pos);
+        /* Only the initiator sees ACCEPT: it must refuse it itself, not
+         * leave that to the acceptor noticing a different transcript. */
+        if (leg == 2 && !(GSS_ERROR(hs.imajor) && hs.legs == 3))
+            fail_msg("the initiator accepted ACCEPT %s at %zu (major 0x%x)",
+                     truncate ? "truncated" : "flipped", m.pos, hs.imajor);
+        if (leg == 3 && !GSS_ERROR(hs.amajor))
+            fail_msg("the acceptor accepted FINISH %s at %zu",
+                     truncate ? "truncated" : "flipped", m.pos);
         failures++;
         gl_hs_release(&hs);
     }
