@@ -53,7 +53,9 @@ struct gp11_token {
     size_t n_waiting;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    size_t n_open, max, peak, waits, drops;
+    /* n_open includes n_opening: places reserved by C_OpenSession calls
+     * still in flight, which may yet fail. */
+    size_t n_open, n_opening, max, peak, waits, drops;
     unsigned generation; /* fork generation the sessions belong to */
 
     /* Owner session (object creation, login); owner_lock serialises it. */

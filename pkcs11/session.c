@@ -73,14 +73,15 @@ static CK_RV open_locked(struct gp11_token *tok, CK_SESSION_HANDLE *out)
     CK_RV rv;
 
     tok->n_open++;
+    tok->n_opening++;
     pthread_mutex_unlock(&tok->lock);
     rv = gp11_ck_OpenSession(tok->mod, tok->slot, CKF_SERIAL_SESSION, out);
     pthread_mutex_lock(&tok->lock);
-    if (rv != CKR_OK) {
+    tok->n_opening--;
+    if (rv != CKR_OK)
         tok->n_open--;
-    } else if (tok->n_open > tok->peak) {
-        tok->peak = tok->n_open;
-    }
+    else if (tok->n_open - tok->n_opening > tok->peak)
+        tok->peak = tok->n_open - tok->n_opening; /* sessions that exist */
     return rv;
 }
 
@@ -157,11 +158,14 @@ uint32_t gp11_session_get(struct gp11_token *tok, CK_SESSION_HANDLE *out)
                                   (unsigned long)tok->slot);
                 break;
             }
-            /* The token is full (other users): shrink to what we hold. */
-            if (tok->n_open > 0) {
+            /* The token is full (other users): shrink to the sessions we
+             * hold, not counting opens still in flight (they may fail
+             * too; if they succeed, the pool briefly holds more than its
+             * bound and lends them all the same). */
+            if (tok->n_open - tok->n_opening > 0) {
                 GP11_DEBUG("CKR_SESSION_COUNT: pool bound %zu -> %zu", tok->max,
-                           tok->n_open);
-                tok->max = tok->n_open;
+                           tok->n_open - tok->n_opening);
+                tok->max = tok->n_open - tok->n_opening;
             } else if (++attempt < OPEN_RETRIES) {
                 pthread_mutex_unlock(&tok->lock);
                 back_off(attempt);

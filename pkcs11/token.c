@@ -255,6 +255,7 @@ uint32_t gp11_token_sync_fork_locked(struct gp11_token *tok)
     }
     __atomic_store_n(&tok->n_idle, 0, __ATOMIC_SEQ_CST);
     tok->n_open = 0;
+    tok->n_opening = 0; /* openers in flight were threads of the parent */
     tok->have_owner = false;
     tok->logged_in = false;
     __atomic_store_n(&tok->generation, gen, __ATOMIC_RELEASE);

@@ -7,6 +7,8 @@
  *   pin-final-try     C_GetTokenInfo reports CKF_USER_PIN_FINAL_TRY
  *   session-limit=N   C_OpenSession fails with CKR_SESSION_COUNT when N
  *                     sessions are open
+ *   open-delay-ms=N   C_OpenSession takes N ms longer (widens the window in
+ *                     which several threads open sessions at once)
  *   init-fail         C_Initialize fails with CKR_DEVICE_ERROR
  * It never replaces the token: every operation runs on the real one.
  */
@@ -15,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -63,9 +66,13 @@ static CK_RV fault_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 static CK_RV fault_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, void *app,
                                CK_NOTIFY notify, CK_SESSION_HANDLE_PTR s)
 {
-    long limit = 0;
+    long limit = 0, delay = 0;
     int limited = fault("session-limit", &limit);
     CK_RV rv;
+
+    if (fault("open-delay-ms", &delay) && delay > 0)
+        nanosleep(&(struct timespec){delay / 1000, (delay % 1000) * 1000000L},
+                  NULL);
 
     /* Reserve a place first, so concurrent openers cannot overshoot. */
     if (atomic_fetch_add(&open_sessions, 1) >= limit && limited) {
