@@ -48,10 +48,27 @@ sync_tree() {
     done <"$list"
 }
 
-# Runs one test quietly; returns its meson status.
+# Runs one test quietly (its own meson log); returns its meson status.
 run_test() {
-    meson test -C "$bld" --no-rebuild --suite "${1%%/*}" "${1#*/}" \
-        >"$log/test.out" 2>&1
+    lb=$(echo "$1" | tr '/' '-')
+    meson test -C "$bld" --no-rebuild --logbase "$lb" --suite "${1%%/*}" \
+        "${1#*/}" >"$log/$lb.out" 2>&1
+}
+
+# Runs the tests given, one suite's tests after another and the suites
+# side by side (two tokens, two cores); prints those that passed.
+run_tests() {
+    rm -f "$log"/passed.*
+    for s in $(for t in "$@"; do echo "${t%%/*}"; done | sort -u); do
+        (
+            for t in "$@"; do
+                [ "${t%%/*}" = "$s" ] || continue
+                if run_test "$t"; then echo "$t" >>"$log/passed.$s"; fi
+            done
+        ) &
+    done
+    wait
+    cat "$log"/passed.* 2>/dev/null || true
 }
 
 # Rebuilds the scratch build; on failure prints the build log.
@@ -89,9 +106,11 @@ meson test -C "$bld" --no-rebuild --suite setup >"$log/setup-tokens.out" 2>&1 ||
 
 # Every test a mutant names must pass on the unmodified code.
 all_tests=$(for m in "$@"; do field kill "$m" | tr ' ' '\n'; done | sort -u)
+# shellcheck disable=SC2086
+passed=$(run_tests $all_tests)
 for t in $all_tests; do
-    if ! run_test "$t"; then
-        cat "$log/test.out" >&2
+    if ! echo "$passed" | grep -qx "$t"; then
+        cat "$log/$(echo "$t" | tr '/' '-').out" >&2
         echo "mutate: $t fails on the unmodified tree" >&2
         exit 1
     fi
@@ -112,12 +131,10 @@ for m in "$@"; do
     if ! rebuild; then
         verdict="BROKEN   $name: does not build with the mutant"
     else
-        survivors=""
-        for t in $(field kill "$m"); do
-            run_test "$t" && survivors="$survivors $t"
-        done
+        # shellcheck disable=SC2046
+        survivors=$(run_tests $(field kill "$m") | tr '\n' ' ')
         if [ -n "$survivors" ]; then
-            verdict="SURVIVED $name: passes$survivors ($(field desc "$m"))"
+            verdict="SURVIVED $name: passes $survivors($(field desc "$m"))"
         fi
     fi
     (cd "$src" && patch -p1 -s -R --no-backup-if-mismatch <"$m")
