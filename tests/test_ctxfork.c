@@ -328,8 +328,10 @@ int main(void)
     /* Before anything is loaded: the body runs as pid 1. */
     if (getpid() != 1) {
         rc = run_as_pid1();
+        /* _exit: this process's children would go to the namespace whose
+         * pid 1 has ended, so an atexit leak checker could not run. */
         if (rc >= 0)
-            return rc;
+            _exit(rc);
     }
     tl_config();
     if (getenv("GSS_MECH_CONFIG") == NULL)
