@@ -4,9 +4,12 @@
  * pair generated in the token and its certificate issued by the
  * environment's CA or by a second, untrusted CA.
  *
- *   mkident ENV_DIR LABEL ID CN DNS NOT_BEFORE NOT_AFTER [OTHER_CA_DIR]
+ *   mkident ENV_DIR LABEL ID CN DNS NOT_BEFORE NOT_AFTER [OTHER_CA_DIR
+ *           [CA_DAYS]]
  *
- * NOT_BEFORE and NOT_AFTER are seconds relative to now.
+ * NOT_BEFORE and NOT_AFTER are seconds relative to now. CA_DAYS is the
+ * validity of the second CA when this call creates it (default 365), so
+ * that a CA can expire before the certificates it issues.
  */
 #include "devca.h"
 #include "gp11_config.h"
@@ -87,7 +90,7 @@ static uint32_t store_cert(struct gp11_token *tok, const char *label,
 }
 
 /* The CA to issue with: the environment's, or a new untrusted one. */
-static uint32_t open_ca(const char *env, const char *other,
+static uint32_t open_ca(const char *env, const char *other, int days,
                         struct gp11_devca **ca)
 {
     char key[4096], pem[4096];
@@ -96,7 +99,9 @@ static uint32_t open_ca(const char *env, const char *other,
         snprintf(key, sizeof(key), "%s/ca.key", other);
         snprintf(pem, sizeof(pem), "%s/ca.pem", other);
         if (access(key, F_OK) != 0)
-            return gp11_devca_create("untrusted test CA", 365, key, pem, ca);
+            return gp11_devca_create(days == 365 ? "untrusted test CA"
+                                                 : "short-lived test CA",
+                                     days, key, pem, ca);
     } else {
         snprintf(key, sizeof(key), "%s/ca/ca.key", env);
         snprintf(pem, sizeof(pem), "%s/ca/ca.pem", env);
@@ -118,9 +123,9 @@ int main(int argc, char **argv)
     uint32_t ret;
     CK_BYTE id;
 
-    if (argc != 8 && argc != 9) {
+    if (argc < 8 || argc > 10) {
         fprintf(stderr, "usage: mkident ENV LABEL ID CN DNS NOT_BEFORE "
-                        "NOT_AFTER [OTHER_CA_DIR]\n");
+                        "NOT_AFTER [OTHER_CA_DIR [CA_DAYS]]\n");
         return 2;
     }
     id = (CK_BYTE)atoi(argv[3]);
@@ -141,7 +146,8 @@ int main(int argc, char **argv)
     if (ret == GP11_OK)
         ret = gp11_token_login(tok);
     if (ret == GP11_OK)
-        ret = open_ca(argv[1], argc == 9 ? argv[8] : NULL, &ca);
+        ret = open_ca(argv[1], argc >= 9 ? argv[8] : NULL,
+                      argc == 10 ? atoi(argv[9]) : 365, &ca);
     if (ret == GP11_OK)
         ret = make_key(tok, argv[2], id, &key);
     if (ret == GP11_OK)

@@ -36,6 +36,19 @@ add_test_identities() {
     sed -i 's/^\[acceptor wronghost@localhost\]/[acceptor wrong@localhost]/' \
         "$env/extra.conf"
     chmod 600 "$env/anon.conf" "$env/extra.conf" "$env/noqop.conf"
+    # A CA that expires (7 days) long before the leaf it issues (60 days)
+    # and before the lifetime short.conf grants (30 days): contexts with
+    # short@localhost on either side must end with the CA (test_ctxlife).
+    mkdir -p "$env/shortca"
+    "$mkident" "$env" short 27 short@localhost localhost -3600 5184000 \
+        "$env/shortca" 7
+    cat "$env/ca/ca.pem" "$env/shortca/ca.pem" >"$env/short-anchors.pem"
+    sed -e "s|^anchors = .*|anchors = $env/short-anchors.pem|" \
+        -e 's/^max-lifetime = .*/max-lifetime = 30d/' \
+        "$env/gss-pkcs11.conf" >"$env/short.conf"
+    printf '\n[acceptor short@localhost]\nidentity = %s;object=short;type=private\n' \
+        "$uri" >>"$env/short.conf"
+    chmod 600 "$env/short.conf"
 }
 
 rm -rf "$tokens"
