@@ -54,6 +54,10 @@ uint32_t gp11_aead_encrypt(struct gp11_token *tok, enum gp11_aead alg,
         return ret;
     memcpy(iv_copy, iv, sizeof(iv_copy));
     aead_params(&a, alg, iv_copy, aad, aad_len);
+    /* The empty GSS buffer is {0, NULL}, but tokens refuse pData NULL
+     * even for 0 bytes (SoftHSM2: CKR_ARGUMENTS_BAD). */
+    if (in == NULL && in_len == 0)
+        in = iv_copy;
     ret = gp11_session_get(tok, &s);
     if (ret != GP11_OK)
         return ret;

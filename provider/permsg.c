@@ -341,6 +341,11 @@ static uint32_t open_wrap(struct gp11_ctx *ctx, const gss_buffer_t in,
         free(msg);
         return ret;
     }
+    if (body == 0) {
+        /* {0, NULL}: gss_release_buffer frees no buffer of length 0. */
+        free(msg);
+        msg = NULL;
+    }
     out->value = msg;
     out->length = body;
     return GP11_OK;

@@ -385,6 +385,8 @@ static gss_buffer_desc concat(gss_iov_buffer_desc *iov, int n)
         out.length += iov[i].buffer.length;
     out.value = malloc(out.length ? out.length : 1);
     for (int i = 0; i < n; i++) {
+        if (iov[i].buffer.length == 0)
+            continue; /* an empty buffer may be {0, NULL} */
         memcpy((char *)out.value + used, iov[i].buffer.value,
                iov[i].buffer.length);
         used += iov[i].buffer.length;
@@ -580,6 +582,86 @@ static void mic_iov_and_aead(void **state)
     gl_hs_release(&hs);
 }
 
+/*
+ * Empty outputs are {0, NULL}: MIT's gss_release_buffer (and so
+ * gss_release_iov_buffer, even for a buffer flagged ALLOCATED) frees
+ * only a buffer whose length is not 0, so memory behind a zero length
+ * is lost to the application.
+ */
+static void empty_outputs_hold_no_memory(void **state)
+{
+    struct gl_hs hs;
+    gss_buffer_desc empty = {0, NULL}, tok, back;
+    gss_iov_buffer_desc iov[4];
+    OM_uint32 minor, major;
+    int conf_state;
+
+    (void)state;
+    pair(&hs, 0);
+    for (int conf = 0; conf < 2; conf++) {
+        /* gss_unwrap of an empty message. */
+        major = gss_wrap(&minor, hs.ictx, conf, 0, &empty, NULL, &tok);
+        if (major != GSS_S_COMPLETE)
+            gl_fail("gss_wrap of an empty message", major, minor);
+        back = (gss_buffer_desc){99, (void *)&back};
+        major = gss_unwrap(&minor, hs.actx, &tok, &back, &conf_state, NULL);
+        if (major != GSS_S_COMPLETE)
+            gl_fail("gss_unwrap of an empty message", major, minor);
+        assert_int_equal(back.length, 0);
+        assert_null(back.value);
+        /* The same token as a STREAM into an allocated DATA buffer. */
+        iov[0] = (gss_iov_buffer_desc){GSS_IOV_BUFFER_TYPE_STREAM, tok};
+        iov[1].type = GSS_IOV_BUFFER_TYPE_DATA | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+        iov[1].buffer = (gss_buffer_desc){0, NULL};
+        major = gss_unwrap_iov(&minor, hs.ictx, NULL, NULL, iov, 2);
+        assert_int_equal(major, GSS_S_BAD_MIC); /* reflected */
+        gss_release_buffer(&minor, &tok);
+        /* gss_unwrap_aead, which the mechglue builds that way. */
+        major =
+            gss_wrap_aead(&minor, hs.ictx, conf, 0, &empty, &empty, NULL, &tok);
+        assert_int_equal(major, GSS_S_COMPLETE);
+        back = (gss_buffer_desc){99, (void *)&back};
+        major =
+            gss_unwrap_aead(&minor, hs.actx, &tok, &empty, &back, NULL, NULL);
+        if (major != GSS_S_COMPLETE)
+            gl_fail("gss_unwrap_aead of an empty message", major, minor);
+        assert_int_equal(back.length, 0);
+        assert_null(back.value);
+        gss_release_buffer(&minor, &tok);
+        /* An allocated PADDING buffer: no QOP pads. */
+        iov[0].type = GSS_IOV_BUFFER_TYPE_HEADER | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+        iov[0].buffer = (gss_buffer_desc){0, NULL};
+        iov[1] = (gss_iov_buffer_desc){GSS_IOV_BUFFER_TYPE_DATA, {0, NULL}};
+        iov[2].type =
+            GSS_IOV_BUFFER_TYPE_PADDING | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+        iov[2].buffer = (gss_buffer_desc){0, NULL};
+        iov[3].type =
+            GSS_IOV_BUFFER_TYPE_TRAILER | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+        iov[3].buffer = (gss_buffer_desc){0, NULL};
+        major = gss_wrap_iov(&minor, hs.ictx, conf, 0, NULL, iov, 4);
+        if (major != GSS_S_COMPLETE)
+            gl_fail("gss_wrap_iov with PADDING", major, minor);
+        assert_int_equal(iov[2].buffer.length, 0);
+        assert_null(iov[2].buffer.value);
+        assert_int_equal(iov[0].buffer.length, 16);
+        assert_int_equal(iov[3].buffer.length, 16);
+        /* ... and the token opens as a STREAM into an allocated DATA. */
+        tok = concat(iov, 4);
+        gss_release_iov_buffer(&minor, iov, 4);
+        iov[0] = (gss_iov_buffer_desc){GSS_IOV_BUFFER_TYPE_STREAM, tok};
+        iov[1].type = GSS_IOV_BUFFER_TYPE_DATA | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+        iov[1].buffer = (gss_buffer_desc){0, NULL};
+        major = gss_unwrap_iov(&minor, hs.actx, NULL, NULL, iov, 2);
+        if (major != GSS_S_COMPLETE)
+            gl_fail("gss_unwrap_iov STREAM of an empty message", major, minor);
+        assert_int_equal(iov[1].buffer.length, 0);
+        assert_null(iov[1].buffer.value);
+        gss_release_iov_buffer(&minor, iov + 1, 1);
+        free(tok.value);
+    }
+    gl_hs_release(&hs);
+}
+
 /* Round trips of every QOP the token offers; the others refused. */
 static void every_qop(void **state)
 {
@@ -772,6 +854,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(iov_sign_only_and_in_place_unwrap),
         cmocka_unit_test(iov_stream_and_lengths),
         cmocka_unit_test(mic_iov_and_aead),
+        cmocka_unit_test(empty_outputs_hold_no_memory),
         cmocka_unit_test(every_qop),
         cmocka_unit_test(forked_child_is_refused),
         cmocka_unit_test(contexts_in_parallel_threads),
