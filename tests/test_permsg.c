@@ -268,6 +268,58 @@ static void reflected_and_foreign_tokens(void **state)
     gl_hs_release(&b);
 }
 
+/* Asserts the minor text says first that the message was altered, then
+ * the detail. */
+static void says_altered(OM_uint32 minor, const char *detail)
+{
+    static const char altered[] =
+        "the message was altered or is not from this context";
+    char text[1024];
+    const char *a, *d;
+
+    gl_minor_text(minor, text, sizeof(text));
+    a = strstr(text, altered);
+    d = strstr(text, detail);
+    if (a != text || d == NULL)
+        fail_msg("minor text '%s' does not begin with '%s' then give '%s'",
+                 text, altered, detail);
+}
+
+/* A tampered message, sealed or not, AEAD or MAC: the GSS major says
+ * which check failed, the minor text why in the application's terms. */
+static void tampered_message_is_explained(void **state)
+{
+    struct gl_hs hs;
+    gss_buffer_desc m = message(40), tok, back;
+    OM_uint32 minor;
+
+    (void)state;
+    pair(&hs, 0);
+    assert_int_equal(gss_wrap(&minor, hs.ictx, 1, 0, &m, NULL, &tok),
+                     GSS_S_COMPLETE);
+    ((unsigned char *)tok.value)[20] ^= 1;
+    assert_int_equal(gss_unwrap(&minor, hs.actx, &tok, &back, NULL, NULL),
+                     GSS_S_BAD_MIC);
+    says_altered(minor, "C_Decrypt returned CKR_");
+    gss_release_buffer(&minor, &tok);
+    /* The default MIC (GMAC, through C_Decrypt). */
+    assert_int_equal(gss_get_mic(&minor, hs.ictx, 0, &m, &tok), GSS_S_COMPLETE);
+    ((unsigned char *)m.value)[3] ^= 1;
+    assert_int_equal(gss_verify_mic(&minor, hs.actx, &m, &tok, NULL),
+                     GSS_S_BAD_SIG);
+    says_altered(minor, "C_Decrypt returned CKR_");
+    gss_release_buffer(&minor, &tok);
+    /* A MAC QOP (HMAC-SHA-256), compared by the mechanism. */
+    assert_int_equal(gss_get_mic(&minor, hs.ictx, 1, &m, &tok), GSS_S_COMPLETE);
+    ((unsigned char *)m.value)[3] ^= 1;
+    assert_int_equal(gss_verify_mic(&minor, hs.actx, &m, &tok, NULL),
+                     GSS_S_BAD_SIG);
+    says_altered(minor, "HMAC-SHA-256");
+    gss_release_buffer(&minor, &tok);
+    free(m.value);
+    gl_hs_release(&hs);
+}
+
 /* Makes n MIC tokens from the initiator. */
 static void mics(struct gl_hs *hs, gss_buffer_desc *m, gss_buffer_desc *t,
                  int n)
@@ -845,6 +897,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(tampered_wrap),
         cmocka_unit_test(modified_message_fails_mic),
         cmocka_unit_test(reflected_and_foreign_tokens),
+        cmocka_unit_test(tampered_message_is_explained),
         cmocka_unit_test(window_replay_and_sequence),
         cmocka_unit_test(window_replay_only),
         cmocka_unit_test(window_sequence_only),

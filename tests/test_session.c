@@ -332,6 +332,41 @@ static void operation_left_active_is_not_lent(void **state)
     gp11_token_close(tok);
 }
 
+/* A failing Init is named as such, not as the operation that follows. */
+static void failing_init_is_named(void **state)
+{
+    static const uint8_t tag[GP11_GCM_TAG_LEN];
+    struct gp11_token *tok = open_faulty();
+    uint8_t iv[GP11_GCM_IV_LEN] = {0}, mac[64];
+    size_t mac_len = sizeof(mac);
+    CK_MECHANISM sha = {CKM_SHA256_HMAC, NULL, 0};
+    struct gp11_object key;
+    uint32_t ret;
+
+    (void)state;
+    tl_assert_err(gp11_bench_key(tok, &key), GP11_OK);
+    setenv("GP11_FAULT", "fail-encrypt-init=0x30", 1);
+    ret = encrypt_once(tok, &key);
+    tl_assert_err(ret, GP11_ERR_TOKEN_REFUSED);
+    tl_assert_msg(ret, "C_EncryptInit returned CKR_DEVICE_ERROR");
+    setenv("GP11_FAULT", "fail-decrypt-init=0x30", 1);
+    ret = gp11_aead_decrypt(tok, GP11_AEAD_AES_GCM, &key, iv, NULL, 0, tag,
+                            sizeof(tag), NULL);
+    tl_assert_err(ret, GP11_ERR_TOKEN_REFUSED);
+    tl_assert_msg(ret, "C_DecryptInit returned CKR_DEVICE_ERROR");
+    setenv("GP11_FAULT", "fail-sign-init=0x30", 1);
+    ret = gp11_mac(tok, CKM_SHA256_HMAC, &key, iv, sizeof(iv), NULL, 0, mac,
+                   &mac_len);
+    tl_assert_err(ret, GP11_ERR_TOKEN_REFUSED);
+    tl_assert_msg(ret, "C_SignInit returned CKR_DEVICE_ERROR");
+    ret = gp11_sign(tok, &sha, &key, iv, sizeof(iv), mac, &mac_len);
+    tl_assert_err(ret, GP11_ERR_TOKEN_REFUSED);
+    tl_assert_msg(ret, "C_SignInit returned CKR_DEVICE_ERROR");
+    unsetenv("GP11_FAULT");
+    gp11_object_destroy(tok, &key);
+    gp11_token_close(tok);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +378,7 @@ int main(void)
         cmocka_unit_test(device_error_leaves_no_pool_session),
         cmocka_unit_test(device_error_leaves_no_owner_session),
         cmocka_unit_test(operation_left_active_is_not_lent),
+        cmocka_unit_test(failing_init_is_named),
     };
 
     tl_config();
