@@ -27,9 +27,9 @@ static gss_OID_desc our_oid;
 
 static void build_oid(void)
 {
+    static gss_OID oid = GSS_C_NO_OID; /* kept: our_oid uses its bytes */
     OM_uint32 minor, major;
     gss_buffer_desc in = {strlen(GP11_MECH_OID), (void *)GP11_MECH_OID};
-    gss_OID oid = GSS_C_NO_OID;
 
     major = gss_str_to_oid(&minor, &in, &oid);
     assert_int_equal(major, GSS_S_COMPLETE);

@@ -521,7 +521,9 @@ static void iov_sign_only_and_in_place_unwrap(void **state)
         if (major != GSS_S_COMPLETE)
             gl_fail("gss_unwrap_iov", major, minor);
         assert_memory_equal(iov[2].buffer.value, m.value, 300);
-        /* Another message, then a changed SIGN_ONLY buffer: refused. */
+        /* Another message (into newly allocated HEADER and TRAILER), then
+         * a changed SIGN_ONLY buffer: refused. */
+        gss_release_iov_buffer(&minor, iov, 4);
         assert_int_equal(gss_wrap_iov(&minor, hs.actx, conf, 0, NULL, iov, 4),
                          GSS_S_COMPLETE);
         ((unsigned char *)sign.value)[7] ^= 1;
@@ -620,6 +622,7 @@ static void mic_iov_and_aead(void **state)
     assert_int_equal(back.length, m.length);
     assert_memory_equal(back.value, m.value, m.length);
     gss_release_buffer(&minor, &back);
+    gss_release_buffer(&minor, &tok);
     /* Other associated data: refused. */
     major = gss_wrap_aead(&minor, hs.ictx, 1, 0, &assoc, &m, &conf, &tok);
     back_assoc = message(10);
