@@ -46,6 +46,7 @@ uint32_t gp11_aead_encrypt(struct gp11_token *tok, enum gp11_aead alg,
     struct aead_mech a;
     CK_ULONG out_len = in_len + GP11_GCM_TAG_LEN;
     CK_SESSION_HANDLE s;
+    const char *call = "C_EncryptInit";
     uint32_t ret;
     CK_RV rv;
 
@@ -54,6 +55,10 @@ uint32_t gp11_aead_encrypt(struct gp11_token *tok, enum gp11_aead alg,
         return ret;
     memcpy(iv_copy, iv, sizeof(iv_copy));
     aead_params(&a, alg, iv_copy, aad, aad_len);
+    /* The empty GSS buffer is {0, NULL}, but tokens refuse pData NULL
+     * even for 0 bytes (SoftHSM2: CKR_ARGUMENTS_BAD). */
+    if (in == NULL && in_len == 0)
+        in = iv_copy;
     ret = gp11_session_get(tok, &s);
     if (ret != GP11_OK)
         return ret;
@@ -66,11 +71,13 @@ uint32_t gp11_aead_encrypt(struct gp11_token *tok, enum gp11_aead alg,
                             "the token replaced the AES-GCM IV; this token "
                             "is not supported for message protection yet");
     }
-    if (rv == CKR_OK)
+    if (rv == CKR_OK) {
+        call = "C_Encrypt";
         rv = gp11_ck_Encrypt(tok->mod, s, (CK_BYTE *)in, in_len, out, &out_len);
+    }
     gp11_session_put(tok, s, rv);
     if (rv != CKR_OK)
-        return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_Encrypt",
+        return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, call,
                            "the token refused AEAD encryption");
     if (out_len != in_len + GP11_GCM_TAG_LEN)
         return gp11_err_set(GP11_ERR_TOKEN_REFUSED,
@@ -100,6 +107,7 @@ uint32_t gp11_aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
      * sized in_len (see gp11_pkcs11.h); a tag-only input needs scratch. */
     CK_ULONG out_len = in_len;
     CK_SESSION_HANDLE s;
+    const char *call = "C_DecryptInit";
     uint32_t ret;
     CK_RV rv;
 
@@ -115,15 +123,19 @@ uint32_t gp11_aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
     if (ret != GP11_OK)
         return ret;
     rv = gp11_ck_DecryptInit(tok->mod, s, &a.m, key->handle);
-    if (rv == CKR_OK)
+    if (rv == CKR_OK) {
+        call = "C_Decrypt";
         rv = gp11_ck_Decrypt(tok->mod, s, (CK_BYTE *)in, in_len,
                              out ? out : scratch, &out_len);
+    }
     gp11_session_put(tok, s, rv);
-    if (is_bad_tag(tok, rv))
-        return gp11_err_ck(GP11_ERR_BAD_TAG, rv, "C_Decrypt",
-                           "the AEAD tag does not verify");
+    /* Only C_Decrypt checks the tag: a failed Init is the token's. */
+    if (rv != CKR_OK && strcmp(call, "C_Decrypt") == 0 && is_bad_tag(tok, rv))
+        return gp11_err_ck(GP11_ERR_BAD_TAG, rv, call,
+                           "the message was altered or is not from this "
+                           "context: its AEAD tag does not verify");
     if (rv != CKR_OK)
-        return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_Decrypt",
+        return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, call,
                            "the token refused AEAD decryption");
     if (out_len != in_len - GP11_GCM_TAG_LEN)
         return gp11_err_set(GP11_ERR_TOKEN_REFUSED,

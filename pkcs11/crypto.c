@@ -119,6 +119,7 @@ uint32_t gp11_sign(struct gp11_token *tok, CK_MECHANISM *mech,
 {
     CK_ULONG out_len = *sig_len;
     CK_SESSION_HANDLE s;
+    const char *call = "C_SignInit";
     uint32_t ret;
     CK_RV rv;
 
@@ -129,11 +130,13 @@ uint32_t gp11_sign(struct gp11_token *tok, CK_MECHANISM *mech,
     if (ret != GP11_OK)
         return ret;
     rv = gp11_ck_SignInit(tok->mod, s, mech, key->handle);
-    if (rv == CKR_OK)
+    if (rv == CKR_OK) {
+        call = "C_Sign";
         rv = gp11_ck_Sign(tok->mod, s, (CK_BYTE *)data, len, sig, &out_len);
+    }
     gp11_session_put(tok, s, rv);
     if (rv != CKR_OK)
-        return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_Sign",
+        return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, call,
                            "the token refused to sign with %s",
                            gp11_ckm_name(mech->mechanism)
                                ? gp11_ckm_name(mech->mechanism)
@@ -150,6 +153,7 @@ uint32_t gp11_mac(struct gp11_token *tok, CK_MECHANISM_TYPE mech,
     CK_MECHANISM m = {mech, NULL, 0};
     CK_ULONG out_len = *mac_len;
     CK_SESSION_HANDLE s;
+    const char *call = "C_SignInit";
     uint32_t ret;
     CK_RV rv;
 
@@ -160,15 +164,21 @@ uint32_t gp11_mac(struct gp11_token *tok, CK_MECHANISM_TYPE mech,
     if (ret != GP11_OK)
         return ret;
     rv = gp11_ck_SignInit(tok->mod, s, &m, key->handle);
-    if (rv == CKR_OK && len1)
+    if (rv == CKR_OK && len1) {
+        call = "C_SignUpdate";
         rv = gp11_ck_SignUpdate(tok->mod, s, (CK_BYTE *)part1, len1);
-    if (rv == CKR_OK && len2)
+    }
+    if (rv == CKR_OK && len2) {
+        call = "C_SignUpdate";
         rv = gp11_ck_SignUpdate(tok->mod, s, (CK_BYTE *)part2, len2);
-    if (rv == CKR_OK)
+    }
+    if (rv == CKR_OK) {
+        call = "C_SignFinal";
         rv = gp11_ck_SignFinal(tok->mod, s, mac, &out_len);
+    }
     gp11_session_put(tok, s, rv);
     if (rv != CKR_OK)
-        return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_Sign",
+        return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, call,
                            "the token refused to compute a %s",
                            gp11_ckm_name(mech) ? gp11_ckm_name(mech) : "MAC");
     *mac_len = out_len;

@@ -89,8 +89,15 @@ void gp11_owner_release(struct gp11_token *tok, CK_RV last_rv);
 uint32_t gp11_template_check(const CK_ATTRIBUTE *t, CK_ULONG n,
                              CK_OBJECT_CLASS implied);
 
-/* True for results that mean the session handle is no longer usable. */
+/* True for results that mean the token has forgotten the session: it is
+ * dropped, never closed (its handle may already name another session). */
 bool gp11_rv_session_gone(CK_RV rv);
+
+/* True for results after which the session may still be open but is not
+ * to be lent again: an operation may still be active on it, or the
+ * token failed (CKR_DEVICE_ERROR). A pool session is closed; the owner
+ * session is kept if C_GetSessionInfo still answers for it. */
+bool gp11_rv_session_suspect(CK_RV rv);
 
 /* SHA-256 of a buffer (for remembering a rejected PIN by hash). */
 void gp11_sha256(const void *data, size_t len, unsigned char out[32]);

@@ -103,7 +103,30 @@ static const char *pin_source_path(const char *src)
     return NULL;
 }
 
-/* Reads a PIN file into pin (one line, newline stripped). */
+/* What a file that is not a regular file is, for messages. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISLNK(mode))
+        return "a symbolic link";
+    return "not a regular file";
+}
+
+/*
+ * Reads a PIN file into pin (one line, newline stripped). The open never
+ * blocks (a FIFO without a writer would hang every caller) and follows no
+ * symbolic link; anything but a regular file of at most PIN_MAX - 2 bytes,
+ * closed to others, is refused before a byte is read.
+ */
 static uint32_t read_pin_file(const char *src, char *pin, size_t *len)
 {
     const char *path = pin_source_path(src);
@@ -117,13 +140,25 @@ static uint32_t read_pin_file(const char *src, char *pin, size_t *len)
                             "unsupported pin-source '%s' (only files are "
                             "supported)",
                             src);
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ELOOP && lstat(path, &st) == 0 &&
+        S_ISLNK(st.st_mode))
+        return gp11_err_set(GP11_ERR_PIN_SOURCE,
+                            "PIN file %s is a symbolic link; name the file "
+                            "itself",
+                            path);
     if (fd < 0)
         return gp11_err_set(GP11_ERR_PIN_SOURCE, "cannot read PIN file %s: %s",
                             path, strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
+        ret = gp11_err_set(GP11_ERR_PIN_SOURCE, "cannot read PIN file %s: %s",
+                           path, strerror(errno));
+        goto done;
+    }
+    if (!S_ISREG(st.st_mode)) {
         ret = gp11_err_set(GP11_ERR_PIN_SOURCE,
-                           "PIN file %s is not a regular file", path);
+                           "PIN file %s is %s, not a regular file", path,
+                           file_kind(st.st_mode));
         goto done;
     }
     if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) {
@@ -133,13 +168,22 @@ static uint32_t read_pin_file(const char *src, char *pin, size_t *len)
                            path);
         goto done;
     }
+    if (st.st_size > PIN_MAX - 2) {
+        ret = gp11_err_set(GP11_ERR_PIN_SOURCE,
+                           "PIN file %s is longer than %d bytes", path,
+                           PIN_MAX - 2);
+        goto done;
+    }
     memset(pin, 0, PIN_MAX);
+    /* Bounded even if the file grew since fstat. */
     n = read(fd, pin, PIN_MAX - 1);
     if (n < 0 || n >= PIN_MAX - 1) {
-        ret = gp11_err_set(GP11_ERR_PIN_SOURCE,
-                           n < 0 ? "cannot read PIN file %s"
-                                 : "PIN file %s is longer than 254 bytes",
-                           path);
+        ret = n < 0 ? gp11_err_set(GP11_ERR_PIN_SOURCE,
+                                   "cannot read PIN file %s: %s", path,
+                                   strerror(errno))
+                    : gp11_err_set(GP11_ERR_PIN_SOURCE,
+                                   "PIN file %s is longer than %d bytes", path,
+                                   PIN_MAX - 2);
         goto done;
     }
     /* The PIN is the first line, without its line ending. */

@@ -104,10 +104,16 @@ uint32_t gp11_quirks_parse(const char *spec, unsigned *set, unsigned *clear,
             p++;
             len--;
         }
-        if (!minus && len == 4 && strncasecmp(p, "auto", 4) == 0) {
-            *use_auto = true;
-        } else if (!minus && len == 4 && strncasecmp(p, "none", 4) == 0) {
-            *use_auto = false;
+        if (len == 4 && (strncasecmp(p, "auto", 4) == 0 ||
+                         strncasecmp(p, "none", 4) == 0)) {
+            if (minus)
+                return gp11_err_set(GP11_ERR_QUIRK_UNKNOWN,
+                                    "'-%.4s' cannot be removed: 'none' (start "
+                                    "from no quirk) and 'auto' (start from "
+                                    "the token's known quirks) choose the "
+                                    "starting set and take no '-'",
+                                    p);
+            *use_auto = strncasecmp(p, "auto", 4) == 0;
         } else {
             bit = quirk_by_name(p, len);
             if (bit == 0)

@@ -209,12 +209,11 @@ void gp11_session_put(struct gp11_token *tok, CK_SESSION_HANDLE h,
                       CK_RV last_rv)
 {
     struct gp11_shard *sh = my_shard(tok);
-    bool close =
-        last_rv == CKR_BUFFER_TOO_SMALL || last_rv == CKR_OPERATION_ACTIVE;
+    bool close = gp11_rv_session_suspect(last_rv);
 
     if (close || gp11_rv_session_gone(last_rv)) {
-        /* Gone, or an operation may still be active on it: never lent
-         * again; closed unless the token already forgot it. */
+        /* Gone, or suspect: never lent again; closed unless the token
+         * already forgot it. */
         pthread_mutex_lock(&tok->lock);
         tok->n_open--;
         tok->drops++;
@@ -274,6 +273,13 @@ fail:
 
 void gp11_owner_release(struct gp11_token *tok, CK_RV last_rv)
 {
+    CK_SESSION_INFO si;
+
+    /* The owner holds every context key, so it is given up only when the
+     * token says it is gone: after a suspect result (CKR_DEVICE_ERROR) it
+     * asks. Only single calls run on it: no operation is left active. */
+    if (gp11_rv_session_suspect(last_rv))
+        last_rv = gp11_ck_GetSessionInfo(tok->mod, tok->owner, &si);
     if (gp11_rv_session_gone(last_rv)) {
         /* Its session objects died with it; login state may have too. */
         tok->have_owner = false;

@@ -28,16 +28,28 @@ void gp11_sha256(const void *data, size_t len, unsigned char out[32])
 bool gp11_rv_session_gone(CK_RV rv)
 {
     switch (rv) {
-    /* Not gone, but an operation may still be active on it: such a
-     * session is closed rather than lent to the next caller. */
-    case CKR_BUFFER_TOO_SMALL:
-    case CKR_OPERATION_ACTIVE:
     case CKR_SESSION_HANDLE_INVALID:
     case CKR_SESSION_CLOSED:
     case CKR_DEVICE_REMOVED:
     case CKR_TOKEN_NOT_PRESENT:
-    case CKR_DEVICE_ERROR:
     case CKR_CRYPTOKI_NOT_INITIALIZED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool gp11_rv_session_suspect(CK_RV rv)
+{
+    switch (rv) {
+    /* An operation may still be active: the standard keeps it after
+     * CKR_BUFFER_TOO_SMALL, and SoftHSM2 after CKR_ARGUMENTS_BAD. */
+    case CKR_BUFFER_TOO_SMALL:
+    case CKR_OPERATION_ACTIVE:
+    case CKR_ARGUMENTS_BAD:
+    /* The token failed; the session is in an unknown state, and still
+     * open until closed (dropping it leaked one session per error). */
+    case CKR_DEVICE_ERROR:
         return true;
     default:
         return false;

@@ -37,6 +37,13 @@ OM_uint32 gp11_gss_display_name(OM_uint32 *minor, gss_name_t name,
                                 gss_buffer_t out, gss_OID *type);
 OM_uint32 gp11_gss_compare_name(OM_uint32 *minor, gss_name_t a, gss_name_t b,
                                 int *equal);
+
+/*
+ * MIT's gss_internal_release_oid: claims (and sets to GSS_C_NO_OID) an OID
+ * that is one of the plugin's static objects, which gss_release_oid must
+ * not free; GSS_S_CONTINUE_NEEDED for any other OID.
+ */
+OM_uint32 gp11_gss_internal_release_oid(OM_uint32 *minor, gss_OID *oid);
 OM_uint32 gp11_gss_canonicalize_name(OM_uint32 *minor, gss_name_t in,
                                      const gss_OID mech, gss_name_t *out);
 OM_uint32 gp11_gss_export_name(OM_uint32 *minor, gss_name_t name,

@@ -227,6 +227,15 @@ EXPORT OM_uint32 gss_display_name(OM_uint32 *minor, gss_name_t name,
     return gp11_gss_display_name(minor, name, out, type);
 }
 
+/* In no public header: MIT's mechglue looks it up in every plugin and
+ * asks it first in gss_release_oid. */
+EXPORT OM_uint32 gss_internal_release_oid(OM_uint32 *minor, gss_OID *oid);
+
+EXPORT OM_uint32 gss_internal_release_oid(OM_uint32 *minor, gss_OID *oid)
+{
+    return gp11_gss_internal_release_oid(minor, oid);
+}
+
 EXPORT OM_uint32 gss_compare_name(OM_uint32 *minor, gss_name_t a, gss_name_t b,
                                   int *equal)
 {

@@ -40,24 +40,6 @@ static pthread_once_t x509_once = PTHREAD_ONCE_INIT;
 static unsigned char x509_oid_bytes[GP11_OID_MAX_LEN + 1];
 static gss_OID_desc nt_x509 = {0, x509_oid_bytes};
 
-/* A malloc'ed copy of an OID, as the mechglue frees it. */
-static gss_OID oid_copy(const gss_OID_desc *o)
-{
-    gss_OID c = malloc(sizeof(*c));
-
-    if (c == NULL || o == NULL)
-        goto fail;
-    c->elements = malloc(o->length);
-    if (c->elements == NULL)
-        goto fail;
-    memcpy(c->elements, o->elements, o->length);
-    c->length = o->length;
-    return c;
-fail:
-    free(c);
-    return GSS_C_NO_OID;
-}
-
 /* Fills nt_x509 with the mechanism OID plus the arc 1. */
 static void x509_oid_init(void)
 {
@@ -897,10 +879,10 @@ OM_uint32 gp11_gss_display_name(OM_uint32 *minor, gss_name_t name,
     }
     out->length = len;
     /*
-     * MIT's mechglue stores this OID in its union name and later frees it
-     * with generic_gss_release_oid, which spares only its own constants.
-     * So standard types are the mechglue's constants, and our own type is
-     * a fresh copy it may free.
+     * Read-only storage the caller never frees (RFC 2744): the standard
+     * types are the mechglue's constants, ours is static. MIT 1.20's
+     * mechglue stores the type of a name it converts and releases it with
+     * gss_release_oid, which asks gp11_gss_internal_release_oid first.
      */
     if (type != NULL) {
         switch (n->kind) {
@@ -911,14 +893,7 @@ OM_uint32 gp11_gss_display_name(OM_uint32 *minor, gss_name_t name,
             *type = GSS_C_NT_ANONYMOUS;
             break;
         case GP11_NAME_X509:
-            *type = oid_copy(gp11_nt_x509_subject());
-            if (*type == GSS_C_NO_OID) {
-                free(out->value);
-                out->value = NULL;
-                out->length = 0;
-                *minor = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
-                return GSS_S_FAILURE;
-            }
+            *type = (gss_OID)gp11_nt_x509_subject();
             break;
         default:
             *type = GSS_C_NT_USER_NAME;
@@ -927,6 +902,22 @@ OM_uint32 gp11_gss_display_name(OM_uint32 *minor, gss_name_t name,
     }
     *minor = 0;
     return GSS_S_COMPLETE;
+}
+
+OM_uint32 gp11_gss_internal_release_oid(OM_uint32 *minor, gss_OID *oid)
+{
+    if (minor != NULL)
+        *minor = 0;
+    if (oid == NULL || *oid == GSS_C_NO_OID)
+        return GSS_S_CONTINUE_NEEDED;
+    /* Only our own static objects, by address: the mechglue offers every
+     * OID it releases to every mechanism. */
+    if (*oid == (gss_OID)gp11_nt_x509_subject() ||
+        *oid == (gss_OID)gp11_mech_oid()) {
+        *oid = GSS_C_NO_OID;
+        return GSS_S_COMPLETE;
+    }
+    return GSS_S_CONTINUE_NEEDED;
 }
 
 /* True if a and b name the same principal (never for anonymous). */

@@ -210,8 +210,8 @@ uint32_t gp11_pm_check_tag(struct gp11_ctx *ctx, const struct gp11_qop *q,
     if (ret == GP11_OK &&
         (mac_len != q->tag_len || !gp11_ct_equal(want, tag, q->tag_len)))
         ret = gp11_err_set(GP11_ERR_BAD_TAG,
-                           "the %s of the message does not "
-                           "verify",
+                           "the message was altered or is not from this "
+                           "context: its %s does not verify",
                            q->name);
     return ret;
 }
@@ -340,6 +340,11 @@ static uint32_t open_wrap(struct gp11_ctx *ctx, const gss_buffer_t in,
         gp11_wipe(msg, body + q->tag_len);
         free(msg);
         return ret;
+    }
+    if (body == 0) {
+        /* {0, NULL}: gss_release_buffer frees no buffer of length 0. */
+        free(msg);
+        msg = NULL;
     }
     out->value = msg;
     out->length = body;

@@ -74,12 +74,15 @@ static void scatter(gss_iov_buffer_desc *iov, int n, const uint8_t *src)
     }
 }
 
-/* Gives b exactly len bytes: allocated if asked, else the caller's room
- * must suffice. */
+/* Gives b exactly len bytes: allocated if asked (none for 0 bytes, as
+ * gss_release_iov_buffer frees no buffer of length 0), else the caller's
+ * room must suffice. */
 static uint32_t fit(gss_iov_buffer_t b, size_t len)
 {
-    if (b->type & GSS_IOV_BUFFER_FLAG_ALLOCATE) {
-        b->buffer.value = malloc(len ? len : 1);
+    if ((b->type & GSS_IOV_BUFFER_FLAG_ALLOCATE) && len == 0) {
+        b->buffer.value = NULL;
+    } else if (b->type & GSS_IOV_BUFFER_FLAG_ALLOCATE) {
+        b->buffer.value = malloc(len);
         if (b->buffer.value == NULL)
             return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
         b->type |= GSS_IOV_BUFFER_FLAG_ALLOCATED;
@@ -352,8 +355,11 @@ static uint32_t unwrap_stream(struct gp11_ctx *ctx, gss_iov_buffer_desc *iov,
     data->buffer.value = body;
     data->buffer.length = len;
     ret = unwrap_buffers(ctx, q, key, iov, n, h, tok, tag);
-    if (ret == GP11_OK && (data->type & GSS_IOV_BUFFER_FLAG_ALLOCATE)) {
-        uint8_t *copy = malloc(len ? len : 1);
+    if (ret == GP11_OK && (data->type & GSS_IOV_BUFFER_FLAG_ALLOCATE) &&
+        len == 0) {
+        data->buffer.value = NULL; /* {0, NULL}, as fit() gives */
+    } else if (ret == GP11_OK && (data->type & GSS_IOV_BUFFER_FLAG_ALLOCATE)) {
+        uint8_t *copy = malloc(len);
 
         if (copy == NULL)
             return gp11_err_set(GP11_ERR_NOMEM, "out of memory");

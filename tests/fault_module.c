@@ -10,6 +10,16 @@
  *   open-delay-ms=N   C_OpenSession takes N ms longer (widens the window in
  *                     which several threads open sessions at once)
  *   init-fail         C_Initialize fails with CKR_DEVICE_ERROR
+ *   fail-CALL=RV      CALL returns RV (a number; 0x30 is CKR_DEVICE_ERROR).
+ *                     CALL is encrypt-init, decrypt-init, sign-init or
+ *                     generate-key-pair (the token is not called), or
+ *                     encrypt (the real C_Encrypt runs first and so ends
+ *                     the operation, as the standard says an error does)
+ *   stuck-encrypt=RV  C_Encrypt returns RV without calling the token: the
+ *                     operation stays active, as SoftHSM2 leaves it after
+ *                     CKR_ARGUMENTS_BAD
+ * gp11_fault_open_sessions() is the number of sessions opened and not
+ * closed through this module.
  * It never replaces the token: every operation runs on the real one.
  */
 #include <dlfcn.h>
@@ -35,7 +45,7 @@ static int fault(const char *name, long *arg)
         if (strncmp(spec, name, n) == 0 &&
             (spec[n] == '\0' || spec[n] == ',' || spec[n] == '=')) {
             if (arg)
-                *arg = spec[n] == '=' ? strtol(spec + n + 1, NULL, 10) : 0;
+                *arg = spec[n] == '=' ? strtol(spec + n + 1, NULL, 0) : 0;
             return 1;
         }
         spec = strchr(spec, ',');
@@ -94,6 +104,73 @@ static CK_RV fault_CloseSession(CK_SESSION_HANDLE s)
     return rv;
 }
 
+/* The CK_RV a fail-CALL (or stuck-CALL) fault asks for; CKR_OK if none. */
+static CK_RV injected(const char *name)
+{
+    long rv = 0;
+
+    return fault(name, &rv) ? (CK_RV)rv : CKR_OK;
+}
+
+static CK_RV fault_EncryptInit(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m,
+                               CK_OBJECT_HANDLE key)
+{
+    CK_RV rv = injected("fail-encrypt-init");
+
+    return rv != CKR_OK ? rv : target->C_EncryptInit(s, m, key);
+}
+
+static CK_RV fault_Encrypt(CK_SESSION_HANDLE s, CK_BYTE_PTR in, CK_ULONG len,
+                           CK_BYTE_PTR out, CK_ULONG_PTR out_len)
+{
+    CK_RV stuck = injected("stuck-encrypt");
+    CK_RV rv;
+
+    if (stuck != CKR_OK)
+        return stuck;
+    rv = target->C_Encrypt(s, in, len, out, out_len);
+    if (rv == CKR_OK && out != NULL && injected("fail-encrypt") != CKR_OK)
+        rv = injected("fail-encrypt");
+    return rv;
+}
+
+static CK_RV fault_DecryptInit(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m,
+                               CK_OBJECT_HANDLE key)
+{
+    CK_RV rv = injected("fail-decrypt-init");
+
+    return rv != CKR_OK ? rv : target->C_DecryptInit(s, m, key);
+}
+
+static CK_RV fault_SignInit(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m,
+                            CK_OBJECT_HANDLE key)
+{
+    CK_RV rv = injected("fail-sign-init");
+
+    return rv != CKR_OK ? rv : target->C_SignInit(s, m, key);
+}
+
+static CK_RV fault_GenerateKeyPair(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m,
+                                   CK_ATTRIBUTE_PTR pub, CK_ULONG n_pub,
+                                   CK_ATTRIBUTE_PTR priv, CK_ULONG n_priv,
+                                   CK_OBJECT_HANDLE_PTR h_pub,
+                                   CK_OBJECT_HANDLE_PTR h_priv)
+{
+    CK_RV rv = injected("fail-generate-key-pair");
+
+    if (rv != CKR_OK)
+        return rv;
+    return target->C_GenerateKeyPair(s, m, pub, n_pub, priv, n_priv, h_pub,
+                                     h_priv);
+}
+
+EXPORT long gp11_fault_open_sessions(void);
+
+long gp11_fault_open_sessions(void)
+{
+    return atomic_load(&open_sessions);
+}
+
 EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list);
 
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
@@ -113,6 +190,11 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
         wrapped.C_GetTokenInfo = fault_GetTokenInfo;
         wrapped.C_OpenSession = fault_OpenSession;
         wrapped.C_CloseSession = fault_CloseSession;
+        wrapped.C_EncryptInit = fault_EncryptInit;
+        wrapped.C_Encrypt = fault_Encrypt;
+        wrapped.C_DecryptInit = fault_DecryptInit;
+        wrapped.C_SignInit = fault_SignInit;
+        wrapped.C_GenerateKeyPair = fault_GenerateKeyPair;
     }
     *list = &wrapped;
     return CKR_OK;

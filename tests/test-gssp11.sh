@@ -72,6 +72,17 @@ printf 'wrong-pin\n' >"$work/bad.pin"
 chmod 600 "$work/bad.pin"
 expect_error "wrong PIN" "CKR_PIN_INCORRECT" \
     "$gssp11" info --config "$(conf_with pin-source "$work/bad.pin")"
+# Trust anchors the plugin refuses: info runs the plugin's check and
+# reports the plugin's sentence.
+printf 'not a certificate\n' >"$work/nocert.pem"
+expect_error "trust anchors without a certificate" \
+    "gssp11: the trust anchors file $work/nocert.pem holds no certificate (PEM or DER)" \
+    "$gssp11" info --config "$(conf_with anchors "$work/nocert.pem")"
+mkdir "$work/noanchors"
+expect_error "trust anchors directory without a certificate" \
+    "gssp11: the trust anchors directory $work/noanchors has no *.pem or *.crt certificate file" \
+    "$gssp11" info --config "$(conf_with anchors "$work/noanchors")"
+grep -qF "Trust:     $env_dir/ca/ca.pem" "$work/info" || fail "info lacks the anchors"
 printf '[token]\nmodule = x\nuri = pkcs11:\ncolour = blue\n' >"$work/bad.conf"
 expect_error "malformed config" "$work/bad.conf:4:" \
     "$gssp11" info --config "$work/bad.conf"

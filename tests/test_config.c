@@ -763,6 +763,23 @@ static void test_err_bad_quirks(void **state)
     assert_null(strchr(msg, '\n'));
 }
 
+/* "none" and "auto" choose the starting set: a sign on them is explained,
+ * not reported as an unknown quirk. */
+static void test_err_signed_none_or_auto(void **state)
+{
+    (void)state;
+    expect_error(TOKEN "quirks = none -none\n", GP11_ERR_CONFIG_VALUE,
+                 CONF ":4: quirks: '-none' cannot be removed: 'none' "
+                      "(start from no quirk) and 'auto' (start from the "
+                      "token's known quirks) choose the starting set and "
+                      "take no '-'");
+    expect_error(TOKEN "quirks = -auto\n", GP11_ERR_CONFIG_VALUE,
+                 CONF ":4: quirks: '-auto' cannot be removed: 'none' "
+                      "(start from no quirk) and 'auto' (start from the "
+                      "token's known quirks) choose the starting set and "
+                      "take no '-'");
+}
+
 static void test_err_module_p11kit_without_name(void **state)
 {
     (void)state;
@@ -1029,6 +1046,7 @@ int main(void)
         cmocka_unit_test(test_err_bad_uri),
         cmocka_unit_test(test_err_messages_never_show_pins),
         cmocka_unit_test(test_err_bad_quirks),
+        cmocka_unit_test(test_err_signed_none_or_auto),
         cmocka_unit_test(test_err_module_p11kit_without_name),
         cmocka_unit_test(test_err_missing_module),
         cmocka_unit_test(test_err_missing_uri),

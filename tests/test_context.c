@@ -526,10 +526,17 @@ static void mangle_leg(int leg, gss_buffer_t tok, void *arg)
     if (leg != m->leg)
         return;
     m->len = tok->length;
-    if (m->truncate && m->pos < tok->length)
+    if (m->truncate && m->pos == 0 && tok->length > 0) {
+        /* Nothing left: the empty buffer, which gss_release_buffer (it
+         * frees nothing of length 0) cannot leak. */
+        free(tok->value);
+        tok->value = NULL;
+        tok->length = 0;
+    } else if (m->truncate && m->pos < tok->length) {
         tok->length = m->pos;
-    else if (!m->truncate && m->pos < tok->length)
+    } else if (!m->truncate && m->pos < tok->length) {
         ((unsigned char *)tok->value)[m->pos] ^= 0x01;
+    }
 }
 
 /* Every byte flipped / every truncation of one leg: never completes. */

@@ -7,6 +7,7 @@
 #include "testlib.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,56 @@ static void pin_file_errors(void **state)
     tl_assert_msg(ret, "only files are supported");
 }
 
+/* Ends the process when a PIN source blocks instead of being refused. */
+static void on_alarm(int sig)
+{
+    static const char msg[] = "a PIN source blocked: no answer in 10 s\n";
+
+    (void)sig;
+    if (write(2, msg, sizeof(msg) - 1) < 0)
+        _exit(3);
+    _exit(2);
+}
+
+/* Asserts that pin-source path is refused, naming the file and what it
+ * is, within the alarm. */
+static void refused_as(const char *path, const char *what)
+{
+    uint32_t ret;
+
+    alarm(10);
+    ret = login_with(path, NULL, false);
+    alarm(0);
+    tl_assert_err(ret, GP11_ERR_PIN_SOURCE);
+    tl_assert_msg(ret, path);
+    tl_assert_msg(ret, what);
+}
+
+static void pin_source_that_is_no_regular_file(void **state)
+{
+    char fifo[128], link[128], big[4096];
+    const char *good;
+
+    (void)state;
+    signal(SIGALRM, on_alarm);
+    /* A FIFO without a writer: opening it blocking would hang. */
+    snprintf(fifo, sizeof(fifo), "%s/fifo.pin", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    refused_as(fifo, "is a FIFO");
+    refused_as(dir, "is a directory");
+    /* A symbolic link to a good PIN file. */
+    good = pin_file("target.pin", "1234\n", 0600);
+    snprintf(link, sizeof(link), "%s/link.pin", dir);
+    assert_int_equal(symlink(good, link), 0);
+    refused_as(link, "is a symbolic link");
+    refused_as("/dev/zero", "is a character device");
+    /* A regular file far larger than any PIN. */
+    memset(big, '7', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    refused_as(pin_file("big.pin", big, 0600), "longer than");
+    signal(SIGALRM, SIG_DFL);
+}
+
 static void locked_token_is_not_tried(void **state)
 {
     int before = tl_count_lines(debug_log, "C_Login:");
@@ -217,6 +268,7 @@ int main(void)
         cmocka_unit_test(pin_is_the_first_line),
         cmocka_unit_test(missing_pin_is_explained),
         cmocka_unit_test(pin_file_errors),
+        cmocka_unit_test(pin_source_that_is_no_regular_file),
         cmocka_unit_test(locked_token_is_not_tried),
         cmocka_unit_test(final_try_is_not_risked),
         cmocka_unit_test(module_that_fails_to_initialise),

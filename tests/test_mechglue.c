@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <dlfcn.h>
 #include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,9 @@ static gss_OID_desc our_oid;
 
 static void build_oid(void)
 {
+    static gss_OID oid = GSS_C_NO_OID; /* kept: our_oid uses its bytes */
     OM_uint32 minor, major;
     gss_buffer_desc in = {strlen(GP11_MECH_OID), (void *)GP11_MECH_OID};
-    gss_OID oid = GSS_C_NO_OID;
 
     major = gss_str_to_oid(&minor, &in, &oid);
     assert_int_equal(major, GSS_S_COMPLETE);
@@ -120,6 +121,55 @@ static void names_round_trip(void **state)
     gss_release_name(&minor, &back);
 }
 
+/*
+ * gss_display_name's name type is read-only storage the caller never
+ * frees (RFC 2744 5.12): the plugin's own X.509-subject type is one static
+ * OID, the same object on every call. MIT 1.20's mechglue stores the
+ * type of a name it converts (peer names) and releases it with
+ * gss_release_oid, which the plugin must recognise as its own.
+ */
+static void display_name_type_is_static(void **state)
+{
+    static const char dn[] = "CN=Alice,O=Example";
+    gss_buffer_desc in = {sizeof(dn) - 1, (void *)dn}, text;
+    gss_name_t name = GSS_C_NO_NAME, mn = GSS_C_NO_NAME;
+    unsigned char x509_bytes[64];
+    gss_OID_desc x509 = {our_oid.length + 1, x509_bytes};
+    gss_OID t1 = GSS_C_NO_OID, t2 = GSS_C_NO_OID, t;
+    OM_uint32 minor;
+
+    (void)state;
+    /* The X.509-subject name type: the mechanism OID plus the arc 1. */
+    assert_true(our_oid.length + 1 <= sizeof(x509_bytes));
+    memcpy(x509_bytes, our_oid.elements, our_oid.length);
+    x509_bytes[our_oid.length] = 0x01;
+    assert_int_equal(gss_import_name(&minor, &in, &x509, &name),
+                     GSS_S_COMPLETE);
+    assert_int_equal(gss_canonicalize_name(&minor, name, &our_oid, &mn),
+                     GSS_S_COMPLETE);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(gss_display_name(&minor, mn, &text, i ? &t2 : &t1),
+                         GSS_S_COMPLETE);
+        assert_int_equal(text.length, sizeof(dn) - 1);
+        assert_memory_equal(text.value, dn, text.length);
+        gss_release_buffer(&minor, &text);
+    }
+    assert_non_null(t1);
+    assert_ptr_equal(t1, t2);
+    assert_true(gss_oid_equal(t1, &x509));
+    /* What gss_release_name does with a converted name's type: the
+     * plugin claims its static OID, which stays intact. */
+    t = t1;
+    assert_int_equal(gss_release_oid(&minor, &t), GSS_S_COMPLETE);
+    assert_null(t);
+    assert_int_equal(gss_display_name(&minor, mn, &text, &t), GSS_S_COMPLETE);
+    assert_ptr_equal(t, t1);
+    assert_true(gss_oid_equal(t, &x509));
+    gss_release_buffer(&minor, &text);
+    gss_release_name(&minor, &name);
+    gss_release_name(&minor, &mn);
+}
+
 /* The public header's OID is the one the plugin registers (default
  * build; a -Dmech_oid build skips this). */
 static void public_header_names_the_oid(void **state)
@@ -140,6 +190,7 @@ int main(void)
         cmocka_unit_test(mechglue_loads_the_module),
         cmocka_unit_test(display_status_speaks),
         cmocka_unit_test(names_round_trip),
+        cmocka_unit_test(display_name_type_is_static),
         cmocka_unit_test(public_header_names_the_oid),
     };
 

@@ -268,6 +268,58 @@ static void reflected_and_foreign_tokens(void **state)
     gl_hs_release(&b);
 }
 
+/* Asserts the minor text says first that the message was altered, then
+ * the detail. */
+static void says_altered(OM_uint32 minor, const char *detail)
+{
+    static const char altered[] =
+        "the message was altered or is not from this context";
+    char text[1024];
+    const char *a, *d;
+
+    gl_minor_text(minor, text, sizeof(text));
+    a = strstr(text, altered);
+    d = strstr(text, detail);
+    if (a != text || d == NULL)
+        fail_msg("minor text '%s' does not begin with '%s' then give '%s'",
+                 text, altered, detail);
+}
+
+/* A tampered message, sealed or not, AEAD or MAC: the GSS major says
+ * which check failed, the minor text why in the application's terms. */
+static void tampered_message_is_explained(void **state)
+{
+    struct gl_hs hs;
+    gss_buffer_desc m = message(40), tok, back;
+    OM_uint32 minor;
+
+    (void)state;
+    pair(&hs, 0);
+    assert_int_equal(gss_wrap(&minor, hs.ictx, 1, 0, &m, NULL, &tok),
+                     GSS_S_COMPLETE);
+    ((unsigned char *)tok.value)[20] ^= 1;
+    assert_int_equal(gss_unwrap(&minor, hs.actx, &tok, &back, NULL, NULL),
+                     GSS_S_BAD_MIC);
+    says_altered(minor, "C_Decrypt returned CKR_");
+    gss_release_buffer(&minor, &tok);
+    /* The default MIC (GMAC, through C_Decrypt). */
+    assert_int_equal(gss_get_mic(&minor, hs.ictx, 0, &m, &tok), GSS_S_COMPLETE);
+    ((unsigned char *)m.value)[3] ^= 1;
+    assert_int_equal(gss_verify_mic(&minor, hs.actx, &m, &tok, NULL),
+                     GSS_S_BAD_SIG);
+    says_altered(minor, "C_Decrypt returned CKR_");
+    gss_release_buffer(&minor, &tok);
+    /* A MAC QOP (HMAC-SHA-256), compared by the mechanism. */
+    assert_int_equal(gss_get_mic(&minor, hs.ictx, 1, &m, &tok), GSS_S_COMPLETE);
+    ((unsigned char *)m.value)[3] ^= 1;
+    assert_int_equal(gss_verify_mic(&minor, hs.actx, &m, &tok, NULL),
+                     GSS_S_BAD_SIG);
+    says_altered(minor, "HMAC-SHA-256");
+    gss_release_buffer(&minor, &tok);
+    free(m.value);
+    gl_hs_release(&hs);
+}
+
 /* Makes n MIC tokens from the initiator. */
 static void mics(struct gl_hs *hs, gss_buffer_desc *m, gss_buffer_desc *t,
                  int n)
@@ -385,6 +437,8 @@ static gss_buffer_desc concat(gss_iov_buffer_desc *iov, int n)
         out.length += iov[i].buffer.length;
     out.value = malloc(out.length ? out.length : 1);
     for (int i = 0; i < n; i++) {
+        if (iov[i].buffer.length == 0)
+            continue; /* an empty buffer may be {0, NULL} */
         memcpy((char *)out.value + used, iov[i].buffer.value,
                iov[i].buffer.length);
         used += iov[i].buffer.length;
@@ -467,7 +521,9 @@ static void iov_sign_only_and_in_place_unwrap(void **state)
         if (major != GSS_S_COMPLETE)
             gl_fail("gss_unwrap_iov", major, minor);
         assert_memory_equal(iov[2].buffer.value, m.value, 300);
-        /* Another message, then a changed SIGN_ONLY buffer: refused. */
+        /* Another message (into newly allocated HEADER and TRAILER), then
+         * a changed SIGN_ONLY buffer: refused. */
+        gss_release_iov_buffer(&minor, iov, 4);
         assert_int_equal(gss_wrap_iov(&minor, hs.actx, conf, 0, NULL, iov, 4),
                          GSS_S_COMPLETE);
         ((unsigned char *)sign.value)[7] ^= 1;
@@ -566,6 +622,7 @@ static void mic_iov_and_aead(void **state)
     assert_int_equal(back.length, m.length);
     assert_memory_equal(back.value, m.value, m.length);
     gss_release_buffer(&minor, &back);
+    gss_release_buffer(&minor, &tok);
     /* Other associated data: refused. */
     major = gss_wrap_aead(&minor, hs.ictx, 1, 0, &assoc, &m, &conf, &tok);
     back_assoc = message(10);
@@ -577,6 +634,86 @@ static void mic_iov_and_aead(void **state)
     free(back_assoc.value);
     free(assoc.value);
     free(m.value);
+    gl_hs_release(&hs);
+}
+
+/*
+ * Empty outputs are {0, NULL}: MIT's gss_release_buffer (and so
+ * gss_release_iov_buffer, even for a buffer flagged ALLOCATED) frees
+ * only a buffer whose length is not 0, so memory behind a zero length
+ * is lost to the application.
+ */
+static void empty_outputs_hold_no_memory(void **state)
+{
+    struct gl_hs hs;
+    gss_buffer_desc empty = {0, NULL}, tok, back;
+    gss_iov_buffer_desc iov[4];
+    OM_uint32 minor, major;
+    int conf_state;
+
+    (void)state;
+    pair(&hs, 0);
+    for (int conf = 0; conf < 2; conf++) {
+        /* gss_unwrap of an empty message. */
+        major = gss_wrap(&minor, hs.ictx, conf, 0, &empty, NULL, &tok);
+        if (major != GSS_S_COMPLETE)
+            gl_fail("gss_wrap of an empty message", major, minor);
+        back = (gss_buffer_desc){99, (void *)&back};
+        major = gss_unwrap(&minor, hs.actx, &tok, &back, &conf_state, NULL);
+        if (major != GSS_S_COMPLETE)
+            gl_fail("gss_unwrap of an empty message", major, minor);
+        assert_int_equal(back.length, 0);
+        assert_null(back.value);
+        /* The same token as a STREAM into an allocated DATA buffer. */
+        iov[0] = (gss_iov_buffer_desc){GSS_IOV_BUFFER_TYPE_STREAM, tok};
+        iov[1].type = GSS_IOV_BUFFER_TYPE_DATA | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+        iov[1].buffer = (gss_buffer_desc){0, NULL};
+        major = gss_unwrap_iov(&minor, hs.ictx, NULL, NULL, iov, 2);
+        assert_int_equal(major, GSS_S_BAD_MIC); /* reflected */
+        gss_release_buffer(&minor, &tok);
+        /* gss_unwrap_aead, which the mechglue builds that way. */
+        major =
+            gss_wrap_aead(&minor, hs.ictx, conf, 0, &empty, &empty, NULL, &tok);
+        assert_int_equal(major, GSS_S_COMPLETE);
+        back = (gss_buffer_desc){99, (void *)&back};
+        major =
+            gss_unwrap_aead(&minor, hs.actx, &tok, &empty, &back, NULL, NULL);
+        if (major != GSS_S_COMPLETE)
+            gl_fail("gss_unwrap_aead of an empty message", major, minor);
+        assert_int_equal(back.length, 0);
+        assert_null(back.value);
+        gss_release_buffer(&minor, &tok);
+        /* An allocated PADDING buffer: no QOP pads. */
+        iov[0].type = GSS_IOV_BUFFER_TYPE_HEADER | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+        iov[0].buffer = (gss_buffer_desc){0, NULL};
+        iov[1] = (gss_iov_buffer_desc){GSS_IOV_BUFFER_TYPE_DATA, {0, NULL}};
+        iov[2].type =
+            GSS_IOV_BUFFER_TYPE_PADDING | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+        iov[2].buffer = (gss_buffer_desc){0, NULL};
+        iov[3].type =
+            GSS_IOV_BUFFER_TYPE_TRAILER | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+        iov[3].buffer = (gss_buffer_desc){0, NULL};
+        major = gss_wrap_iov(&minor, hs.ictx, conf, 0, NULL, iov, 4);
+        if (major != GSS_S_COMPLETE)
+            gl_fail("gss_wrap_iov with PADDING", major, minor);
+        assert_int_equal(iov[2].buffer.length, 0);
+        assert_null(iov[2].buffer.value);
+        assert_int_equal(iov[0].buffer.length, 16);
+        assert_int_equal(iov[3].buffer.length, 16);
+        /* ... and the token opens as a STREAM into an allocated DATA. */
+        tok = concat(iov, 4);
+        gss_release_iov_buffer(&minor, iov, 4);
+        iov[0] = (gss_iov_buffer_desc){GSS_IOV_BUFFER_TYPE_STREAM, tok};
+        iov[1].type = GSS_IOV_BUFFER_TYPE_DATA | GSS_IOV_BUFFER_FLAG_ALLOCATE;
+        iov[1].buffer = (gss_buffer_desc){0, NULL};
+        major = gss_unwrap_iov(&minor, hs.actx, NULL, NULL, iov, 2);
+        if (major != GSS_S_COMPLETE)
+            gl_fail("gss_unwrap_iov STREAM of an empty message", major, minor);
+        assert_int_equal(iov[1].buffer.length, 0);
+        assert_null(iov[1].buffer.value);
+        gss_release_iov_buffer(&minor, iov + 1, 1);
+        free(tok.value);
+    }
     gl_hs_release(&hs);
 }
 
@@ -763,6 +900,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(tampered_wrap),
         cmocka_unit_test(modified_message_fails_mic),
         cmocka_unit_test(reflected_and_foreign_tokens),
+        cmocka_unit_test(tampered_message_is_explained),
         cmocka_unit_test(window_replay_and_sequence),
         cmocka_unit_test(window_replay_only),
         cmocka_unit_test(window_sequence_only),
@@ -772,6 +910,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(iov_sign_only_and_in_place_unwrap),
         cmocka_unit_test(iov_stream_and_lengths),
         cmocka_unit_test(mic_iov_and_aead),
+        cmocka_unit_test(empty_outputs_hold_no_memory),
         cmocka_unit_test(every_qop),
         cmocka_unit_test(forked_child_is_refused),
         cmocka_unit_test(contexts_in_parallel_threads),

@@ -7,7 +7,9 @@
  */
 #include "testlib.h"
 #include "internal.h"
+#include "gp11_bench.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -195,6 +197,179 @@ static void vanished_session_is_dropped(void **state)
     gp11_token_close(tok);
 }
 
+/* Opens the suite's token through the fault module, logged in. */
+static struct gp11_token *open_faulty(void)
+{
+    struct gp11_token_opts o;
+    struct gp11_token *tok = NULL;
+
+    tl_opts(tl_config(), &o);
+    setenv("GP11_FAULT_TARGET", o.module, 1);
+    o.module = getenv("GP11_FAULT_MODULE");
+    tl_assert_err(gp11_token_open(&o, &tok), GP11_OK);
+    tl_assert_err(gp11_token_login(tok), GP11_OK);
+    return tok;
+}
+
+/* Sessions opened and not closed through the fault module (it counts
+ * every C_OpenSession and C_CloseSession it forwards). */
+static long fault_sessions(void)
+{
+    void *dl = dlopen(getenv("GP11_FAULT_MODULE"), RTLD_NOW | RTLD_NOLOAD);
+    long (*count)(void);
+    long n;
+
+    assert_non_null(dl);
+    count = (long (*)(void))dlsym(dl, "gp11_fault_open_sessions");
+    assert_non_null(count);
+    n = count();
+    dlclose(dl);
+    return n;
+}
+
+/* One AES-GCM encryption of 16 bytes with key (a fresh IV each time). */
+static uint32_t encrypt_once(struct gp11_token *tok,
+                             const struct gp11_object *key)
+{
+    static uint8_t counter;
+    uint8_t iv[GP11_GCM_IV_LEN] = {0}, in[16] = {0}, out[32];
+
+    iv[0] = ++counter;
+    return gp11_aead_encrypt(tok, GP11_AEAD_AES_GCM, key, iv, NULL, 0, in,
+                             sizeof(in), out);
+}
+
+#define FAULTS 100
+
+/* CKR_DEVICE_ERROR on a per-message call: the session may still be open,
+ * so the pool closes it instead of forgetting it. */
+static void device_error_leaves_no_pool_session(void **state)
+{
+    struct gp11_token *tok = open_faulty();
+    struct gp11_object key;
+    uint32_t ret;
+    long before;
+
+    (void)state;
+    tl_assert_err(gp11_bench_key(tok, &key), GP11_OK);
+    tl_assert_err(encrypt_once(tok, &key), GP11_OK);
+    before = fault_sessions();
+    setenv("GP11_FAULT", "fail-encrypt=0x30", 1);
+    for (int i = 0; i < FAULTS; i++) {
+        ret = encrypt_once(tok, &key);
+        tl_assert_err(ret, GP11_ERR_TOKEN_REFUSED);
+    }
+    tl_assert_msg(ret, "C_Encrypt returned CKR_DEVICE_ERROR");
+    unsetenv("GP11_FAULT");
+    /* The last failing session was closed, none was forgotten. */
+    assert_true(fault_sessions() <= before);
+    /* And the token is still usable. */
+    tl_assert_err(encrypt_once(tok, &key), GP11_OK);
+    assert_int_equal(fault_sessions(), before);
+    gp11_object_destroy(tok, &key);
+    gp11_token_close(tok);
+    assert_int_equal(fault_sessions(), 0);
+}
+
+/* CKR_DEVICE_ERROR on an owner-session call: the owner session (holding
+ * every context key) is kept while the token says it is alive. */
+static void device_error_leaves_no_owner_session(void **state)
+{
+    static const uint8_t p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+                                   0xce, 0x3d, 0x03, 0x01, 0x07};
+    struct gp11_token *tok = open_faulty();
+    struct gp11_object key, priv;
+    uint8_t point[97];
+    size_t point_len = sizeof(point);
+    uint32_t ret;
+    long before;
+
+    (void)state;
+    tl_assert_err(gp11_bench_key(tok, &key), GP11_OK);
+    /* The owner and one pool session are open. */
+    tl_assert_err(encrypt_once(tok, &key), GP11_OK);
+    before = fault_sessions();
+    setenv("GP11_FAULT", "fail-generate-key-pair=0x30", 1);
+    for (int i = 0; i < FAULTS; i++) {
+        point_len = sizeof(point);
+        ret = gp11_ec_ephemeral(tok, p256, sizeof(p256), &priv, point,
+                                &point_len);
+        tl_assert_err(ret, GP11_ERR_TOKEN_REFUSED);
+    }
+    tl_assert_msg(ret, "CKR_DEVICE_ERROR");
+    unsetenv("GP11_FAULT");
+    assert_int_equal(fault_sessions(), before);
+    /* The session objects made before the errors are still there. */
+    tl_assert_err(encrypt_once(tok, &key), GP11_OK);
+    point_len = sizeof(point);
+    tl_assert_err(
+        gp11_ec_ephemeral(tok, p256, sizeof(p256), &priv, point, &point_len),
+        GP11_OK);
+    assert_int_equal(point_len, 65);
+    gp11_object_destroy(tok, &priv);
+    gp11_object_destroy(tok, &key);
+    assert_int_equal(fault_sessions(), before);
+    gp11_token_close(tok);
+    assert_int_equal(fault_sessions(), 0);
+}
+
+/* A token that leaves the operation active after an error (SoftHSM2 does
+ * after CKR_ARGUMENTS_BAD): the session is not lent again. */
+static void operation_left_active_is_not_lent(void **state)
+{
+    struct gp11_token *tok = open_faulty();
+    struct gp11_object key;
+    long before;
+
+    (void)state;
+    tl_assert_err(gp11_bench_key(tok, &key), GP11_OK);
+    tl_assert_err(encrypt_once(tok, &key), GP11_OK);
+    before = fault_sessions();
+    setenv("GP11_FAULT", "stuck-encrypt=0x7", 1);
+    tl_assert_err(encrypt_once(tok, &key), GP11_ERR_TOKEN_REFUSED);
+    unsetenv("GP11_FAULT");
+    for (int i = 0; i < 4; i++)
+        tl_assert_err(encrypt_once(tok, &key), GP11_OK);
+    assert_int_equal(fault_sessions(), before);
+    gp11_object_destroy(tok, &key);
+    gp11_token_close(tok);
+}
+
+/* A failing Init is named as such, not as the operation that follows. */
+static void failing_init_is_named(void **state)
+{
+    static const uint8_t tag[GP11_GCM_TAG_LEN];
+    struct gp11_token *tok = open_faulty();
+    uint8_t iv[GP11_GCM_IV_LEN] = {0}, mac[64];
+    size_t mac_len = sizeof(mac);
+    CK_MECHANISM sha = {CKM_SHA256_HMAC, NULL, 0};
+    struct gp11_object key;
+    uint32_t ret;
+
+    (void)state;
+    tl_assert_err(gp11_bench_key(tok, &key), GP11_OK);
+    setenv("GP11_FAULT", "fail-encrypt-init=0x30", 1);
+    ret = encrypt_once(tok, &key);
+    tl_assert_err(ret, GP11_ERR_TOKEN_REFUSED);
+    tl_assert_msg(ret, "C_EncryptInit returned CKR_DEVICE_ERROR");
+    setenv("GP11_FAULT", "fail-decrypt-init=0x30", 1);
+    ret = gp11_aead_decrypt(tok, GP11_AEAD_AES_GCM, &key, iv, NULL, 0, tag,
+                            sizeof(tag), NULL);
+    tl_assert_err(ret, GP11_ERR_TOKEN_REFUSED);
+    tl_assert_msg(ret, "C_DecryptInit returned CKR_DEVICE_ERROR");
+    setenv("GP11_FAULT", "fail-sign-init=0x30", 1);
+    ret = gp11_mac(tok, CKM_SHA256_HMAC, &key, iv, sizeof(iv), NULL, 0, mac,
+                   &mac_len);
+    tl_assert_err(ret, GP11_ERR_TOKEN_REFUSED);
+    tl_assert_msg(ret, "C_SignInit returned CKR_DEVICE_ERROR");
+    ret = gp11_sign(tok, &sha, &key, iv, sizeof(iv), mac, &mac_len);
+    tl_assert_err(ret, GP11_ERR_TOKEN_REFUSED);
+    tl_assert_msg(ret, "C_SignInit returned CKR_DEVICE_ERROR");
+    unsetenv("GP11_FAULT");
+    gp11_object_destroy(tok, &key);
+    gp11_token_close(tok);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +378,10 @@ int main(void)
         cmocka_unit_test(token_out_of_sessions),
         cmocka_unit_test(no_session_at_all_is_an_error),
         cmocka_unit_test(vanished_session_is_dropped),
+        cmocka_unit_test(device_error_leaves_no_pool_session),
+        cmocka_unit_test(device_error_leaves_no_owner_session),
+        cmocka_unit_test(operation_left_active_is_not_lent),
+        cmocka_unit_test(failing_init_is_named),
     };
 
     tl_config();

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gssp11 info: module, token, login, capabilities, identities. */
 #include "devca.h"
+#include "gp11_certval.h"
 #include "gp11_config.h"
 #include "gp11_pkcs11.h"
 #include "gssp11.h"
@@ -161,6 +162,7 @@ int gssp11_cmd_info(int argc, char **argv)
                                          {0, 0, 0, 0}};
     struct gp11_config *cfg = NULL;
     struct gp11_token *tok = NULL;
+    struct gp11_trust *trust = NULL;
     struct gp11_caps caps;
     const char *path = NULL;
     uint32_t ret;
@@ -197,6 +199,16 @@ int gssp11_cmd_info(int argc, char **argv)
     ret = gp11_caps_probe(tok, &caps);
     if (ret != GP11_OK)
         goto done;
+    /* The plugin's start-up, in its order: token, login, probe, anchors. */
+    if (cfg->trust_anchors) {
+        ret = gp11_trust_load(cfg->trust_anchors, &trust);
+        if (ret != GP11_OK)
+            goto done;
+        printf("Trust:     %s\n", cfg->trust_anchors);
+    } else {
+        printf("Trust:     no anchors configured: peers' certificates "
+               "cannot be verified\n");
+    }
     print_capabilities(&caps);
     ret = print_identities(tok);
     if (ret == GP11_OK)
@@ -204,6 +216,7 @@ int gssp11_cmd_info(int argc, char **argv)
 done:
     if (ret != GP11_OK)
         rc = gssp11_fail(ret);
+    gp11_trust_free(trust);
     gp11_token_close(tok);
     gp11_config_free(cfg);
     return rc;
