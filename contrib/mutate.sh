@@ -106,6 +106,13 @@ meson test -C "$bld" --no-rebuild --suite setup >"$log/setup-tokens.out" 2>&1 ||
 
 # Every test a mutant names must pass on the unmodified code.
 all_tests=$(for m in "$@"; do field kill "$m" | tr ' ' '\n'; done | sort -u)
+# A name meson does not know would "pass" by running nothing.
+meson test -C "$bld" --no-rebuild --list 2>/dev/null |
+    sed -n 's|^[^:]*:\([^ ]*\) / \(.*\)$|\1/\2|p' >"$log/known"
+for t in $all_tests; do
+    grep -qxF "$t" "$log/known" ||
+        { echo "mutate: no test $t (suite/name, see meson test --list)" >&2; exit 1; }
+done
 # shellcheck disable=SC2086
 passed=$(run_tests $all_tests)
 for t in $all_tests; do
