@@ -56,6 +56,9 @@ static void h_release(struct honest *h)
 }
 
 /* Asserts a status and that its minor text contains says (if not NULL). */
+/* The case of a table-driven test under way, for failure messages. */
+static const char *current_case = "-";
+
 static void expect_at(OM_uint32 major, OM_uint32 minor, OM_uint32 want,
                       const char *says, const char *file, int line)
 {
@@ -63,11 +66,11 @@ static void expect_at(OM_uint32 major, OM_uint32 minor, OM_uint32 want,
 
     gl_minor_text(minor, text, sizeof(text));
     if (major != want)
-        fail_msg("%s:%d: major 0x%x, want 0x%x (minor: %s)", file, line, major,
-                 want, text);
+        fail_msg("%s:%d: [%s] major 0x%x, want 0x%x (minor: %s)", file, line,
+                 current_case, major, want, text);
     if (says && strstr(text, says) == NULL)
-        fail_msg("%s:%d: minor status says '%s', want '%s'", file, line, text,
-                 says);
+        fail_msg("%s:%d: [%s] minor status says '%s', want '%s'", file, line,
+                 current_case, text, says);
 }
 #define expect(major, minor, want, says)                                       \
     expect_at((major), (minor), (want), (says), __FILE__, __LINE__)
@@ -97,10 +100,22 @@ static void assert_dead(gss_ctx_id_t ctx)
                          GSS_S_NO_CONTEXT);
 }
 
-/* Asserts that a refused handshake left nothing behind on the token. */
+/* Session keys on the token when the test started (contexts a failed
+ * test could not release stay behind, and must not fail the next one). */
+static size_t keys_at_start;
+
+static int count_keys(void **state)
+{
+    (void)state;
+    current_case = "-";
+    keys_at_start = tl_session_secret_keys();
+    return 0;
+}
+
+/* Asserts that the test's handshakes left nothing behind on the token. */
 static void assert_no_keys_left(void)
 {
-    assert_int_equal(tl_session_secret_keys(), 0);
+    assert_int_equal(tl_session_secret_keys(), keys_at_start);
 }
 
 /* ---- the adversary initiates ------------------------------------------- */
@@ -151,6 +166,7 @@ static void adversary_initiator_control(void **state)
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
         struct honest h = {0};
 
+        current_case = ids[i];
         adversary_initiates(&h, ids[i], ids[i], 0, NULL);
         expect(h.major, h.minor, GSS_S_COMPLETE, NULL);
         snprintf(want, sizeof(want), "%s@localhost", ids[i]);
@@ -171,6 +187,7 @@ static void finish_with_alices_cert_signed_by_another_key(void **state)
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         struct honest h = {0};
 
+        current_case = keys[i];
         adversary_initiates(&h, "alice", keys[i], 0, NULL);
         expect(h.major, h.minor, GSS_S_DEFECTIVE_TOKEN,
                "handshake signature invalid: it does not verify");
@@ -386,6 +403,7 @@ static void accept_with_hosts_cert_signed_by_another_key(void **state)
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         struct honest h = {0};
 
+        current_case = keys[i];
         adversary_accepts(&h, "host", keys[i], 0, NULL);
         expect(h.major, h.minor, GSS_S_DEFECTIVE_TOKEN,
                "handshake signature invalid: it does not verify");
@@ -452,15 +470,15 @@ static void acceptor_choices_not_offered(void **state)
 {
     static const struct {
         accept_edit edit;
-        const char *says;
+        const char *name, *says;
     } cases[] = {
-        {grant_anon, "do not fit the request"},
-        {grant_deleg, "do not fit the request"},
-        {grant_no_mutual, "do not fit the request"},
-        {answer_version_2, "protocol version 2"},
-        {grant_no_time, "zero lifetime"},
-        {choose_other_profile, "which was not offered"},
-        {answer_in_p384, "ECDH group 2, not 1"},
+        {grant_anon, "grant_anon", "do not fit the request"},
+        {grant_deleg, "grant_deleg", "do not fit the request"},
+        {grant_no_mutual, "grant_no_mutual", "do not fit the request"},
+        {answer_version_2, "answer_version_2", "protocol version 2"},
+        {grant_no_time, "grant_no_time", "zero lifetime"},
+        {choose_other_profile, "choose_other_profile", "which was not offered"},
+        {answer_in_p384, "answer_in_p384", "ECDH group 2, not 1"},
     };
     struct gp11_runtime *rt = NULL;
 
@@ -473,6 +491,7 @@ static void acceptor_choices_not_offered(void **state)
          * initiator offers every known one. */
         if (cases[i].edit == choose_other_profile && rt->n_profiles > 1)
             continue;
+        current_case = cases[i].name;
         adversary_accepts(&h, "host", "host", 0, cases[i].edit);
         expect(h.major, h.minor, GSS_S_DEFECTIVE_TOKEN, cases[i].says);
         h_release(&h);
@@ -527,10 +546,12 @@ static void peer_capabilities_limit_the_qops(void **state)
 {
     static const struct {
         accept_edit edit;
-        const char *says;
+        const char *name, *says;
     } cases[] = {
-        {caps_without_hmac_sha256, "which the peer's token lacks"},
-        {caps_without_extra_qops, "disabled on the peer"},
+        {caps_without_hmac_sha256, "caps_without_hmac_sha256",
+         "which the peer's token lacks"},
+        {caps_without_extra_qops, "caps_without_extra_qops",
+         "disabled on the peer"},
     };
     struct gp11_runtime *rt = NULL;
 
@@ -543,6 +564,7 @@ static void peer_capabilities_limit_the_qops(void **state)
         struct honest h = {0};
         OM_uint32 major, minor;
 
+        current_case = cases[i].name;
         adversary_accepts(&h, "host", "host", 0, cases[i].edit);
         expect(h.major, h.minor, GSS_S_COMPLETE, NULL);
         major = gss_get_mic(&minor, h.ctx, 1, &msg, &tok);
@@ -811,24 +833,28 @@ static void change_cb_hash(struct gp11_hs_init *m, void *arg)
  */
 static void rewritten_init(void **state)
 {
-    static void (*const edits[])(struct gp11_hs_init *, void *) = {
-        strip_replay_and_sequence,
-        only_first_sigalg,
-        other_profile_first,
-        strip_caps,
-        substitute_eph,
-        raise_version_max,
-        shorten_lifetime,
-        retarget_to_rsa,
-        change_nonce,
-        change_cb_hash,
+    static const struct {
+        void (*fn)(struct gp11_hs_init *, void *);
+        const char *name;
+    } edits[] = {
+        {strip_replay_and_sequence, "strip_replay_and_sequence"},
+        {only_first_sigalg, "only_first_sigalg"},
+        {other_profile_first, "other_profile_first"},
+        {strip_caps, "strip_caps"},
+        {substitute_eph, "substitute_eph"},
+        {raise_version_max, "raise_version_max"},
+        {shorten_lifetime, "shorten_lifetime"},
+        {retarget_to_rsa, "retarget_to_rsa"},
+        {change_nonce, "change_nonce"},
+        {change_cb_hash, "change_cb_hash"},
     };
 
     (void)state;
     for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
-        struct mitm x = {.init_edit = edits[i]};
+        struct mitm x = {.init_edit = edits[i].fn};
         struct gl_hs hs = {0};
 
+        current_case = edits[i].name;
         hs.target = gl_service("host@localhost");
         hs.req_flags = GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG;
         hs.mutate = rewrite_leg;
@@ -914,18 +940,22 @@ static void accept_change_nonce(struct gp11_hs_accept *m, void *arg)
 /* The same for ACCEPT, re-encoded with the signature and MAC it had. */
 static void rewritten_accept(void **state)
 {
-    static void (*const edits[])(struct gp11_hs_accept *, void *) = {
-        accept_strip_flags,
-        accept_shorter_life,
-        accept_strip_caps,
-        accept_change_nonce,
+    static const struct {
+        void (*fn)(struct gp11_hs_accept *, void *);
+        const char *name;
+    } edits[] = {
+        {accept_strip_flags, "accept_strip_flags"},
+        {accept_shorter_life, "accept_shorter_life"},
+        {accept_strip_caps, "accept_strip_caps"},
+        {accept_change_nonce, "accept_change_nonce"},
     };
 
     (void)state;
     for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
-        struct mitm x = {.accept_edit = edits[i]};
+        struct mitm x = {.accept_edit = edits[i].fn};
         struct gl_hs hs = {0};
 
+        current_case = edits[i].name;
         hs.target = gl_service("host@localhost");
         hs.req_flags = GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG;
         hs.mutate = rewrite_leg;
@@ -970,29 +1000,34 @@ static void rewrite_without_change(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(adversary_initiator_control),
-        cmocka_unit_test(finish_with_alices_cert_signed_by_another_key),
-        cmocka_unit_test(finish_with_alices_cert_signed_by_rsa),
-        cmocka_unit_test(finish_signed_with_the_acceptor_label),
-        cmocka_unit_test(finish_without_key_confirmation),
-        cmocka_unit_test(anonymous_finish_without_asking),
-        cmocka_unit_test(acceptor_grants_only_what_it_may),
-        cmocka_unit_test(init_in_p384),
-        cmocka_unit_test(init_offering_no_usable_sigalg),
-        cmocka_unit_test(adversary_acceptor_control),
-        cmocka_unit_test(accept_with_hosts_cert_signed_by_another_key),
-        cmocka_unit_test(accept_with_hosts_cert_signed_by_rsa),
-        cmocka_unit_test(acceptor_choices_not_offered),
-        cmocka_unit_test(overstated_lifetime_is_capped),
-        cmocka_unit_test(peer_capabilities_limit_the_qops),
-        cmocka_unit_test(replayed_accept),
-        cmocka_unit_test(replayed_finish),
-        cmocka_unit_test(reflected_legs),
-        cmocka_unit_test(reflected_finish_to_the_initiator),
-        cmocka_unit_test(rewritten_init),
-        cmocka_unit_test(downgraded_profile),
-        cmocka_unit_test(rewritten_accept),
-        cmocka_unit_test(rewrite_without_change),
+        cmocka_unit_test_setup(adversary_initiator_control, count_keys),
+        cmocka_unit_test_setup(finish_with_alices_cert_signed_by_another_key,
+                               count_keys),
+        cmocka_unit_test_setup(finish_with_alices_cert_signed_by_rsa,
+                               count_keys),
+        cmocka_unit_test_setup(finish_signed_with_the_acceptor_label,
+                               count_keys),
+        cmocka_unit_test_setup(finish_without_key_confirmation, count_keys),
+        cmocka_unit_test_setup(anonymous_finish_without_asking, count_keys),
+        cmocka_unit_test_setup(acceptor_grants_only_what_it_may, count_keys),
+        cmocka_unit_test_setup(init_in_p384, count_keys),
+        cmocka_unit_test_setup(init_offering_no_usable_sigalg, count_keys),
+        cmocka_unit_test_setup(adversary_acceptor_control, count_keys),
+        cmocka_unit_test_setup(accept_with_hosts_cert_signed_by_another_key,
+                               count_keys),
+        cmocka_unit_test_setup(accept_with_hosts_cert_signed_by_rsa,
+                               count_keys),
+        cmocka_unit_test_setup(acceptor_choices_not_offered, count_keys),
+        cmocka_unit_test_setup(overstated_lifetime_is_capped, count_keys),
+        cmocka_unit_test_setup(peer_capabilities_limit_the_qops, count_keys),
+        cmocka_unit_test_setup(replayed_accept, count_keys),
+        cmocka_unit_test_setup(replayed_finish, count_keys),
+        cmocka_unit_test_setup(reflected_legs, count_keys),
+        cmocka_unit_test_setup(reflected_finish_to_the_initiator, count_keys),
+        cmocka_unit_test_setup(rewritten_init, count_keys),
+        cmocka_unit_test_setup(downgraded_profile, count_keys),
+        cmocka_unit_test_setup(rewritten_accept, count_keys),
+        cmocka_unit_test_setup(rewrite_without_change, count_keys),
     };
 
     tl_config();
