@@ -93,7 +93,7 @@ void adv_send_finish(struct adv *a, const struct gp11_hs_finish *f,
  * Takes the honest initiator's INIT (framed) into the transcript and fills
  * m with what an honest acceptor with this identity would answer: the
  * first offered profile its token has, its key's sigalg, INIT's group,
- * MUTUAL|CONF|INTEG plus the requested REPLAY|SEQUENCE, 10 hours, its
+ * MUTUAL|CONF|INTEG plus the requested REPLAY|SEQUENCE|ANON, 10 hours, its
  * token's capabilities, its certificate.
  */
 void adv_take_init(struct adv *a, const gss_buffer_desc *init,
