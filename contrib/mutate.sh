@@ -71,9 +71,30 @@ run_tests() {
     cat "$log"/passed.* 2>/dev/null || true
 }
 
-# Rebuilds the scratch build; on failure prints the build log.
+# Rebuilds the scratch build (only what the tests given need, if any are
+# given); on failure prints the build log.
 rebuild() {
-    if ! meson compile -C "$bld" >"$log/build.out" 2>&1; then
+    targets=""
+    if [ $# -gt 0 ]; then
+        targets=$(meson introspect --tests --targets "$bld" |
+            /usr/bin/python3 -c '
+import json, os, sys
+info = json.load(sys.stdin)
+bld = os.path.realpath(sys.argv[1])
+want = set(sys.argv[2:])
+files = {t["id"]: t["filename"] for t in info["targets"]}
+out = set()
+for t in info["tests"]:
+    if not any(s.split(":")[-1] + "/" + t["name"] in want for s in t["suite"]):
+        continue
+    for f in [t["cmd"][0]] + [f for d in t["depends"] for f in files.get(d, [])]:
+        if os.path.realpath(f).startswith(bld + "/"):
+            out.add(os.path.relpath(os.path.realpath(f), bld))
+print(" ".join(sorted(out)))
+' "$bld" "$@")
+    fi
+    # shellcheck disable=SC2086
+    if ! ninja -C "$bld" $targets >"$log/build.out" 2>&1; then
         tail -n 30 "$log/build.out" >&2
         return 1
     fi
@@ -135,7 +156,8 @@ for m in "$@"; do
     (cd "$src" && patch -p1 -s -F0 --no-backup-if-mismatch <"$m")
     files=$(sed -n 's|^+++ b/||p' "$m")
     verdict=""
-    if ! rebuild; then
+    # shellcheck disable=SC2046
+    if ! rebuild $(field kill "$m"); then
         verdict="BROKEN   $name: does not build with the mutant"
     else
         # shellcheck disable=SC2046
@@ -155,6 +177,5 @@ for m in "$@"; do
         killed=$((killed + 1))
     fi
 done
-rebuild >/dev/null 2>&1 || true
 echo "mutants: $killed killed, $bad not killed ($(($(date +%s) - start)) s)"
 [ "$bad" -eq 0 ]
