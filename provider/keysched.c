@@ -67,6 +67,10 @@ static uint32_t derive_key(struct gp11_token *tok, CK_MECHANISM *mech,
         {CKA_SIGN, use & USE_MAC ? &yes : &no, sizeof(yes)},
         {CKA_VERIFY, use & USE_MAC ? &yes : &no, sizeof(yes)},
         {CKA_DERIVE, use & USE_DERIVE ? &yes : &no, sizeof(yes)},
+        /* Both tokens default these to TRUE: a context key must never
+         * wrap another key out of the token, nor unwrap one in. */
+        {CKA_WRAP, &no, sizeof(no)},
+        {CKA_UNWRAP, &no, sizeof(no)},
     };
 
     return gp11_derive(tok, mech, base, t, sizeof(t) / sizeof(t[0]), out);

@@ -181,25 +181,13 @@ static void assert_single_use(const struct gp11_object *o)
                  (unsigned long)o->handle, e, d, s, v, k);
 }
 
-/* Prints CKA_WRAP / CKA_UNWRAP, which the key schedule does not set. */
-static void print_wrap(const struct gp11_object *o)
+/* CKA_WRAP / CKA_UNWRAP: both tokens default them to TRUE, so the key
+ * schedule must set them FALSE, or a context key could wrap other keys
+ * out of the token. */
+static void assert_no_wrap(const struct gp11_object *o)
 {
-    CK_BBOOL w = 2, u = 2;
-    CK_RV rw = read_bool(o, CKA_WRAP, &w), ru = read_bool(o, CKA_UNWRAP, &u);
-
-    /* TODO: provider/keysched.c leaves CKA_WRAP and CKA_UNWRAP to the
-     * token's default, which is TRUE on SoftHSM2 and NSS softoken (its
-     * comment says everything but the key's use is explicitly FALSE).
-     * Assert FALSE here once the template sets them (reported with
-     * issue 14; see also issue 9 item 9). */
-    print_message("key %lu: CKA_WRAP %s, CKA_UNWRAP %s\n",
-                  (unsigned long)o->handle,
-                  rw != CKR_OK ? gp11_ckr_name(rw)
-                  : w          ? "TRUE"
-                               : "FALSE",
-                  ru != CKR_OK ? gp11_ckr_name(ru)
-                  : u          ? "TRUE"
-                               : "FALSE");
+    assert_bool(o, CKA_WRAP, "CKA_WRAP", CK_FALSE);
+    assert_bool(o, CKA_UNWRAP, "CKA_UNWRAP", CK_FALSE);
 }
 
 /* Prints CKA_ALLOWED_MECHANISMS as the token reports it; asserts nothing. */
@@ -261,7 +249,7 @@ static void check_context_key(const struct gp11_object *o)
     assert_int_equal(gp11_object_probe_attr(token(), o, CKA_VALUE),
                      CKR_ATTRIBUTE_SENSITIVE);
     print_allowed_mechanisms(o);
-    print_wrap(o);
+    assert_no_wrap(o);
 }
 
 /* Checks the keys in now that were not in before; returns their count. */
