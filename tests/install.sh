@@ -20,7 +20,7 @@ build=$2
 shift 2
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp11-install.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf --one-file-system "$tmp"' EXIT
 trap 'exit 1' HUP INT PIPE TERM
 dest=$tmp/dest
 here=$(dirname "$0")
