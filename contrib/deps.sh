@@ -1,12 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages gss-pkcs11 needs to build and test, if any
-# is missing. Used by demo.sh and test.sh; safe to run again.
+# is missing. Used by demo.sh and test.sh; safe to run again. pandoc
+# builds the man pages, man-db checks them; contrib/build-deb.sh installs
+# the Debian packaging tools (debhelper, lintian) itself when it runs.
 set -eu
 
 packages="meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 libp11-kit-dev p11-kit p11-kit-modules libssl-dev openssl libkrb5-dev
-krb5-gss-samples libcmocka-dev softhsm2 libnss3 binutils patch"
+krb5-gss-samples libcmocka-dev softhsm2 libnss3 binutils patch pandoc man-db"
 
 missing=""
 for p in $packages; do
