@@ -10,8 +10,11 @@
  *
  * Input: byte 0 says how (bits 0-1: "/path", "file:/path",
  * "file:///path", or the URI's pin-source; bits 2-3: a regular file, a
- * symlink to one, a directory, a regular file; bits 4-6: its mode), the
- * rest is the file's content.
+ * symlink to one, a directory, a regular file -- or a FIFO when
+ * GP11_FUZZ_PIN_FIFO is set; bits 4-6: its mode), the rest is the file's
+ * content. The FIFO is off by default: today's reader opens it without
+ * O_NONBLOCK and waits for a writer for ever (issue 10 item 2); once it
+ * refuses FIFOs, set the variable (a login that takes over 0.5 s fails).
  *
  * Invariants: a login that succeeds presented exactly the file's first
  * line (up to CR, LF or NUL) to C_Login, from a regular file that is not
@@ -23,6 +26,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fuzz_input.h"
@@ -41,6 +45,7 @@ static char real_path[128];
 static struct gp11_token *base; /* keeps the stub module loaded */
 static unsigned long (*last_pin)(const unsigned char **, unsigned long *);
 static unsigned long (*open_sessions)(void);
+static bool fifo; /* GP11_FUZZ_PIN_FIFO: kind 3 is a FIFO */
 
 static const mode_t modes[8] = {0600, 0400, 0640, 0644, 0620, 0602, 0000, 0700};
 
@@ -79,6 +84,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(pin_path, sizeof(pin_path), "%s/user.pin", dir);
     snprintf(real_path, sizeof(real_path), "%s/real.pin", dir);
     atexit(cleanup);
+    fifo = getenv("GP11_FUZZ_PIN_FIFO") != NULL;
     o.module = GP11_FUZZ_STUB_MODULE;
     o.uri = STUB_URI;
     ret = gp11_token_open(&o, &base);
@@ -134,6 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct gp11_token *tok = NULL;
     const unsigned char *pin;
     unsigned long before, after, pin_len, sessions;
+    struct timespec t0, t1;
     char src[192], uri[256];
     const uint8_t *content;
     size_t n, want;
@@ -150,6 +157,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (kind == 2) {
         if (mkdir(pin_path, mode | 0700) != 0)
             FZ_FAIL("mkdir: %s", strerror(errno));
+    } else if (kind == 3 && fifo) {
+        if (mkfifo(pin_path, mode) != 0)
+            FZ_FAIL("mkfifo: %s", strerror(errno));
     } else {
         write_file(pin_path, content, n, mode);
     }
@@ -173,15 +183,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ret = gp11_token_open(&o, &tok);
     if (ret != GP11_OK)
         FZ_FAIL("cannot open the stub token: %s", gp11_err_message(ret));
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     ret = gp11_token_login(tok);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     after = last_pin(&pin, &pin_len);
+    /* libFuzzer's timer interrupts a blocked open() (EINTR) before its
+     * -timeout fires, so a reader that waits on a FIFO is caught here. */
+    if (kind == 3 && fifo &&
+        (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000 >
+            500)
+        FZ_FAIL("the PIN reader waited over 0.5 s on a FIFO");
     allowed =
         (kind == 0 || kind == 3) && (mode & (S_IROTH | S_IWOTH | S_IWGRP)) == 0;
     if (ret == GP11_OK) {
         want = first_line(content, n);
         if (!allowed)
             FZ_FAIL("a PIN was read from a %s of mode %03o",
-                    kind == 1 ? "symlink" : "non-regular file", (unsigned)mode);
+                    kind == 1 ? "symlink" : "file that is not regular",
+                    (unsigned)mode);
         if (after != before + 1)
             FZ_FAIL("login succeeded with %lu C_Login calls", after - before);
         if (pin_len != want || memcmp(pin, content, want) != 0)
