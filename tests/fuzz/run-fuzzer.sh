@@ -54,8 +54,21 @@ awk -v name="$name" -v min="$min_cov" -v status="$status" '
     }
     /^stat::number_of_executed_units:/ { runs = $2 }
     /^stat::average_exec_per_sec:/ { eps = $2 }
+    # -fork=N: "#1306: cov: 4752 ft: 3601 corp: 50 exec/s 51
+    # oom/timeout/crash: 0/0/0 ..." (cov counted another way)
+    /^#[0-9]+: cov:/ {
+        runs = substr($1, 2) + 0
+        for (i = 1; i < NF; i++) {
+            if ($i == "exec/s") eps = $(i + 1)
+            if ($i == "oom/timeout/crash:") {
+                split($(i + 1), k, "/")
+                forked = k[1] + k[2] + k[3]
+            }
+        }
+    }
     /^==[0-9]+== ERROR: libFuzzer|^SUMMARY: (Address|Undefined|Leak)|deadly signal|fuzz invariant broken/ { crashes++ }
     END {
+        if (forked > crashes) crashes = forked
         if (status != 0 && crashes == 0) crashes = 1
         printf "fuzz-summary: %s runs=%d exec/s=%d cov=%d ft=%d crashes=%d\n",
                name, runs, eps, cov, ft, crashes
