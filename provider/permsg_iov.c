@@ -29,13 +29,22 @@ static gss_iov_buffer_t find(gss_iov_buffer_desc *iov, int n, OM_uint32 type,
     return found;
 }
 
+/* True if b's type has its bit in mask. Types are the caller's 16-bit
+ * values: one of 32 or more has no bit (and must not be shifted by). */
+static bool in_mask(const gss_iov_buffer_desc *b, unsigned mask)
+{
+    OM_uint32 t = TYPE(b);
+
+    return t < 32 && (mask & (1u << t)) != 0;
+}
+
 /* Sum of the lengths of the buffers whose type bit is in mask. */
 static size_t total(const gss_iov_buffer_desc *iov, int n, unsigned mask)
 {
     size_t len = 0;
 
     for (int i = 0; i < n; i++)
-        if (mask & (1u << TYPE(&iov[i])))
+        if (in_mask(&iov[i], mask))
             len += iov[i].buffer.length;
     return len;
 }
@@ -54,7 +63,7 @@ static uint32_t gather(const gss_iov_buffer_desc *iov, int n, unsigned mask,
     if (prefix_len)
         memcpy(*out, prefix, prefix_len);
     for (int i = 0; i < n; i++) {
-        if (!(mask & (1u << TYPE(&iov[i]))) || iov[i].buffer.length == 0)
+        if (!in_mask(&iov[i], mask) || iov[i].buffer.length == 0)
             continue;
         memcpy(*out + used, iov[i].buffer.value, iov[i].buffer.length);
         used += iov[i].buffer.length;

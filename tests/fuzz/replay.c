@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Runs a libFuzzer target over corpus files without libFuzzer, so the
- * gcc build exercises every seed (the clang build fuzzes for real).
+ * gcc build exercises every seed (the clang build fuzzes for real). A
+ * target's LLVMFuzzerInitialize, if it has one, runs first, as libFuzzer
+ * runs it.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 /* Feeds one file to the target; returns 0 on success. */
 static int replay_file(const char *path)
@@ -42,6 +45,8 @@ int main(int argc, char **argv)
     struct dirent *e;
     int n = 0;
 
+    if (LLVMFuzzerInitialize != NULL)
+        LLVMFuzzerInitialize(&argc, &argv);
     for (int i = 1; i < argc; i++) {
         DIR *d = opendir(argv[i]);
 
