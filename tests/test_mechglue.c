@@ -123,51 +123,68 @@ static void names_round_trip(void **state)
 
 /*
  * gss_display_name's name type is read-only storage the caller never
- * frees (RFC 2744 5.12): the plugin's own X.509-subject type is one static
- * OID, the same object on every call. MIT 1.20's mechglue stores the
- * type of a name it converts (peer names) and releases it with
- * gss_release_oid, which the plugin must recognise as its own.
+ * frees (RFC 2744 5.12). The plugin links no mechglue, so every type it
+ * returns is its own static OID, the same object on every call, equal by
+ * value to the standard one. MIT 1.20's mechglue stores the type of a
+ * name it converts (peer names) and releases it with gss_release_oid,
+ * which the plugin must recognise as its own (else free() of a static).
  */
-static void display_name_type_is_static(void **state)
+static void assert_static_type(const char *text, gss_OID import_type,
+                               const char *want_text, gss_OID want)
 {
-    static const char dn[] = "CN=Alice,O=Example";
-    gss_buffer_desc in = {sizeof(dn) - 1, (void *)dn}, text;
+    gss_buffer_desc in = {strlen(text), (void *)text}, out;
     gss_name_t name = GSS_C_NO_NAME, mn = GSS_C_NO_NAME;
-    unsigned char x509_bytes[64];
-    gss_OID_desc x509 = {our_oid.length + 1, x509_bytes};
     gss_OID t1 = GSS_C_NO_OID, t2 = GSS_C_NO_OID, t;
     OM_uint32 minor;
+
+    assert_int_equal(gss_import_name(&minor, &in, import_type, &name),
+                     GSS_S_COMPLETE);
+    assert_int_equal(gss_canonicalize_name(&minor, name, &our_oid, &mn),
+                     GSS_S_COMPLETE);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(gss_display_name(&minor, mn, &out, i ? &t2 : &t1),
+                         GSS_S_COMPLETE);
+        assert_int_equal(out.length, strlen(want_text));
+        assert_memory_equal(out.value, want_text, out.length);
+        gss_release_buffer(&minor, &out);
+    }
+    assert_non_null(t1);
+    assert_ptr_equal(t1, t2);
+    assert_true(gss_oid_equal(t1, want));
+    /* Not MIT's constant: the plugin refers to no symbol of the mechglue. */
+    assert_ptr_not_equal(t1, want);
+    /* What gss_release_name does with a converted name's type: the
+     * plugin claims its static OID, which stays intact. */
+    t = t1;
+    assert_int_equal(gss_release_oid(&minor, &t), GSS_S_COMPLETE);
+    assert_null(t);
+    assert_int_equal(gss_display_name(&minor, mn, &out, &t), GSS_S_COMPLETE);
+    assert_ptr_equal(t, t1);
+    assert_true(gss_oid_equal(t, want));
+    gss_release_buffer(&minor, &out);
+    gss_release_name(&minor, &name);
+    gss_release_name(&minor, &mn);
+}
+
+static void display_name_type_is_static(void **state)
+{
+    unsigned char x509_bytes[64];
+    gss_OID_desc x509 = {our_oid.length + 1, x509_bytes};
 
     (void)state;
     /* The X.509-subject name type: the mechanism OID plus the arc 1. */
     assert_true(our_oid.length + 1 <= sizeof(x509_bytes));
     memcpy(x509_bytes, our_oid.elements, our_oid.length);
     x509_bytes[our_oid.length] = 0x01;
-    assert_int_equal(gss_import_name(&minor, &in, &x509, &name),
-                     GSS_S_COMPLETE);
-    assert_int_equal(gss_canonicalize_name(&minor, name, &our_oid, &mn),
-                     GSS_S_COMPLETE);
-    for (int i = 0; i < 2; i++) {
-        assert_int_equal(gss_display_name(&minor, mn, &text, i ? &t2 : &t1),
-                         GSS_S_COMPLETE);
-        assert_int_equal(text.length, sizeof(dn) - 1);
-        assert_memory_equal(text.value, dn, text.length);
-        gss_release_buffer(&minor, &text);
-    }
-    assert_non_null(t1);
-    assert_ptr_equal(t1, t2);
-    assert_true(gss_oid_equal(t1, &x509));
-    /* What gss_release_name does with a converted name's type: the
-     * plugin claims its static OID, which stays intact. */
-    t = t1;
-    assert_int_equal(gss_release_oid(&minor, &t), GSS_S_COMPLETE);
-    assert_null(t);
-    assert_int_equal(gss_display_name(&minor, mn, &text, &t), GSS_S_COMPLETE);
-    assert_ptr_equal(t, t1);
-    assert_true(gss_oid_equal(t, &x509));
-    gss_release_buffer(&minor, &text);
-    gss_release_name(&minor, &name);
-    gss_release_name(&minor, &mn);
+    assert_static_type("CN=Alice,O=Example", &x509, "CN=Alice,O=Example",
+                       &x509);
+    assert_static_type("host@localhost", GSS_C_NT_HOSTBASED_SERVICE,
+                       "host@localhost", GSS_C_NT_HOSTBASED_SERVICE);
+    assert_static_type("alice@example.com", GSS_C_NT_USER_NAME,
+                       "alice@example.com", GSS_C_NT_USER_NAME);
+    assert_static_type("", GSS_C_NT_ANONYMOUS,
+                       "WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS",
+                       GSS_C_NT_ANONYMOUS);
 }
 
 /* The public header's OID is the one the plugin registers (default
