@@ -35,6 +35,17 @@ EXPORT OM_uint32 gss_acquire_cred_from(OM_uint32 *minor, gss_name_t name,
                                       store, cred, actual, time_rec);
 }
 
+EXPORT OM_uint32 gss_add_cred(OM_uint32 *minor, gss_cred_id_t in,
+                              gss_name_t name, gss_OID mech,
+                              gss_cred_usage_t usage, OM_uint32 itime_req,
+                              OM_uint32 atime_req, gss_cred_id_t *out,
+                              gss_OID_set *actual, OM_uint32 *itime,
+                              OM_uint32 *atime)
+{
+    return gp11_gss_add_cred(minor, in, name, mech, usage, itime_req, atime_req,
+                             out, actual, itime, atime);
+}
+
 EXPORT OM_uint32 gss_release_cred(OM_uint32 *minor, gss_cred_id_t *cred)
 {
     return gp11_gss_release_cred(minor, cred);
@@ -269,6 +280,12 @@ EXPORT OM_uint32 gss_inquire_names_for_mech(OM_uint32 *minor, gss_OID mech,
                                             gss_OID_set *types)
 {
     return gp11_gss_inquire_names_for_mech(minor, mech, types);
+}
+
+EXPORT OM_uint32 gss_inquire_mechs_for_name(OM_uint32 *minor, gss_name_t name,
+                                            gss_OID_set *mechs)
+{
+    return gp11_gss_inquire_mechs_for_name(minor, name, mechs);
 }
 
 EXPORT OM_uint32 gss_localname(OM_uint32 *minor, const gss_name_t name,

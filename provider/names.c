@@ -1125,6 +1125,34 @@ OM_uint32 gp11_gss_inquire_names_for_mech(OM_uint32 *minor, gss_OID mech,
     return GSS_S_COMPLETE;
 }
 
+/* Every name of ours is a mechanism name of this one mechanism. Neither
+ * mechglue calls this (both answer from gss_inquire_names_for_mech);
+ * Heimdal's loader requires it. */
+OM_uint32 gp11_gss_inquire_mechs_for_name(OM_uint32 *minor, gss_name_t name,
+                                          gss_OID_set *mechs)
+{
+    const gss_OID_desc *mech = gp11_mech_oid();
+
+    if (minor == NULL)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    if (mechs == NULL) {
+        *minor =
+            gp11_err_set(GP11_ERR_BAD_ARG, "inquire_mechs_for_name: no output");
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    }
+    *mechs = GSS_C_NO_OID_SET;
+    if (gp11_name_from_gss(name) == NULL)
+        return bad_input_name(minor, name, "inquire_mechs_for_name");
+    *mechs = gp11_oid_set_new(&mech, 1);
+    if (*mechs == GSS_C_NO_OID_SET) {
+        *minor = gp11_err_set(GP11_ERR_NOMEM,
+                              "inquire_mechs_for_name: out of memory");
+        return GSS_S_FAILURE;
+    }
+    *minor = 0;
+    return GSS_S_COMPLETE;
+}
+
 /* True if s[0..len) is safe to hand out as a local account name. */
 static bool localname_ok(const char *s, size_t len)
 {

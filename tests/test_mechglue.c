@@ -187,6 +187,83 @@ static void display_name_type_is_static(void **state)
                        GSS_C_NT_ANONYMOUS);
 }
 
+typedef OM_uint32 (*import_name_fn)(OM_uint32 *, gss_buffer_t, gss_OID,
+                                    gss_name_t *);
+typedef OM_uint32 (*release_name_fn)(OM_uint32 *, gss_name_t *);
+typedef OM_uint32 (*mechs_for_name_fn)(OM_uint32 *, gss_name_t, gss_OID_set *);
+typedef OM_uint32 (*add_cred_fn)(OM_uint32 *, gss_cred_id_t, gss_name_t,
+                                 gss_OID, gss_cred_usage_t, OM_uint32,
+                                 OM_uint32, gss_cred_id_t *, gss_OID_set *,
+                                 OM_uint32 *, OM_uint32 *);
+
+/* The plugin's own export of name (asserts it exists). */
+static void *plugin_sym(void *dl, const char *name)
+{
+    void *f = dlsym(dl, name);
+
+    if (f == NULL)
+        fail_msg("the plugin does not export %s", name);
+    return f;
+}
+
+/*
+ * Entry points Heimdal's loader requires and neither mechglue calls with
+ * these arguments: called on the plugin directly. gss_inquire_mechs_for_name
+ * names our mechanism for our names; gss_add_cred (RFC 2743 2.1.4) finds
+ * our element already in a credential of ours, cannot modify the default
+ * credential, and knows no other mechanism.
+ */
+static void heimdal_entry_points(void **state)
+{
+    static gss_OID_desc krb5 = {9,
+                                (void *)"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02"};
+    gss_buffer_desc in = {14, (void *)"host@localhost"};
+    gss_name_t name = GSS_C_NO_NAME;
+    gss_OID_set mechs = GSS_C_NO_OID_SET;
+    gss_cred_id_t out = (gss_cred_id_t)&in;
+    OM_uint32 minor, itime = 7, atime = 7;
+    import_name_fn import;
+    release_name_fn release;
+    mechs_for_name_fn mechs_for_name;
+    add_cred_fn add_cred;
+    void *dl;
+
+    (void)state;
+    dl = dlopen(getenv("GP11_PLUGIN"), RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(dl);
+    import = (import_name_fn)plugin_sym(dl, "gss_import_name");
+    release = (release_name_fn)plugin_sym(dl, "gss_release_name");
+    mechs_for_name =
+        (mechs_for_name_fn)plugin_sym(dl, "gss_inquire_mechs_for_name");
+    add_cred = (add_cred_fn)plugin_sym(dl, "gss_add_cred");
+
+    assert_int_equal(import(&minor, &in, GSS_C_NT_HOSTBASED_SERVICE, &name),
+                     GSS_S_COMPLETE);
+    assert_int_equal(mechs_for_name(&minor, name, &mechs), GSS_S_COMPLETE);
+    assert_int_equal(mechs->count, 1);
+    assert_true(gss_oid_equal(&mechs->elements[0], &our_oid));
+    gss_release_oid_set(&minor, &mechs);
+    assert_int_equal(mechs_for_name(&minor, (gss_name_t)&in, &mechs),
+                     GSS_S_BAD_NAME);
+    assert_null(mechs);
+
+    /* Any credential handle of ours already holds our element. */
+    assert_int_equal(add_cred(&minor, (gss_cred_id_t)&in, name, &our_oid,
+                              GSS_C_ACCEPT, 0, 0, &out, NULL, &itime, &atime),
+                     GSS_S_DUPLICATE_ELEMENT);
+    assert_null(out);
+    assert_true(itime == 0 && atime == 0);
+    assert_int_equal(add_cred(&minor, GSS_C_NO_CREDENTIAL, name, &our_oid,
+                              GSS_C_ACCEPT, 0, 0, NULL, NULL, NULL, NULL),
+                     GSS_S_CALL_INACCESSIBLE_WRITE);
+    assert_int_equal(add_cred(&minor, GSS_C_NO_CREDENTIAL, name, &krb5,
+                              GSS_C_ACCEPT, 0, 0, &out, NULL, NULL, NULL),
+                     GSS_S_BAD_MECH);
+    assert_null(out);
+    release(&minor, &name);
+    dlclose(dl);
+}
+
 /* The public header's OID is the one the plugin registers (default
  * build; a -Dmech_oid build skips this). */
 static void public_header_names_the_oid(void **state)
@@ -208,6 +285,7 @@ int main(void)
         cmocka_unit_test(display_status_speaks),
         cmocka_unit_test(names_round_trip),
         cmocka_unit_test(display_name_type_is_static),
+        cmocka_unit_test(heimdal_entry_points),
         cmocka_unit_test(public_header_names_the_oid),
     };
 
