@@ -397,6 +397,38 @@ static void credentials(void **state)
     assert_minor_says(minor, "0 private keys match");
 }
 
+/* True if gss_inquire_attrs_for_mech reports attribute attr (attrs) or
+ * knows it (known). */
+static bool mech_attr(gss_const_OID attr, bool known)
+{
+    gss_OID_set attrs = GSS_C_NO_OID_SET, knowns = GSS_C_NO_OID_SET;
+    OM_uint32 minor;
+    int present = 0;
+
+    assert_int_equal(
+        gss_inquire_attrs_for_mech(&minor, gl_mech(), &attrs, &knowns),
+        GSS_S_COMPLETE);
+    gss_test_oid_set_member(&minor, (gss_OID)attr, known ? knowns : attrs,
+                            &present);
+    gss_release_oid_set(&minor, &attrs);
+    gss_release_oid_set(&minor, &knowns);
+    return present;
+}
+
+/*
+ * GSS_C_MA_AUTH_INIT_ANON follows the policy: a Cyrus SASL server with
+ * noanonymous (the common default) offers no mechanism that reports it.
+ * With allow-anonymous = no (this configuration) it is absent, though a
+ * known attribute.
+ */
+static void anonymous_attribute_follows_policy_off(void **state)
+{
+    (void)state;
+    assert_false(mech_attr(GSS_C_MA_AUTH_INIT_ANON, false));
+    assert_true(mech_attr(GSS_C_MA_AUTH_INIT_ANON, true));
+    assert_true(mech_attr(GSS_C_MA_AUTH_INIT, false));
+}
+
 static void mechanism_attributes(void **state)
 {
     /* GSS_C_MA_NOT_DFLT_MECH would hide the mechanism from SPNEGO. */
@@ -442,6 +474,14 @@ static void anonymous_allowed(void **state)
     assert_true(hs.aflags & GSS_C_ANON_FLAG);
     assert_name(hs.src, "WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS");
     gl_hs_release(&hs);
+}
+
+/* With allow-anonymous = yes (anon.conf) the mechanism reports it. */
+static void anonymous_attribute_follows_policy_on(void **state)
+{
+    (void)state;
+    assert_true(mech_attr(GSS_C_MA_AUTH_INIT_ANON, false));
+    assert_true(mech_attr(GSS_C_MA_AUTH_INIT, false));
 }
 
 /* ---- extra group ------------------------------------------------------ */
@@ -616,9 +656,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(spnego_negotiates_gss_pkcs11),
         cmocka_unit_test(credentials),
         cmocka_unit_test(mechanism_attributes),
+        cmocka_unit_test(anonymous_attribute_follows_policy_off),
     };
     const struct CMUnitTest anon_tests[] = {
         cmocka_unit_test(anonymous_allowed),
+        cmocka_unit_test(anonymous_attribute_follows_policy_on),
     };
     const struct CMUnitTest extra_tests[] = {
         cmocka_unit_test(untrusted_acceptor),
