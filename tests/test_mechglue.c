@@ -91,6 +91,97 @@ static void display_status_speaks(void **state)
     dlclose(dl);
 }
 
+/* One message of status through the plugin's own gss_display_status,
+ * starting from message context mctx; returns it (caller frees). */
+static char *one_message(gss_display_status_fn display, OM_uint32 status,
+                         int type, OM_uint32 mctx)
+{
+    gss_buffer_desc msg = GSS_C_EMPTY_BUFFER;
+    OM_uint32 minor = 99, major;
+
+    major = display(&minor, status, type, &our_oid, &mctx, &msg);
+    if (major != GSS_S_COMPLETE)
+        fail_msg("display 0x%x (type %d, context %u): major 0x%x", status, type,
+                 mctx, major);
+    assert_int_equal(minor, 0);
+    assert_int_equal(mctx, 0);
+    assert_non_null(msg.value);
+    assert_int_equal(strlen(msg.value), msg.length);
+    assert_true(msg.length > 10);
+    return msg.value;
+}
+
+/*
+ * A sentence for every minor code of ours and for 0 (the minor of a
+ * supplementary status), and for every major status: each routine and
+ * calling error and each supplementary bit, combined in one message
+ * (Heimdal asks the mechanism for both kinds when a call fails). Whatever
+ * message context the caller passes, the call is a fresh one and the
+ * context comes back 0 (Heimdal passes an uninitialised one).
+ */
+static void display_status_every_code(void **state)
+{
+    static const struct {
+        OM_uint32 status;
+        const char *text;
+    } gss[] = {
+        {GSS_S_COMPLETE, "completed"},
+        {GSS_S_BAD_MECH, "mechanism"},
+        {GSS_S_BAD_SIG, "integrity"},
+        {GSS_S_NO_CONTEXT, "context"},
+        {GSS_S_DEFECTIVE_TOKEN, "token"},
+        {GSS_S_CONTEXT_EXPIRED, "expired"},
+        {GSS_S_UNAVAILABLE, "not available"},
+        {GSS_S_CALL_INACCESSIBLE_WRITE, "output"},
+        {GSS_S_CONTINUE_NEEDED, "continue"},
+        {GSS_S_DUPLICATE_TOKEN, "duplicate"},
+        {GSS_S_OLD_TOKEN, "old"},
+        {GSS_S_UNSEQ_TOKEN, "out of sequence"},
+        {GSS_S_GAP_TOKEN, "skipped"},
+        {GSS_S_BAD_SIG | GSS_S_DUPLICATE_TOKEN, "duplicate"},
+        {GSS_S_CALL_BAD_STRUCTURE | GSS_S_FAILURE, "malformed"},
+    };
+    gss_display_status_fn display;
+    char *m, *a;
+    void *dl;
+
+    (void)state;
+    dl = dlopen(getenv("GP11_PLUGIN"), RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(dl);
+    display = (gss_display_status_fn)dlsym(dl, "gss_display_status");
+    assert_non_null(display);
+    for (OM_uint32 c = GP11_ERR_BASE + 1; c < GP11_ERR_LAST; c++) {
+        m = one_message(display, c, GSS_C_MECH_CODE, 0);
+        a = one_message(display, c, GSS_C_MECH_CODE, 0x67700004u);
+        assert_string_equal(m, a);
+        free(m);
+        free(a);
+    }
+    m = one_message(display, 0, GSS_C_MECH_CODE, 0);
+    assert_non_null(strstr(m, "gss-pkcs11"));
+    free(m);
+    free(one_message(display, 0, GSS_C_MECH_CODE, 3));
+    for (size_t i = 0; i < sizeof(gss) / sizeof(gss[0]); i++) {
+        m = one_message(display, gss[i].status, GSS_C_GSS_CODE, 0);
+        if (strstr(m, gss[i].text) == NULL)
+            fail_msg("major 0x%x says '%s', want '%s'", gss[i].status, m,
+                     gss[i].text);
+        free(m);
+        free(one_message(display, gss[i].status, GSS_C_GSS_CODE, 7));
+    }
+    /* Every routine error, calling error and supplementary bit. */
+    for (OM_uint32 r = 1; r <= 18; r++)
+        free(one_message(display, r << GSS_C_ROUTINE_ERROR_OFFSET,
+                         GSS_C_GSS_CODE, 0));
+    for (OM_uint32 c = 1; c <= 3; c++)
+        free(one_message(display, c << GSS_C_CALLING_ERROR_OFFSET,
+                         GSS_C_GSS_CODE, 0));
+    for (OM_uint32 b = 0; b < 5; b++)
+        free(one_message(display, 1u << (GSS_C_SUPPLEMENTARY_OFFSET + b),
+                         GSS_C_GSS_CODE, 0));
+    dlclose(dl);
+}
+
 /* Names through the mechglue: import, canonicalize for our mechanism,
  * export, re-import the export, compare. */
 static void names_round_trip(void **state)
@@ -283,6 +374,7 @@ int main(void)
         cmocka_unit_test(mechglue_lists_the_mechanism),
         cmocka_unit_test(mechglue_loads_the_module),
         cmocka_unit_test(display_status_speaks),
+        cmocka_unit_test(display_status_every_code),
         cmocka_unit_test(names_round_trip),
         cmocka_unit_test(display_name_type_is_static),
         cmocka_unit_test(heimdal_entry_points),
