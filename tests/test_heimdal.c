@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "gp11_build_config.h"
+#include "testlib.h"
 
 /* Our mechanism OID and X.509-subject name type (the mech OID + arc 1). */
 static unsigned char mech_bytes[128], x509_bytes[129];
@@ -235,7 +236,10 @@ static void context_and_inquiries(void **state)
     check("acquire initiator",
           gss_acquire_cred(&minor, GSS_C_NO_NAME, 0, &mech_set, GSS_C_INITIATE,
                            &h.icred, NULL, NULL));
+    assert_int_equal(tl_session_secret_keys(), 0);
     establish(&h, GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG);
+    /* Three keys per side in the token, the handshake's gone. */
+    assert_int_equal(tl_session_secret_keys(), 6);
     assert_int_equal(h.legs, 4);
     assert_int_equal(h.iflags & want, want);
     assert_int_equal(h.aflags & want, want);
@@ -264,6 +268,7 @@ static void context_and_inquiries(void **state)
     gss_release_name(&minor, &src);
     gss_release_name(&minor, &targ);
     hs_release(&h);
+    assert_int_equal(tl_session_secret_keys(), 0);
 }
 
 /* Heimdal's gss_inquire_mechs_for_name matches the name's type by value
@@ -395,7 +400,60 @@ static void iov(void **state)
     assert_int_equal(conf, 1);
     assert_string_equal(data, "in place, in the token");
     gss_release_iov_buffer(&minor, v, 3);
+    /* gss_wrap_iov_length sizes the header and trailer. */
+    v[0].type = GSS_IOV_BUFFER_TYPE_HEADER;
+    v[0].buffer = (gss_buffer_desc)GSS_C_EMPTY_BUFFER;
+    v[2].type = GSS_IOV_BUFFER_TYPE_TRAILER;
+    v[2].buffer = (gss_buffer_desc)GSS_C_EMPTY_BUFFER;
+    check(
+        "gss_wrap_iov_length",
+        gss_wrap_iov_length(&minor, h.ictx, 1, GSS_C_QOP_DEFAULT, &conf, v, 3));
+    assert_true(v[0].buffer.length + v[2].buffer.length > 0);
     hs_release(&h);
+}
+
+/* gss_localname, and the mechanism-level queries Heimdal forwards (its
+ * API-as-SPI compatibility: the module has no gss_mo_init). */
+static void mechanism_queries(void **state)
+{
+    static gss_OID_desc auth_init_anon = {
+        7, (void *)"\x2b\x06\x01\x05\x05\x0d\x0e"};
+    static gss_OID_desc auth_targ = {7, (void *)"\x2b\x06\x01\x05\x05\x0d\x0b"};
+    gss_buffer_desc local, sasl, name, desc;
+    gss_OID_set attrs = GSS_C_NO_OID_SET;
+    gss_OID back = GSS_C_NO_OID;
+    struct hs h = {0};
+    OM_uint32 minor;
+    int present = 0;
+
+    (void)state;
+    establish(&h, 0);
+    check("gss_localname", gss_localname(&minor, h.src, &mech, &local));
+    assert_int_equal(local.length, 5);
+    assert_memory_equal(local.value, "alice", 5);
+    gss_release_buffer(&minor, &local);
+    hs_release(&h);
+
+    check("gss_inquire_attrs_for_mech",
+          gss_inquire_attrs_for_mech(&minor, &mech, &attrs, NULL));
+    gss_test_oid_set_member(&minor, &auth_targ, attrs, &present);
+    assert_true(present);
+    /* allow-anonymous = no in this configuration */
+    gss_test_oid_set_member(&minor, &auth_init_anon, attrs, &present);
+    assert_false(present);
+    gss_release_oid_set(&minor, &attrs);
+    check("gss_inquire_saslname_for_mech",
+          gss_inquire_saslname_for_mech(&minor, &mech, &sasl, &name, &desc));
+    assert_int_equal(sasl.length, 15);
+    assert_memory_equal(sasl.value, "GS2-", 4);
+    assert_int_equal(name.length, 10);
+    assert_memory_equal(name.value, "gss-pkcs11", 10);
+    check("gss_inquire_mech_for_saslname",
+          gss_inquire_mech_for_saslname(&minor, &sasl, &back));
+    assert_true(gss_oid_equal(back, &mech));
+    gss_release_buffer(&minor, &sasl);
+    gss_release_buffer(&minor, &name);
+    gss_release_buffer(&minor, &desc);
 }
 
 /* Flips the last byte of the initiator's FINISH token. */
@@ -530,6 +588,7 @@ int main(void)
         cmocka_unit_test(per_message),
         cmocka_unit_test(version_1_names),
         cmocka_unit_test(iov),
+        cmocka_unit_test(mechanism_queries),
         cmocka_unit_test(display_status_of_a_failure),
         cmocka_unit_test(add_cred),
         cmocka_unit_test(unimplemented_calls_fail_cleanly),
