@@ -271,6 +271,46 @@ static void context_and_inquiries(void **state)
     assert_int_equal(tl_session_secret_keys(), 0);
 }
 
+/* gss_inquire_cred and gss_inquire_cred_by_mech on both credentials. */
+static void credential_queries(void **state)
+{
+    gss_cred_id_t icred = GSS_C_NO_CREDENTIAL, acred = GSS_C_NO_CREDENTIAL;
+    gss_name_t target = import("host@localhost", GSS_C_NT_HOSTBASED_SERVICE);
+    gss_name_t n = GSS_C_NO_NAME;
+    gss_OID_set mechs = GSS_C_NO_OID_SET;
+    gss_cred_usage_t usage = -1;
+    OM_uint32 minor, life = 0, ilife = 1, alife = 0;
+    int present = 0;
+
+    (void)state;
+    check("acquire initiator",
+          gss_acquire_cred(&minor, GSS_C_NO_NAME, 0, &mech_set, GSS_C_INITIATE,
+                           &icred, NULL, NULL));
+    check("acquire acceptor",
+          gss_acquire_cred(&minor, target, 0, &mech_set, GSS_C_ACCEPT, &acred,
+                           NULL, NULL));
+    check("gss_inquire_cred",
+          gss_inquire_cred(&minor, icred, &n, &life, &usage, &mechs));
+    assert_name(n, "alice@localhost", GSS_C_NT_USER_NAME);
+    assert_true(life > 0);
+    assert_int_equal(usage, GSS_C_INITIATE);
+    gss_test_oid_set_member(&minor, &mech, mechs, &present);
+    assert_true(present);
+    gss_release_oid_set(&minor, &mechs);
+    gss_release_name(&minor, &n);
+    check("gss_inquire_cred_by_mech",
+          gss_inquire_cred_by_mech(&minor, acred, &mech, &n, &ilife, &alife,
+                                   &usage));
+    assert_name(n, "host@localhost", GSS_C_NT_HOSTBASED_SERVICE);
+    assert_int_equal(ilife, 0);
+    assert_true(alife > 0);
+    assert_int_equal(usage, GSS_C_ACCEPT);
+    gss_release_name(&minor, &n);
+    gss_release_name(&minor, &target);
+    gss_release_cred(&minor, &icred);
+    gss_release_cred(&minor, &acred);
+}
+
 /* Heimdal's gss_inquire_mechs_for_name matches the name's type by value
  * against our gss_inquire_names_for_mech. */
 static void mechs_for_name(void **state)
@@ -584,6 +624,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(heimdal_loads_the_module),
         cmocka_unit_test(context_and_inquiries),
+        cmocka_unit_test(credential_queries),
         cmocka_unit_test(mechs_for_name),
         cmocka_unit_test(per_message),
         cmocka_unit_test(version_1_names),
