@@ -29,7 +29,7 @@ EXPORT OM_uint32 gss_acquire_cred(OM_uint32 *minor, gss_name_t name,
     OM_uint32 major = gp11_gss_acquire_cred(minor, name, time_req, mechs, usage,
                                             cred, actual, time_rec);
 
-    gp11_oid_set_for_caller(actual, CALLER);
+    gp11_oid_set_for_caller(major, actual, CALLER);
     return major;
 }
 
@@ -43,7 +43,7 @@ EXPORT OM_uint32 gss_acquire_cred_from(OM_uint32 *minor, gss_name_t name,
     OM_uint32 major = gp11_gss_acquire_cred_from(
         minor, name, time_req, mechs, usage, store, cred, actual, time_rec);
 
-    gp11_oid_set_for_caller(actual, CALLER);
+    gp11_oid_set_for_caller(major, actual, CALLER);
     return major;
 }
 
@@ -57,7 +57,7 @@ EXPORT OM_uint32 gss_add_cred(OM_uint32 *minor, gss_cred_id_t in,
     OM_uint32 major = gp11_gss_add_cred(minor, in, name, mech, usage, itime_req,
                                         atime_req, out, actual, itime, atime);
 
-    gp11_oid_set_for_caller(actual, CALLER);
+    gp11_oid_set_for_caller(major, actual, CALLER);
     return major;
 }
 
@@ -73,7 +73,7 @@ EXPORT OM_uint32 gss_inquire_cred(OM_uint32 *minor, gss_cred_id_t cred,
     OM_uint32 major =
         gp11_gss_inquire_cred(minor, cred, name, lifetime, usage, mechs);
 
-    gp11_oid_set_for_caller(mechs, CALLER);
+    gp11_oid_set_for_caller(major, mechs, CALLER);
     return major;
 }
 
@@ -244,7 +244,7 @@ EXPORT OM_uint32 gss_indicate_mechs(OM_uint32 *minor, gss_OID_set *mechs)
 {
     OM_uint32 major = gp11_gss_indicate_mechs(minor, mechs);
 
-    gp11_oid_set_for_caller(mechs, CALLER);
+    gp11_oid_set_for_caller(major, mechs, CALLER);
     return major;
 }
 
@@ -303,7 +303,7 @@ EXPORT OM_uint32 gss_inquire_names_for_mech(OM_uint32 *minor, gss_OID mech,
 {
     OM_uint32 major = gp11_gss_inquire_names_for_mech(minor, mech, types);
 
-    gp11_oid_set_for_caller(types, CALLER);
+    gp11_oid_set_for_caller(major, types, CALLER);
     return major;
 }
 
@@ -312,7 +312,7 @@ EXPORT OM_uint32 gss_inquire_mechs_for_name(OM_uint32 *minor, gss_name_t name,
 {
     OM_uint32 major = gp11_gss_inquire_mechs_for_name(minor, name, mechs);
 
-    gp11_oid_set_for_caller(mechs, CALLER);
+    gp11_oid_set_for_caller(major, mechs, CALLER);
     return major;
 }
 
@@ -330,8 +330,8 @@ EXPORT OM_uint32 gss_inquire_attrs_for_mech(OM_uint32 *minor,
     OM_uint32 major =
         gp11_gss_inquire_attrs_for_mech(minor, mech, attrs, known);
 
-    gp11_oid_set_for_caller(attrs, CALLER);
-    gp11_oid_set_for_caller(known, CALLER);
+    gp11_oid_set_for_caller(major, attrs, CALLER);
+    gp11_oid_set_for_caller(major, known, CALLER);
     return major;
 }
 

@@ -116,11 +116,12 @@ static bool caller_frees_shallowly(const void *caller)
     return shallow;
 }
 
-void gp11_oid_set_for_caller(gss_OID_set *set, const void *caller)
+void gp11_oid_set_for_caller(OM_uint32 major, gss_OID_set *set,
+                             const void *caller)
 {
     const gss_OID_desc *keep;
 
-    if (set == NULL || *set == GSS_C_NO_OID_SET ||
+    if (GSS_ERROR(major) || set == NULL || *set == GSS_C_NO_OID_SET ||
         !caller_frees_shallowly(caller))
         return;
     for (size_t i = 0; i < (*set)->count; i++) {

@@ -643,6 +643,64 @@ static void unimplemented_calls_fail_cleanly(void **state)
     hs_release(&h);
 }
 
+/* The module Heimdal loaded, by the path /etc/gss/mech names. */
+static void *loaded_module(void)
+{
+    char line[1024], name[64], oid[256], path[512];
+    void *dl = NULL;
+    FILE *f = fopen("/etc/gss/mech", "r");
+
+    assert_non_null(f);
+    while (dl == NULL && fgets(line, sizeof(line), f))
+        if (sscanf(line, "%63s %255s %511s", name, oid, path) == 3 &&
+            strcmp(oid, GP11_MECH_OID) == 0)
+            dl = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+    fclose(f);
+    assert_non_null(dl);
+    return dl;
+}
+
+/*
+ * The module lays out the OID sets it returns to Heimdal's code (this
+ * program calls Heimdal's gss_release_oid_set) as Heimdal frees them, and
+ * only when it wrote them: a failing call leaves the caller's variable
+ * alone, whatever it holds.
+ */
+static void output_sets_untouched_on_failure(void **state)
+{
+    typedef OM_uint32 (*acquire_fn)(
+        OM_uint32 *, gss_name_t, OM_uint32, gss_OID_set, gss_cred_usage_t,
+        gss_cred_id_t *, gss_OID_set *, OM_uint32 *);
+    typedef OM_uint32 (*release_cred_fn)(OM_uint32 *, gss_cred_id_t *);
+    release_cred_fn release_cred;
+    static gss_OID_desc krb5 = {9,
+                                (void *)"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02"};
+    gss_OID_set_desc krb5_only = {1, &krb5};
+    gss_OID_set garbage = (gss_OID_set)(uintptr_t)0x10, actual;
+    gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+    void *dl = loaded_module();
+    acquire_fn acquire = (acquire_fn)dlsym(dl, "gss_acquire_cred");
+    OM_uint32 minor;
+    int present = 0;
+
+    (void)state;
+    assert_non_null(acquire);
+    assert_int_equal(acquire(&minor, GSS_C_NO_NAME, 0, &krb5_only,
+                             GSS_C_INITIATE, &cred, &garbage, NULL),
+                     GSS_S_BAD_MECH);
+    assert_ptr_equal(garbage, (gss_OID_set)(uintptr_t)0x10);
+    /* And on success, a set Heimdal's gss_release_oid_set can free. */
+    check("acquire", acquire(&minor, GSS_C_NO_NAME, 0, &mech_set,
+                             GSS_C_INITIATE, &cred, &actual, NULL));
+    gss_test_oid_set_member(&minor, &mech, actual, &present);
+    assert_true(present);
+    gss_release_oid_set(&minor, &actual);
+    release_cred = (release_cred_fn)dlsym(dl, "gss_release_cred");
+    assert_non_null(release_cred);
+    release_cred(&minor, &cred);
+    dlclose(dl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -657,6 +715,7 @@ int main(void)
         cmocka_unit_test(display_status_of_a_failure),
         cmocka_unit_test(add_cred),
         cmocka_unit_test(unimplemented_calls_fail_cleanly),
+        cmocka_unit_test(output_sets_untouched_on_failure),
     };
 
     if (getenv("GSS_PKCS11_CONF") == NULL) {
