@@ -391,3 +391,55 @@ OM_uint32 gp11_gss_inquire_cred(OM_uint32 *minor, gss_cred_id_t in,
     }
     return major;
 }
+
+/*
+ * RFC 2743 2.1.4 for a mechanism with one element per credential: from
+ * the default (GSS_C_NO_CREDENTIAL) a new credential of ours, like
+ * gss_acquire_cred; a credential of ours already holds our element, so
+ * GSS_S_DUPLICATE_ELEMENT. Heimdal's mechglue calls this; MIT's never
+ * does (its gss_add_cred acquires through the mechanism instead).
+ */
+OM_uint32 gp11_gss_add_cred(OM_uint32 *minor, gss_cred_id_t in, gss_name_t name,
+                            gss_OID mech, gss_cred_usage_t usage,
+                            OM_uint32 itime_req, OM_uint32 atime_req,
+                            gss_cred_id_t *out, gss_OID_set *actual,
+                            OM_uint32 *itime, OM_uint32 *atime)
+{
+    OM_uint32 major, life = 0;
+
+    (void)itime_req, (void)atime_req; /* lifetime follows the certificates */
+    if (minor == NULL)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    *minor = 0;
+    if (out)
+        *out = GSS_C_NO_CREDENTIAL;
+    if (actual)
+        *actual = GSS_C_NO_OID_SET;
+    if (itime)
+        *itime = 0;
+    if (atime)
+        *atime = 0;
+    if (mech != GSS_C_NO_OID && !gp11_oid_equal(mech, gp11_mech_oid()))
+        return GSS_S_BAD_MECH;
+    if (in != GSS_C_NO_CREDENTIAL) {
+        *minor = gp11_err_set(GP11_ERR_BAD_ARG,
+                              "add_cred: the credential already holds its "
+                              "gss-pkcs11 element");
+        return GSS_S_DUPLICATE_ELEMENT;
+    }
+    if (out == NULL) {
+        *minor = gp11_err_set(GP11_ERR_BAD_ARG,
+                              "add_cred: no output credential, and the "
+                              "default credential cannot be modified");
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    }
+    major = gp11_gss_acquire_cred(minor, name, 0, GSS_C_NO_OID_SET, usage, out,
+                                  actual, &life);
+    if (GSS_ERROR(major))
+        return major;
+    if (itime && usage != GSS_C_ACCEPT)
+        *itime = life;
+    if (atime && usage != GSS_C_INITIATE)
+        *atime = life;
+    return major;
+}

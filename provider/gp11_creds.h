@@ -78,5 +78,10 @@ OM_uint32 gp11_gss_inquire_cred_by_mech(OM_uint32 *minor, gss_cred_id_t cred,
                                         OM_uint32 *init_lifetime,
                                         OM_uint32 *accept_lifetime,
                                         gss_cred_usage_t *usage);
+OM_uint32 gp11_gss_add_cred(OM_uint32 *minor, gss_cred_id_t in, gss_name_t name,
+                            gss_OID mech, gss_cred_usage_t usage,
+                            OM_uint32 itime_req, OM_uint32 atime_req,
+                            gss_cred_id_t *out, gss_OID_set *actual,
+                            OM_uint32 *itime, OM_uint32 *atime);
 
 #endif

@@ -14,6 +14,17 @@ gss_OID_set gp11_oid_set_new(const gss_OID_desc *const *oids, size_t n);
 /* Frees a set made by gp11_oid_set_new; NULL allowed. */
 void gp11_oid_set_free(gss_OID_set set);
 
+/*
+ * Adapts a set made by gp11_oid_set_new, about to be returned to the
+ * mechglue whose code called the plugin at caller (the trampoline's
+ * return address): for Heimdal's, whose gss_release_oid_set never frees
+ * the OIDs' bytes, they are replaced by permanent copies; MIT's frees
+ * them and gets the set as it is. Nothing is done when major is an error
+ * (the set may not have been written); NULL and GSS_C_NO_OID_SET allowed.
+ */
+void gp11_oid_set_for_caller(OM_uint32 major, gss_OID_set *set,
+                             const void *caller);
+
 /* The GSS major status that goes with a gss-pkcs11 minor code. */
 OM_uint32 gp11_major_for(uint32_t minor);
 

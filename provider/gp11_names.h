@@ -53,6 +53,8 @@ OM_uint32 gp11_gss_duplicate_name(OM_uint32 *minor, gss_name_t in,
 OM_uint32 gp11_gss_release_name(OM_uint32 *minor, gss_name_t *name);
 OM_uint32 gp11_gss_inquire_names_for_mech(OM_uint32 *minor, gss_OID mech,
                                           gss_OID_set *types);
+OM_uint32 gp11_gss_inquire_mechs_for_name(OM_uint32 *minor, gss_name_t name,
+                                          gss_OID_set *mechs);
 OM_uint32 gp11_gss_localname(OM_uint32 *minor, gss_name_t name, gss_OID mech,
                              gss_buffer_t localname);
 

@@ -4,10 +4,13 @@
  * into gp11_* functions. Internal code never calls a gss_* name, which
  * would bind to the application's mechglue (symbol interposition). The
  * list covers what MIT's mechglue looks up and Heimdal's mandatory set;
- * gss_pkcs11.map exports exactly these.
+ * gss_pkcs11.map exports exactly these. Those that return an OID set
+ * hand it to gp11_oid_set_for_caller with their return address, so that
+ * it is laid out as the calling mechglue frees it.
  */
 #include "gp11_context.h"
 #include "gp11_creds.h"
+#include "gp11_gss.h"
 #include "gp11_mech.h"
 #include "gp11_names.h"
 #include "gp11_permsg.h"
@@ -15,13 +18,19 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+/* Where in the mechglue the trampoline was called from. */
+#define CALLER __builtin_return_address(0)
+
 EXPORT OM_uint32 gss_acquire_cred(OM_uint32 *minor, gss_name_t name,
                                   OM_uint32 time_req, gss_OID_set mechs,
                                   gss_cred_usage_t usage, gss_cred_id_t *cred,
                                   gss_OID_set *actual, OM_uint32 *time_rec)
 {
-    return gp11_gss_acquire_cred(minor, name, time_req, mechs, usage, cred,
-                                 actual, time_rec);
+    OM_uint32 major = gp11_gss_acquire_cred(minor, name, time_req, mechs, usage,
+                                            cred, actual, time_rec);
+
+    gp11_oid_set_for_caller(major, actual, CALLER);
+    return major;
 }
 
 EXPORT OM_uint32 gss_acquire_cred_from(OM_uint32 *minor, gss_name_t name,
@@ -31,8 +40,25 @@ EXPORT OM_uint32 gss_acquire_cred_from(OM_uint32 *minor, gss_name_t name,
                                        gss_cred_id_t *cred, gss_OID_set *actual,
                                        OM_uint32 *time_rec)
 {
-    return gp11_gss_acquire_cred_from(minor, name, time_req, mechs, usage,
-                                      store, cred, actual, time_rec);
+    OM_uint32 major = gp11_gss_acquire_cred_from(
+        minor, name, time_req, mechs, usage, store, cred, actual, time_rec);
+
+    gp11_oid_set_for_caller(major, actual, CALLER);
+    return major;
+}
+
+EXPORT OM_uint32 gss_add_cred(OM_uint32 *minor, gss_cred_id_t in,
+                              gss_name_t name, gss_OID mech,
+                              gss_cred_usage_t usage, OM_uint32 itime_req,
+                              OM_uint32 atime_req, gss_cred_id_t *out,
+                              gss_OID_set *actual, OM_uint32 *itime,
+                              OM_uint32 *atime)
+{
+    OM_uint32 major = gp11_gss_add_cred(minor, in, name, mech, usage, itime_req,
+                                        atime_req, out, actual, itime, atime);
+
+    gp11_oid_set_for_caller(major, actual, CALLER);
+    return major;
 }
 
 EXPORT OM_uint32 gss_release_cred(OM_uint32 *minor, gss_cred_id_t *cred)
@@ -44,7 +70,11 @@ EXPORT OM_uint32 gss_inquire_cred(OM_uint32 *minor, gss_cred_id_t cred,
                                   gss_name_t *name, OM_uint32 *lifetime,
                                   gss_cred_usage_t *usage, gss_OID_set *mechs)
 {
-    return gp11_gss_inquire_cred(minor, cred, name, lifetime, usage, mechs);
+    OM_uint32 major =
+        gp11_gss_inquire_cred(minor, cred, name, lifetime, usage, mechs);
+
+    gp11_oid_set_for_caller(major, mechs, CALLER);
+    return major;
 }
 
 EXPORT OM_uint32 gss_inquire_cred_by_mech(OM_uint32 *minor, gss_cred_id_t cred,
@@ -212,7 +242,10 @@ EXPORT OM_uint32 gss_display_status(OM_uint32 *minor, OM_uint32 status_value,
 
 EXPORT OM_uint32 gss_indicate_mechs(OM_uint32 *minor, gss_OID_set *mechs)
 {
-    return gp11_gss_indicate_mechs(minor, mechs);
+    OM_uint32 major = gp11_gss_indicate_mechs(minor, mechs);
+
+    gp11_oid_set_for_caller(major, mechs, CALLER);
+    return major;
 }
 
 EXPORT OM_uint32 gss_import_name(OM_uint32 *minor, gss_buffer_t input,
@@ -268,7 +301,19 @@ EXPORT OM_uint32 gss_release_name(OM_uint32 *minor, gss_name_t *name)
 EXPORT OM_uint32 gss_inquire_names_for_mech(OM_uint32 *minor, gss_OID mech,
                                             gss_OID_set *types)
 {
-    return gp11_gss_inquire_names_for_mech(minor, mech, types);
+    OM_uint32 major = gp11_gss_inquire_names_for_mech(minor, mech, types);
+
+    gp11_oid_set_for_caller(major, types, CALLER);
+    return major;
+}
+
+EXPORT OM_uint32 gss_inquire_mechs_for_name(OM_uint32 *minor, gss_name_t name,
+                                            gss_OID_set *mechs)
+{
+    OM_uint32 major = gp11_gss_inquire_mechs_for_name(minor, name, mechs);
+
+    gp11_oid_set_for_caller(major, mechs, CALLER);
+    return major;
 }
 
 EXPORT OM_uint32 gss_localname(OM_uint32 *minor, const gss_name_t name,
@@ -282,7 +327,12 @@ EXPORT OM_uint32 gss_inquire_attrs_for_mech(OM_uint32 *minor,
                                             gss_OID_set *attrs,
                                             gss_OID_set *known)
 {
-    return gp11_gss_inquire_attrs_for_mech(minor, mech, attrs, known);
+    OM_uint32 major =
+        gp11_gss_inquire_attrs_for_mech(minor, mech, attrs, known);
+
+    gp11_oid_set_for_caller(major, attrs, CALLER);
+    gp11_oid_set_for_caller(major, known, CALLER);
+    return major;
 }
 
 EXPORT OM_uint32 gss_inquire_saslname_for_mech(OM_uint32 *minor,

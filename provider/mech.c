@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Mechanism-level calls: what the mechanism is and says about itself. */
 #include "gp11_mech.h"
+#include "gp11_config.h"
 #include "gp11_error.h"
 #include "gp11_gss.h"
 #include "gp11_oid.h"
@@ -52,25 +53,48 @@ OM_uint32 gp11_gss_indicate_mechs(OM_uint32 *minor, gss_OID_set *mechs)
 }
 
 /*
+ * True if the configured policy lets an acceptor take anonymous
+ * initiators. Read from the configuration file alone: SPNEGO and SASL ask
+ * for the attributes of every mechanism, and this must not open the
+ * token. An unreadable configuration allows nothing.
+ */
+static bool anonymous_allowed(void)
+{
+    struct gp11_config *cfg = NULL;
+    bool allowed;
+
+    if (gp11_config_load(NULL, &cfg) != GP11_OK)
+        return false;
+    allowed = cfg->allow_anonymous;
+    gp11_config_free(cfg);
+    return allowed;
+}
+
+/*
  * What the mechanism does, truthfully: a concrete mechanism with framed
  * initial tokens, authenticating the acceptor always and the initiator
- * unless anonymous, with channel bindings and forward secrecy (ephemeral
- * ECDH), integrity and confidentiality by MIC and wrap, replay and
- * out-of-sequence detection. Never GSS_C_MA_NOT_DFLT_MECH, which would
- * hide it from SPNEGO.
+ * unless anonymous (GSS_C_MA_AUTH_INIT_ANON only when the policy allows
+ * anonymous initiators: a Cyrus SASL server with noanonymous skips
+ * mechanisms that report it), with channel bindings and forward secrecy
+ * (ephemeral ECDH), integrity and confidentiality by MIC and wrap, replay
+ * and out-of-sequence detection. Never GSS_C_MA_NOT_DFLT_MECH, which
+ * would hide it from SPNEGO. Every attribute here is a known one.
  */
 OM_uint32 gp11_gss_inquire_attrs_for_mech(OM_uint32 *minor, gss_const_OID mech,
                                           gss_OID_set *attrs,
                                           gss_OID_set *known)
 {
     static const unsigned have[] = {
-        MA_MECH_CONCRETE, MA_ITOK_FRAMED, MA_AUTH_INIT, MA_AUTH_TARG,
-        MA_AUTH_INIT_ANON, MA_INTEG_PROT, MA_CONF_PROT, MA_MIC,
-        MA_WRAP, MA_REPLAY_DET, MA_OOS_DET, MA_CBINDINGS, MA_PFS};
+        MA_MECH_CONCRETE,  MA_ITOK_FRAMED, MA_AUTH_INIT, MA_AUTH_TARG,
+        MA_INTEG_PROT,     MA_CONF_PROT,   MA_MIC,       MA_WRAP,
+        MA_REPLAY_DET,     MA_OOS_DET,     MA_CBINDINGS, MA_PFS,
+        MA_AUTH_INIT_ANON, /* keep last: reported only by policy */
+    };
 #define N_ATTRS (sizeof(have) / sizeof(have[0]))
     unsigned char bufs[N_ATTRS][7];
     gss_OID_desc oids[N_ATTRS];
     const gss_OID_desc *ptrs[N_ATTRS];
+    size_t n_have = N_ATTRS;
 
     if (minor == NULL)
         return GSS_S_CALL_INACCESSIBLE_WRITE;
@@ -82,7 +106,9 @@ OM_uint32 gp11_gss_inquire_attrs_for_mech(OM_uint32 *minor, gss_const_OID mech,
         oids[i] = ma_oid(have[i], bufs[i]);
         ptrs[i] = &oids[i];
     }
-    if (attrs && (*attrs = gp11_oid_set_new(ptrs, N_ATTRS)) == GSS_C_NO_OID_SET)
+    if (attrs && !anonymous_allowed())
+        n_have--;
+    if (attrs && (*attrs = gp11_oid_set_new(ptrs, n_have)) == GSS_C_NO_OID_SET)
         return gp11_fail(minor, gp11_err_set(GP11_ERR_NOMEM, "out of memory"));
     if (known &&
         (*known = gp11_oid_set_new(ptrs, N_ATTRS)) == GSS_C_NO_OID_SET) {

@@ -28,7 +28,13 @@ struct gp11_name {
     char *host;    /* HOSTBASED, NULL when unspecified */
 };
 
-/* Standard name types (content bytes of the DER OIDs). */
+/*
+ * Standard name types (content bytes of the DER OIDs), our own objects:
+ * the module links no mechglue, so it cannot return the mechglue's
+ * constants. Both MIT 1.20 and Heimdal 7.8 compare name types by value;
+ * MIT releases a converted name's type with gss_release_oid, which asks
+ * gp11_gss_internal_release_oid first (below), so these are never freed.
+ */
 static gss_OID_desc nt_user = {10, "\x2a\x86\x48\x86\xf7\x12\x01\x02\x01\x01"};
 static gss_OID_desc nt_hostbased = {10,
                                     "\x2a\x86\x48\x86\xf7\x12\x01\x02\x01\x04"};
@@ -879,24 +885,24 @@ OM_uint32 gp11_gss_display_name(OM_uint32 *minor, gss_name_t name,
     }
     out->length = len;
     /*
-     * Read-only storage the caller never frees (RFC 2744): the standard
-     * types are the mechglue's constants, ours is static. MIT 1.20's
-     * mechglue stores the type of a name it converts and releases it with
-     * gss_release_oid, which asks gp11_gss_internal_release_oid first.
+     * Read-only storage the caller never frees (RFC 2744): our static
+     * objects. MIT 1.20's mechglue stores the type of a name it converts
+     * (peer and context names) and releases it with gss_release_oid,
+     * which asks gp11_gss_internal_release_oid first.
      */
     if (type != NULL) {
         switch (n->kind) {
         case GP11_NAME_HOSTBASED:
-            *type = GSS_C_NT_HOSTBASED_SERVICE;
+            *type = &nt_hostbased;
             break;
         case GP11_NAME_ANONYMOUS:
-            *type = GSS_C_NT_ANONYMOUS;
+            *type = &nt_anonymous;
             break;
         case GP11_NAME_X509:
             *type = (gss_OID)gp11_nt_x509_subject();
             break;
         default:
-            *type = GSS_C_NT_USER_NAME;
+            *type = &nt_user;
             break;
         }
     }
@@ -912,7 +918,9 @@ OM_uint32 gp11_gss_internal_release_oid(OM_uint32 *minor, gss_OID *oid)
         return GSS_S_CONTINUE_NEEDED;
     /* Only our own static objects, by address: the mechglue offers every
      * OID it releases to every mechanism. */
-    if (*oid == (gss_OID)gp11_nt_x509_subject() ||
+    if (*oid == &nt_user || *oid == &nt_hostbased || *oid == &nt_hostbased_x ||
+        *oid == &nt_anonymous || *oid == &nt_export ||
+        *oid == (gss_OID)gp11_nt_x509_subject() ||
         *oid == (gss_OID)gp11_mech_oid()) {
         *oid = GSS_C_NO_OID;
         return GSS_S_COMPLETE;
@@ -1111,6 +1119,34 @@ OM_uint32 gp11_gss_inquire_names_for_mech(OM_uint32 *minor, gss_OID mech,
     if (*types == GSS_C_NO_OID_SET) {
         *minor = gp11_err_set(GP11_ERR_NOMEM,
                               "inquire_names_for_mech: out of memory");
+        return GSS_S_FAILURE;
+    }
+    *minor = 0;
+    return GSS_S_COMPLETE;
+}
+
+/* Every name of ours is a mechanism name of this one mechanism. Neither
+ * mechglue calls this (both answer from gss_inquire_names_for_mech);
+ * Heimdal's loader requires it. */
+OM_uint32 gp11_gss_inquire_mechs_for_name(OM_uint32 *minor, gss_name_t name,
+                                          gss_OID_set *mechs)
+{
+    const gss_OID_desc *mech = gp11_mech_oid();
+
+    if (minor == NULL)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    if (mechs == NULL) {
+        *minor =
+            gp11_err_set(GP11_ERR_BAD_ARG, "inquire_mechs_for_name: no output");
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    }
+    *mechs = GSS_C_NO_OID_SET;
+    if (gp11_name_from_gss(name) == NULL)
+        return bad_input_name(minor, name, "inquire_mechs_for_name");
+    *mechs = gp11_oid_set_new(&mech, 1);
+    if (*mechs == GSS_C_NO_OID_SET) {
+        *minor = gp11_err_set(GP11_ERR_NOMEM,
+                              "inquire_mechs_for_name: out of memory");
         return GSS_S_FAILURE;
     }
     *minor = 0;

@@ -29,6 +29,9 @@ done
 # run SERVER_KIND CLIENT_KIND: one context, one protected message.
 run() {
     port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+    # Emptied here, not by the background redirection: the wait below
+    # must not find the previous run's "starting".
+    : >"$work/server.log"
     (
         # shellcheck disable=SC1090
         . "$tokens/$1/env"

@@ -397,6 +397,101 @@ static void credentials(void **state)
     assert_minor_says(minor, "0 private keys match");
 }
 
+/* The one message of a minor status, through MIT's mechglue, starting
+ * from message context mctx (RFC 2744 callers start at 0). */
+static void assert_one_sentence(OM_uint32 code, OM_uint32 mctx,
+                                const char *want)
+{
+    gss_buffer_desc msg = GSS_C_EMPTY_BUFFER;
+    OM_uint32 minor, major;
+
+    major = gss_display_status(&minor, code, GSS_C_MECH_CODE, gl_mech(), &mctx,
+                               &msg);
+    if (major != GSS_S_COMPLETE)
+        fail_msg("gss_display_status(0x%x, context %u): major 0x%x", code, mctx,
+                 major);
+    assert_int_equal(mctx, 0);
+    assert_true(msg.length > 10);
+    if (want != NULL &&
+        (msg.value == NULL || strstr((char *)msg.value, want) == NULL))
+        fail_msg("minor 0x%x says '%.*s', want '%s'", code, (int)msg.length,
+                 (char *)msg.value, want);
+    gss_release_buffer(&minor, &msg);
+}
+
+/*
+ * gss_display_status has a sentence for the minor status of every
+ * outcome: a supplementary status comes with minor 0, which MIT's
+ * mechglue maps to a code of its own and hands back to us as 0
+ * (python-gssapi raised "gss_display_status call returned failure" on a
+ * GSS_S_GAP_TOKEN); and any message context a caller passes is a fresh
+ * call that ends with context 0.
+ */
+static void status_sentences(void **state)
+{
+    gss_buffer_desc msg = {5, (void *)"hello"}, mic[3];
+    struct gl_hs hs = {0};
+    OM_uint32 minor, major;
+
+    (void)state;
+    establish_ok(&hs, "host@localhost",
+                 GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(
+            gss_get_mic(&minor, hs.ictx, GSS_C_QOP_DEFAULT, &msg, &mic[i]),
+            GSS_S_COMPLETE);
+    assert_int_equal(gss_verify_mic(&minor, hs.actx, &msg, &mic[0], NULL),
+                     GSS_S_COMPLETE);
+    major = gss_verify_mic(&minor, hs.actx, &msg, &mic[2], NULL);
+    assert_int_equal(major, GSS_S_GAP_TOKEN);
+    assert_one_sentence(minor, 0, NULL);
+    major = gss_verify_mic(&minor, hs.actx, &msg, &mic[2], NULL);
+    assert_int_equal(major, GSS_S_DUPLICATE_TOKEN);
+    assert_one_sentence(minor, 0, NULL);
+    assert_one_sentence(minor, 1, NULL);
+    ((unsigned char *)mic[1].value)[mic[1].length - 1] ^= 1;
+    major = gss_verify_mic(&minor, hs.actx, &msg, &mic[1], NULL);
+    assert_int_equal(major, GSS_S_BAD_SIG);
+    assert_one_sentence(minor, 0, "does not verify");
+    assert_one_sentence(minor, 1, "does not verify");
+    assert_one_sentence(minor, 0x67700004u, "does not verify");
+    for (int i = 0; i < 3; i++)
+        gss_release_buffer(&minor, &mic[i]);
+    gl_hs_release(&hs);
+}
+
+/* True if gss_inquire_attrs_for_mech reports attribute attr (attrs) or
+ * knows it (known). */
+static bool mech_attr(gss_const_OID attr, bool known)
+{
+    gss_OID_set attrs = GSS_C_NO_OID_SET, knowns = GSS_C_NO_OID_SET;
+    OM_uint32 minor;
+    int present = 0;
+
+    assert_int_equal(
+        gss_inquire_attrs_for_mech(&minor, gl_mech(), &attrs, &knowns),
+        GSS_S_COMPLETE);
+    gss_test_oid_set_member(&minor, (gss_OID)attr, known ? knowns : attrs,
+                            &present);
+    gss_release_oid_set(&minor, &attrs);
+    gss_release_oid_set(&minor, &knowns);
+    return present;
+}
+
+/*
+ * GSS_C_MA_AUTH_INIT_ANON follows the policy: a Cyrus SASL server with
+ * noanonymous (the common default) offers no mechanism that reports it.
+ * With allow-anonymous = no (this configuration) it is absent, though a
+ * known attribute.
+ */
+static void anonymous_attribute_follows_policy_off(void **state)
+{
+    (void)state;
+    assert_false(mech_attr(GSS_C_MA_AUTH_INIT_ANON, false));
+    assert_true(mech_attr(GSS_C_MA_AUTH_INIT_ANON, true));
+    assert_true(mech_attr(GSS_C_MA_AUTH_INIT, false));
+}
+
 static void mechanism_attributes(void **state)
 {
     /* GSS_C_MA_NOT_DFLT_MECH would hide the mechanism from SPNEGO. */
@@ -442,6 +537,14 @@ static void anonymous_allowed(void **state)
     assert_true(hs.aflags & GSS_C_ANON_FLAG);
     assert_name(hs.src, "WELLKNOWN/ANONYMOUS@WELLKNOWN:ANONYMOUS");
     gl_hs_release(&hs);
+}
+
+/* With allow-anonymous = yes (anon.conf) the mechanism reports it. */
+static void anonymous_attribute_follows_policy_on(void **state)
+{
+    (void)state;
+    assert_true(mech_attr(GSS_C_MA_AUTH_INIT_ANON, false));
+    assert_true(mech_attr(GSS_C_MA_AUTH_INIT, false));
 }
 
 /* ---- extra group ------------------------------------------------------ */
@@ -616,9 +719,12 @@ int main(int argc, char **argv)
         cmocka_unit_test(spnego_negotiates_gss_pkcs11),
         cmocka_unit_test(credentials),
         cmocka_unit_test(mechanism_attributes),
+        cmocka_unit_test(anonymous_attribute_follows_policy_off),
+        cmocka_unit_test(status_sentences),
     };
     const struct CMUnitTest anon_tests[] = {
         cmocka_unit_test(anonymous_allowed),
+        cmocka_unit_test(anonymous_attribute_follows_policy_on),
     };
     const struct CMUnitTest extra_tests[] = {
         cmocka_unit_test(untrusted_acceptor),
