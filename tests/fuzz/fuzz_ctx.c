@@ -24,6 +24,10 @@ void fz_gss_fail(const char *what, OM_uint32 major, OM_uint32 minor)
     abort();
 }
 
+/* GSS_C_NT_HOSTBASED_SERVICE by value: the provider links no mechglue. */
+static gss_OID_desc nt_hostbased = {10,
+                                    "\x2a\x86\x48\x86\xf7\x12\x01\x02\x01\x04"};
+
 /* Imports "service@host" as a host-based name. */
 static gss_name_t service(const char *s)
 {
@@ -31,7 +35,7 @@ static gss_name_t service(const char *s)
     gss_name_t n = GSS_C_NO_NAME;
     OM_uint32 minor, major;
 
-    major = gp11_gss_import_name(&minor, &b, GSS_C_NT_HOSTBASED_SERVICE, &n);
+    major = gp11_gss_import_name(&minor, &b, &nt_hostbased, &n);
     if (major != GSS_S_COMPLETE)
         fz_gss_fail("import_name", major, minor);
     return n;

@@ -31,16 +31,15 @@ static gss_OID_desc nt_anonymous = {6, "\x2b\x06\x01\x05\x06\x03"};
 static gss_OID_desc nt_export = {6, "\x2b\x06\x01\x05\x06\x04"};
 static gss_OID_desc nt_unknown = {6, "\x2b\x06\x01\x05\x06\x07"};
 
-/* Frees a name-type OID that display_name allocated (the X.509 type):
- * MIT's mechglue frees it the same way (generic_gss_release_oid). */
+/* Name types the provider returns are its own static objects (the
+ * module links no mechglue; MIT's gss_release_oid asks the plugin's
+ * gss_internal_release_oid first): nothing to free. Asserts it is one
+ * of them. */
 static void release_type(gss_OID type)
 {
-    if (type == GSS_C_NO_OID || type == GSS_C_NT_HOSTBASED_SERVICE ||
-        type == GSS_C_NT_ANONYMOUS || type == GSS_C_NT_USER_NAME ||
-        type == (gss_OID)gp11_nt_x509_subject())
-        return;
-    free(type->elements);
-    free(type);
+    if (type != GSS_C_NO_OID &&
+        gp11_gss_internal_release_oid(&(OM_uint32){0}, &type) != GSS_S_COMPLETE)
+        FZ_FAIL("display_name returned a name type that is not static");
 }
 
 /* The display form of n as a malloc'ed buffer; aborts on failure. */
@@ -52,7 +51,9 @@ static gss_buffer_desc display(gss_name_t n, bool *anonymous)
 
     if (gp11_gss_display_name(&minor, n, &out, &type) != GSS_S_COMPLETE)
         FZ_FAIL("a name that imported does not display");
-    *anonymous = type == GSS_C_NT_ANONYMOUS;
+    *anonymous =
+        type != GSS_C_NO_OID && type->length == nt_anonymous.length &&
+        memcmp(type->elements, nt_anonymous.elements, nt_anonymous.length) == 0;
     release_type(type);
     return out;
 }
