@@ -7,11 +7,13 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gp11_build_config.h"
@@ -1005,6 +1007,338 @@ static void test_example_config_parses(void **state)
     gp11_config_free(cfg);
 }
 
+/* ---- odd inputs (issue 10 item 11) -------------------------------------- */
+
+/* One odd input: len bytes of text (NULs included) and the expected result:
+ * code, and the whole message (NULL when code is GP11_OK). */
+struct odd_case {
+    const char *name;
+    const char *text;
+    size_t len;
+    uint32_t code;
+    const char *msg;
+};
+
+#define ODD(name, text, code, msg)                                             \
+    {                                                                          \
+        name, text, sizeof(text) - 1, code, msg                                \
+    }
+#define LIFETIME_MSG(v)                                                        \
+    CONF ":5: max-lifetime must be seconds, or a number with suffix s, m, h "  \
+         "or d, from 1 second to 3650 days, not '" v "'"
+#define SESSIONS_MSG(v)                                                        \
+    CONF ":4: max-sessions must be a number from 1 to 4096, not '" v "'"
+#define BOOL_MSG(line, v)                                                      \
+    CONF ":" line                                                              \
+         ": allow-export must be yes, no, true, false, 1 or 0, not '" v "'"
+
+static const struct odd_case odd_cases[] = {
+    /* empty and blank */
+    ODD("empty", "", GP11_ERR_CONFIG_VALUE,
+        CONF ": missing key 'module' in [token]"),
+    ODD("blanks only", " \t\n\n\t \n", GP11_ERR_CONFIG_VALUE,
+        CONF ": missing key 'module' in [token]"),
+    ODD("comments only", "# a\n  # b\n", GP11_ERR_CONFIG_VALUE,
+        CONF ": missing key 'module' in [token]"),
+    /* binary */
+    ODD("NUL in a value", TOKEN "pin-source = a\0b\n", GP11_ERR_CONFIG_SYNTAX,
+        CONF ":4: NUL byte in line"),
+    ODD("NUL in a comment", "# \0\n" TOKEN, GP11_ERR_CONFIG_SYNTAX,
+        CONF ":1: NUL byte in line"),
+    ODD("NUL as the last byte", TOKEN "\0", GP11_ERR_CONFIG_SYNTAX,
+        CONF ":4: NUL byte in line"),
+    ODD("invalid UTF-8 in a section name", TOKEN "[po\xc3\x28licy]\n",
+        GP11_ERR_CONFIG_VALUE,
+        CONF ":4: unknown section [po?(licy] (known: token, trust, "
+             "initiator, acceptor NAME, policy)"),
+    ODD("invalid UTF-8 in a key", TOKEN "qu\xffirks = none\n",
+        GP11_ERR_CONFIG_SYNTAX,
+        CONF ":4: malformed key name (letters, digits, '-' and '_' only)"),
+    ODD("invalid UTF-8 in a boolean",
+        TOKEN "[policy]\nallow-export = \xff\xfe\n", GP11_ERR_CONFIG_VALUE,
+        BOOL_MSG("5", "??")),
+    ODD("invalid UTF-8 in an acceptor name", TOKEN "[acceptor h\xe9@x]\n",
+        GP11_ERR_CONFIG_VALUE,
+        CONF ":4: invalid acceptor name 'h?@x' (expected service@host or "
+             "service, without spaces)"),
+    ODD("high bytes as a line", TOKEN "\xff\xfe\xfd", GP11_ERR_CONFIG_SYNTAX,
+        CONF ":4: malformed line (expected 'key = value', '[section]' or "
+             "'# comment')"),
+    ODD("UTF-8 in a comment is fine", "# caf\xc3\xa9\n" TOKEN, GP11_OK, NULL),
+    ODD("invalid UTF-8 in a comment is fine", "# \xff\xfe\n" TOKEN, GP11_OK,
+        NULL),
+    /* line endings */
+    ODD("CRLF", "[token]\r\nmodule = m.so\r\nuri = pkcs11:\r\n", GP11_OK, NULL),
+    ODD("CRLF, blank CRLF lines",
+        "\r\n[token]\r\n\r\nmodule = m.so\r\n"
+        "uri = pkcs11:",
+        GP11_OK, NULL),
+    /* trailing garbage */
+    ODD("garbage line at the end", TOKEN "garbage\n", GP11_ERR_CONFIG_SYNTAX,
+        CONF ":4: malformed line (expected 'key = value', '[section]' or "
+             "'# comment')"),
+    ODD("garbage after a header", TOKEN "[policy]]\n", GP11_ERR_CONFIG_SYNTAX,
+        CONF ":4: malformed section header (expected '[name]')"),
+    ODD("garbage after a boolean", TOKEN "[policy]\nallow-export = no way\n",
+        GP11_ERR_CONFIG_VALUE, BOOL_MSG("5", "no way")),
+    ODD("comment after a number", TOKEN "max-sessions = 5 # five\n",
+        GP11_ERR_CONFIG_VALUE, SESSIONS_MSG("5 # five")),
+    ODD("text after a closing quote",
+        TOKEN "[policy]\nallow-export = \"no\" x\n", GP11_ERR_CONFIG_SYNTAX,
+        CONF ":5: unterminated double quote in the value of 'allow-export'"),
+    /* duplicates */
+    ODD("[token] twice", TOKEN TOKEN, GP11_ERR_CONFIG_SYNTAX,
+        CONF ":4: duplicate section [token] (first on line 1)"),
+    ODD("[policy] twice around an acceptor",
+        TOKEN "[policy]\n[acceptor a]\nidentity = pkcs11:\n[policy]\n",
+        GP11_ERR_CONFIG_SYNTAX,
+        CONF ":7: duplicate section [policy] (first on line 4)"),
+    ODD("same acceptor, host in capitals",
+        TOKEN "[acceptor a@x]\nidentity = pkcs11:\n[acceptor a@X]\n",
+        GP11_ERR_CONFIG_SYNTAX,
+        CONF ":6: duplicate section [acceptor a@X] (first on line 4)"),
+    ODD("uri twice", TOKEN "uri = pkcs11:\n", GP11_ERR_CONFIG_SYNTAX,
+        CONF ":4: duplicate key 'uri' in [token] (first set on line 3)"),
+    ODD("identity in two acceptors is fine",
+        TOKEN "[acceptor a]\nidentity = pkcs11:\n[acceptor b]\n"
+              "identity = pkcs11:\n",
+        GP11_OK, NULL),
+    /* unknown */
+    ODD("unknown key", TOKEN "colour = blue\n", GP11_ERR_CONFIG_VALUE,
+        CONF ":4: unknown key 'colour' in [token]"),
+    ODD("key in capitals", TOKEN "URI = pkcs11:\n", GP11_ERR_CONFIG_VALUE,
+        CONF ":4: unknown key 'URI' in [token]"),
+    ODD("key of another section", TOKEN "allow-export = no\n",
+        GP11_ERR_CONFIG_VALUE,
+        CONF ":4: unknown key 'allow-export' in [token]"),
+    ODD("section in capitals", TOKEN "[Token]\n", GP11_ERR_CONFIG_VALUE,
+        CONF ":4: unknown section [Token] (known: token, trust, initiator, "
+             "acceptor NAME, policy)"),
+    /* wrong types, negative, overflow */
+    ODD("number as boolean", TOKEN "[policy]\nallow-export = 2\n",
+        GP11_ERR_CONFIG_VALUE, BOOL_MSG("5", "2")),
+    ODD("negative boolean", TOKEN "[policy]\nallow-export = -1\n",
+        GP11_ERR_CONFIG_VALUE, BOOL_MSG("5", "-1")),
+    ODD("boolean as number", TOKEN "max-sessions = yes\n",
+        GP11_ERR_CONFIG_VALUE, SESSIONS_MSG("yes")),
+    ODD("hexadecimal number", TOKEN "max-sessions = 0x10\n",
+        GP11_ERR_CONFIG_VALUE, SESSIONS_MSG("0x10")),
+    ODD("sessions 2^32 + 1", TOKEN "max-sessions = 4294967297\n",
+        GP11_ERR_CONFIG_VALUE, SESSIONS_MSG("4294967297")),
+    ODD("sessions 2^64", TOKEN "max-sessions = 18446744073709551616\n",
+        GP11_ERR_CONFIG_VALUE, SESSIONS_MSG("18446744073709551616")),
+    ODD("negative lifetime in days", TOKEN "[policy]\nmax-lifetime = -1d\n",
+        GP11_ERR_CONFIG_VALUE, LIFETIME_MSG("-1d")),
+    ODD("lifetime 2^32 + 1", TOKEN "[policy]\nmax-lifetime = 4294967297\n",
+        GP11_ERR_CONFIG_VALUE, LIFETIME_MSG("4294967297")),
+    ODD("lifetime 2^64 + 1 seconds",
+        TOKEN "[policy]\nmax-lifetime = 18446744073709551617s\n",
+        GP11_ERR_CONFIG_VALUE, LIFETIME_MSG("18446744073709551617s")),
+    ODD("lifetime in days past 2^32 seconds",
+        TOKEN "[policy]\nmax-lifetime = 49711d\n", GP11_ERR_CONFIG_VALUE,
+        LIFETIME_MSG("49711d")),
+    ODD("lifetime of many days",
+        TOKEN "[policy]\nmax-lifetime = 99999999999d\n", GP11_ERR_CONFIG_VALUE,
+        LIFETIME_MSG("99999999999d")),
+};
+
+/* Every odd input gives its code and exactly its one-line message. */
+static void test_odd_inputs(void **state)
+{
+    const char *msg;
+    uint32_t rc;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(odd_cases) / sizeof(odd_cases[0]); i++) {
+        const struct odd_case *c = &odd_cases[i];
+        struct gp11_config *cfg = (struct gp11_config *)1;
+
+        rc = gp11_config_parse(CONF, c->text, c->len, &cfg);
+        msg = rc == GP11_OK ? "" : gp11_err_message(rc);
+        if (rc != c->code)
+            fail_msg("%s: code %u, want %u (%s)", c->name, (unsigned)rc,
+                     (unsigned)c->code, msg);
+        if (rc == GP11_OK) {
+            assert_non_null(cfg);
+            gp11_config_free(cfg);
+            continue;
+        }
+        assert_null(cfg);
+        if (strcmp(msg, c->msg) != 0)
+            fail_msg("%s: message\n  '%s', want\n  '%s'", c->name, msg, c->msg);
+        assert_null(strchr(msg, '\n'));
+    }
+}
+
+/* Sizes at the limits: exactly 1 MiB is read, a 1 MB line is named. */
+static void test_odd_sizes(void **state)
+{
+    size_t len = GP11_CONFIG_MAX_SIZE;
+    char *text = malloc(len);
+    struct gp11_config *cfg = NULL;
+
+    (void)state;
+    assert_non_null(text);
+    memset(text, '\n', len);
+    memcpy(text, TOKEN, sizeof(TOKEN) - 1);
+    assert_int_equal(gp11_config_parse(CONF, text, len, &cfg), GP11_OK);
+    gp11_config_free(cfg);
+    /* Line 4: "#" and 1,000,000 x, in a file under 1 MiB. */
+    memset(text + sizeof(TOKEN) - 1, 'x', 1000000);
+    text[sizeof(TOKEN) - 1] = '#';
+    assert_int_equal(gp11_config_parse(CONF, text, len, &cfg),
+                     GP11_ERR_CONFIG_SYNTAX);
+    assert_null(cfg);
+    assert_string_equal(gp11_err_message(GP11_ERR_CONFIG_SYNTAX),
+                        CONF ":4: line is longer than 4096 bytes");
+    free(text);
+}
+
+/* Loads path and expects code with exactly message msg. */
+static void expect_load_error(const char *path, uint32_t code, const char *msg)
+{
+    struct gp11_config *cfg = (struct gp11_config *)1;
+    uint32_t rc = gp11_config_load(path, &cfg);
+
+    if (rc != code)
+        fail_msg("%s: code %u, want %u (%s)", path, (unsigned)rc,
+                 (unsigned)code, rc == GP11_OK ? "" : gp11_err_message(rc));
+    assert_null(cfg);
+    assert_string_equal(gp11_err_message(code), msg);
+}
+
+/*
+ * Symbolic links are followed: the configuration may be a link (to a file
+ * managed elsewhere); the path in messages and cfg->path is the name it was
+ * opened by, and relative paths in it resolve against that name's
+ * directory, not the target's.
+ */
+static void test_odd_symlinks(void **state)
+{
+    char good[PATH_MAX], link[PATH_MAX], msg[3 * PATH_MAX], want[PATH_MAX];
+    char sub[PATH_MAX], target[PATH_MAX + 16];
+    struct gp11_config *cfg = NULL;
+    uint32_t rc;
+
+    (void)state;
+    snprintf(sub, sizeof(sub), "%s/sub", tmpdir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(target, sizeof(target), "%s/target.conf", sub);
+    write_file(target, TOKEN "pin-source = pin\n",
+               sizeof(TOKEN "pin-source = pin\n") - 1);
+    snprintf(good, sizeof(good), "%s/good-link.conf", tmpdir);
+    assert_int_equal(symlink(target, good), 0);
+    rc = gp11_config_load(good, &cfg);
+    if (rc != GP11_OK)
+        fail_msg("link to a good file: %s", gp11_err_message(rc));
+    assert_string_equal(cfg->path, good);
+    snprintf(want, sizeof(want), "%s/pin", tmpdir);
+    assert_string_equal(cfg->pin_source, want);
+    gp11_config_free(cfg);
+
+    /* To a bad file: the error names the link and the target's line. */
+    write_file(target, TOKEN "bogus = 1\n", sizeof(TOKEN "bogus = 1\n") - 1);
+    snprintf(msg, sizeof(msg), "%s:4: unknown key 'bogus' in [token]", good);
+    expect_load_error(good, GP11_ERR_CONFIG_VALUE, msg);
+
+    /* Dangling, and a loop. */
+    snprintf(link, sizeof(link), "%s/dangling.conf", tmpdir);
+    assert_int_equal(symlink("/nonexistent/gp11.conf", link), 0);
+    snprintf(msg, sizeof(msg), "cannot read %s: No such file or directory",
+             link);
+    expect_load_error(link, GP11_ERR_CONFIG_MISSING, msg);
+    unlink(link);
+    snprintf(link, sizeof(link), "%s/loop.conf", tmpdir);
+    assert_int_equal(symlink(link, link), 0);
+    snprintf(msg, sizeof(msg),
+             "cannot read %s: Too many levels of symbolic links", link);
+    expect_load_error(link, GP11_ERR_CONFIG_MISSING, msg);
+    unlink(link);
+    unlink(good);
+    unlink(target);
+    rmdir(sub);
+}
+
+/* A FIFO (alone or behind a link) and character devices: refused, never
+ * waited on; the alarm ends the test if the load blocks. */
+static void test_odd_special_files(void **state)
+{
+    char fifo[PATH_MAX], link[PATH_MAX], msg[2 * PATH_MAX];
+
+    (void)state;
+    snprintf(fifo, sizeof(fifo), "%s/fifo.conf", tmpdir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(link, sizeof(link), "%s/fifo-link.conf", tmpdir);
+    assert_int_equal(symlink(fifo, link), 0);
+    alarm(10);
+    snprintf(msg, sizeof(msg), "cannot read %s: not a regular file", fifo);
+    expect_load_error(fifo, GP11_ERR_CONFIG_MISSING, msg);
+    snprintf(msg, sizeof(msg), "cannot read %s: not a regular file", link);
+    expect_load_error(link, GP11_ERR_CONFIG_MISSING, msg);
+    expect_load_error("/dev/null", GP11_ERR_CONFIG_MISSING,
+                      "cannot read /dev/null: not a regular file");
+    expect_load_error("/dev/zero", GP11_ERR_CONFIG_MISSING,
+                      "cannot read /dev/zero: not a regular file");
+    alarm(0);
+    /* A regular file whose size stat() gives as 0 is read to its end. */
+    expect_load_error("/proc/self/status", GP11_ERR_CONFIG_SYNTAX,
+                      "/proc/self/status:1: malformed line (expected 'key = "
+                      "value', '[section]' or '# comment')");
+    unlink(link);
+    unlink(fifo);
+}
+
+/*
+ * A file of mode 000. Root reads it anyway, so as root the check runs in a
+ * child that drops to nobody (65534); if it cannot, the case is skipped
+ * with a message rather than passed.
+ */
+static void test_odd_unreadable(void **state)
+{
+    char path[PATH_MAX], msg[2 * PATH_MAX];
+    struct gp11_config *cfg = NULL;
+    int status;
+    pid_t pid;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/unreadable.conf", tmpdir);
+    write_file(path, TOKEN, sizeof(TOKEN) - 1);
+    assert_int_equal(chmod(path, 0), 0);
+    snprintf(msg, sizeof(msg), "cannot read %s: Permission denied", path);
+    if (geteuid() != 0) {
+        expect_load_error(path, GP11_ERR_CONFIG_MISSING, msg);
+        unlink(path);
+        return;
+    }
+    /* As root the file is read: right for root, and nothing to check. */
+    assert_int_equal(gp11_config_load(path, &cfg), GP11_OK);
+    gp11_config_free(cfg);
+    assert_int_equal(chmod(tmpdir, 0711), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        uint32_t rc;
+
+        if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(77);
+        rc = gp11_config_load(path, &cfg);
+        _exit(rc == GP11_ERR_CONFIG_MISSING && cfg == NULL &&
+                      strcmp(gp11_err_message(rc), msg) == 0
+                  ? 0
+                  : 1);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(chmod(tmpdir, 0700), 0);
+    unlink(path);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        print_message("running as root and cannot become nobody: the "
+                      "mode-000 case is not checked\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1062,6 +1396,11 @@ int main(void)
         cmocka_unit_test(test_default_path_env_override),
         cmocka_unit_test(test_load_null_path_uses_env),
         cmocka_unit_test(test_example_config_parses),
+        cmocka_unit_test(test_odd_inputs),
+        cmocka_unit_test(test_odd_sizes),
+        cmocka_unit_test(test_odd_symlinks),
+        cmocka_unit_test(test_odd_special_files),
+        cmocka_unit_test(test_odd_unreadable),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
