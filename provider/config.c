@@ -641,6 +641,35 @@ static uint32_t parse_line(struct parser *p, char *line)
     return parse_pair(p, s);
 }
 
+/*
+ * Checks a line (n bytes, without its LF) for bytes that are no text: a NUL,
+ * a carriage return other than the one of a CR LF line end, and any other
+ * control character but tab (they would reach messages and paths as is).
+ */
+static uint32_t check_line_bytes(const struct parser *p, const char *s,
+                                 size_t n)
+{
+    if (memchr(s, '\0', n) != NULL)
+        return line_err(p, GP11_ERR_CONFIG_SYNTAX, "NUL byte in line");
+    if (n > 0 && s[n - 1] == '\r')
+        n--;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c == '\r')
+            return line_err(p, GP11_ERR_CONFIG_SYNTAX,
+                            "carriage return inside the line (lines end in "
+                            "LF or CR LF; was the file saved with CR line "
+                            "endings?)");
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return line_err(p, GP11_ERR_CONFIG_SYNTAX,
+                            "control character 0x%02X in line (only tab is "
+                            "allowed)",
+                            c);
+    }
+    return GP11_OK;
+}
+
 /* Checks the keys that must be present once the whole file is read. */
 static uint32_t check_required(struct parser *p)
 {
@@ -701,13 +730,13 @@ uint32_t gp11_config_parse(const char *path, const char *text, size_t len,
         p.line++;
         nl = memchr(text + pos, '\n', len - pos);
         n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+        /* Before the length: a file with CR line ends is one long line. */
+        rc = check_line_bytes(&p, text + pos, n);
+        if (rc != GP11_OK)
+            goto done;
         if (n > GP11_CONFIG_MAX_LINE) {
             rc = line_err(&p, GP11_ERR_CONFIG_SYNTAX,
                           "line is longer than %d bytes", GP11_CONFIG_MAX_LINE);
-            goto done;
-        }
-        if (memchr(text + pos, '\0', n) != NULL) {
-            rc = line_err(&p, GP11_ERR_CONFIG_SYNTAX, "NUL byte in line");
             goto done;
         }
         memcpy(line, text + pos, n);

@@ -8,8 +8,10 @@
  *   GP11_ERR_CONFIG_MISSING  the file cannot be opened or read
  *   GP11_ERR_CONFIG_SYNTAX   structure: malformed line or section header,
  *                            key before any section, duplicate key or
- *                            section, unterminated quote, NUL byte, line
- *                            longer than 4096 bytes, file larger than 1 MiB
+ *                            section, unterminated quote, NUL byte or
+ *                            other control character (but tab and a CR
+ *                            before LF), line longer than 4096 bytes, file
+ *                            larger than 1 MiB
  *   GP11_ERR_CONFIG_VALUE    content: unknown section or key, bad acceptor
  *                            name, empty or invalid value, missing required
  *                            key, anchors path that does not exist

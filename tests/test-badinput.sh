@@ -36,6 +36,7 @@ line_of() { grep -n -e "$1" "$good" | head -n 1 | cut -d: -f1; }
 l_token=$(line_of '^\[token\]$')
 l_life=$(line_of '^max-lifetime = ')
 l_export=$(line_of '^allow-export = ')
+l_pin=$(line_of '^pin-source = ')
 
 # Writes the good configuration with one key's line replaced to $1.
 with_value() {
@@ -70,6 +71,8 @@ in_invalid_utf8_key() { with_tail "$1" 'max\377lifetime = 1h\n'; }
 in_invalid_utf8_value() { with_value "$1" allow-export "$(printf 'n\377o')"; }
 in_binary_tail() { with_tail "$1" '\001\002\003\377\376binary'; }
 in_crlf() { sed 's/$/\r/' "$good" >"$1"; }
+in_cr_only() { tr '\n' '\r' <"$good" >"$1"; }
+in_control_in_value() { with_value "$1" pin-source "$(printf '/tmp/x\033[31m')"; }
 in_crlf_no_final_eol() { sed 's/$/\r/' "$good" | head -c -1 >"$1"; }
 in_trailing_line() { with_tail "$1" 'garbage\n'; }
 in_trailing_value() { with_value "$1" max-lifetime '10h garbage'; }
@@ -150,9 +153,11 @@ utf8_comment|info|0|-
 invalid_utf8_section|info|1|{F}:$next: invalid acceptor name 'caf?(@x'
 invalid_utf8_key|info|1|{F}:$next: malformed key name
 invalid_utf8_value|info|1|{F}:$l_export: allow-export must be yes, no, true, false, 1 or 0, not 'n?o'
-binary_tail|info|1|{F}:$next: malformed line
+binary_tail|info|1|{F}:$next: control character 0x01 in line
 crlf|info|0|-
 crlf_no_final_eol|info|0|-
+cr_only|info|1|{F}:1: carriage return inside the line
+control_in_value|info|1|{F}:$l_pin: control character 0x1B in line
 trailing_line|info|1|{F}:$next: malformed line (expected 'key = value', '[section]' or '# comment')
 trailing_value|info|1|{F}:$l_life: max-lifetime must be seconds, or a number with suffix s, m, h or d, from 1 second to 3650 days, not '10h garbage'
 trailing_header|info|1|{F}:$next: malformed section header (expected '[name]')

@@ -517,8 +517,10 @@ static void test_err_acceptor_without_name(void **state)
 
 static void test_err_acceptor_bad_name(void **state)
 {
+    /* "h\x80st": a control byte is refused for the whole line before, so
+     * a high byte shows that the message prints non-printables as '?'. */
     static const char *const names[] = {"a b", "@host", "host@", "a@b@c",
-                                        "h\x01st"};
+                                        "h\x80st"};
     char text[256], msg[256];
 
     (void)state;
@@ -1073,6 +1075,25 @@ static const struct odd_case odd_cases[] = {
         "\r\n[token]\r\n\r\nmodule = m.so\r\n"
         "uri = pkcs11:",
         GP11_OK, NULL),
+    ODD("CR line endings", "[token]\rmodule = m.so\ruri = pkcs11:\r",
+        GP11_ERR_CONFIG_SYNTAX,
+        CONF ":1: carriage return inside the line (lines end in LF or CR LF; "
+             "was the file saved with CR line endings?)"),
+    ODD("CR inside a value", TOKEN "pin-source = /a\rb\r\n",
+        GP11_ERR_CONFIG_SYNTAX,
+        CONF ":4: carriage return inside the line (lines end in LF or CR LF; "
+             "was the file saved with CR line endings?)"),
+    ODD("escape in a value", TOKEN "pin-source = /a\x1b[31m\n",
+        GP11_ERR_CONFIG_SYNTAX,
+        CONF ":4: control character 0x1B in line (only tab is allowed)"),
+    ODD("form feed between key and value", TOKEN "quirks =\fnone\n",
+        GP11_ERR_CONFIG_SYNTAX,
+        CONF ":4: control character 0x0C in line (only tab is allowed)"),
+    ODD("DEL in a comment", "# \x7f\n" TOKEN, GP11_ERR_CONFIG_SYNTAX,
+        CONF ":1: control character 0x7F in line (only tab is allowed)"),
+    ODD("control bytes as a line", TOKEN "\x01\x02\x03\xff",
+        GP11_ERR_CONFIG_SYNTAX,
+        CONF ":4: control character 0x01 in line (only tab is allowed)"),
     /* trailing garbage */
     ODD("garbage line at the end", TOKEN "garbage\n", GP11_ERR_CONFIG_SYNTAX,
         CONF ":4: malformed line (expected 'key = value', '[section]' or "
