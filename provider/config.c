@@ -726,6 +726,14 @@ uint32_t gp11_config_parse(const char *path, const char *text, size_t len,
     p.cfg->max_lifetime = GP11_CONFIG_DEFAULT_LIFETIME;
     p.cfg->extra_qops = true;
 
+    /* Invisible in an editor, and it would make line 1 malformed. */
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        p.line = 1;
+        rc = line_err(&p, GP11_ERR_CONFIG_SYNTAX,
+                      "the file starts with a UTF-8 byte order mark (EF BB "
+                      "BF); save it without one");
+        goto done;
+    }
     while (pos < len) {
         p.line++;
         nl = memchr(text + pos, '\n', len - pos);

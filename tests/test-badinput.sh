@@ -73,6 +73,7 @@ in_binary_tail() { with_tail "$1" '\001\002\003\377\376binary'; }
 in_crlf() { sed 's/$/\r/' "$good" >"$1"; }
 in_cr_only() { tr '\n' '\r' <"$good" >"$1"; }
 in_control_in_value() { with_value "$1" pin-source "$(printf '/tmp/x\033[31m')"; }
+in_bom() { { printf '\357\273\277'; cat "$good"; } >"$1"; }
 in_crlf_no_final_eol() { sed 's/$/\r/' "$good" | head -c -1 >"$1"; }
 in_trailing_line() { with_tail "$1" 'garbage\n'; }
 in_trailing_value() { with_value "$1" max-lifetime '10h garbage'; }
@@ -156,6 +157,7 @@ invalid_utf8_value|info|1|{F}:$l_export: allow-export must be yes, no, true, fal
 binary_tail|info|1|{F}:$next: control character 0x01 in line
 crlf|info|0|-
 crlf_no_final_eol|info|0|-
+bom|info|1|{F}:1: the file starts with a UTF-8 byte order mark (EF BB BF); save it without one
 cr_only|info|1|{F}:1: carriage return inside the line
 control_in_value|info|1|{F}:$l_pin: control character 0x1B in line
 trailing_line|info|1|{F}:$next: malformed line (expected 'key = value', '[section]' or '# comment')

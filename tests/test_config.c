@@ -1094,6 +1094,13 @@ static const struct odd_case odd_cases[] = {
     ODD("control bytes as a line", TOKEN "\x01\x02\x03\xff",
         GP11_ERR_CONFIG_SYNTAX,
         CONF ":4: control character 0x01 in line (only tab is allowed)"),
+    ODD("UTF-8 byte order mark", "\xef\xbb\xbf" TOKEN, GP11_ERR_CONFIG_SYNTAX,
+        CONF ":1: the file starts with a UTF-8 byte order mark (EF BB BF); "
+             "save it without one"),
+    ODD("byte order mark on line 2", "\n\xef\xbb\xbf" TOKEN,
+        GP11_ERR_CONFIG_SYNTAX,
+        CONF ":2: malformed line (expected 'key = value', '[section]' or "
+             "'# comment')"),
     /* trailing garbage */
     ODD("garbage line at the end", TOKEN "garbage\n", GP11_ERR_CONFIG_SYNTAX,
         CONF ":4: malformed line (expected 'key = value', '[section]' or "
