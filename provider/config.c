@@ -675,12 +675,19 @@ static uint32_t check_required(struct parser *p)
 {
     const struct gp11_config *cfg = p->cfg;
 
+    if (p->section_line[SEC_TOKEN] == 0)
+        return gp11_err_set(GP11_ERR_CONFIG_VALUE,
+                            "%s: no [token] section (it must set 'module' and "
+                            "'uri')",
+                            p->path);
+    /* A missing key is reported at its section's header. */
+    p->line = p->section_line[SEC_TOKEN];
     if (cfg->module == NULL)
-        return gp11_err_set(GP11_ERR_CONFIG_VALUE,
-                            "%s: missing key 'module' in [token]", p->path);
+        return line_err(p, GP11_ERR_CONFIG_VALUE,
+                        "missing key 'module' in [token]");
     if (cfg->token_uri == NULL)
-        return gp11_err_set(GP11_ERR_CONFIG_VALUE,
-                            "%s: missing key 'uri' in [token]", p->path);
+        return line_err(p, GP11_ERR_CONFIG_VALUE,
+                        "missing key 'uri' in [token]");
     for (size_t i = 0; i < cfg->n_acceptors; i++) {
         if (cfg->acceptors[i].identity != NULL)
             continue;

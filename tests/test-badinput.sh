@@ -86,6 +86,7 @@ in_dup_acceptor() {
 in_unknown_section() { with_tail "$1" '[Policy]\n'; }
 in_unknown_key() { with_tail "$1" 'colour = blue\n'; }
 in_key_of_other_section() { with_tail "$1" 'identity = pkcs11:object=x\n'; }
+in_missing_uri() { grep -v '^uri = ' "$good" >"$1"; }
 in_missing_identity() { with_tail "$1" '[acceptor ldap]\n'; }
 in_number_as_bool() { with_value "$1" allow-export 2; }
 in_negative_lifetime() { with_value "$1" max-lifetime -5m; }
@@ -143,8 +144,8 @@ run() {
 table=$work/table
 cat >"$table" <<EOF
 good|info|0|-
-empty|info|1|{F}: missing key 'module' in [token]
-comments_only|info|1|{F}: missing key 'module' in [token]
+empty|info|1|{F}: no [token] section (it must set 'module' and 'uri')
+comments_only|info|1|{F}: no [token] section (it must set 'module' and 'uri')
 huge_10mb|info|1|{F}: file is larger than 1 MiB
 huge_newlines|info|1|{F}: file is larger than 1 MiB
 sparse_10gb|info|1|{F}: file is larger than 1 MiB
@@ -169,6 +170,7 @@ dup_acceptor|info|1|{F}:$next: duplicate section [acceptor host@LOCALHOST] (firs
 unknown_section|info|1|{F}:$next: unknown section [Policy]
 unknown_key|info|1|{F}:$next: unknown key 'colour' in [policy]
 key_of_other_section|info|1|{F}:$next: unknown key 'identity' in [policy]
+missing_uri|info|1|{F}:$l_token: missing key 'uri' in [token]
 missing_identity|info|1|{F}:$next: missing key 'identity' in [acceptor ldap]
 number_as_bool|info|1|{F}:$l_export: allow-export must be yes, no, true, false, 1 or 0, not '2'
 negative_lifetime|info|1|{F}:$l_life: max-lifetime must be seconds, or a number with suffix s, m, h or d, from 1 second to 3650 days, not '-5m'
@@ -177,7 +179,7 @@ lifetime_2_64|info|1|{F}:$l_life: max-lifetime must be seconds
 lifetime_days_overflow|info|1|{F}:$l_life: max-lifetime must be seconds
 sessions_overflow|info|1|{F}:$((l_token + 1)): max-sessions must be a number from 1 to 4096, not '4294967297'
 symlink_good|info|0|-
-symlink_bad|info|1|{F}: missing key 'module' in [token]
+symlink_bad|info|1|{F}: no [token] section (it must set 'module' and 'uri')
 symlink_dangling|info|1|cannot read {F}: No such file or directory
 symlink_loop|info|1|cannot read {F}: Too many levels of symbolic links
 symlink_to_fifo|info|1|cannot read {F}: not a regular file

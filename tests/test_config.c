@@ -797,14 +797,14 @@ static void test_err_missing_module(void **state)
 {
     (void)state;
     expect_error("[token]\nuri = pkcs11:token=t\n", GP11_ERR_CONFIG_VALUE,
-                 CONF ": missing key 'module' in [token]");
+                 CONF ":1: missing key 'module' in [token]");
 }
 
 static void test_err_missing_uri(void **state)
 {
     (void)state;
     expect_error("[token]\nmodule = m.so\n", GP11_ERR_CONFIG_VALUE,
-                 CONF ": missing key 'uri' in [token]");
+                 CONF ":1: missing key 'uri' in [token]");
 }
 
 static void test_err_missing_token_section(void **state)
@@ -812,9 +812,9 @@ static void test_err_missing_token_section(void **state)
     (void)state;
     expect_error("# nothing\n[policy]\nallow-export = no\n",
                  GP11_ERR_CONFIG_VALUE,
-                 CONF ": missing key 'module' in [token]");
+                 CONF ": no [token] section (it must set 'module' and 'uri')");
     expect_error("", GP11_ERR_CONFIG_VALUE,
-                 CONF ": missing key 'module' in [token]");
+                 CONF ": no [token] section (it must set 'module' and 'uri')");
 }
 
 static void test_err_acceptor_missing_identity(void **state)
@@ -1030,18 +1030,22 @@ struct odd_case {
          "or d, from 1 second to 3650 days, not '" v "'"
 #define SESSIONS_MSG(v)                                                        \
     CONF ":4: max-sessions must be a number from 1 to 4096, not '" v "'"
+#define NO_TOKEN_MSG                                                           \
+    CONF ": no [token] section (it must set 'module' and 'uri')"
 #define BOOL_MSG(line, v)                                                      \
     CONF ":" line                                                              \
          ": allow-export must be yes, no, true, false, 1 or 0, not '" v "'"
 
 static const struct odd_case odd_cases[] = {
     /* empty and blank */
-    ODD("empty", "", GP11_ERR_CONFIG_VALUE,
-        CONF ": missing key 'module' in [token]"),
-    ODD("blanks only", " \t\n\n\t \n", GP11_ERR_CONFIG_VALUE,
-        CONF ": missing key 'module' in [token]"),
-    ODD("comments only", "# a\n  # b\n", GP11_ERR_CONFIG_VALUE,
-        CONF ": missing key 'module' in [token]"),
+    ODD("empty", "", GP11_ERR_CONFIG_VALUE, NO_TOKEN_MSG),
+    ODD("blanks only", " \t\n\n\t \n", GP11_ERR_CONFIG_VALUE, NO_TOKEN_MSG),
+    ODD("comments only", "# a\n  # b\n", GP11_ERR_CONFIG_VALUE, NO_TOKEN_MSG),
+    /* missing keys: the [token] header's line */
+    ODD("[token] without module", "# c\n[token]\nuri = pkcs11:\n",
+        GP11_ERR_CONFIG_VALUE, CONF ":2: missing key 'module' in [token]"),
+    ODD("[token] without uri", "[policy]\n[token]\nmodule = m.so\n",
+        GP11_ERR_CONFIG_VALUE, CONF ":2: missing key 'uri' in [token]"),
     /* binary */
     ODD("NUL in a value", TOKEN "pin-source = a\0b\n", GP11_ERR_CONFIG_SYNTAX,
         CONF ":4: NUL byte in line"),
