@@ -367,6 +367,27 @@ static uint32_t check_uri(struct parser *p, const char *key, const char *value)
 
     if (uri == NULL)
         return nomem();
+    /* RFC 7512 URIs are printable ASCII; p11-kit silently drops spaces
+     * ("My Token" matches "MyToken"). Positions only: never the byte, which
+     * may belong to a pin-value. */
+    for (size_t i = 0; value[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)value[i];
+
+        if (c > ' ' && c <= '~')
+            continue;
+        p11_kit_uri_free(uri);
+        if (c == ' ')
+            return line_err(p, GP11_ERR_CONFIG_VALUE,
+                            "%s is not a valid PKCS#11 URI: it contains a "
+                            "space (character %zu), which p11-kit ignores; "
+                            "write a space as %%20",
+                            key, i + 1);
+        return line_err(p, GP11_ERR_CONFIG_VALUE,
+                        "%s is not a valid PKCS#11 URI: it contains a byte "
+                        "that is not printable ASCII (character %zu); "
+                        "percent-encode it (as %%XX)",
+                        key, i + 1);
+    }
     r = p11_kit_uri_parse(value, P11_KIT_URI_FOR_ANY, uri);
     p11_kit_uri_free(uri);
     switch (r) {

@@ -37,6 +37,8 @@ l_token=$(line_of '^\[token\]$')
 l_life=$(line_of '^max-lifetime = ')
 l_export=$(line_of '^allow-export = ')
 l_pin=$(line_of '^pin-source = ')
+l_uri=$(line_of '^uri = ')
+l_ident=$(line_of '^identity = ')
 
 # Writes the good configuration with one key's line replaced to $1.
 with_value() {
@@ -70,6 +72,9 @@ in_invalid_utf8_section() { with_tail "$1" '[acceptor caf\303\050@x]\n'; }
 in_invalid_utf8_key() { with_tail "$1" 'max\377lifetime = 1h\n'; }
 in_invalid_utf8_value() { with_value "$1" allow-export "$(printf 'n\377o')"; }
 in_binary_tail() { with_tail "$1" '\001\002\003\377\376binary'; }
+in_uri_space() { with_value "$1" uri 'pkcs11:token=gss-pkcs11-dev garbage'; }
+in_uri_non_ascii() { with_value "$1" uri "$(printf 'pkcs11:token=gss\377')"; }
+in_identity_space() { with_value "$1" identity 'pkcs11:object=alice; type=private'; }
 in_crlf() { sed 's/$/\r/' "$good" >"$1"; }
 in_cr_only() { tr '\n' '\r' <"$good" >"$1"; }
 in_control_in_value() { with_value "$1" pin-source "$(printf '/tmp/x\033[31m')"; }
@@ -156,6 +161,9 @@ invalid_utf8_section|info|1|{F}:$next: invalid acceptor name 'caf?(@x'
 invalid_utf8_key|info|1|{F}:$next: malformed key name
 invalid_utf8_value|info|1|{F}:$l_export: allow-export must be yes, no, true, false, 1 or 0, not 'n?o'
 binary_tail|info|1|{F}:$next: control character 0x01 in line
+uri_space|info|1|{F}:$l_uri: uri is not a valid PKCS#11 URI: it contains a space (character 28), which p11-kit ignores; write a space as %20
+uri_non_ascii|info|1|{F}:$l_uri: uri is not a valid PKCS#11 URI: it contains a byte that is not printable ASCII (character 17)
+identity_space|info|1|{F}:$l_ident: identity is not a valid PKCS#11 URI: it contains a space (character 21)
 crlf|info|0|-
 crlf_no_final_eol|info|0|-
 bom|info|1|{F}:1: the file starts with a UTF-8 byte order mark (EF BB BF); save it without one

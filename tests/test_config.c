@@ -1118,6 +1118,32 @@ static const struct odd_case odd_cases[] = {
     ODD("text after a closing quote",
         TOKEN "[policy]\nallow-export = \"no\" x\n", GP11_ERR_CONFIG_SYNTAX,
         CONF ":5: unterminated double quote in the value of 'allow-export'"),
+    /* URIs: p11-kit drops spaces, so "My Token" would match "MyToken" */
+    ODD("space in the token URI",
+        "[token]\nmodule = m.so\nuri = pkcs11:token=My Token\n",
+        GP11_ERR_CONFIG_VALUE,
+        CONF ":3: uri is not a valid PKCS#11 URI: it contains a space "
+             "(character 16), which p11-kit ignores; write a space as %20"),
+    ODD("garbage after the token URI",
+        "[token]\nmodule = m.so\nuri = \"pkcs11:token=t garbage\"\n",
+        GP11_ERR_CONFIG_VALUE,
+        CONF ":3: uri is not a valid PKCS#11 URI: it contains a space "
+             "(character 15), which p11-kit ignores; write a space as %20"),
+    ODD("tab in an identity URI",
+        TOKEN "[initiator]\nidentity = pkcs11:object=a\tb\n",
+        GP11_ERR_CONFIG_VALUE,
+        CONF ":5: identity is not a valid PKCS#11 URI: it contains a byte "
+             "that is not printable ASCII (character 16); percent-encode it "
+             "(as %XX)"),
+    ODD("UTF-8 in an acceptor's identity URI",
+        TOKEN "[acceptor a]\nidentity = pkcs11:object=caf\xc3\xa9\n",
+        GP11_ERR_CONFIG_VALUE,
+        CONF ":5: identity is not a valid PKCS#11 URI: it contains a byte "
+             "that is not printable ASCII (character 18); percent-encode it "
+             "(as %XX)"),
+    ODD("percent-encoded space is fine",
+        "[token]\nmodule = m.so\nuri = pkcs11:token=My%20Token\n", GP11_OK,
+        NULL),
     /* duplicates */
     ODD("[token] twice", TOKEN TOKEN, GP11_ERR_CONFIG_SYNTAX,
         CONF ":4: duplicate section [token] (first on line 1)"),
