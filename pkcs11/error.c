@@ -142,7 +142,11 @@ const char *gp11_err_generic(uint32_t code)
     return generic[code - GP11_ERR_BASE];
 }
 
-/* Stores the sentence for this thread (not yet logged); returns it. */
+/*
+ * Stores the sentence for this thread (not yet logged); returns it. A
+ * sentence is one line of text: control characters that came in with a
+ * file name or a value (a newline, an escape sequence) are shown as '?'.
+ */
 static char *record(uint32_t code, CK_RV rv, const char *fmt, va_list ap)
 {
     unsigned i = next++ % RECENT;
@@ -151,6 +155,9 @@ static char *record(uint32_t code, CK_RV rv, const char *fmt, va_list ap)
     recent[i].rv = rv;
     last_rv = rv;
     vsnprintf(recent[i].detail, DETAIL_MAX, fmt, ap);
+    for (char *c = recent[i].detail; *c != '\0'; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     return recent[i].detail;
 }
 

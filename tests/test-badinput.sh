@@ -16,6 +16,8 @@ work=$(mktemp -d /tmp/gp11-badin.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 # The unprivileged row must reach a file in here.
 chmod 711 "$work"
+nl='
+'
 failures=0
 rows=0
 skipped=0
@@ -110,6 +112,8 @@ in_directory() { mkdir "$1"; }
 in_fifo() { mkfifo "$1"; }
 in_fifo_qop() { mkfifo "$1"; }
 in_missing() { :; }
+in_newline_missing() { :; }
+in_newline_garbage() { printf 'garbage\n' >"$1$nl"x; }
 in_unreadable() { cp "$good" "$1" && chmod 000 "$1"; }
 in_unreadable_as_root() { cp "$good" "$1" && chmod 000 "$1"; }
 
@@ -125,10 +129,12 @@ elif command -v runuser >/dev/null && runuser -u nobody -- true 2>/dev/null; the
     as_nobody=runuser
 fi
 
-# Runs gssp11 for a row: $1 is how (info, qop, nobody), $2 the input.
+# Runs gssp11 for a row: $1 is how (info, qop, nobody, newline: on the
+# input's name followed by a newline and 'x'), $2 the input.
 run() {
     case $1 in
     info) timeout 10 "$gssp11" info --config "$2" ;;
+    newline) timeout 10 "$gssp11" info --config "$2$nl"x ;;
     qop) timeout 10 "$gssp11" qop --config "$2" ;;
     nobody)
         case $as_nobody in
@@ -143,8 +149,7 @@ run() {
     esac
 }
 
-# The table. Columns: input (in_NAME above) | how gssp11 runs (info, qop,
-# nobody: as an unprivileged user) | exit status | text stderr must contain
+# The table. Columns: input (in_NAME above) | how gssp11 runs (see run) | exit status | text stderr must contain
 # ({F} is the input's path; '-' for an empty stderr).
 table=$work/table
 cat >"$table" <<EOF
@@ -195,6 +200,8 @@ directory|info|1|cannot read {F}: not a regular file
 fifo|info|1|cannot read {F}: not a regular file
 fifo_qop|qop|1|cannot read {F}: not a regular file
 missing|info|1|cannot read {F}: No such file or directory
+newline_missing|newline|1|cannot read {F}?x: No such file or directory
+newline_garbage|newline|1|{F}?x:1: malformed line
 unreadable|nobody|1|cannot read {F}: Permission denied
 EOF
 if [ "$(id -u)" -eq 0 ]; then

@@ -1346,6 +1346,35 @@ static void test_odd_special_files(void **state)
     unlink(fifo);
 }
 
+/* A file name with a newline or an escape: the message stays one line
+ * (control characters of the name shown as '?'), cfg->path is the name. */
+static void test_odd_file_names(void **state)
+{
+    char path[PATH_MAX], msg[2 * PATH_MAX];
+    struct gp11_config *cfg = NULL;
+    uint32_t rc;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/bad\nname\x1b[2J.conf", tmpdir);
+    write_file(path, "garbage\n", 8);
+    snprintf(msg, sizeof(msg),
+             "%s/bad?name?[2J.conf:1: malformed line (expected 'key = value', "
+             "'[section]' or '# comment')",
+             tmpdir);
+    expect_load_error(path, GP11_ERR_CONFIG_SYNTAX, msg);
+    write_file(path, TOKEN, sizeof(TOKEN) - 1);
+    rc = gp11_config_load(path, &cfg);
+    if (rc != GP11_OK)
+        fail_msg("good file, odd name: %s", gp11_err_message(rc));
+    assert_string_equal(cfg->path, path);
+    gp11_config_free(cfg);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/none\n.conf", tmpdir);
+    snprintf(msg, sizeof(msg),
+             "cannot read %s/none?.conf: No such file or directory", tmpdir);
+    expect_load_error(path, GP11_ERR_CONFIG_MISSING, msg);
+}
+
 /*
  * A file of mode 000. Root reads it anyway, so as root the check runs in a
  * child that drops to nobody (65534); if it cannot, the case is skipped
@@ -1459,6 +1488,7 @@ int main(void)
         cmocka_unit_test(test_odd_symlinks),
         cmocka_unit_test(test_odd_special_files),
         cmocka_unit_test(test_odd_unreadable),
+        cmocka_unit_test(test_odd_file_names),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
