@@ -812,8 +812,21 @@ uint32_t gp11_config_load(const char *path, struct gp11_config **out)
     *out = NULL;
     if (path == NULL)
         path = gp11_config_default_path();
+    if (path[0] == '\0') {
+        rc = gp11_err_set(GP11_ERR_CONFIG_MISSING,
+                          "cannot read the configuration: the file name is "
+                          "empty");
+        goto done;
+    }
     /* O_NONBLOCK: a FIFO in place of the file must not hang the caller. */
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    /* A socket fails with ENXIO ("No such device or address"). */
+    if (fd < 0 && errno == ENXIO && stat(path, &st) == 0 &&
+        !S_ISREG(st.st_mode)) {
+        rc = gp11_err_set(GP11_ERR_CONFIG_MISSING,
+                          "cannot read %s: not a regular file", path);
+        goto done;
+    }
     if (fd < 0 || fstat(fd, &st) != 0) {
         rc = gp11_err_set(GP11_ERR_CONFIG_MISSING, "cannot read %s: %s", path,
                           strerror(errno));

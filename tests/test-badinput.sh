@@ -112,6 +112,7 @@ in_directory() { mkdir "$1"; }
 in_fifo() { mkfifo "$1"; }
 in_fifo_qop() { mkfifo "$1"; }
 in_missing() { :; }
+in_empty_name() { :; }
 in_newline_missing() { :; }
 in_newline_garbage() { printf 'garbage\n' >"$1$nl"x; }
 in_unreadable() { cp "$good" "$1" && chmod 000 "$1"; }
@@ -130,11 +131,13 @@ elif command -v runuser >/dev/null && runuser -u nobody -- true 2>/dev/null; the
 fi
 
 # Runs gssp11 for a row: $1 is how (info, qop, nobody, newline: on the
-# input's name followed by a newline and 'x'), $2 the input.
+# input's name followed by a newline and 'x', empty-name: on ''), $2 the
+# input.
 run() {
     case $1 in
     info) timeout 10 "$gssp11" info --config "$2" ;;
     newline) timeout 10 "$gssp11" info --config "$2$nl"x ;;
+    empty-name) timeout 10 "$gssp11" info --config '' ;;
     qop) timeout 10 "$gssp11" qop --config "$2" ;;
     nobody)
         case $as_nobody in
@@ -200,6 +203,7 @@ directory|info|1|cannot read {F}: not a regular file
 fifo|info|1|cannot read {F}: not a regular file
 fifo_qop|qop|1|cannot read {F}: not a regular file
 missing|info|1|cannot read {F}: No such file or directory
+empty_name|empty-name|1|cannot read the configuration: the file name is empty
 newline_missing|newline|1|cannot read {F}?x: No such file or directory
 newline_garbage|newline|1|{F}?x:1: malformed line
 unreadable|nobody|1|cannot read {F}: Permission denied

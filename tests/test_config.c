@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1317,11 +1319,13 @@ static void test_odd_symlinks(void **state)
     rmdir(sub);
 }
 
-/* A FIFO (alone or behind a link) and character devices: refused, never
- * waited on; the alarm ends the test if the load blocks. */
+/* A FIFO (alone or behind a link), character devices, a socket: refused,
+ * never waited on; the alarm ends the test if the load blocks. */
 static void test_odd_special_files(void **state)
 {
     char fifo[PATH_MAX], link[PATH_MAX], msg[2 * PATH_MAX];
+    struct sockaddr_un sock = {.sun_family = AF_UNIX};
+    int fd;
 
     (void)state;
     snprintf(fifo, sizeof(fifo), "%s/fifo.conf", tmpdir);
@@ -1338,6 +1342,18 @@ static void test_odd_special_files(void **state)
     expect_load_error("/dev/zero", GP11_ERR_CONFIG_MISSING,
                       "cannot read /dev/zero: not a regular file");
     alarm(0);
+    /* A socket: open() fails with ENXIO, which says nothing to a reader. */
+    snprintf(sock.sun_path, sizeof(sock.sun_path), "%s/sock.conf", tmpdir);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sock, sizeof(sock)), 0);
+    snprintf(msg, sizeof(msg), "cannot read %s: not a regular file",
+             sock.sun_path);
+    expect_load_error(sock.sun_path, GP11_ERR_CONFIG_MISSING, msg);
+    close(fd);
+    unlink(sock.sun_path);
+    expect_load_error("", GP11_ERR_CONFIG_MISSING,
+                      "cannot read the configuration: the file name is empty");
     /* A regular file whose size stat() gives as 0 is read to its end. */
     expect_load_error("/proc/self/status", GP11_ERR_CONFIG_SYNTAX,
                       "/proc/self/status:1: malformed line (expected 'key = "
