@@ -115,6 +115,9 @@ in_missing() { :; }
 in_empty_name() { :; }
 in_newline_missing() { :; }
 in_newline_garbage() { printf 'garbage\n' >"$1$nl"x; }
+in_setup_into_file() { cp "$good" "$1"; }
+in_setup_into_fifo() { mkfifo "$1"; }
+in_setup_into_devnull() { ln -s /dev/null "$1"; }
 in_unreadable() { cp "$good" "$1" && chmod 000 "$1"; }
 in_unreadable_as_root() { cp "$good" "$1" && chmod 000 "$1"; }
 
@@ -131,13 +134,14 @@ elif command -v runuser >/dev/null && runuser -u nobody -- true 2>/dev/null; the
 fi
 
 # Runs gssp11 for a row: $1 is how (info, qop, nobody, newline: on the
-# input's name followed by a newline and 'x', empty-name: on ''), $2 the
-# input.
+# input's name followed by a newline and 'x', empty-name: on '',
+# setup-dev: the input as its directory), $2 the input.
 run() {
     case $1 in
     info) timeout 10 "$gssp11" info --config "$2" ;;
     newline) timeout 10 "$gssp11" info --config "$2$nl"x ;;
     empty-name) timeout 10 "$gssp11" info --config '' ;;
+    setup-dev) timeout 10 "$gssp11" setup-dev --token "$GP11_TEST_TOKEN" "$2" ;;
     qop) timeout 10 "$gssp11" qop --config "$2" ;;
     nobody)
         case $as_nobody in
@@ -206,6 +210,9 @@ missing|info|1|cannot read {F}: No such file or directory
 empty_name|empty-name|1|cannot read the configuration: the file name is empty
 newline_missing|newline|1|cannot read {F}?x: No such file or directory
 newline_garbage|newline|1|{F}?x:1: malformed line
+setup_into_file|setup-dev|1|{F} exists and is not a directory
+setup_into_fifo|setup-dev|1|{F} exists and is not a directory
+setup_into_devnull|setup-dev|1|{F} exists and is not a directory
 unreadable|nobody|1|cannot read {F}: Permission denied
 EOF
 if [ "$(id -u)" -eq 0 ]; then

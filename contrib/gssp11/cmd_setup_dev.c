@@ -207,11 +207,16 @@ static bool dir_has_entries(const char *path)
 static uint32_t prepare_dir(struct devenv *e, const char *dir)
 {
     char path[PATH_MAX + 32];
+    struct stat st;
     uint32_t ret;
 
     ret = make_dir(dir, 0700);
     if (ret != GP11_OK)
         return ret;
+    /* A file, FIFO or device already there (mkdir said EEXIST). */
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        return gp11_err_set(GP11_ERR_BAD_ARG,
+                            "%s exists and is not a directory", dir);
     if (realpath(dir, e->dir) == NULL)
         return gp11_err_set(GP11_ERR_BAD_ARG, "cannot resolve %s: %s", dir,
                             strerror(errno));
