@@ -55,14 +55,22 @@ static double now(void)
 static bool failed(struct worker *w, const char *what, OM_uint32 major,
                    OM_uint32 minor)
 {
+    gss_buffer_desc major_text = GSS_C_EMPTY_BUFFER;
+    OM_uint32 ctx = 0, m;
     char text[512];
 
     if (w->error[0] != '\0')
         return false;
     gl_minor_text(minor, text, sizeof(text));
+    /* The routine or supplementary status in words (DUPLICATE, ...). */
+    gss_display_status(&m, major, GSS_C_GSS_CODE, GSS_C_NO_OID, &ctx,
+                       &major_text);
     snprintf(w->error, sizeof(w->error),
-             "thread %d, round %lu: %s: major 0x%x, minor 0x%x: %s", w->id,
-             w->rounds, what, major, minor, text);
+             "thread %d, round %lu: %s: major 0x%x (%.*s), minor 0x%x: %s",
+             w->id, w->rounds, what, major, (int)major_text.length,
+             major_text.value ? (const char *)major_text.value : "", minor,
+             text);
+    gss_release_buffer(&m, &major_text);
     return false;
 }
 
