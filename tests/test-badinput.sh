@@ -118,6 +118,8 @@ in_newline_garbage() { printf 'garbage\n' >"$1$nl"x; }
 in_setup_into_file() { cp "$good" "$1"; }
 in_setup_into_fifo() { mkfifo "$1"; }
 in_setup_into_devnull() { ln -s /dev/null "$1"; }
+in_pin_fifo() { mkfifo "$1.pin" && with_value "$1" pin-source "$1.pin"; }
+in_pin_directory() { mkdir "$1.pin" && with_value "$1" pin-source "$1.pin"; }
 in_unreadable() { cp "$good" "$1" && chmod 000 "$1"; }
 in_unreadable_as_root() { cp "$good" "$1" && chmod 000 "$1"; }
 
@@ -213,6 +215,8 @@ newline_garbage|newline|1|{F}?x:1: malformed line
 setup_into_file|setup-dev|1|{F} exists and is not a directory
 setup_into_fifo|setup-dev|1|{F} exists and is not a directory
 setup_into_devnull|setup-dev|1|{F} exists and is not a directory
+pin_fifo|info|1|PIN file {F}.pin is a FIFO, not a regular file
+pin_directory|info|1|PIN file {F}.pin is a directory, not a regular file
 unreadable|nobody|1|cannot read {F}: Permission denied
 EOF
 if [ "$(id -u)" -eq 0 ]; then
