@@ -134,21 +134,11 @@ static void context_queries(void **state)
                      GSS_S_NO_CONTEXT);
 }
 
-/* GP11_TEST_TIME_SCALE (the valgrind setup sets it): lifetimes and waits
- * of timing tests are multiplied by it, so a slow run keeps the margins. */
-static unsigned time_scale(void)
-{
-    const char *s = getenv("GP11_TEST_TIME_SCALE");
-    int v = s ? atoi(s) : 1;
-
-    return v >= 1 && v <= 100 ? (unsigned)v : 1;
-}
-
 static void lifetime_follows_the_request_and_expires(void **state)
 {
     struct gl_hs hs = {0};
     OM_uint32 minor, t = 0, major;
-    unsigned scale = time_scale();
+    unsigned scale = tl_time_scale();
 
     (void)state;
     hs.time_req = 2 * scale;

@@ -117,3 +117,11 @@ size_t tl_session_secret_keys(void)
     free(objs);
     return n;
 }
+
+unsigned tl_time_scale(void)
+{
+    const char *s = getenv("GP11_TEST_TIME_SCALE");
+    int v = s ? atoi(s) : 1;
+
+    return v >= 1 && v <= 100 ? (unsigned)v : 1;
+}

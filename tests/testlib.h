@@ -46,4 +46,9 @@ size_t tl_session_secret_keys(void);
 /* Counts lines containing needle in a file (the debug log). */
 int tl_count_lines(const char *path, const char *needle);
 
+/* GP11_TEST_TIME_SCALE (1 to 100, default 1; the valgrind setup sets 4):
+ * timing tests multiply their lifetimes and waits by it, so that a slow
+ * run keeps the margins. */
+unsigned tl_time_scale(void);
+
 #endif
