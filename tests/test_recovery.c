@@ -274,12 +274,42 @@ static void removed_then_back(void **state)
     assert_nothing_left(&b);
 }
 
+/* Closes every session of the token after the INIT token is made. */
+static void reinsert_after_init(int leg, gss_buffer_t tok, void *arg)
+{
+    (void)tok;
+    (void)arg;
+    if (leg == 1)
+        setenv("GP11_FAULT", "reinsert=2", 1);
+}
+
+static void reinsertion_mid_handshake(void **state)
+{
+    struct baseline b;
+    struct gl_hs hs;
+
+    (void)state;
+    take_baseline(&b);
+    memset(&hs, 0, sizeof(hs));
+    hs.target = gl_service("host@localhost");
+    hs.mutate = reinsert_after_init;
+    /* The initiator's ephemeral key dies with its session: the acceptor
+     * answers (its own keys are new), the initiator cannot go on. */
+    assert_false(gl_handshake(&hs));
+    assert_int_equal(hs.imajor, GSS_S_CONTEXT_EXPIRED);
+    assert_minor_says(hs.iminor, "lost", "CKR_SESSION_HANDLE_INVALID");
+    gl_hs_release(&hs);
+    unsetenv("GP11_FAULT");
+    assert_nothing_left(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(logout_mid_life),
         cmocka_unit_test(reinsertion),
         cmocka_unit_test(removed_then_back),
+        cmocka_unit_test(reinsertion_mid_handshake),
     };
     const char *conf = getenv("GP11_RECOVERY_CONF");
 

@@ -286,6 +286,49 @@ static void removed_then_back(void **state)
     assert_int_equal(fault_sessions(), 0);
 }
 
+static void identity_key_found_again(void **state)
+{
+    CK_MECHANISM ecdsa = {CKM_ECDSA, NULL, 0};
+    uint8_t digest[32] = {7}, sig[128];
+    struct gp11_identity *id = NULL;
+    struct gp11_object stale;
+    struct gp11_token *tok;
+    size_t len;
+    uint32_t ret;
+
+    (void)state;
+    tok = open_faulty();
+    tl_assert_err(gp11_identity_find(tok, alice, &id), GP11_OK);
+    stale = id->key;
+    /* A logout makes the handle useless (SoftHSM2 forgets private
+     * handles; NSS softoken cannot use the key until a login). */
+    setenv("GP11_FAULT", "logout=4", 1);
+    len = sizeof(sig);
+    ret = gp11_sign(tok, &ecdsa, &stale, digest, sizeof(digest), sig, &len);
+    assert_int_not_equal(ret, GP11_OK);
+    print_message("signing after the logout: %s\n", gp11_err_message(ret));
+    /* The identity signature logs in, finds the key by CKA_ID, signs. */
+    len = sizeof(sig);
+    tl_assert_err(gp11_identity_sign(tok, &id->key, id->id, id->id_len, &ecdsa,
+                                     digest, sizeof(digest), sig, &len),
+                  GP11_OK);
+    assert_true(len > 0);
+    /* After all sessions closed, a key found before is looked up again
+     * first (its handle may name something else by now). */
+    setenv("GP11_FAULT", "reinsert=4", 1);
+    tl_assert_err(find_alice(tok), GP11_OK); /* notices the loss */
+    assert_int_not_equal(id->key.epoch, gp11_token_epoch(tok));
+    len = sizeof(sig);
+    tl_assert_err(gp11_identity_sign(tok, &id->key, id->id, id->id_len, &ecdsa,
+                                     digest, sizeof(digest), sig, &len),
+                  GP11_OK);
+    assert_int_equal(id->key.epoch, gp11_token_epoch(tok));
+    unsetenv("GP11_FAULT");
+    gp11_identity_free(id);
+    gp11_token_close(tok);
+    assert_int_equal(fault_sessions(), 0);
+}
+
 /* Each test starts without faults and with the right PIN in the file. */
 static int fresh(void **state)
 {
@@ -305,6 +348,7 @@ int main(void)
         cmocka_unit_test_setup(failed_pin_is_not_presented_again, fresh),
         cmocka_unit_test_setup(reinsertion, fresh),
         cmocka_unit_test_setup(removed_then_back, fresh),
+        cmocka_unit_test_setup(identity_key_found_again, fresh),
     };
     int rc;
 
