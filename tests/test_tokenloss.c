@@ -329,6 +329,37 @@ static void identity_key_found_again(void **state)
     assert_int_equal(fault_sessions(), 0);
 }
 
+static void lost_key_seen_from_a_new_session(void **state)
+{
+    struct gp11_object key;
+    struct gp11_token *tok;
+    uint32_t ret;
+
+    (void)state;
+    tok = open_faulty();
+    tl_assert_err(gp11_bench_key_ex(tok, GP11_BENCH_PRIVATE_FALSE, &key),
+                  GP11_OK);
+    /* No idle pool session: the first call after the loss opens a new
+     * one, which is fine; only the key is unknown (CKR_KEY_HANDLE_INVALID
+     * or CKR_OBJECT_HANDLE_INVALID). The layer asks about the key's own
+     * session and reports the key lost. */
+    setenv("GP11_FAULT", "reinsert=5", 1);
+    ret = encrypt_with(tok, &key);
+    assert_int_not_equal(ret, GP11_OK);
+    assert_int_equal(gp11_object_check(tok, &key), GP11_OK); /* not yet */
+    ret = gp11_object_lost(tok, &key, ret);
+    tl_assert_err(ret, GP11_ERR_STALE_OBJECT);
+    tl_assert_msg(ret, "C_EncryptInit returned CKR_");
+    tl_assert_msg(ret, "HANDLE_INVALID");
+    /* From now on without a token call. */
+    tl_assert_err(gp11_object_check(tok, &key), GP11_ERR_STALE_OBJECT);
+    tl_assert_err(gp11_object_destroy(tok, &key), GP11_OK);
+    assert_int_equal(session_objects(tok), 0);
+    unsetenv("GP11_FAULT");
+    gp11_token_close(tok);
+    assert_int_equal(fault_sessions(), 0);
+}
+
 /* Each test starts without faults and with the right PIN in the file. */
 static int fresh(void **state)
 {
@@ -349,6 +380,7 @@ int main(void)
         cmocka_unit_test_setup(reinsertion, fresh),
         cmocka_unit_test_setup(removed_then_back, fresh),
         cmocka_unit_test_setup(identity_key_found_again, fresh),
+        cmocka_unit_test_setup(lost_key_seen_from_a_new_session, fresh),
     };
     int rc;
 
