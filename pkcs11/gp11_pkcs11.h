@@ -52,6 +52,10 @@ enum gp11_quirk {
     /* CKM_AES_ECB_ENCRYPT_DATA works in C_DeriveKey but is missing from
      * C_GetMechanismList (NSS softoken): the probe counts it as present. */
     GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA = 1u << 5,
+    /* A destroyed session object keeps about 250 bytes of the module's
+     * memory until C_Finalize, even when its session closes (SoftHSM2
+     * 2.6.1): the process grows with every context. Informational. */
+    GP11_QUIRK_DESTROYED_OBJECTS_KEPT = 1u << 6,
 };
 
 /* Name of one quirk bit ("no-deinit"), or NULL. */
