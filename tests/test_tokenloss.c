@@ -37,6 +37,20 @@ static void write_pin(const char *pin)
     close(fd);
 }
 
+/* Names faults in a file the fault module reads on every call. */
+static void fault_file(const char *spec)
+{
+    static char path[96];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/faults", dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, spec, strlen(spec)), (ssize_t)strlen(spec));
+    close(fd);
+    setenv("GP11_FAULT_FILE", path, 1);
+}
+
 /* The suite's PIN, read from its pin-source. */
 static void real_pin(char *out, size_t len)
 {
@@ -156,13 +170,18 @@ static void logout_behind_our_back(void **state)
     tl_assert_err(find_alice(tok), GP11_OK);
     assert_int_equal(tl_count_lines(debug_log, "C_Login:"), logins + 1);
     assert_true(gp11_token_logged_in(tok));
-    /* Once more, and the first thing asked is a private key pair. */
-    setenv("GP11_FAULT", "logout=2", 1);
+    /* Once more, from a file this time (as another process could), and
+     * the first thing asked is a private key pair. */
+    unsetenv("GP11_FAULT");
+    fault_file("logout=2\n");
     tl_assert_err(gp11_ec_ephemeral(tok, p256, sizeof(p256), &eph, point, &len),
                   GP11_OK);
     assert_int_equal(tl_count_lines(debug_log, "C_Login:"), logins + 2);
     tl_assert_err(gp11_object_destroy(tok, &eph), GP11_OK);
-    unsetenv("GP11_FAULT");
+    /* Still in the file, but done once for 2: no more logouts. */
+    tl_assert_err(find_alice(tok), GP11_OK);
+    assert_int_equal(tl_count_lines(debug_log, "C_Login:"), logins + 2);
+    unsetenv("GP11_FAULT_FILE");
     gp11_token_close(tok);
     assert_int_equal(fault_sessions(), 0);
 }
@@ -367,6 +386,7 @@ static int fresh(void **state)
 
     (void)state;
     unsetenv("GP11_FAULT");
+    unsetenv("GP11_FAULT_FILE");
     real_pin(pin, sizeof(pin));
     write_pin(pin);
     return 0;
