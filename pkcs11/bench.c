@@ -60,7 +60,7 @@ uint32_t gp11_bench_key_ex(struct gp11_token *tok, enum gp11_bench_private priv,
     if (ret != GP11_OK)
         return ret;
     rv = gp11_ck_GenerateKey(tok->mod, s, &m, t, n, &key->handle);
-    key->generation = gp11_fork_generation();
+    gp11_owner_track_locked(tok, key, rv == CKR_OK);
     gp11_owner_release(tok, rv);
     if (rv != CKR_OK)
         return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_GenerateKey",

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint32_t gp11_random(struct gp11_token *tok, void *buf, size_t len)
+/* One C_GenerateRandom in a pool session. */
+static uint32_t random_once(struct gp11_token *tok, void *buf, size_t len)
 {
     CK_SESSION_HANDLE s;
     uint32_t ret;
@@ -20,6 +21,16 @@ uint32_t gp11_random(struct gp11_token *tok, void *buf, size_t len)
         return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_GenerateRandom",
                            "the token cannot generate random bytes");
     return GP11_OK;
+}
+
+uint32_t gp11_random(struct gp11_token *tok, void *buf, size_t len)
+{
+    uint32_t ret = random_once(tok, buf, len);
+
+    /* Safe to repeat: after lost sessions, once more on a new one. */
+    if (ret != GP11_OK && (ret = gp11_token_recover(tok, ret)) == GP11_OK)
+        ret = random_once(tok, buf, len);
+    return ret;
 }
 
 /* Strips the DER OCTET STRING around CKA_EC_POINT (tokens differ). */
@@ -108,9 +119,11 @@ uint32_t gp11_derive(struct gp11_token *tok, CK_MECHANISM *mech,
                           gp11_ckm_name(mech->mechanism)
                               ? gp11_ckm_name(mech->mechanism)
                               : "?");
-    out->generation = gp11_fork_generation();
+    gp11_owner_track_locked(
+        tok, out, rv == CKR_OK && gp11_template_is_session(tmpl, count));
     gp11_owner_release(tok, rv);
-    return ret;
+    /* Not retried: the base key may have died with its session. */
+    return gp11_object_lost(tok, base, ret);
 }
 
 uint32_t gp11_sign(struct gp11_token *tok, CK_MECHANISM *mech,

@@ -52,6 +52,10 @@ enum gp11_quirk {
     /* CKM_AES_ECB_ENCRYPT_DATA works in C_DeriveKey but is missing from
      * C_GetMechanismList (NSS softoken): the probe counts it as present. */
     GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA = 1u << 5,
+    /* A destroyed session object keeps about 250 bytes of the module's
+     * memory until C_Finalize, even when its session closes (SoftHSM2
+     * 2.6.1): the process grows with every context. Informational. */
+    GP11_QUIRK_DESTROYED_OBJECTS_KEPT = 1u << 6,
 };
 
 /* Name of one quirk bit ("no-deinit"), or NULL. */
@@ -192,18 +196,42 @@ void gp11_session_stats(struct gp11_token *tok, struct gp11_pool_stats *st);
 
 /* ---- objects (objects.c) ---------------------------------------------- */
 
+/* A read/write session of a token in which session objects live
+ * (session.c; opaque outside the token layer). */
+struct gp11_owner;
+
 /*
  * A token object handle tagged with the fork generation of its creation,
- * so a handle inherited through fork() is detected and never used.
+ * so a handle inherited through fork() is detected and never used; a
+ * session object also names the owner session it lives in, so that one
+ * whose session the token lost is refused, and every handle carries the
+ * token's loss epoch at the time it was obtained (see gp11_identity_sign).
  */
 struct gp11_object {
     CK_OBJECT_HANDLE handle;
     unsigned generation;
+    struct gp11_owner *owner; /* NULL: a token object, or one found */
+    unsigned epoch;
 };
 
-/* GP11_OK if obj may be used in this process, else GP11_ERR_FORKED. */
+/*
+ * GP11_OK if obj may be used in this process; GP11_ERR_FORKED for an
+ * object from before fork(); GP11_ERR_STALE_OBJECT for a session object
+ * whose session the token lost (logout does not count; removal,
+ * re-insertion and closed sessions do), with a sentence naming the call
+ * and the CKR_* that revealed the loss.
+ */
 uint32_t gp11_object_check(struct gp11_token *tok,
                            const struct gp11_object *obj);
+
+/*
+ * After ret, the result of an operation with obj: GP11_ERR_STALE_OBJECT
+ * if the failure shows that the token lost obj (its session is gone, or
+ * the token no longer knows the handle), else ret unchanged. For
+ * per-message callers, which must not retry with a key that died.
+ */
+uint32_t gp11_object_lost(struct gp11_token *tok, const struct gp11_object *obj,
+                          uint32_t ret);
 
 /*
  * Create an object. Session objects are created in the token's owner
@@ -266,6 +294,18 @@ uint32_t gp11_identity_list(struct gp11_token *tok, struct gp11_identity ***out,
                             size_t *count);
 
 void gp11_identity_free(struct gp11_identity *id);
+
+/*
+ * Sign with an identity's private key *key, whose CKA_ID is ckaid. If the
+ * token lost the login or its sessions since the handle was found (the
+ * token's loss epoch moved on), or the signature fails in a way that
+ * says so, the layer logs in again and finds the key by its CKA_ID
+ * (updating *key), and signs once more. ckaid NULL: plain gp11_sign.
+ */
+uint32_t gp11_identity_sign(struct gp11_token *tok, struct gp11_object *key,
+                            const void *ckaid, size_t ckaid_len,
+                            CK_MECHANISM *mech, const uint8_t *data, size_t len,
+                            uint8_t *sig, size_t *sig_len);
 
 /* ---- capabilities (caps.c) -------------------------------------------- */
 

@@ -153,29 +153,28 @@ static uint32_t parse_identity_uri(struct gp11_token *tok, const char *s,
     return GP11_OK;
 }
 
-uint32_t gp11_identity_find(struct gp11_token *tok, const char *uri_str,
-                            struct gp11_identity **out)
+/* True if a look-up that found nothing (or failed) may have run while
+ * the token had logged us out: then logging in again and looking once
+ * more is worth it. */
+static bool maybe_logged_out(struct gp11_token *tok, uint32_t ret)
 {
-    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    return ret == GP11_ERR_IDENTITY_NOT_FOUND &&
+           (tok->info.flags & CKF_LOGIN_REQUIRED) && !gp11_token_logged_in(tok);
+}
+
+/* Logs in, finds the one private key matching t and completes it. */
+static uint32_t find_identity(struct gp11_token *tok, CK_ATTRIBUTE *t,
+                              CK_ULONG nt, const char *shown,
+                              struct gp11_identity **out)
+{
     struct gp11_object *keys = NULL;
-    P11KitUri *uri = NULL;
-    CK_ATTRIBUTE t[3];
-    CK_ULONG nt;
     size_t n = 0;
-    char shown[512];
     uint32_t ret;
 
-    gp11_uri_redact(uri_str, shown, sizeof(shown));
-    ret = parse_identity_uri(tok, uri_str, shown, &uri);
-    if (ret != GP11_OK)
-        return ret;
-    ret = key_template(uri, shown, t, &nt, &cls);
-    if (ret != GP11_OK)
-        goto done;
     /* Private keys are only visible after login. */
     ret = gp11_token_login(tok);
     if (ret != GP11_OK)
-        goto done;
+        return ret;
     ret = gp11_object_find(tok, t, nt, &keys, &n);
     if (ret != GP11_OK)
         goto done;
@@ -190,12 +189,40 @@ uint32_t gp11_identity_find(struct gp11_token *tok, const char *uri_str,
     ret = load_identity(tok, &keys[0], out);
 done:
     free(keys);
+    return ret;
+}
+
+uint32_t gp11_identity_find(struct gp11_token *tok, const char *uri_str,
+                            struct gp11_identity **out)
+{
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    P11KitUri *uri = NULL;
+    CK_ATTRIBUTE t[3];
+    CK_ULONG nt;
+    char shown[512];
+    uint32_t ret;
+
+    gp11_uri_redact(uri_str, shown, sizeof(shown));
+    ret = parse_identity_uri(tok, uri_str, shown, &uri);
+    if (ret != GP11_OK)
+        return ret;
+    ret = key_template(uri, shown, t, &nt, &cls);
+    if (ret != GP11_OK)
+        goto done;
+    ret = find_identity(tok, t, nt, shown, out);
+    /* A look-up is safe to repeat once the token is back to normal. */
+    if (ret != GP11_OK && maybe_logged_out(tok, ret))
+        ret = find_identity(tok, t, nt, shown, out);
+    else if (ret != GP11_OK && (ret = gp11_token_recover(tok, ret)) == GP11_OK)
+        ret = find_identity(tok, t, nt, shown, out);
+done:
     p11_kit_uri_free(uri);
     return ret;
 }
 
-uint32_t gp11_identity_list(struct gp11_token *tok, struct gp11_identity ***out,
-                            size_t *count)
+/* Logs in and lists every private key that has a certificate. */
+static uint32_t list_identities(struct gp11_token *tok,
+                                struct gp11_identity ***out, size_t *count)
 {
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
     CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}};
@@ -228,4 +255,83 @@ done:
     free(ids);
     free(keys);
     return ret;
+}
+
+uint32_t gp11_identity_list(struct gp11_token *tok, struct gp11_identity ***out,
+                            size_t *count)
+{
+    uint32_t ret = list_identities(tok, out, count);
+
+    if (ret != GP11_OK && (ret = gp11_token_recover(tok, ret)) == GP11_OK)
+        ret = list_identities(tok, out, count);
+    return ret;
+}
+
+/* Logs in and finds the private key with this CKA_ID again. */
+static uint32_t refind_key(struct gp11_token *tok, const void *ckaid,
+                           size_t ckaid_len, struct gp11_object *key)
+{
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_ATTRIBUTE t[] = {
+        {CKA_CLASS, &cls, sizeof(cls)},
+        {CKA_ID, (void *)ckaid, ckaid_len},
+    };
+    struct gp11_object *keys = NULL;
+    size_t n = 0;
+    uint32_t ret;
+
+    ret = gp11_token_login(tok);
+    if (ret == GP11_OK)
+        ret = gp11_object_find(tok, t, 2, &keys, &n);
+    if (ret == GP11_OK && n != 1)
+        ret = gp11_err_set(n ? GP11_ERR_IDENTITY_AMBIGUOUS
+                             : GP11_ERR_IDENTITY_NOT_FOUND,
+                           "%zu private keys have the identity key's CKA_ID "
+                           "now (exactly one must)",
+                           n);
+    if (ret == GP11_OK) {
+        GP11_DEBUG("identity key found again: handle %lu -> %lu",
+                   (unsigned long)key->handle, (unsigned long)keys[0].handle);
+        *key = keys[0];
+    }
+    free(keys);
+    return ret;
+}
+
+uint32_t gp11_identity_sign(struct gp11_token *tok, struct gp11_object *key,
+                            const void *ckaid, size_t ckaid_len,
+                            CK_MECHANISM *mech, const uint8_t *data, size_t len,
+                            uint8_t *sig, size_t *sig_len)
+{
+    size_t room = *sig_len;
+    char first[512];
+    uint32_t ret, rec;
+    CK_RV rv;
+
+    if (ckaid == NULL)
+        return gp11_sign(tok, mech, key, data, len, sig, sig_len);
+    /* The token lost its login or sessions since the key was found: the
+     * handle may be stale (SoftHSM2 drops private handles at logout), or
+     * even name another object. */
+    if (key->epoch != gp11_token_epoch(tok)) {
+        ret = refind_key(tok, ckaid, ckaid_len, key);
+        if (ret != GP11_OK)
+            return ret;
+    }
+    ret = gp11_sign(tok, mech, key, data, len, sig, sig_len);
+    if (ret == GP11_OK)
+        return ret;
+    /* Not noticed yet? Stale handles, lost sessions, or a logout, which
+     * NSS softoken reports as CKR_HOST_MEMORY here. */
+    rv = gp11_err_last_rv();
+    if (!gp11_rv_token_lost(rv) && rv != CKR_KEY_HANDLE_INVALID &&
+        rv != CKR_OBJECT_HANDLE_INVALID && gp11_token_logged_in(tok))
+        return ret;
+    snprintf(first, sizeof(first), "%s", gp11_err_message(ret));
+    rec = refind_key(tok, ckaid, ckaid_len, key);
+    if (rec != GP11_OK)
+        return gp11_err_set(ret, "%s (and finding the key again failed: %s)",
+                            first, gp11_err_message(rec));
+    *sig_len = room;
+    return gp11_sign(tok, mech, key, data, len, sig, sig_len);
 }

@@ -6,9 +6,23 @@
  */
 #include "internal.h"
 
+/* The calling thread's last failed call (recover.c names it). */
+static _Thread_local const char *fail_call;
+static _Thread_local CK_RV fail_rv;
+
+void gp11_ck_last_failure(const char **call, CK_RV *rv)
+{
+    *call = fail_call;
+    *rv = fail_rv;
+}
+
 /* Logs "C_Name -> CKR_..." when debugging is on; returns rv. */
 static CK_RV logged(const char *fn, CK_RV rv)
 {
+    if (rv != CKR_OK) {
+        fail_call = fn;
+        fail_rv = rv;
+    }
     if (gp11_debug_on) {
         const char *name = gp11_ckr_name(rv);
 

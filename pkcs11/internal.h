@@ -58,13 +58,22 @@ struct gp11_token {
     size_t n_open, n_opening, max, peak, waits, drops;
     unsigned generation; /* fork generation the sessions belong to */
 
-    /* Owner session (object creation, login); owner_lock serialises it. */
+    /*
+     * Owner sessions (object creation, login); owner_lock serialises
+     * them. owner is the one new objects go to (NULL: open one on
+     * demand); owners lists every record still needed (the current one,
+     * and lost ones that objects still name); owner_used is the one lent
+     * by the last gp11_owner_acquire.
+     */
     pthread_mutex_t owner_lock;
-    CK_SESSION_HANDLE owner;
-    bool have_owner;
+    struct gp11_owner *owner, *owners, *owner_used;
 
-    /* Login state, protected by owner_lock. */
+    /* Login state, protected by owner_lock: true once we logged in (the
+     * session state, not this flag, decides whether to log in). */
     bool logged_in;
+    /* Bumped (atomically) whenever the token is found to have lost the
+     * login or sessions: handles found before may be stale. */
+    unsigned epoch;
 
     struct gp11_token *next_in_module; /* global module lock */
 };
@@ -81,13 +90,100 @@ void gp11_module_detach_token(struct gp11_module *mod, struct gp11_token *tok);
  */
 uint32_t gp11_token_sync_fork_locked(struct gp11_token *tok);
 
-/* Borrow the owner session under owner_lock (opened on demand). */
+/* An owner session and the session objects made in it (session.c). All
+ * fields but dead are protected by the token's owner_lock. */
+struct gp11_owner {
+    CK_SESSION_HANDLE h;
+    size_t live; /* session objects made here and not destroyed */
+    size_t made; /* session objects ever made here */
+    int dead;    /* atomic: the token lost the session (and its objects) */
+    const char *lost_call; /* the call that revealed the loss, and */
+    CK_RV lost_rv;         /* what it returned */
+    struct gp11_owner *next;
+};
+
+/* Borrow the current owner session under owner_lock (opened on demand). */
 uint32_t gp11_owner_acquire(struct gp11_token *tok, CK_SESSION_HANDLE *out);
 void gp11_owner_release(struct gp11_token *tok, CK_RV last_rv);
+
+/*
+ * Borrow the owner session obj lives in (the current one for an object
+ * without owner). Returns GP11_ERR_STALE_OBJECT, with owner_lock still
+ * held, if that session is lost.
+ */
+uint32_t gp11_owner_acquire_for(struct gp11_token *tok,
+                                const struct gp11_object *obj,
+                                CK_SESSION_HANDLE *out);
+
+/* Under owner_lock: last_rv is the result of the last call on the lent
+ * owner session; a result that may mean lost sessions is looked into. */
+void gp11_owner_note_locked(struct gp11_token *tok, CK_RV last_rv);
+void gp11_owner_unlock(struct gp11_token *tok);
+
+/* Under owner_lock: obj was just made in the lent owner session (a
+ * session object if session_obj), or is gone (destroyed or lost). */
+void gp11_owner_track_locked(struct gp11_token *tok, struct gp11_object *obj,
+                             bool session_obj);
+void gp11_owner_untrack_locked(struct gp11_token *tok, struct gp11_object *obj);
+
+/* Under owner_lock: the token lost owner session o; call and rv tell how
+ * it was noticed. */
+void gp11_owner_mark_lost_locked(struct gp11_token *tok, struct gp11_owner *o,
+                                 const char *call, CK_RV rv);
+
+/* Under owner_lock: asks the token about every owner session; marks the
+ * lost ones. True if one was lost. */
+bool gp11_owners_probe_locked(struct gp11_token *tok, const char *call,
+                              CK_RV rv);
+
+/* Forgets every owner session record, closing the sessions if close (not
+ * in a forked child: the handles are the parent's). */
+void gp11_owners_forget(struct gp11_token *tok, bool close);
+
+/* Asks the token about every idle pool session and forgets the ones it
+ * lost (never closing them); true if one was lost. No pool lock held. */
+bool gp11_pool_prune(struct gp11_token *tok);
+
+/* ---- recovery (recover.c) ---------------------------------------------- */
+
+/* The results that say the token lost the login or sessions:
+ * CKR_USER_NOT_LOGGED_IN, CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED,
+ * CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT. */
+bool gp11_rv_token_lost(CK_RV rv);
+
+/* True if a session that returned rv may be one the token lost. */
+bool gp11_rv_session_lost(CK_RV rv);
+
+/*
+ * A call returned rv: if rv says the token may have lost the login or
+ * sessions, find out what is gone (owner sessions, idle pool sessions,
+ * login) and forget it, so that the next calls start afresh. The _locked
+ * form is for callers holding owner_lock.
+ */
+void gp11_token_notice(struct gp11_token *tok, CK_RV rv);
+void gp11_token_notice_locked(struct gp11_token *tok, CK_RV rv);
+
+/*
+ * ret is a failure. If its CK_RV (gp11_err_last_rv) is one of
+ * gp11_rv_token_lost, log in again (a new owner session if needed) and
+ * return GP11_OK: the caller may retry once. Otherwise ret; if logging in
+ * again fails, ret with a sentence that says why.
+ */
+uint32_t gp11_token_recover(struct gp11_token *tok, uint32_t ret);
+
+/* The token's loss epoch (see gp11_object). */
+unsigned gp11_token_epoch(struct gp11_token *tok);
+
+/* The name and result of the calling thread's last failed C_* call. */
+void gp11_ck_last_failure(const char **call, CK_RV *rv);
 
 /* Refuses key templates without explicit SENSITIVE and EXTRACTABLE. */
 uint32_t gp11_template_check(const CK_ATTRIBUTE *t, CK_ULONG n,
                              CK_OBJECT_CLASS implied);
+
+/* True unless the template makes a token object (CKA_TOKEN true): the
+ * object then lives and dies with the session it is made in. */
+bool gp11_template_is_session(const CK_ATTRIBUTE *t, CK_ULONG n);
 
 /* True for results that mean the token has forgotten the session: it is
  * dropped, never closed (its handle may already name another session). */

@@ -303,58 +303,81 @@ done:
     return ret;
 }
 
-/* True if the session already runs with user rights. */
-static bool session_is_user(struct gp11_token *tok, CK_SESSION_HANDLE s)
+/* True if the session info shows user rights. */
+static bool state_is_user(const CK_SESSION_INFO *si)
 {
-    CK_SESSION_INFO si;
+    return si->state == CKS_RO_USER_FUNCTIONS ||
+           si->state == CKS_RW_USER_FUNCTIONS;
+}
 
-    if (gp11_ck_GetSessionInfo(tok->mod, s, &si) != CKR_OK)
-        return false;
-    return si.state == CKS_RO_USER_FUNCTIONS ||
-           si.state == CKS_RW_USER_FUNCTIONS;
+/* Lock-out check and C_Login on the owner session s; *rv gets the
+ * result of the last call. Caller holds the owner session. */
+static uint32_t log_in(struct gp11_token *tok, CK_SESSION_HANDLE s, CK_RV *rv)
+{
+    uint32_t ret;
+
+    ret = check_lockout(tok);
+    if (ret != GP11_OK)
+        return ret;
+    if (tok->info.flags & CKF_PROTECTED_AUTHENTICATION_PATH) {
+        *rv = gp11_ck_Login(tok->mod, s, CKU_USER, NULL, 0);
+        if (*rv != CKR_OK && *rv != CKR_USER_ALREADY_LOGGED_IN)
+            return gp11_err_ck(GP11_ERR_LOGIN, *rv, "C_Login",
+                               "login through the token's protected "
+                               "authentication path failed");
+        return GP11_OK;
+    }
+    return login_with_pin(tok, s, rv);
 }
 
 uint32_t gp11_token_login(struct gp11_token *tok)
 {
+    CK_SESSION_INFO si;
     CK_SESSION_HANDLE s;
-    CK_RV rv = CKR_OK;
     uint32_t ret;
+    CK_RV rv;
 
-    ret = gp11_owner_acquire(tok, &s);
-    if (ret != GP11_OK)
-        return ret;
-    if (tok->logged_in || !(tok->info.flags & CKF_LOGIN_REQUIRED) ||
-        session_is_user(tok, s)) {
-        tok->logged_in = true;
-        goto done;
+    /* The token's word, not a cached flag, says whether we are logged
+     * in: it may have logged us out (another C_Logout, re-insertion, all
+     * sessions closed). A session the token lost gets one more try with
+     * a new owner session. */
+    for (int attempt = 0;; attempt++) {
+        ret = gp11_owner_acquire(tok, &s);
+        if (ret != GP11_OK)
+            return ret;
+        rv = CKR_OK;
+        if (tok->info.flags & CKF_LOGIN_REQUIRED) {
+            rv = gp11_ck_GetSessionInfo(tok->mod, s, &si);
+            if (rv != CKR_OK)
+                ret = gp11_err_ck(GP11_ERR_LOGIN, rv, "C_GetSessionInfo",
+                                  "cannot read the login state of the token "
+                                  "in slot %lu",
+                                  (unsigned long)tok->slot);
+            else if (!state_is_user(&si))
+                ret = log_in(tok, s, &rv);
+        }
+        if (ret == GP11_OK)
+            tok->logged_in = true;
+        gp11_owner_release(tok, rv);
+        if (ret == GP11_OK || attempt > 0 || !gp11_rv_session_lost(rv))
+            return ret;
     }
-    ret = check_lockout(tok);
-    if (ret != GP11_OK)
-        goto done;
-    if (tok->info.flags & CKF_PROTECTED_AUTHENTICATION_PATH) {
-        rv = gp11_ck_Login(tok->mod, s, CKU_USER, NULL, 0);
-        if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
-            ret = gp11_err_ck(GP11_ERR_LOGIN, rv, "C_Login",
-                              "login through the token's protected "
-                              "authentication path failed");
-    } else {
-        ret = login_with_pin(tok, s, &rv);
-    }
-    if (ret == GP11_OK)
-        tok->logged_in = true;
-done:
-    gp11_owner_release(tok, rv);
-    return ret;
 }
 
 bool gp11_token_logged_in(struct gp11_token *tok)
 {
+    CK_SESSION_INFO si;
     CK_SESSION_HANDLE s;
+    CK_RV rv;
     bool in;
 
     if (gp11_owner_acquire(tok, &s) != GP11_OK)
         return false;
-    in = tok->logged_in || session_is_user(tok, s);
-    gp11_owner_release(tok, CKR_OK);
+    rv = gp11_ck_GetSessionInfo(tok->mod, s, &si);
+    in = rv == CKR_OK && state_is_user(&si);
+    /* A token without login: logged in once gp11_token_login said so. */
+    if (!(tok->info.flags & CKF_LOGIN_REQUIRED))
+        in = in || tok->logged_in;
+    gp11_owner_release(tok, rv);
     return in;
 }

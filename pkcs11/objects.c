@@ -7,18 +7,6 @@
 
 #define FIND_BATCH 32
 
-uint32_t gp11_object_check(struct gp11_token *tok,
-                           const struct gp11_object *obj)
-{
-    (void)tok;
-    if (obj->generation != gp11_fork_generation())
-        return gp11_err_set(GP11_ERR_FORKED,
-                            "token object %lu was created before fork() and "
-                            "is not used in the child",
-                            (unsigned long)obj->handle);
-    return GP11_OK;
-}
-
 /* Finds an attribute in a template, or NULL. */
 static const CK_ATTRIBUTE *find_attr(const CK_ATTRIBUTE *t, CK_ULONG n,
                                      CK_ATTRIBUTE_TYPE type)
@@ -50,6 +38,14 @@ uint32_t gp11_template_check(const CK_ATTRIBUTE *t, CK_ULONG n,
     return GP11_OK;
 }
 
+bool gp11_template_is_session(const CK_ATTRIBUTE *t, CK_ULONG n)
+{
+    const CK_ATTRIBUTE *a = find_attr(t, n, CKA_TOKEN);
+
+    return a == NULL || a->ulValueLen != sizeof(CK_BBOOL) ||
+           *(const CK_BBOOL *)a->pValue == CK_FALSE;
+}
+
 uint32_t gp11_object_create(struct gp11_token *tok, CK_ATTRIBUTE *tmpl,
                             CK_ULONG count, struct gp11_object *out)
 {
@@ -67,24 +63,22 @@ uint32_t gp11_object_create(struct gp11_token *tok, CK_ATTRIBUTE *tmpl,
     if (rv != CKR_OK)
         ret = gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_CreateObject",
                           "the token refused to create an object");
-    out->generation = gp11_fork_generation();
+    gp11_owner_track_locked(
+        tok, out, rv == CKR_OK && gp11_template_is_session(tmpl, count));
     gp11_owner_release(tok, rv);
     return ret;
 }
 
-uint32_t gp11_object_generate_pair(struct gp11_token *tok, CK_MECHANISM *mech,
-                                   CK_ATTRIBUTE *pub_tmpl, CK_ULONG pub_count,
-                                   CK_ATTRIBUTE *priv_tmpl, CK_ULONG priv_count,
-                                   struct gp11_object *pub,
-                                   struct gp11_object *priv)
+/* One C_GenerateKeyPair in the owner session. */
+static uint32_t generate_pair(struct gp11_token *tok, CK_MECHANISM *mech,
+                              CK_ATTRIBUTE *pub_tmpl, CK_ULONG pub_count,
+                              CK_ATTRIBUTE *priv_tmpl, CK_ULONG priv_count,
+                              struct gp11_object *pub, struct gp11_object *priv)
 {
     CK_SESSION_HANDLE s;
     uint32_t ret;
     CK_RV rv;
 
-    ret = gp11_template_check(priv_tmpl, priv_count, CKO_PRIVATE_KEY);
-    if (ret != GP11_OK)
-        return ret;
     ret = gp11_owner_acquire(tok, &s);
     if (ret != GP11_OK)
         return ret;
@@ -97,27 +91,65 @@ uint32_t gp11_object_generate_pair(struct gp11_token *tok, CK_MECHANISM *mech,
                           gp11_ckm_name(mech->mechanism)
                               ? gp11_ckm_name(mech->mechanism)
                               : "?");
-    pub->generation = priv->generation = gp11_fork_generation();
+    gp11_owner_track_locked(tok, pub,
+                            rv == CKR_OK &&
+                                gp11_template_is_session(pub_tmpl, pub_count));
+    gp11_owner_track_locked(
+        tok, priv,
+        rv == CKR_OK && gp11_template_is_session(priv_tmpl, priv_count));
     gp11_owner_release(tok, rv);
+    return ret;
+}
+
+uint32_t gp11_object_generate_pair(struct gp11_token *tok, CK_MECHANISM *mech,
+                                   CK_ATTRIBUTE *pub_tmpl, CK_ULONG pub_count,
+                                   CK_ATTRIBUTE *priv_tmpl, CK_ULONG priv_count,
+                                   struct gp11_object *pub,
+                                   struct gp11_object *priv)
+{
+    uint32_t ret;
+
+    ret = gp11_template_check(priv_tmpl, priv_count, CKO_PRIVATE_KEY);
+    if (ret != GP11_OK)
+        return ret;
+    ret = generate_pair(tok, mech, pub_tmpl, pub_count, priv_tmpl, priv_count,
+                        pub, priv);
+    /* Nothing was made: after a logout or lost sessions, log in again
+     * and try once more (a new context's keys, never an old one's). */
+    if (ret != GP11_OK && (ret = gp11_token_recover(tok, ret)) == GP11_OK)
+        ret = generate_pair(tok, mech, pub_tmpl, pub_count, priv_tmpl,
+                            priv_count, pub, priv);
     return ret;
 }
 
 uint32_t gp11_object_destroy(struct gp11_token *tok, struct gp11_object *obj)
 {
     CK_SESSION_HANDLE s;
+    bool tracked;
     uint32_t ret;
     CK_RV rv;
 
-    ret = gp11_object_check(tok, obj);
-    if (ret != GP11_OK)
-        return ret;
-    /* The owner session is R/W, which token objects need. */
-    ret = gp11_owner_acquire(tok, &s);
+    if (obj->generation != gp11_fork_generation())
+        return gp11_object_check(tok, obj);
+    /* Its own owner session (R/W, which token objects need too). */
+    tracked = obj->owner != NULL;
+    ret = gp11_owner_acquire_for(tok, obj, &s);
+    if (ret == GP11_ERR_STALE_OBJECT) {
+        /* It died with its session: nothing to destroy, only forget. */
+        gp11_owner_untrack_locked(tok, obj);
+        gp11_owner_unlock(tok);
+        obj->handle = CK_INVALID_HANDLE;
+        return GP11_OK;
+    }
     if (ret != GP11_OK)
         return ret;
     rv = gp11_ck_DestroyObject(tok->mod, s, obj->handle);
-    gp11_owner_release(tok, rv);
-    if (rv != CKR_OK)
+    /* Notice a lost session before the record may go with the object. */
+    gp11_owner_note_locked(tok, rv);
+    gp11_owner_untrack_locked(tok, obj);
+    gp11_owner_unlock(tok);
+    /* A session object whose session the token lost is gone already. */
+    if (rv != CKR_OK && !(gp11_rv_session_lost(rv) && tracked))
         return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_DestroyObject",
                            "the token refused to destroy object %lu",
                            (unsigned long)obj->handle);
@@ -181,8 +213,8 @@ done:
 }
 
 /* Appends one batch of handles to a growing array. */
-static bool append_handles(struct gp11_object **arr, size_t *n,
-                           const CK_OBJECT_HANDLE *h, CK_ULONG count)
+static bool append_handles(struct gp11_token *tok, struct gp11_object **arr,
+                           size_t *n, const CK_OBJECT_HANDLE *h, CK_ULONG count)
 {
     struct gp11_object *grown;
 
@@ -193,6 +225,8 @@ static bool append_handles(struct gp11_object **arr, size_t *n,
     for (CK_ULONG i = 0; i < count; i++) {
         grown[*n].handle = h[i];
         grown[*n].generation = gp11_fork_generation();
+        grown[*n].owner = NULL;
+        grown[*n].epoch = gp11_token_epoch(tok);
         (*n)++;
     }
     return true;
@@ -221,7 +255,7 @@ uint32_t gp11_object_find(struct gp11_token *tok, CK_ATTRIBUTE *tmpl,
     }
     do {
         rv = gp11_ck_FindObjects(tok->mod, s, batch, FIND_BATCH, &got);
-        if (rv == CKR_OK && !append_handles(&arr, &n, batch, got))
+        if (rv == CKR_OK && !append_handles(tok, &arr, &n, batch, got))
             ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
     } while (rv == CKR_OK && ret == GP11_OK && got == FIND_BATCH);
     gp11_ck_FindObjectsFinal(tok->mod, s);

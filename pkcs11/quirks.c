@@ -25,6 +25,9 @@ static const struct quirk_def quirk_defs[] = {
     {GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA, "unlisted-ecb-encrypt-data",
      "CKM_AES_ECB_ENCRYPT_DATA derives keys but is not in the mechanism "
      "list"},
+    {GP11_QUIRK_DESTROYED_OBJECTS_KEPT, "destroyed-objects-kept",
+     "a destroyed session object keeps ~250 bytes until C_Finalize, even "
+     "once its session is closed"},
 };
 
 #define N_QUIRKS (sizeof(quirk_defs) / sizeof(quirk_defs[0]))
@@ -36,7 +39,8 @@ static const struct {
 } known_tokens[] = {
     {"SoftHSM", GP11_QUIRK_NO_DEINIT | GP11_QUIRK_GCM_TAG_GENERAL_ERROR |
                     GP11_QUIRK_NO_DERIVE_TEMPLATE |
-                    GP11_QUIRK_SENSITIVE_DEFAULT_FALSE},
+                    GP11_QUIRK_SENSITIVE_DEFAULT_FALSE |
+                    GP11_QUIRK_DESTROYED_OBJECTS_KEPT},
     /* NSS softoken 3.87: measured, see docs/token-layer.md. */
     {"Mozilla Foundation", GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA},
 };
@@ -122,7 +126,8 @@ uint32_t gp11_quirks_parse(const char *spec, unsigned *set, unsigned *clear,
                                     "no-deinit, gcm-tag-general-error, "
                                     "no-derive-template, gcm-token-iv, "
                                     "sensitive-default-false, "
-                                    "unlisted-ecb-encrypt-data)",
+                                    "unlisted-ecb-encrypt-data, "
+                                    "destroyed-objects-kept)",
                                     (int)len, p);
             if (minus)
                 *clear |= bit;

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <time.h>
 
 /* How long a borrower waits for a free session before giving up. */
@@ -211,6 +212,10 @@ void gp11_session_put(struct gp11_token *tok, CK_SESSION_HANDLE h,
     struct gp11_shard *sh = my_shard(tok);
     bool close = gp11_rv_session_suspect(last_rv);
 
+    /* Token loss: find out what else is gone (recover.c). */
+    if (last_rv != CKR_OK)
+        gp11_token_notice(tok, last_rv);
+
     if (close || gp11_rv_session_gone(last_rv)) {
         /* Gone, or suspect: never lent again; closed unless the token
          * already forgot it. */
@@ -243,47 +248,221 @@ void gp11_session_stats(struct gp11_token *tok, struct gp11_pool_stats *st)
     pthread_mutex_unlock(&tok->lock);
 }
 
+/* Opens a new current owner session; caller holds owner_lock. */
+static uint32_t open_owner_locked(struct gp11_token *tok)
+{
+    struct gp11_owner *o = calloc(1, sizeof(*o));
+    CK_RV rv;
+
+    if (o == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    rv = gp11_ck_OpenSession(tok->mod, tok->slot,
+                             CKF_SERIAL_SESSION | CKF_RW_SESSION, &o->h);
+    if (rv != CKR_OK) {
+        free(o);
+        return gp11_err_ck(GP11_ERR_SESSION, rv, "C_OpenSession",
+                           "cannot open the owner session on slot %lu",
+                           (unsigned long)tok->slot);
+    }
+    o->next = tok->owners;
+    tok->owners = o;
+    tok->owner = o;
+    return GP11_OK;
+}
+
 uint32_t gp11_owner_acquire(struct gp11_token *tok, CK_SESSION_HANDLE *out)
 {
     uint32_t ret;
-    CK_RV rv;
 
     pthread_mutex_lock(&tok->owner_lock);
     ret = sync_fork(tok, true);
-    if (ret != GP11_OK)
-        goto fail;
-    if (!tok->have_owner) {
-        rv = gp11_ck_OpenSession(tok->mod, tok->slot,
-                                 CKF_SERIAL_SESSION | CKF_RW_SESSION,
-                                 &tok->owner);
-        if (rv != CKR_OK) {
-            ret = gp11_err_ck(GP11_ERR_SESSION, rv, "C_OpenSession",
-                              "cannot open the owner session on slot %lu",
-                              (unsigned long)tok->slot);
-            goto fail;
-        }
-        tok->have_owner = true;
+    if (ret == GP11_OK && tok->owner == NULL)
+        ret = open_owner_locked(tok);
+    if (ret != GP11_OK) {
+        pthread_mutex_unlock(&tok->owner_lock);
+        return ret;
     }
-    *out = tok->owner;
+    tok->owner_used = tok->owner;
+    *out = tok->owner->h;
     return GP11_OK;
-fail:
+}
+
+uint32_t gp11_owner_acquire_for(struct gp11_token *tok,
+                                const struct gp11_object *obj,
+                                CK_SESSION_HANDLE *out)
+{
+    if (obj->owner == NULL)
+        return gp11_owner_acquire(tok, out);
+    pthread_mutex_lock(&tok->owner_lock);
+    /* A tracked object of this generation: its record exists. */
+    if (__atomic_load_n(&obj->owner->dead, __ATOMIC_ACQUIRE))
+        return GP11_ERR_STALE_OBJECT;
+    tok->owner_used = obj->owner;
+    *out = obj->owner->h;
+    return GP11_OK;
+}
+
+void gp11_owner_note_locked(struct gp11_token *tok, CK_RV last_rv)
+{
+    if (last_rv != CKR_OK)
+        gp11_token_notice_locked(tok, last_rv);
+}
+
+static void free_owner_locked(struct gp11_token *tok, struct gp11_owner *o);
+
+void gp11_owner_unlock(struct gp11_token *tok)
+{
+    struct gp11_owner *o = tok->owner_used;
+
+    tok->owner_used = NULL;
+    /* Lost while lent, and no object names it: nothing needs it. */
+    if (o && o->live == 0 && __atomic_load_n(&o->dead, __ATOMIC_RELAXED))
+        free_owner_locked(tok, o);
     pthread_mutex_unlock(&tok->owner_lock);
-    return ret;
 }
 
 void gp11_owner_release(struct gp11_token *tok, CK_RV last_rv)
 {
-    CK_SESSION_INFO si;
+    gp11_owner_note_locked(tok, last_rv);
+    gp11_owner_unlock(tok);
+}
 
-    /* The owner holds every context key, so it is given up only when the
-     * token says it is gone: after a suspect result (CKR_DEVICE_ERROR) it
-     * asks. Only single calls run on it: no operation is left active. */
-    if (gp11_rv_session_suspect(last_rv))
-        last_rv = gp11_ck_GetSessionInfo(tok->mod, tok->owner, &si);
-    if (gp11_rv_session_gone(last_rv)) {
-        /* Its session objects died with it; login state may have too. */
-        tok->have_owner = false;
-        tok->logged_in = false;
+/* Unlinks and frees a record no object names any more. */
+static void free_owner_locked(struct gp11_token *tok, struct gp11_owner *o)
+{
+    struct gp11_owner **p;
+
+    for (p = &tok->owners; *p; p = &(*p)->next) {
+        if (*p == o) {
+            *p = o->next;
+            break;
+        }
     }
-    pthread_mutex_unlock(&tok->owner_lock);
+    if (tok->owner == o)
+        tok->owner = NULL;
+    free(o);
+}
+
+void gp11_owner_track_locked(struct gp11_token *tok, struct gp11_object *obj,
+                             bool session_obj)
+{
+    struct gp11_owner *o = tok->owner_used;
+
+    obj->generation = gp11_fork_generation();
+    obj->epoch = gp11_token_epoch(tok);
+    obj->owner = session_obj ? o : NULL;
+    if (session_obj && o) {
+        o->live++;
+        o->made++;
+    }
+}
+
+void gp11_owner_untrack_locked(struct gp11_token *tok, struct gp11_object *obj)
+{
+    struct gp11_owner *o = obj->owner;
+
+    obj->owner = NULL;
+    if (o == NULL)
+        return;
+    if (o->live > 0)
+        o->live--;
+    /* A lost session's record lives as long as objects name it. */
+    if (o->live == 0 && __atomic_load_n(&o->dead, __ATOMIC_RELAXED))
+        free_owner_locked(tok, o);
+}
+
+void gp11_owner_mark_lost_locked(struct gp11_token *tok, struct gp11_owner *o,
+                                 const char *call, CK_RV rv)
+{
+    if (__atomic_load_n(&o->dead, __ATOMIC_RELAXED))
+        return;
+    o->lost_call = call ? call : "C_GetSessionInfo";
+    o->lost_rv = rv;
+    __atomic_store_n(&o->dead, 1, __ATOMIC_RELEASE);
+    GP11_DEBUG("owner session %lu lost (%s -> %s), %zu objects with it",
+               (unsigned long)o->h, o->lost_call,
+               gp11_ckr_name(rv) ? gp11_ckr_name(rv) : "?", o->live);
+    if (tok->owner == o)
+        tok->owner = NULL;
+    if (o->live == 0 && tok->owner_used != o)
+        free_owner_locked(tok, o);
+}
+
+bool gp11_owners_probe_locked(struct gp11_token *tok, const char *call,
+                              CK_RV rv)
+{
+    struct gp11_owner *o, *next;
+    CK_SESSION_INFO si;
+    bool lost = false;
+
+    for (o = tok->owners; o; o = next) {
+        next = o->next; /* o may be freed */
+        if (__atomic_load_n(&o->dead, __ATOMIC_RELAXED))
+            continue;
+        if (gp11_rv_session_lost(gp11_ck_GetSessionInfo(tok->mod, o->h, &si))) {
+            gp11_owner_mark_lost_locked(tok, o, call, rv);
+            lost = true;
+        }
+    }
+    return lost;
+}
+
+void gp11_owners_forget(struct gp11_token *tok, bool close)
+{
+    struct gp11_owner *o, *next;
+
+    for (o = tok->owners; o; o = next) {
+        next = o->next;
+        if (close && !__atomic_load_n(&o->dead, __ATOMIC_RELAXED))
+            gp11_ck_CloseSession(tok->mod, o->h);
+        free(o);
+    }
+    tok->owners = NULL;
+    tok->owner = NULL;
+    tok->owner_used = NULL;
+}
+
+bool gp11_pool_prune(struct gp11_token *tok)
+{
+    CK_SESSION_HANDLE *taken;
+    CK_SESSION_INFO si;
+    size_t n = 0, kept = 0, room;
+    bool lost = false;
+
+    /* Take every idle session out, ask the token, put back the living. */
+    pthread_mutex_lock(&tok->lock);
+    room = tok->n_open;
+    pthread_mutex_unlock(&tok->lock);
+    taken = calloc(room ? room : 1, sizeof(*taken));
+    if (taken == NULL)
+        return false;
+    for (size_t i = 0; i < GP11_POOL_SHARDS; i++) {
+        struct gp11_shard *sh = &tok->shards[i];
+
+        pthread_mutex_lock(&sh->lock);
+        while (sh->n > 0 && n < room) {
+            taken[n++] = sh->idle[--sh->n];
+            __atomic_sub_fetch(&tok->n_idle, 1, __ATOMIC_SEQ_CST);
+        }
+        pthread_mutex_unlock(&sh->lock);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (gp11_rv_session_lost(
+                gp11_ck_GetSessionInfo(tok->mod, taken[i], &si))) {
+            /* The token closed it: forget it, never close it (the
+             * handle may be another session's one day). */
+            pthread_mutex_lock(&tok->lock);
+            tok->n_open--;
+            tok->drops++;
+            pthread_cond_signal(&tok->cond);
+            pthread_mutex_unlock(&tok->lock);
+            lost = true;
+        } else {
+            taken[kept++] = taken[i];
+        }
+    }
+    for (size_t i = 0; i < kept; i++)
+        gp11_session_put(tok, taken[i], CKR_OK);
+    free(taken);
+    return lost;
 }

@@ -256,7 +256,7 @@ uint32_t gp11_token_sync_fork_locked(struct gp11_token *tok)
     __atomic_store_n(&tok->n_idle, 0, __ATOMIC_SEQ_CST);
     tok->n_open = 0;
     tok->n_opening = 0; /* openers in flight were threads of the parent */
-    tok->have_owner = false;
+    gp11_owners_forget(tok, false);
     tok->logged_in = false;
     __atomic_store_n(&tok->generation, gen, __ATOMIC_RELEASE);
     return gp11_module_ensure(tok->mod);
@@ -272,8 +272,9 @@ void gp11_token_close(struct gp11_token *tok)
         for (size_t i = 0; i < GP11_POOL_SHARDS; i++)
             for (size_t j = 0; j < tok->shards[i].n; j++)
                 gp11_ck_CloseSession(tok->mod, tok->shards[i].idle[j]);
-        if (tok->have_owner)
-            gp11_ck_CloseSession(tok->mod, tok->owner);
+        gp11_owners_forget(tok, true);
+    } else {
+        gp11_owners_forget(tok, false);
     }
     gp11_module_release(tok->mod);
     pthread_mutex_destroy(&tok->lock);

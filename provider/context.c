@@ -54,6 +54,7 @@ void gp11_ctx_free(struct gp11_ctx *ctx)
     gp11_name_free(ctx->own_name);
     gp11_name_free(ctx->peer_name);
     gp11_trust_free(ctx->own_trust);
+    free(ctx->id_ckaid);
     free(ctx->cert_der);
     free(ctx->target);
     free(ctx->target_service);
@@ -69,6 +70,12 @@ uint32_t gp11_ctx_set_identity(struct gp11_ctx *ctx,
     uint32_t ret;
 
     ctx->id_key = ci->id->key;
+    ctx->id_ckaid = malloc(ci->id->id_len ? ci->id->id_len : 1);
+    if (ctx->id_ckaid == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    if (ci->id->id_len)
+        memcpy(ctx->id_ckaid, ci->id->id, ci->id->id_len);
+    ctx->id_ckaid_len = ci->id->id_len;
     ctx->sigalg = ci->sigalg;
     ctx->own_not_after = ci->not_after;
     ctx->cert_der = malloc(ci->id->cert_len);
@@ -146,9 +153,11 @@ uint32_t gp11_ctx_sign(struct gp11_ctx *ctx, const char *context,
     ret = sig_digest(ctx->sigalg, context, th, digest, &dlen);
     if (ret != GP11_OK)
         return ret;
-    return gp11_sign(ctx->rt->tok,
-                     ctx->sigalg == GP11_SIGALG_RSA_PSS_SHA256 ? &rsa : &ecdsa,
-                     &ctx->id_key, digest, dlen, sig, sig_len);
+    /* Found again by its CKA_ID if the token lost login or sessions. */
+    return gp11_identity_sign(
+        ctx->rt->tok, &ctx->id_key, ctx->id_ckaid, ctx->id_ckaid_len,
+        ctx->sigalg == GP11_SIGALG_RSA_PSS_SHA256 ? &rsa : &ecdsa, digest, dlen,
+        sig, sig_len);
 }
 
 /* Writes u32 length || bytes, the opaque32 of protocol.md 2.7. */

@@ -41,6 +41,8 @@ struct gp11_ctx {
     /* Our identity: its key object and a copy of what the handshake
      * needs, so the credential may be released meanwhile. */
     struct gp11_object id_key;
+    uint8_t *id_ckaid; /* its CKA_ID, to find it again after token loss */
+    size_t id_ckaid_len;
     bool anonymous;
     uint8_t sigalg;
     uint8_t *cert_der;

@@ -61,13 +61,17 @@ uint32_t gp11_pm_make_tag(struct gp11_ctx *ctx, const struct gp11_qop *q,
                           uint8_t *out)
 {
     size_t mac_len = q->tag_len;
+    uint32_t ret;
 
     if (q->kind == GP11_QOP_AEAD)
-        return gp11_aead_encrypt(ctx->rt->tok, q->aead, key, iv, aad, aad_len,
-                                 in, in_len, out);
-    /* MAC QOPs authenticate the header and the message (aad). */
-    return gp11_mac(ctx->rt->tok, q->mech, key, hdr, GP11_MSG_HDR_LEN, aad,
-                    aad_len, out, &mac_len);
+        ret = gp11_aead_encrypt(ctx->rt->tok, q->aead, key, iv, aad, aad_len,
+                                in, in_len, out);
+    else /* MAC QOPs authenticate the header and the message (aad). */
+        ret = gp11_mac(ctx->rt->tok, q->mech, key, hdr, GP11_MSG_HDR_LEN, aad,
+                       aad_len, out, &mac_len);
+    /* A key that died with its session: the context is over (never
+     * retried, docs/token-layer.md 12). */
+    return gp11_object_lost(ctx->rt->tok, key, ret);
 }
 
 /* Builds a MIC or WRAP token (sealed or not) in one new buffer. */
@@ -203,10 +207,13 @@ uint32_t gp11_pm_check_tag(struct gp11_ctx *ctx, const struct gp11_qop *q,
     uint32_t ret;
 
     if (q->kind == GP11_QOP_AEAD)
-        return gp11_aead_decrypt(ctx->rt->tok, q->aead, key, iv, data, len, tag,
-                                 q->tag_len, NULL);
+        return gp11_object_lost(ctx->rt->tok, key,
+                                gp11_aead_decrypt(ctx->rt->tok, q->aead, key,
+                                                  iv, data, len, tag,
+                                                  q->tag_len, NULL));
     ret = gp11_mac(ctx->rt->tok, q->mech, key, hdr, GP11_MSG_HDR_LEN, data, len,
                    want, &mac_len);
+    ret = gp11_object_lost(ctx->rt->tok, key, ret);
     if (ret == GP11_OK &&
         (mac_len != q->tag_len || !gp11_ct_equal(want, tag, q->tag_len)))
         ret = gp11_err_set(GP11_ERR_BAD_TAG,
@@ -290,8 +297,10 @@ uint32_t gp11_pm_open_sealed(struct gp11_ctx *ctx, const struct gp11_qop *q,
 
     /* The token wants ciphertext || tag in one piece. */
     if (tag == ct + len)
-        return gp11_aead_decrypt(ctx->rt->tok, q->aead, key, iv, hdr,
-                                 GP11_MSG_HDR_LEN, ct, len + q->tag_len, out);
+        return gp11_object_lost(ctx->rt->tok, key,
+                                gp11_aead_decrypt(ctx->rt->tok, q->aead, key,
+                                                  iv, hdr, GP11_MSG_HDR_LEN, ct,
+                                                  len + q->tag_len, out));
     joined = malloc(len + q->tag_len);
     if (joined == NULL)
         return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
@@ -300,7 +309,7 @@ uint32_t gp11_pm_open_sealed(struct gp11_ctx *ctx, const struct gp11_qop *q,
     ret = gp11_aead_decrypt(ctx->rt->tok, q->aead, key, iv, hdr,
                             GP11_MSG_HDR_LEN, joined, len + q->tag_len, out);
     free(joined);
-    return ret;
+    return gp11_object_lost(ctx->rt->tok, key, ret);
 }
 
 /* Checks and opens a WRAP token into a new buffer. */

@@ -299,6 +299,7 @@ static uint32_t unwrap_buffers(struct gp11_ctx *ctx, const struct gp11_qop *q,
             memcpy(ct + ct_len, tag, q->tag_len);
             ret = gp11_aead_decrypt(ctx->rt->tok, q->aead, key, iv, aad,
                                     aad_len, ct, ct_len + q->tag_len, pt);
+            ret = gp11_object_lost(ctx->rt->tok, key, ret);
         }
     }
     if (ret == GP11_OK)

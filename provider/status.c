@@ -182,6 +182,7 @@ OM_uint32 gp11_major_for(uint32_t minor)
     case GP11_ERR_FORKED:
         return GSS_S_NO_CONTEXT;
     case GP11_ERR_CONTEXT_EXPIRED:
+    case GP11_ERR_STALE_OBJECT: /* the token lost the context's keys */
         return GSS_S_CONTEXT_EXPIRED;
     case GP11_ERR_UNAVAILABLE:
     case GP11_ERR_NO_LOCALNAME:

@@ -8,6 +8,7 @@ gssp11=$1
 tokens=$2
 mech_module=$3
 mkident=$4
+fault_module=${5:-}
 
 # Identities and configurations for failure tests, beside the standard
 # environment: an expired certificate, one from an untrusted CA, one
@@ -49,6 +50,12 @@ add_test_identities() {
     printf '\n[acceptor short@localhost]\nidentity = %s;object=short;type=private\n' \
         "$uri" >>"$env/short.conf"
     chmod 600 "$env/short.conf"
+    # The same token behind the fault module (tests/test_recovery.c).
+    if [ -n "$fault_module" ]; then
+        sed "s|^module = .*|module = $fault_module|" "$env/gss-pkcs11.conf" \
+            >"$env/recovery.conf"
+        chmod 600 "$env/recovery.conf"
+    fi
 }
 
 rm -rf "$tokens"
