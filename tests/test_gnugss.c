@@ -119,8 +119,7 @@ static void check_expiry(void)
            "a context asked for 1 s gets at most 1 s", major, left);
     sleep(2);
     major = gss_get_mic(&minor, ini, 0, &msg, &mic);
-    expect(GSS_ROUTINE_ERROR(major) == GSS_S_CONTEXT_EXPIRED &&
-               mic.length == 0,
+    expect(GSS_ROUTINE_ERROR(major) == GSS_S_CONTEXT_EXPIRED && mic.length == 0,
            "gss_get_mic after the lifetime: GSS_S_CONTEXT_EXPIRED", major,
            minor);
     gss_delete_sec_context(&minor, &ini, GSS_C_NO_BUFFER);
