@@ -261,6 +261,8 @@ static uint32_t verify_initiator(struct gp11_ctx *ctx,
                               f->sig.len);
     if (ret == GP11_OK)
         ret = gp11_name_from_cert(leaf, false, NULL, NULL, &ctx->peer_name);
+    if (ret == GP11_OK)
+        gp11_name_attach_cert(ctx->peer_name, leaf, true);
     X509_free(leaf);
     return ret;
 }

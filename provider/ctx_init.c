@@ -302,6 +302,8 @@ static uint32_t process_accept(struct gp11_ctx *ctx, gss_buffer_t input,
     if (ret == GP11_OK)
         ret = gp11_name_from_cert(leaf, true, ctx->target_service,
                                   ctx->target_host, &ctx->peer_name);
+    if (ret == GP11_OK)
+        gp11_name_attach_cert(ctx->peer_name, leaf, true);
     X509_free(leaf);
     if (ret != GP11_OK)
         return ret;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
 #include <openssl/x509.h>
 
 /* Longest name string accepted by import (bytes, without terminator). */
@@ -97,5 +98,35 @@ const char *gp11_name_text(const struct gp11_name *n);
 uint32_t gp11_name_from_cert(X509 *leaf, bool peer_is_acceptor,
                              const char *service, const char *host,
                              struct gp11_name **out);
+
+/*
+ * The certificate a name stands for (RFC 6680 attributes, name_attrs.c):
+ * attach takes a reference (cert NULL: nothing); proven says it was
+ * validated in context establishment. gp11_name_cert returns NULL when
+ * the name has none.
+ */
+void gp11_name_attach_cert(struct gp11_name *n, X509 *cert, bool proven);
+X509 *gp11_name_cert(const struct gp11_name *n, bool *proven);
+
+/* RFC 6680 naming extensions (name_attrs.c). */
+OM_uint32 gp11_gss_inquire_name(OM_uint32 *minor, gss_name_t name,
+                                int *name_is_mn, gss_OID *mn_mech,
+                                gss_buffer_set_t *attrs);
+OM_uint32 gp11_gss_get_name_attribute(OM_uint32 *minor, gss_name_t name,
+                                      gss_buffer_t attr, int *authenticated,
+                                      int *complete, gss_buffer_t value,
+                                      gss_buffer_t display_value, int *more);
+OM_uint32 gp11_gss_set_name_attribute(OM_uint32 *minor, gss_name_t name,
+                                      int complete, gss_buffer_t attr,
+                                      gss_buffer_t value);
+OM_uint32 gp11_gss_delete_name_attribute(OM_uint32 *minor, gss_name_t name,
+                                         gss_buffer_t attr);
+OM_uint32 gp11_gss_display_name_ext(OM_uint32 *minor, gss_name_t name,
+                                    gss_OID type, gss_buffer_t out);
+OM_uint32 gp11_gss_export_name_composite(OM_uint32 *minor, gss_name_t name,
+                                         gss_buffer_t out);
+/* Import of GSS_C_NT_COMPOSITE_EXPORT tokens (called by import_name). */
+OM_uint32 gp11_import_name_composite(OM_uint32 *minor, gss_buffer_t in,
+                                     gss_name_t *out);
 
 #endif

@@ -316,6 +316,47 @@ EXPORT OM_uint32 gss_inquire_mechs_for_name(OM_uint32 *minor, gss_name_t name,
     return major;
 }
 
+EXPORT OM_uint32 gss_inquire_name(OM_uint32 *minor, gss_name_t name,
+                                  int *name_is_mn, gss_OID *mn_mech,
+                                  gss_buffer_set_t *attrs)
+{
+    return gp11_gss_inquire_name(minor, name, name_is_mn, mn_mech, attrs);
+}
+
+EXPORT OM_uint32 gss_get_name_attribute(OM_uint32 *minor, gss_name_t name,
+                                        gss_buffer_t attr, int *authenticated,
+                                        int *complete, gss_buffer_t value,
+                                        gss_buffer_t display_value, int *more)
+{
+    return gp11_gss_get_name_attribute(minor, name, attr, authenticated,
+                                       complete, value, display_value, more);
+}
+
+EXPORT OM_uint32 gss_set_name_attribute(OM_uint32 *minor, gss_name_t name,
+                                        int complete, gss_buffer_t attr,
+                                        gss_buffer_t value)
+{
+    return gp11_gss_set_name_attribute(minor, name, complete, attr, value);
+}
+
+EXPORT OM_uint32 gss_delete_name_attribute(OM_uint32 *minor, gss_name_t name,
+                                           gss_buffer_t attr)
+{
+    return gp11_gss_delete_name_attribute(minor, name, attr);
+}
+
+EXPORT OM_uint32 gss_display_name_ext(OM_uint32 *minor, gss_name_t name,
+                                      gss_OID type, gss_buffer_t out)
+{
+    return gp11_gss_display_name_ext(minor, name, type, out);
+}
+
+EXPORT OM_uint32 gss_export_name_composite(OM_uint32 *minor, gss_name_t name,
+                                           gss_buffer_t out)
+{
+    return gp11_gss_export_name_composite(minor, name, out);
+}
+
 EXPORT OM_uint32 gss_localname(OM_uint32 *minor, const gss_name_t name,
                                gss_const_OID mech, gss_buffer_t localname)
 {

@@ -26,6 +26,8 @@ struct gp11_name {
     char *key;     /* X509: comparison key (types upper-cased), else NULL */
     char *service; /* HOSTBASED */
     char *host;    /* HOSTBASED, NULL when unspecified */
+    X509 *cert;    /* the certificate behind the attributes, or NULL */
+    bool proven;   /* cert was validated in context establishment */
 };
 
 /*
@@ -41,6 +43,8 @@ static gss_OID_desc nt_hostbased = {10,
 static gss_OID_desc nt_hostbased_x = {6, "\x2b\x06\x01\x05\x06\x02"};
 static gss_OID_desc nt_anonymous = {6, "\x2b\x06\x01\x05\x06\x03"};
 static gss_OID_desc nt_export = {6, "\x2b\x06\x01\x05\x06\x04"};
+/* GSS_C_NT_COMPOSITE_EXPORT, 1.3.6.1.5.6.6 (RFC 6680). */
+static gss_OID_desc nt_composite = {6, "\x2b\x06\x01\x05\x06\x06"};
 
 static pthread_once_t x509_once = PTHREAD_ONCE_INIT;
 static unsigned char x509_oid_bytes[GP11_OID_MAX_LEN + 1];
@@ -229,6 +233,7 @@ void gp11_name_free(struct gp11_name *n)
     free(n->key);
     free(n->service);
     free(n->host);
+    X509_free(n->cert);
     free(n);
 }
 
@@ -677,6 +682,7 @@ uint32_t gp11_name_dup(const struct gp11_name *n, struct gp11_name **out)
         goto nomem;
     if (n->host != NULL && (d->host = strdup(n->host)) == NULL)
         goto nomem;
+    gp11_name_attach_cert(d, n->cert, n->proven);
     *out = d;
     return GP11_OK;
 nomem:
@@ -691,6 +697,23 @@ struct gp11_name *gp11_name_from_gss(gss_name_t name)
     if (n == NULL || n->magic != NAME_MAGIC)
         return NULL;
     return n;
+}
+
+void gp11_name_attach_cert(struct gp11_name *n, X509 *cert, bool proven)
+{
+    if (n == NULL || cert == NULL)
+        return;
+    X509_up_ref(cert);
+    X509_free(n->cert);
+    n->cert = cert;
+    n->proven = proven;
+}
+
+X509 *gp11_name_cert(const struct gp11_name *n, bool *proven)
+{
+    if (proven != NULL)
+        *proven = n->cert != NULL && n->proven;
+    return n->cert;
 }
 
 enum gp11_name_kind gp11_name_kind(const struct gp11_name *n)
@@ -843,6 +866,8 @@ OM_uint32 gp11_gss_import_name(OM_uint32 *minor, gss_buffer_t input,
     } else if (oid_eq(type, &nt_export)) {
         major = import_exported(minor, input->value, input->length, &n);
         goto done;
+    } else if (oid_eq(type, &nt_composite)) {
+        return gp11_import_name_composite(minor, input, out);
     } else {
         *minor = gp11_err_set(GP11_ERR_BAD_NAME_TYPE,
                               "import_name: name type not supported by "

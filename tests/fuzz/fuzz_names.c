@@ -7,10 +7,13 @@
  *   4 anonymous                        5 X.509 subject (RFC 4514 DN)
  *   6 exported name token              7 a name type we do not know
  *   8-11 a DER certificate: gp11_name_from_cert as acceptor (with the
- *        host "localhost", "Host.Example.ORG", none) and as initiator
+ *        host "localhost", "Host.Example.ORG", none) and as initiator,
+ *        the certificate attached as the name's attributes (RFC 6680)
+ *   12 a composite export token (GSS_C_NT_COMPOSITE_EXPORT)
  * Every name that imports is displayed, exported, re-imported from its
- * export, duplicated, canonicalised, compared, and asked for a local
- * account name.
+ * export, duplicated, canonicalised, compared, asked for a local account
+ * name, and has every attribute value read and its composite export
+ * re-imported.
  *
  * Invariants: display gives the same text every time; the export
  * re-imports to a name that displays, exports and compares the same
@@ -30,6 +33,7 @@ static gss_OID_desc nt_hostbased_x = {6, "\x2b\x06\x01\x05\x06\x02"};
 static gss_OID_desc nt_anonymous = {6, "\x2b\x06\x01\x05\x06\x03"};
 static gss_OID_desc nt_export = {6, "\x2b\x06\x01\x05\x06\x04"};
 static gss_OID_desc nt_unknown = {6, "\x2b\x06\x01\x05\x06\x07"};
+static gss_OID_desc nt_composite = {6, "\x2b\x06\x01\x05\x06\x06"};
 
 /* Name types the provider returns are its own static objects (the
  * module links no mechglue; MIT's gss_release_oid asks the plugin's
@@ -77,6 +81,56 @@ static bool compare(gss_name_t a, gss_name_t b)
     return equal == 1;
 }
 
+/* Reads every value of every attribute of n; aborts on an inconsistency. */
+static void read_attributes(gss_name_t n)
+{
+    gss_buffer_set_t set = GSS_C_NO_BUFFER_SET;
+    gss_buffer_desc v, d;
+    OM_uint32 minor;
+    int more, values, auth, complete;
+
+    if (gp11_gss_inquire_name(&minor, n, NULL, NULL, &set) != GSS_S_COMPLETE)
+        FZ_FAIL("inquire_name failed on a good name");
+    for (size_t i = 0; set != NULL && i < set->count; i++) {
+        more = -1;
+        values = 0;
+        do {
+            if (gp11_gss_get_name_attribute(&minor, n, &set->elements[i], &auth,
+                                            &complete, &v, &d,
+                                            &more) != GSS_S_COMPLETE)
+                FZ_FAIL("a listed attribute has no value");
+            free(v.value);
+            free(d.value);
+            if (++values > 64)
+                FZ_FAIL("an attribute's values do not end");
+        } while (more != 0);
+        free(set->elements[i].value);
+    }
+    if (set != NULL)
+        free(set->elements);
+    free(set);
+}
+
+/* Composite export, re-import, same name and the same attributes. */
+static void composite_round_trip(gss_name_t n, bool anon)
+{
+    gss_buffer_desc tok = {0, NULL};
+    gss_name_t back = GSS_C_NO_NAME;
+    OM_uint32 minor;
+
+    if (gp11_gss_export_name_composite(&minor, n, &tok) != GSS_S_COMPLETE)
+        FZ_FAIL("a name that imported has no composite export");
+    if (gp11_gss_import_name(&minor, &tok, &nt_composite, &back) !=
+        GSS_S_COMPLETE)
+        FZ_FAIL("a composite export does not import: %s",
+                gp11_err_message(minor));
+    if (compare(n, back) == anon)
+        FZ_FAIL("a composite re-import compares unlike the original");
+    read_attributes(back);
+    free(tok.value);
+    gp11_gss_release_name(&minor, &back);
+}
+
 /* Everything a caller may do with a name that imported. */
 static void exercise(gss_name_t n)
 {
@@ -117,6 +171,8 @@ static void exercise(gss_name_t n)
         (local.length == 0 || memchr(local.value, '@', local.length) ||
          memchr(local.value, '/', local.length)))
         FZ_FAIL("localname gave an unusable account name");
+    read_attributes(n);
+    composite_round_trip(n, anon);
     free(local.value);
     free(text.value);
     free(exp.value);
@@ -141,6 +197,7 @@ static void from_cert(unsigned how, const uint8_t *der, size_t len)
         return;
     if (gp11_name_from_cert(x, how < 3, NULL, how < 3 ? hosts[how] : NULL,
                             &name) == GP11_OK) {
+        gp11_name_attach_cert(name, x, true);
         g = (gss_name_t)name;
         exercise(g);
         gp11_gss_release_name(&minor, &g);
@@ -150,11 +207,11 @@ static void from_cert(unsigned how, const uint8_t *der, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    gss_OID types[8] = {&nt_user,        GSS_C_NO_OID,  &nt_hostbased,
-                        &nt_hostbased_x, &nt_anonymous, NULL,
-                        &nt_export,      &nt_unknown};
+    gss_OID types[13] = {&nt_user,        GSS_C_NO_OID,  &nt_hostbased,
+                         &nt_hostbased_x, &nt_anonymous, NULL,
+                         &nt_export,      &nt_unknown};
     struct fz_in in = {data, size};
-    unsigned op = fz_u8(&in) % 12;
+    unsigned op = fz_u8(&in) % 13;
     gss_buffer_desc buf;
     gss_name_t n = GSS_C_NO_NAME;
     OM_uint32 minor, major;
@@ -162,8 +219,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len;
 
     types[5] = (gss_OID)gp11_nt_x509_subject();
+    types[12] = &nt_composite;
     p = fz_rest(&in, &len);
-    if (op >= 8) {
+    if (op >= 8 && op < 12) {
         from_cert(op - 8, p, len);
     } else {
         /* A copy of exactly len bytes: an over-read shows under ASan. */
