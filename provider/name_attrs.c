@@ -111,8 +111,11 @@ static uint32_t add_dn(struct values *v, const X509_NAME *dn)
     len = i2d_X509_NAME(dn, &der);
     if (len <= 0 ||
         X509_NAME_print_ex(bio, dn, 0,
-                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0)
+                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
+        ret = gp11_err_set(GP11_ERR_CERT_INVALID,
+                           "a distinguished name cannot be encoded");
         goto done;
+    }
     tlen = BIO_get_mem_data(bio, &text);
     ret = values_add(v, der, (size_t)len, text, tlen > 0 ? (size_t)tlen : 0);
 done:
@@ -238,7 +241,8 @@ static uint32_t collect(X509 *cert, enum attr_id id, struct values *v)
     case A_CERT:
         len = i2d_X509(cert, &der);
         if (len <= 0)
-            return gp11_err_set(GP11_ERR_NOMEM, "out of memory (certificate)");
+            return gp11_err_set(GP11_ERR_CERT_INVALID,
+                                "the certificate cannot be encoded");
         ret = values_add(v, der, (size_t)len, NULL, 0);
         OPENSSL_free(der);
         return ret;
@@ -339,11 +343,12 @@ OM_uint32 gp11_gss_inquire_name(OM_uint32 *minor, gss_name_t name,
         size_t has = v.n;
 
         values_free(&v);
-        if (ret != GP11_OK) {
+        if (ret == GP11_ERR_NOMEM) {
             buffer_set_free(set);
             return gp11_fail(minor, ret);
         }
-        if (has == 0)
+        /* a value the certificate's encoding cannot give is not listed */
+        if (ret != GP11_OK || has == 0)
             continue;
         set->elements[set->count].value = strdup(attr_names[i]);
         if (set->elements[set->count].value == NULL)
