@@ -133,6 +133,8 @@ static const char *const generic[] = {
         "the context's sequence numbers are exhausted",
     [GP11_ERR_IV_CHANGED - GP11_ERR_BASE] =
         "the token replaced the AES-GCM IV with its own",
+    [GP11_ERR_KEYS_STAY_IN_TOKEN - GP11_ERR_BASE] =
+        "key material was asked for: context keys never leave the token",
 };
 
 const char *gp11_err_generic(uint32_t code)

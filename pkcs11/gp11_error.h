@@ -80,6 +80,7 @@ enum gp11_err {
     GP11_ERR_BAD_QOP,
     GP11_ERR_SEQ_EXHAUSTED,
     GP11_ERR_IV_CHANGED,
+    GP11_ERR_KEYS_STAY_IN_TOKEN,
     GP11_ERR_LAST /* keep last */
 };
 

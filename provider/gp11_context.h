@@ -142,6 +142,12 @@ OM_uint32 gp11_gss_wrap_size_limit(OM_uint32 *minor, gss_ctx_id_t context,
                                    int conf, gss_qop_t qop,
                                    OM_uint32 req_output_size,
                                    OM_uint32 *max_input_size);
+/* gss_inquire_sec_context_by_oid (ctx_oid.c): nothing to give; key
+ * material is refused with GP11_ERR_KEYS_STAY_IN_TOKEN. */
+OM_uint32 gp11_gss_inquire_sec_context_by_oid(OM_uint32 *minor,
+                                              gss_ctx_id_t context,
+                                              const gss_OID oid,
+                                              gss_buffer_set_t *data);
 OM_uint32 gp11_gss_process_context_token(OM_uint32 *minor, gss_ctx_id_t context,
                                          gss_buffer_t token);
 

@@ -316,6 +316,14 @@ EXPORT OM_uint32 gss_inquire_mechs_for_name(OM_uint32 *minor, gss_name_t name,
     return major;
 }
 
+EXPORT OM_uint32 gss_inquire_sec_context_by_oid(OM_uint32 *minor,
+                                                const gss_ctx_id_t context,
+                                                const gss_OID oid,
+                                                gss_buffer_set_t *data)
+{
+    return gp11_gss_inquire_sec_context_by_oid(minor, context, oid, data);
+}
+
 EXPORT OM_uint32 gss_inquire_name(OM_uint32 *minor, gss_name_t name,
                                   int *name_is_mn, gss_OID *mn_mech,
                                   gss_buffer_set_t *attrs)

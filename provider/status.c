@@ -186,6 +186,7 @@ OM_uint32 gp11_major_for(uint32_t minor)
         return GSS_S_CONTEXT_EXPIRED;
     case GP11_ERR_UNAVAILABLE:
     case GP11_ERR_NO_LOCALNAME:
+    case GP11_ERR_KEYS_STAY_IN_TOKEN:
         return GSS_S_UNAVAILABLE;
     case GP11_ERR_BAD_QOP:
         return GSS_S_BAD_QOP;

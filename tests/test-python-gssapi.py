@@ -10,9 +10,8 @@ the IOV and AEAD extensions, every QOP the two tokens can run, what
 inquire_context reports, the errors python-gssapi raises for a tampered
 token, a replay and a bad QOP, and SPNEGO with set_neg_mechs.
 
-Context export and RFC 6680 name attributes are not implemented yet
-(issue 8): they are checked to fail cleanly with the documented status,
-not to work; when they land, these checks must change.
+Context export is not implemented yet (issue 8): it is checked to fail
+cleanly, not to work; when it lands, that check must change.
 
 Environment (meson): GSS_MECH_CONFIG, GSS_PKCS11_CONF, SOFTHSM2_CONF,
 GP11_TEST_TOKEN, GP11_TEST_SKIP_FILE. Exit 0 pass, 1 fail, 77 skip file.
@@ -240,6 +239,39 @@ def test_not_yet(ini, acc):
           "export_sec_context refused while allow-export = no")
 
 
+def test_name_attributes(ini, acc):
+    """RFC 6680 attributes of the peer names (docs/names.md)."""
+    attrs = acc.initiator_name.attributes
+    check(b"urn:gss-pkcs11:x509:san:email" in attrs,
+          "initiator name lists san:email: %r" % list(attrs))
+    email = attrs[b"urn:gss-pkcs11:x509:san:email"]
+    check(email.authenticated and email.complete,
+          "san:email authenticated and complete")
+    check(list(email.values) == [b"alice@localhost"],
+          "san:email value %r" % list(email.values))
+    cert = attrs[b"urn:gss-pkcs11:x509:certificate"]
+    check(len(list(cert.values)[0]) > 200, "certificate attribute holds DER")
+    peer = ini.target_name
+    check(b"urn:gss-pkcs11:x509:san:dns" in peer.attributes,
+          "acceptor name lists san:dns")
+
+
+def test_inquire_by_oid(ini, acc):
+    """Session keys are refused (they never leave the token); unknown OIDs
+    are unavailable."""
+    session_key = gssapi.OID.from_int_seq("1.2.840.113554.1.2.2.5.5")
+    try:
+        raw.inquire_sec_context_by_oid(ini, session_key)
+        check(False, "GSS_C_INQ_SSPI_SESSION_KEY refused")
+    except gssapi.exceptions.OperationUnavailableError as e:
+        check("never leave the token" in str(e),
+              "session key refusal says why: %s" % e)
+    other = gssapi.OID.from_int_seq("1.3.6.1.4.1.99999.1")
+    check(raises(gssapi.exceptions.OperationUnavailableError,
+                 raw.inquire_sec_context_by_oid, acc, other),
+          "unknown context OID -> OperationUnavailableError")
+
+
 def test_spnego():
     icreds = gssapi.Credentials(usage="initiate", mechs=[SPNEGO])
     raw.set_neg_mechs(icreds, [MECH])
@@ -265,6 +297,8 @@ def main():
     test_iov_aead(ini, acc)
     test_inquire(ini, acc)
     test_not_yet(ini, acc)
+    test_name_attributes(ini, acc)
+    test_inquire_by_oid(ini, acc)
     test_refusals()
     test_spnego()
     print("python-gssapi: %d checks, %d failed" % (checks, failures))
