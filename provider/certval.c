@@ -819,8 +819,7 @@ static bool srv_matches(const unsigned char *v, size_t n, const char *service,
 }
 
 /* The leaf's RFC 4985 SRVName entries matched against _service.host. */
-uint32_t gp11_certval_service(X509 *leaf, const char *service,
-                              const char *host)
+uint32_t gp11_certval_service(X509 *leaf, const char *service, const char *host)
 {
     GENERAL_NAMES *gens = NULL;
     const GENERAL_NAME *gn;
@@ -856,8 +855,8 @@ uint32_t gp11_certval_service(X509 *leaf, const char *service,
         if (v == NULL || v->type != V_ASN1_IA5STRING)
             continue;
         if (srv_matches(ASN1_STRING_get0_data(v->value.ia5string),
-                        (size_t)ASN1_STRING_length(v->value.ia5string),
-                        service, host))
+                        (size_t)ASN1_STRING_length(v->value.ia5string), service,
+                        host))
             goto done;
         printable(one, sizeof(one), ASN1_STRING_get0_data(v->value.ia5string),
                   (size_t)ASN1_STRING_length(v->value.ia5string));

@@ -189,15 +189,14 @@ static uint32_t verify_acceptor(struct gp11_ctx *ctx,
  * no) only the certificate's subject (docs/protocol.md 2.10). */
 static uint32_t name_acceptor(struct gp11_ctx *ctx, X509 *leaf)
 {
-    uint32_t ret = gp11_certval_service(leaf, ctx->target_service,
-                                        ctx->target_host);
+    uint32_t ret =
+        gp11_certval_service(leaf, ctx->target_service, ctx->target_host);
 
     if (ret != GP11_OK && ctx->rt->cfg->require_service_binding)
         return ret;
     return gp11_name_from_cert_ex(leaf, true, ctx->target_service,
                                   ret == GP11_OK, ctx->target_host,
-                                  ctx->rt->cfg->user_name_san,
-                                  &ctx->peer_name);
+                                  ctx->rt->cfg->user_name_san, &ctx->peer_name);
 }
 
 /* Runs ECDH and the key schedule, then checks the acceptor's MAC. */

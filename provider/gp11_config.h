@@ -55,7 +55,7 @@ struct gp11_config {
     char *quirks;          /* "quirks": checked by gp11_quirks_parse */
     unsigned max_sessions; /* "max-sessions": 1..4096, 0 = unset */
     /* [trust] */
-    char *trust_anchors; /* "anchors": PEM file or directory (exists) */
+    char *trust_anchors;     /* "anchors": PEM file or directory (exists) */
     char *initiator_anchors; /* "initiator-anchors": judge client certs */
     char *acceptor_anchors;  /* "acceptor-anchors": judge server certs */
     /* [initiator] */

@@ -1400,10 +1400,10 @@ uint32_t gp11_name_from_cert_ex(X509 *leaf, bool peer_is_acceptor,
                                "and no CN");
             goto done;
         }
-    } else if ((san = user_san == NULL ||
-                              strcasecmp(user_san, "rfc822Name") == 0
-                          ? san_first(sans, GEN_EMAIL)
-                          : san_other(sans, user_san)) != NULL) {
+    } else if ((san =
+                    user_san == NULL || strcasecmp(user_san, "rfc822Name") == 0
+                        ? san_first(sans, GEN_EMAIL)
+                        : san_other(sans, user_san)) != NULL) {
         /* A user name only from the configured SAN type. */
         what = user_san == NULL || strcasecmp(user_san, "rfc822Name") == 0
                    ? "rfc822Name"

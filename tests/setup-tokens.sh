@@ -24,8 +24,9 @@ add_test_identities() {
     "$mkident" "$env" untrusted 12 untrusted@localhost localhost -3600 86400 \
         "$env/otherca"
     "$mkident" "$env" wronghost 13 wrong@localhost elsewhere.example -3600 86400
-    "$mkident" --email both@localhost "$env" both 14 both@localhost localhost \
-        -3600 86400
+    # both answers for host@localhost too (tests/test_adversary.c).
+    "$mkident" --email both@localhost --service host "$env" both 14 \
+        both@localhost localhost -3600 86400
     sed 's/^allow-anonymous = no/allow-anonymous = yes/' \
         "$env/gss-pkcs11.conf" >"$env/anon.conf"
     cp "$env/gss-pkcs11.conf" "$env/noqop.conf"

@@ -69,7 +69,6 @@ struct gp11_devca_profile {
 /* RFC 4985 id-on-dnsSRV. */
 #define GP11_DEVCA_OID_SRVNAME "1.3.6.1.5.5.7.8.7"
 
-
 /*
  * Issue a certificate for key (EC or RSA): v3, random positive 16-byte
  * serial, keyUsage critical digitalSignature (plus keyAgreement for EC),
