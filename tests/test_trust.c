@@ -7,6 +7,7 @@
  *           CA + caA, require-service-binding at its default (yes)
  *   nobind  trust-nobind.conf: the same with require-service-binding = no
  */
+#include "adversary.h"
 #include "gsslib.h"
 #include "testlib.h"
 
@@ -176,6 +177,60 @@ static void nul_in_rfc822name_refused(void **state)
     assert_int_equal(major, GSS_S_DEFECTIVE_CREDENTIAL);
     assert_minor_says(minor, "NUL");
     assert_null(cred);
+}
+
+/* A hostile initiator (tests/adversary.c: the provider's handshake code
+ * with every key of the token) sends the certificate of label; the honest
+ * acceptor's last status, its minor and src_name are returned. */
+static OM_uint32 hostile_initiator(const char *label, OM_uint32 *minor,
+                                   gss_name_t *src)
+{
+    struct adv *a = adv_new(true);
+    gss_buffer_desc init = GSS_C_EMPTY_BUFFER, acc = GSS_C_EMPTY_BUFFER;
+    gss_buffer_desc fin = GSS_C_EMPTY_BUFFER, out = GSS_C_EMPTY_BUFFER;
+    gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
+    struct gp11_hs_finish f;
+    OM_uint32 major, m;
+
+    adv_identity(a, label, label);
+    adv_init(a, "host@localhost", 0, &init);
+    major = gss_accept_sec_context(minor, &ctx, GSS_C_NO_CREDENTIAL, &init,
+                                   NULL, NULL, NULL, &acc, NULL, NULL, NULL);
+    if (major != GSS_S_CONTINUE_NEEDED)
+        gl_fail("gss_accept_sec_context (INIT)", major, *minor);
+    adv_take_accept(a, &acc);
+    adv_finish_defaults(a, &f);
+    adv_send_finish(a, &f, &fin);
+    major = gss_accept_sec_context(minor, &ctx, GSS_C_NO_CREDENTIAL, &fin, NULL,
+                                   src, NULL, &out, NULL, NULL, NULL);
+    gss_release_buffer(&m, &init);
+    gss_release_buffer(&m, &acc);
+    gss_release_buffer(&m, &fin);
+    gss_release_buffer(&m, &out);
+    gss_delete_sec_context(&m, &ctx, GSS_C_NO_BUFFER);
+    adv_free(a);
+    return major;
+}
+
+/* The acceptor's side: a FINISH with the rfc822Name "root\0" is refused
+ * (control: the same hostile path with clii is accepted as clii). */
+static void hostile_nul_rfc822name_refused(void **state)
+{
+    gss_name_t src = GSS_C_NO_NAME;
+    OM_uint32 major, minor;
+
+    (void)state;
+    major = hostile_initiator("clii", &minor, &src);
+    if (GSS_ERROR(major))
+        gl_fail("the control handshake", major, minor);
+    assert_name(src, "clii@localhost", GSS_C_NT_USER_NAME);
+    gss_release_name(&minor, &src);
+    major = hostile_initiator("nulmail", &minor, &src);
+    if (!GSS_ERROR(major))
+        assert_name(src, "(should have been refused)", GSS_C_NO_OID);
+    assert_int_equal(major, GSS_S_DEFECTIVE_CREDENTIAL);
+    assert_minor_says(minor, "NUL");
+    assert_null(src);
 }
 
 /* ---- anchors per role -----------------------------------------------------
@@ -367,6 +422,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest bind[] = {
         cmocka_unit_test(cn_root_with_dns_san_is_no_user),
         cmocka_unit_test(nul_in_rfc822name_refused),
+        cmocka_unit_test(hostile_nul_rfc822name_refused),
         cmocka_unit_test(client_of_initiator_anchor_accepted),
         cmocka_unit_test(client_of_acceptor_anchor_refused),
         cmocka_unit_test(server_of_acceptor_anchor_accepted),
