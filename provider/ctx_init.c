@@ -184,21 +184,6 @@ static uint32_t verify_acceptor(struct gp11_ctx *ctx,
                            m->sig.len);
 }
 
-/* The acceptor's name: service@host when its certificate binds the
- * target's service (SRVName), else refused or (require-service-binding =
- * no) only the certificate's subject (docs/protocol.md 2.10). */
-static uint32_t name_acceptor(struct gp11_ctx *ctx, X509 *leaf)
-{
-    uint32_t ret =
-        gp11_certval_service(leaf, ctx->target_service, ctx->target_host);
-
-    if (ret != GP11_OK && ctx->rt->cfg->require_service_binding)
-        return ret;
-    return gp11_name_from_cert_ex(leaf, true, ctx->target_service,
-                                  ret == GP11_OK, ctx->target_host,
-                                  ctx->rt->cfg->user_name_san, &ctx->peer_name);
-}
-
 /* Runs ECDH and the key schedule, then checks the acceptor's MAC. */
 static uint32_t confirm_acceptor(struct gp11_ctx *ctx,
                                  const struct gp11_hs_accept *m,
@@ -283,6 +268,21 @@ static uint32_t peer_refused(const struct gp11_hs_error *e)
         code = GP11_ERR_TOKEN_WRONG_MECH;
     return gp11_err_set(code, "the acceptor refused the context: %s",
                         why ? why : "no reason given");
+}
+
+/* The acceptor's name: service@host when its certificate binds the
+ * target's service (SRVName), else refused or (require-service-binding =
+ * no) only the certificate's subject (docs/protocol.md 2.10). */
+static uint32_t name_acceptor(struct gp11_ctx *ctx, X509 *leaf)
+{
+    uint32_t ret =
+        gp11_certval_service(leaf, ctx->target_service, ctx->target_host);
+
+    if (ret != GP11_OK && ctx->rt->cfg->require_service_binding)
+        return ret;
+    return gp11_name_from_cert_ex(leaf, true, ctx->target_service,
+                                  ret == GP11_OK, ctx->target_host,
+                                  ctx->rt->cfg->user_name_san, &ctx->peer_name);
 }
 
 /* Second leg: ACCEPT in, FINISH out. */
