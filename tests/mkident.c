@@ -14,6 +14,7 @@
  *   --email-nul ADDR  a SAN rfc822Name of ADDR followed by a NUL byte
  *   --service SVC     bind SVC instead of the CN's service
  *   --no-service      no SRVName
+ *   --srv-host HOST   the SRVName's host instead of DNS
  *   --eku server|client|both   extendedKeyUsage (default both)
  *
  * NOT_BEFORE and NOT_AFTER are seconds relative to now. CA_DAYS is the
@@ -150,6 +151,8 @@ int main(int argc, char **argv)
             prof.email_len = strlen(argv[2]) + 1; /* with its NUL */
         } else if (strcmp(argv[1], "--service") == 0) {
             service = argv[2];
+        } else if (strcmp(argv[1], "--srv-host") == 0) {
+            prof.srv_host = argv[2];
         } else if (strcmp(argv[1], "--eku") == 0) {
             prof.server = strcmp(argv[2], "client") != 0;
             prof.client = strcmp(argv[2], "server") != 0;

@@ -23,7 +23,9 @@ add_test_identities() {
     "$mkident" "$env" expired 11 expired@localhost localhost -172800 -86400
     "$mkident" "$env" untrusted 12 untrusted@localhost localhost -3600 86400 \
         "$env/otherca"
-    "$mkident" "$env" wronghost 13 wrong@localhost elsewhere.example -3600 86400
+    # Its SRVName claims _wrong.localhost: only the dNSName check refuses it.
+    "$mkident" --srv-host localhost "$env" wronghost 13 wrong@localhost \
+        elsewhere.example -3600 86400
     # both answers for host@localhost too (tests/test_adversary.c).
     "$mkident" --email both@localhost --service host "$env" both 14 \
         both@localhost localhost -3600 86400

@@ -300,7 +300,8 @@ static uint32_t add_san(X509 *x, const struct gp11_devca_profile *p)
     }
     if (p->service != NULL) {
         char srv[DNS_MAX + 72];
-        int n = snprintf(srv, sizeof(srv), "_%s.%s", p->service, p->dns_name);
+        int n = snprintf(srv, sizeof(srv), "_%s.%s", p->service,
+                         p->srv_host != NULL ? p->srv_host : p->dns_name);
 
         ret = push_name(gens, GEN_OTHERNAME, srv, (size_t)n);
         if (ret != GP11_OK)
@@ -779,7 +780,8 @@ uint32_t gp11_devca_issue(struct gp11_devca *ca, EVP_PKEY *key,
         goto done;
     }
     if (p->service != NULL &&
-        (p->dns_name == NULL || !valid_service(p->service))) {
+        (p->dns_name == NULL || !valid_service(p->service) ||
+         (p->srv_host != NULL && !valid_dns(p->srv_host)))) {
         ret = gp11_err_set(GP11_ERR_BAD_ARG,
                            "\"%s\" is not a service a SRVName can bind (1 to "
                            "63 printable characters without '.', '@' or "

@@ -64,6 +64,8 @@ struct gp11_devca_profile {
     /* Tests only: a non-zero email_len makes the rfc822Name these raw
      * bytes of email, unchecked (they may hold a NUL). */
     size_t email_len;
+    /* Tests only: the host of the SRVName when not dns_name. */
+    const char *srv_host;
 };
 
 /* RFC 4985 id-on-dnsSRV. */
