@@ -47,7 +47,10 @@ enum {
 
 struct gp11_trust {
     atomic_uint refs;
-    X509_STORE *store;
+    /* Indexed by enum gp11_peer_role: [GP11_PEER_ACCEPTOR] judges server
+     * certificates (acceptor-anchors), [GP11_PEER_INITIATOR] client ones
+     * (initiator-anchors); both may be the same store; NULL: none. */
+    X509_STORE *store[2];
     size_t n_anchors; /* certificates added (duplicates included) */
 };
 
@@ -438,7 +441,8 @@ void gp11_trust_free(struct gp11_trust *t)
         return;
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
         return;
-    X509_STORE_free(t->store);
+    X509_STORE_free(t->store[0]);
+    X509_STORE_free(t->store[1]);
     free(t);
 }
 
@@ -471,15 +475,16 @@ uint32_t gp11_trust_load(const char *path, struct gp11_trust **out)
         goto done;
     }
     atomic_init(&t->refs, 1);
-    t->store = X509_STORE_new();
-    if (t->store == NULL) {
+    t->store[0] = X509_STORE_new();
+    if (t->store[0] == NULL || X509_STORE_up_ref(t->store[0]) != 1) {
         ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory for trust anchors");
         goto done;
     }
+    t->store[1] = t->store[0];
     if (dir)
-        ret = add_anchor_dir(t->store, path, &t->n_anchors);
+        ret = add_anchor_dir(t->store[0], path, &t->n_anchors);
     else
-        ret = add_anchor_file(t->store, path, &t->n_anchors);
+        ret = add_anchor_file(t->store[0], path, &t->n_anchors);
     if (ret != GP11_OK)
         goto done;
     if (t->n_anchors == 0) {
@@ -495,6 +500,71 @@ uint32_t gp11_trust_load(const char *path, struct gp11_trust **out)
 done:
     gp11_trust_free(t);
     ERR_clear_error();
+    return ret;
+}
+
+/* The store of role r: loaded from path (reusing *prev_path's store when
+ * it is the same path), else the fallback's, else none. */
+static uint32_t role_store(struct gp11_trust *t, int r, const char *path,
+                           const char *prev_path, struct gp11_trust *fallback)
+{
+    struct gp11_trust *one = NULL;
+    uint32_t ret = GP11_OK;
+    X509_STORE *st = NULL;
+
+    if (path != NULL && prev_path != NULL && strcmp(path, prev_path) == 0)
+        st = t->store[1 - r];
+    else if (path != NULL) {
+        ret = gp11_trust_load(path, &one);
+        if (ret != GP11_OK)
+            goto done;
+        st = one->store[0];
+        t->n_anchors += one->n_anchors;
+    } else if (fallback != NULL)
+        st = fallback->store[r];
+    if (st != NULL && X509_STORE_up_ref(st) != 1) {
+        ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory for trust anchors");
+        goto done;
+    }
+    t->store[r] = st;
+done:
+    gp11_trust_free(one);
+    return ret;
+}
+
+/* Anchors per role: the role's own path, else both, else the fallback's. */
+uint32_t gp11_trust_load_roles(const char *both, const char *initiator_anchors,
+                               const char *acceptor_anchors,
+                               struct gp11_trust *fallback,
+                               struct gp11_trust **out)
+{
+    const char *acc = acceptor_anchors != NULL ? acceptor_anchors : both;
+    const char *ini = initiator_anchors != NULL ? initiator_anchors : both;
+    struct gp11_trust *t = NULL;
+    uint32_t ret = GP11_OK;
+
+    if (out == NULL) {
+        ret = gp11_err_set(GP11_ERR_BAD_ARG, "trust_load_roles: no output");
+        goto done;
+    }
+    *out = NULL;
+    t = calloc(1, sizeof(*t));
+    if (t == NULL) {
+        ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory for trust anchors");
+        goto done;
+    }
+    atomic_init(&t->refs, 1);
+    ret = role_store(t, GP11_PEER_ACCEPTOR, acc, NULL, fallback);
+    if (ret == GP11_OK)
+        ret = role_store(t, GP11_PEER_INITIATOR, ini, acc, fallback);
+    if (ret != GP11_OK)
+        goto done;
+    if (t->store[0] != NULL || t->store[1] != NULL) {
+        *out = t;
+        t = NULL;
+    }
+done:
+    gp11_trust_free(t);
     return ret;
 }
 
@@ -585,8 +655,15 @@ static uint32_t run_verify(struct gp11_trust *t, X509 *leaf,
     time_t na;
     int i;
 
+    if (t->store[role] == NULL) {
+        ret = gp11_err_set(GP11_ERR_CERT_UNTRUSTED,
+                           "no trust anchors for %s certificates are "
+                           "configured ([trust] %s-anchors or anchors)",
+                           role_name(role), role_name(role));
+        goto done;
+    }
     if (ctx == NULL ||
-        X509_STORE_CTX_init(ctx, t->store, leaf, untrusted) != 1) {
+        X509_STORE_CTX_init(ctx, t->store[role], leaf, untrusted) != 1) {
         ret = ossl_fail(GP11_ERR_NOMEM, "cannot set up certificate checks");
         goto done;
     }
@@ -725,6 +802,79 @@ static uint32_t check_host(X509 *leaf, const char *host)
                        "%s names %s, not the target host \"%s\"", who, names,
                        shown);
 done:
+    ERR_clear_error();
+    return ret;
+}
+
+/* True if the SRVName v[0..n) is "_" service "." host (host without case). */
+static bool srv_matches(const unsigned char *v, size_t n, const char *service,
+                        const char *host)
+{
+    size_t sl = strlen(service), hl = strlen(host);
+
+    return n == 1 + sl + 1 + hl && v[0] == '_' &&
+           memcmp(v + 1, service, sl) == 0 && v[1 + sl] == '.' &&
+           memchr(v, '\0', n) == NULL &&
+           strncasecmp((const char *)v + 2 + sl, host, hl) == 0;
+}
+
+/* The leaf's RFC 4985 SRVName entries matched against _service.host. */
+uint32_t gp11_certval_service(X509 *leaf, const char *service, const char *host)
+{
+    GENERAL_NAMES *gens = NULL;
+    const GENERAL_NAME *gn;
+    ASN1_OBJECT *srv = NULL;
+    const ASN1_TYPE *v;
+    char names[NAMES_MAX], one[NAMES_MAX], who[WHO_MAX];
+    char shown[SUBJECT_MAX];
+    uint32_t ret = GP11_OK;
+    size_t used = 0;
+    bool any = false;
+    int i;
+
+    if (leaf == NULL || service == NULL || host == NULL || *service == '\0' ||
+        *host == '\0') {
+        ret = gp11_err_set(GP11_ERR_BAD_ARG,
+                           "certval_service needs a certificate, a service "
+                           "and a host");
+        goto done;
+    }
+    srv = OBJ_txt2obj(GP11_OID_SRVNAME, 1);
+    if (srv == NULL) {
+        ret = ossl_fail(GP11_ERR_NOMEM, "cannot make the SRVName OID");
+        goto done;
+    }
+    names[0] = '\0';
+    gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+    for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+        gn = sk_GENERAL_NAME_value(gens, i);
+        if (gn->type != GEN_OTHERNAME ||
+            OBJ_cmp(gn->d.otherName->type_id, srv) != 0)
+            continue;
+        v = gn->d.otherName->value;
+        if (v == NULL || v->type != V_ASN1_IA5STRING)
+            continue;
+        if (srv_matches(ASN1_STRING_get0_data(v->value.ia5string),
+                        (size_t)ASN1_STRING_length(v->value.ia5string), service,
+                        host))
+            goto done;
+        printable(one, sizeof(one), ASN1_STRING_get0_data(v->value.ia5string),
+                  (size_t)ASN1_STRING_length(v->value.ia5string));
+        append(names, sizeof(names), &used, any ? ", " : "");
+        append(names, sizeof(names), &used, one);
+        any = true;
+    }
+    who_str(leaf, 0, GP11_PEER_ACCEPTOR, who, sizeof(who));
+    snprintf(one, sizeof(one), "_%s.%s", service, host);
+    printable(shown, sizeof(shown), (const unsigned char *)one, strlen(one));
+    ret = gp11_err_set(GP11_ERR_CERT_HOSTNAME,
+                       "%s binds %s%s, not the target service (SRVName "
+                       "\"%s\")",
+                       who, any ? "the services " : "no service",
+                       any ? names : "", shown);
+done:
+    GENERAL_NAMES_free(gens);
+    ASN1_OBJECT_free(srv);
     ERR_clear_error();
     return ret;
 }

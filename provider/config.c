@@ -49,6 +49,7 @@ enum kind {
     K_SESSIONS, /* 1..GP11_CONFIG_MAX_SESSIONS */
     K_LIFETIME, /* duration with optional suffix */
     K_BOOL,     /* yes/no/true/false/1/0 */
+    K_NAMESAN,  /* rfc822Name, upn or a dotted otherName OID */
 };
 
 struct key_def {
@@ -68,12 +69,17 @@ static const struct key_def keys[] = {
     {SEC_TOKEN, "quirks", K_QUIRKS, FIELD(quirks)},
     {SEC_TOKEN, "max-sessions", K_SESSIONS, FIELD(max_sessions)},
     {SEC_TRUST, "anchors", K_ANCHORS, FIELD(trust_anchors)},
+    {SEC_TRUST, "initiator-anchors", K_ANCHORS, FIELD(initiator_anchors)},
+    {SEC_TRUST, "acceptor-anchors", K_ANCHORS, FIELD(acceptor_anchors)},
     {SEC_INITIATOR, "identity", K_URI, FIELD(initiator_identity)},
     {SEC_ACCEPTOR, "identity", K_URI, 0},
     {SEC_POLICY, "allow-anonymous", K_BOOL, FIELD(allow_anonymous)},
     {SEC_POLICY, "max-lifetime", K_LIFETIME, FIELD(max_lifetime)},
     {SEC_POLICY, "allow-export", K_BOOL, FIELD(allow_export)},
     {SEC_POLICY, "extra-qops", K_BOOL, FIELD(extra_qops)},
+    {SEC_POLICY, "require-service-binding", K_BOOL,
+     FIELD(require_service_binding)},
+    {SEC_POLICY, "user-name-san", K_NAMESAN, FIELD(user_name_san)},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -497,6 +503,25 @@ static bool parse_bool(const char *s, bool *out)
     return false;
 }
 
+/* True for "N.N[.N...]": digits separated by single dots, 2 arcs or more. */
+static bool dotted_oid(const char *v)
+{
+    size_t arcs = 0;
+    const char *q = v;
+
+    for (;;) {
+        if (*q < '0' || *q > '9')
+            return false;
+        while (*q >= '0' && *q <= '9')
+            q++;
+        arcs++;
+        if (*q == '\0')
+            return arcs >= 2 && q - v <= 128;
+        if (*q++ != '.')
+            return false;
+    }
+}
+
 /* Checks value for key def and stores it in the configuration. */
 static uint32_t set_value(struct parser *p, const struct key_def *def,
                           const char *value)
@@ -545,6 +570,23 @@ static uint32_t set_value(struct parser *p, const struct key_def *def,
     case K_QUIRKS:
         rc = check_quirks(p, value);
         if (rc == GP11_OK && (copy = strdup(value)) == NULL)
+            rc = nomem();
+        break;
+    case K_NAMESAN:
+        if (strcasecmp(value, "rfc822Name") == 0)
+            copy = strdup("rfc822Name");
+        else if (strcasecmp(value, "upn") == 0)
+            copy = strdup(GP11_OID_UPN);
+        else if (dotted_oid(value))
+            copy = strdup(value);
+        else {
+            rc = line_err(p, GP11_ERR_CONFIG_VALUE,
+                          "%s must be rfc822Name, upn or a dotted otherName "
+                          "OID such as 1.3.6.1.4.1.311.20.2.3, not '%s'",
+                          def->name, shown(value, buf));
+            break;
+        }
+        if (copy == NULL)
             rc = nomem();
         break;
     case K_SECRET:
@@ -753,6 +795,7 @@ uint32_t gp11_config_parse(const char *path, const char *text, size_t len,
     }
     p.cfg->max_lifetime = GP11_CONFIG_DEFAULT_LIFETIME;
     p.cfg->extra_qops = true;
+    p.cfg->require_service_binding = true;
 
     /* Invisible in an editor, and it would make line 1 malformed. */
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
@@ -919,6 +962,9 @@ void gp11_config_free(struct gp11_config *cfg)
     wipe_free(cfg->pin_source);
     wipe_free(cfg->quirks);
     wipe_free(cfg->trust_anchors);
+    wipe_free(cfg->initiator_anchors);
+    wipe_free(cfg->acceptor_anchors);
+    wipe_free(cfg->user_name_san);
     wipe_free(cfg->initiator_identity);
     free(cfg);
 }

@@ -13,6 +13,8 @@
 
 #define STORE_IDENTITY "pkcs11-identity"
 #define STORE_ANCHORS "trust-anchors"
+#define STORE_INITIATOR_ANCHORS "initiator-anchors"
+#define STORE_ACCEPTOR_ANCHORS "acceptor-anchors"
 
 void gp11_cred_free(struct gp11_cred *cred)
 {
@@ -32,7 +34,7 @@ void gp11_cred_free(struct gp11_cred *cred)
 /* The name an identity authenticates as: its certificate's for an
  * initiator, the configured service for an acceptor. */
 static uint32_t identity_name(const struct gp11_cred_id *ci,
-                              struct gp11_name **out)
+                              const char *user_san, struct gp11_name **out)
 {
     const unsigned char *p = ci->id->cert_der;
     X509 *leaf;
@@ -45,7 +47,7 @@ static uint32_t identity_name(const struct gp11_cred_id *ci,
         return gp11_err_set(GP11_ERR_CERT_INVALID,
                             "the certificate of identity '%s' does not parse",
                             ci->id->label);
-    ret = gp11_name_from_cert(leaf, false, NULL, NULL, out);
+    ret = gp11_name_from_cert_ex(leaf, false, NULL, true, NULL, user_san, out);
     X509_free(leaf);
     return ret;
 }
@@ -73,7 +75,7 @@ static uint32_t add_identity(struct gp11_cred *cred, const char *uri,
     ret = gp11_cert_check_own(ci->id->cert_der, ci->id->cert_len, time(NULL),
                               &ci->not_after, &ci->sigalg);
     if (ret == GP11_OK)
-        ret = identity_name(ci, &ci->name);
+        ret = identity_name(ci, cred->rt->cfg->user_name_san, &ci->name);
     if (ret == GP11_OK && (cred->expiry == 0 || ci->not_after < cred->expiry))
         cred->expiry = ci->not_after;
     return ret;
@@ -159,9 +161,13 @@ uint32_t gp11_cred_acquire(const struct gp11_name *name, gss_cred_usage_t usage,
     if (ret != GP11_OK)
         goto done;
     cred->trust = cred->rt->trust;
-    if (store && store->anchors) {
-        ret = gp11_trust_load(store->anchors, &cred->trust);
-        cred->own_trust = ret == GP11_OK;
+    if (store && (store->anchors || store->initiator_anchors ||
+                  store->acceptor_anchors)) {
+        /* A role the store does not name keeps the configured anchors. */
+        ret = gp11_trust_load_roles(store->anchors, store->initiator_anchors,
+                                    store->acceptor_anchors, cred->rt->trust,
+                                    &cred->trust);
+        cred->own_trust = ret == GP11_OK && cred->trust != NULL;
         if (ret != GP11_OK)
             goto done;
     }
@@ -191,8 +197,10 @@ static bool service_matches(const char *configured, const char *target)
 {
     size_t n = strcspn(configured, "@");
 
+    /* The service is case-sensitive, the host is not (docs/names.md). */
     if (configured[n] == '@')
-        return strcasecmp(configured, target) == 0;
+        return strncmp(configured, target, n + 1) == 0 &&
+               strcasecmp(configured + n + 1, target + n + 1) == 0;
     return strncmp(configured, target, n) == 0 &&
            (target[n] == '@' || target[n] == '\0');
 }
@@ -235,6 +243,10 @@ static void parse_store(gss_const_key_value_set_t kv,
             store->identity = kv->elements[i].value;
         else if (strcmp(kv->elements[i].key, STORE_ANCHORS) == 0)
             store->anchors = kv->elements[i].value;
+        else if (strcmp(kv->elements[i].key, STORE_INITIATOR_ANCHORS) == 0)
+            store->initiator_anchors = kv->elements[i].value;
+        else if (strcmp(kv->elements[i].key, STORE_ACCEPTOR_ANCHORS) == 0)
+            store->acceptor_anchors = kv->elements[i].value;
     }
 }
 

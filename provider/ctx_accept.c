@@ -260,7 +260,9 @@ static uint32_t verify_initiator(struct gp11_ctx *ctx,
                               sizeof(label), th_c, GP11_TH_LEN, f->sig.data,
                               f->sig.len);
     if (ret == GP11_OK)
-        ret = gp11_name_from_cert(leaf, false, NULL, NULL, &ctx->peer_name);
+        ret = gp11_name_from_cert_ex(leaf, false, NULL, true, NULL,
+                                     ctx->rt->cfg->user_name_san,
+                                     &ctx->peer_name);
     if (ret == GP11_OK)
         gp11_name_attach_cert(ctx->peer_name, leaf, true);
     X509_free(leaf);

@@ -270,6 +270,21 @@ static uint32_t peer_refused(const struct gp11_hs_error *e)
                         why ? why : "no reason given");
 }
 
+/* The acceptor's name: service@host when its certificate binds the
+ * target's service (SRVName), else refused or (require-service-binding =
+ * no) only the certificate's subject (docs/protocol.md 2.10). */
+static uint32_t name_acceptor(struct gp11_ctx *ctx, X509 *leaf)
+{
+    uint32_t ret =
+        gp11_certval_service(leaf, ctx->target_service, ctx->target_host);
+
+    if (ret != GP11_OK && ctx->rt->cfg->require_service_binding)
+        return ret;
+    return gp11_name_from_cert_ex(leaf, true, ctx->target_service,
+                                  ret == GP11_OK, ctx->target_host,
+                                  ctx->rt->cfg->user_name_san, &ctx->peer_name);
+}
+
 /* Second leg: ACCEPT in, FINISH out. */
 static uint32_t process_accept(struct gp11_ctx *ctx, gss_buffer_t input,
                                gss_buffer_t output)
@@ -300,8 +315,7 @@ static uint32_t process_accept(struct gp11_ctx *ctx, gss_buffer_t input,
     if (ret == GP11_OK)
         ret = confirm_acceptor(ctx, &m, th_a);
     if (ret == GP11_OK)
-        ret = gp11_name_from_cert(leaf, true, ctx->target_service,
-                                  ctx->target_host, &ctx->peer_name);
+        ret = name_acceptor(ctx, leaf);
     if (ret == GP11_OK)
         gp11_name_attach_cert(ctx->peer_name, leaf, true);
     X509_free(leaf);

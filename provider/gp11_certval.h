@@ -46,6 +46,20 @@ struct gp11_trust;
  */
 uint32_t gp11_trust_load(const char *path, struct gp11_trust **out);
 
+/*
+ * Anchors per role (docs/protocol.md 2.10): server certificates (the peer
+ * is the acceptor) are judged by acceptor_anchors, client certificates by
+ * initiator_anchors; a role whose path is NULL uses both, and when that is
+ * NULL too the fallback's anchors of that role (fallback may be NULL). A
+ * role may end with no anchors: its peers are then refused
+ * (GP11_ERR_CERT_UNTRUSTED). *out is NULL, with GP11_OK, when neither role
+ * has anchors. Errors as gp11_trust_load.
+ */
+uint32_t gp11_trust_load_roles(const char *both, const char *initiator_anchors,
+                               const char *acceptor_anchors,
+                               struct gp11_trust *fallback,
+                               struct gp11_trust **out);
+
 /* A new reference to t (NULL gives NULL); release it with gp11_trust_free. */
 struct gp11_trust *gp11_trust_ref(struct gp11_trust *t);
 
@@ -86,6 +100,20 @@ uint32_t gp11_certval_verify(struct gp11_trust *t, const struct gp11_buf *certs,
                              size_t n_certs, enum gp11_peer_role role,
                              const char *host, time_t now, X509 **leaf_out,
                              time_t *not_after);
+
+/* RFC 4985 id-on-dnsSRV, the otherName type of SRVName. */
+#define GP11_OID_SRVNAME "1.3.6.1.5.5.7.8.7"
+
+/*
+ * Service binding (docs/protocol.md 2.10): GP11_OK if the acceptor's leaf
+ * has a subjectAltName otherName SRVName (IA5String) equal to
+ * "_" service "." host, the service compared byte for byte (services are
+ * case-sensitive, docs/names.md), the host without regard to ASCII case,
+ * no wildcard; else GP11_ERR_CERT_HOSTNAME naming the SRVNames it has.
+ * The leaf must already be validated (gp11_certval_verify with host).
+ */
+uint32_t gp11_certval_service(X509 *leaf, const char *service,
+                              const char *host);
 
 /*
  * Check our own certificate (DER) at credential acquisition: parsable, valid

@@ -42,6 +42,9 @@ struct gp11_acceptor_conf {
     char *identity; /* "identity": PKCS#11 URI of the acceptor's key */
 };
 
+/* Microsoft's UPN otherName (UTF8String), "user-name-san = upn". */
+#define GP11_OID_UPN "1.3.6.1.4.1.311.20.2.3"
+
 struct gp11_config {
     char *path; /* file it was read from */
     /* [token] */
@@ -52,7 +55,9 @@ struct gp11_config {
     char *quirks;          /* "quirks": checked by gp11_quirks_parse */
     unsigned max_sessions; /* "max-sessions": 1..4096, 0 = unset */
     /* [trust] */
-    char *trust_anchors; /* "anchors": PEM file or directory (exists) */
+    char *trust_anchors;     /* "anchors": PEM file or directory (exists) */
+    char *initiator_anchors; /* "initiator-anchors": judge client certs */
+    char *acceptor_anchors;  /* "acceptor-anchors": judge server certs */
     /* [initiator] */
     char *initiator_identity; /* "identity": PKCS#11 URI */
     /* [acceptor SERVICE] sections, in file order */
@@ -64,6 +69,10 @@ struct gp11_config {
     bool allow_export;     /* "allow-export", default false */
     bool extra_qops;       /* "extra-qops", default true: QOPs other than 0
                             * (needs a derive-capable key per context) */
+    bool require_service_binding; /* default true: SRVName _service.host */
+    char *user_name_san; /* "user-name-san": "rfc822Name" or an otherName
+                          * OID (upn: 1.3.6.1.4.1.311.20.2.3); NULL =
+                          * rfc822Name */
 };
 
 /*

@@ -36,8 +36,10 @@ struct gp11_cred {
 
 /* Overrides of the configuration (gss_acquire_cred_from cred store). */
 struct gp11_cred_store {
-    const char *identity; /* "pkcs11-identity": PKCS#11 URI */
-    const char *anchors;  /* "trust-anchors": PEM file or directory */
+    const char *identity;          /* "pkcs11-identity": PKCS#11 URI */
+    const char *anchors;           /* "trust-anchors": PEM file or directory */
+    const char *initiator_anchors; /* "initiator-anchors": client certs */
+    const char *acceptor_anchors;  /* "acceptor-anchors": server certs */
 };
 
 /*

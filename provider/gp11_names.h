@@ -86,15 +86,27 @@ const char *gp11_name_host(const struct gp11_name *n);
 const char *gp11_name_text(const struct gp11_name *n);
 
 /*
- * The peer name from a validated certificate. Peer is the acceptor:
+ * The peer name from a validated certificate (docs/names.md, "Peer names
+ * from certificates"). Peer is the acceptor: with service_proven,
  * HOSTBASED service@host, host being `host` if the certificate matches it
  * (X509_check_host: SAN dNSNames, or the CN when there is none), else the
- * first non-wildcard dNSName, else the last subject CN; service
- * NULL means "host". Peer is the initiator: USER from the first SAN
- * rfc822Name, else from the last subject CN, else X509 with the RFC 4514
- * subject. Returns GP11_OK, GP11_ERR_CERT_INVALID, GP11_ERR_BAD_ARG or
- * GP11_ERR_NOMEM.
+ * first non-wildcard dNSName, else the last subject CN (service NULL means
+ * "host"); without service_proven (the certificate binds no such service)
+ * the X.509 subject. Peer is the initiator: USER from the first SAN entry
+ * of the user_san type (NULL or "rfc822Name": rfc822Name; else the dotted
+ * OID of an otherName holding a UTF8String, such as the UPN); else, only
+ * when the certificate has no subjectAltName, USER from the last subject
+ * CN; else HOSTBASED host@dNSName from the first non-wildcard dNSName (a
+ * machine certificate); else X509 with the RFC 4514 subject. A name with a
+ * NUL byte is refused, never shortened. Returns GP11_OK,
+ * GP11_ERR_CERT_INVALID, GP11_ERR_BAD_ARG or GP11_ERR_NOMEM.
  */
+uint32_t gp11_name_from_cert_ex(X509 *leaf, bool peer_is_acceptor,
+                                const char *service, bool service_proven,
+                                const char *host, const char *user_san,
+                                struct gp11_name **out);
+
+/* gp11_name_from_cert_ex with the service proven and rfc822Name users. */
 uint32_t gp11_name_from_cert(X509 *leaf, bool peer_is_acceptor,
                              const char *service, const char *host,
                              struct gp11_name **out);

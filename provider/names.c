@@ -9,9 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
 #define NAME_MAGIC 0x67704e4du
@@ -1305,19 +1308,75 @@ static const ASN1_IA5STRING *san_first(GENERAL_NAMES *sans, int type)
     return NULL;
 }
 
+/* The value of the first otherName of type oid (a UTF8String), or NULL. */
+static const ASN1_STRING *san_other(GENERAL_NAMES *sans, const char *oid)
+{
+    const GENERAL_NAME *g;
+    ASN1_OBJECT *want = OBJ_txt2obj(oid, 1);
+    const ASN1_STRING *found = NULL;
+    int i;
+
+    for (i = 0; want != NULL && i < sk_GENERAL_NAME_num(sans); i++) {
+        g = sk_GENERAL_NAME_value(sans, i);
+        if (g->type != GEN_OTHERNAME ||
+            OBJ_cmp(g->d.otherName->type_id, want) != 0 ||
+            g->d.otherName->value == NULL ||
+            g->d.otherName->value->type != V_ASN1_UTF8STRING)
+            continue;
+        found = g->d.otherName->value->value.utf8string;
+        break;
+    }
+    ASN1_OBJECT_free(want);
+    ERR_clear_error();
+    return found;
+}
+
+/* The peer's X.509 subject name (RFC 4514 form) into *out. */
+static uint32_t subject_name(X509 *leaf, struct gp11_name **out)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *dn = NULL;
+    uint32_t ret = GP11_ERR_NOMEM;
+    long dnlen;
+
+    if (bio == NULL)
+        goto done;
+    /* RFC 4514 order and escaping, UTF-8 left unescaped */
+    if (X509_NAME_print_ex(bio, X509_get_subject_name(leaf), 0,
+                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
+        ret = gp11_err_set(GP11_ERR_CERT_INVALID,
+                           "the certificate's subject cannot be printed");
+        goto done;
+    }
+    dnlen = BIO_get_mem_data(bio, &dn);
+    ret = name_make(GP11_NAME_X509, dnlen > 0 ? dn : "",
+                    dnlen > 0 ? (size_t)dnlen : 0, out);
+done:
+    BIO_free(bio);
+    return ret;
+}
+
 uint32_t gp11_name_from_cert(X509 *leaf, bool peer_is_acceptor,
                              const char *service, const char *host,
                              struct gp11_name **out)
 {
+    return gp11_name_from_cert_ex(leaf, peer_is_acceptor, service, true, host,
+                                  NULL, out);
+}
+
+uint32_t gp11_name_from_cert_ex(X509 *leaf, bool peer_is_acceptor,
+                                const char *service, bool service_proven,
+                                const char *host, const char *user_san,
+                                struct gp11_name **out)
+{
     GENERAL_NAMES *sans = NULL;
-    const ASN1_IA5STRING *san;
+    const ASN1_STRING *san;
     const char *val = NULL, *what = "subject";
-    char *cn = NULL, *dn = NULL, *hb = NULL;
+    char *cn = NULL, *hb = NULL;
     size_t vlen = 0, cnlen = 0, slen;
-    BIO *bio = NULL;
+    enum gp11_name_kind kind = GP11_NAME_X509;
     uint32_t ret;
     int crit = -1;
-    long dnlen;
 
     if (leaf == NULL || out == NULL) {
         ret = gp11_err_set(GP11_ERR_BAD_ARG, "name_from_cert: NULL argument");
@@ -1342,9 +1401,13 @@ uint32_t gp11_name_from_cert(X509 *leaf, bool peer_is_acceptor,
     ret = cert_cn(leaf, &cn, &cnlen);
     if (ret != GP11_OK)
         goto done;
-    if (peer_is_acceptor) {
+    if (peer_is_acceptor && !service_proven) {
+        /* The certificate does not bind the service: only its subject. */
+        kind = GP11_NAME_X509;
+    } else if (peer_is_acceptor) {
         /* the match rule of the chain check (certval.c) */
         what = "host name";
+        kind = GP11_NAME_HOSTBASED;
         if (host != NULL && host[0] != '\0' &&
             X509_check_host(leaf, host, strlen(host),
                             X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1) {
@@ -1362,6 +1425,37 @@ uint32_t gp11_name_from_cert(X509 *leaf, bool peer_is_acceptor,
                                "and no CN");
             goto done;
         }
+    } else if ((san =
+                    user_san == NULL || strcasecmp(user_san, "rfc822Name") == 0
+                        ? san_first(sans, GEN_EMAIL)
+                        : san_other(sans, user_san)) != NULL) {
+        /* A user name only from the configured SAN type. */
+        what = user_san == NULL || strcasecmp(user_san, "rfc822Name") == 0
+                   ? "rfc822Name"
+                   : "user name otherName";
+        kind = GP11_NAME_USER;
+        val = (const char *)ASN1_STRING_get0_data(san);
+        vlen = (size_t)ASN1_STRING_length(san);
+    } else if (sans == NULL && cn != NULL) {
+        /* No subjectAltName at all: the CN is the only name it has. */
+        what = "subject CN";
+        kind = GP11_NAME_USER;
+        val = cn;
+        vlen = cnlen;
+    } else if ((san = san_first(sans, GEN_DNS)) != NULL) {
+        /* A machine certificate: its host, never a user. */
+        what = "dNSName";
+        kind = GP11_NAME_HOSTBASED;
+        val = (const char *)ASN1_STRING_get0_data(san);
+        vlen = (size_t)ASN1_STRING_length(san);
+    }
+    if (val != NULL && memchr(val, '\0', vlen) != NULL) {
+        /* No NUL is stripped from a certificate's name: it is refused. */
+        ret = gp11_err_set(GP11_ERR_CERT_INVALID,
+                           "the certificate's %s holds a NUL byte", what);
+        goto done;
+    }
+    if (kind == GP11_NAME_HOSTBASED) {
         ret = GP11_ERR_NOMEM;
         hb = malloc(slen + 1 + vlen);
         if (hb == NULL)
@@ -1370,39 +1464,16 @@ uint32_t gp11_name_from_cert(X509 *leaf, bool peer_is_acceptor,
         hb[slen] = '@';
         memcpy(hb + slen + 1, val, vlen);
         ret = name_make(GP11_NAME_HOSTBASED, hb, slen + 1 + vlen, out);
-    } else if ((san = san_first(sans, GEN_EMAIL)) != NULL || cn != NULL) {
-        if (san != NULL) {
-            what = "rfc822Name";
-            val = (const char *)ASN1_STRING_get0_data(san);
-            vlen = (size_t)ASN1_STRING_length(san);
-        } else {
-            what = "subject CN";
-            val = cn;
-            vlen = cnlen;
-        }
+    } else if (kind == GP11_NAME_USER) {
         ret = name_make(GP11_NAME_USER, val, vlen, out);
     } else {
-        ret = GP11_ERR_NOMEM;
-        bio = BIO_new(BIO_s_mem());
-        if (bio == NULL)
-            goto done;
-        /* RFC 4514 order and escaping, UTF-8 left unescaped */
-        if (X509_NAME_print_ex(bio, X509_get_subject_name(leaf), 0,
-                               XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
-            ret = gp11_err_set(GP11_ERR_CERT_INVALID,
-                               "the certificate's subject cannot be printed");
-            goto done;
-        }
-        dnlen = BIO_get_mem_data(bio, &dn);
-        ret = name_make(GP11_NAME_X509, dnlen > 0 ? dn : "",
-                        dnlen > 0 ? (size_t)dnlen : 0, out);
+        ret = subject_name(leaf, out);
     }
     if (ret != GP11_OK)
         ret = cert_name_error(ret, what);
 done:
     if (ret == GP11_ERR_NOMEM)
         gp11_err_set(ret, "out of memory making a peer name");
-    BIO_free(bio);
     GENERAL_NAMES_free(sans);
     free(cn);
     free(hb);

@@ -73,8 +73,10 @@ static uint32_t runtime_new(struct gp11_runtime **out)
         ret = gp11_token_login(rt->tok);
     if (ret == GP11_OK)
         ret = gp11_caps_probe(rt->tok, &rt->caps);
-    if (ret == GP11_OK && rt->cfg->trust_anchors)
-        ret = gp11_trust_load(rt->cfg->trust_anchors, &rt->trust);
+    if (ret == GP11_OK)
+        ret = gp11_trust_load_roles(
+            rt->cfg->trust_anchors, rt->cfg->initiator_anchors,
+            rt->cfg->acceptor_anchors, NULL, &rt->trust);
     if (ret != GP11_OK)
         goto done;
     derive_offers(rt);

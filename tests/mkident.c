@@ -4,8 +4,18 @@
  * pair generated in the token and its certificate issued by the
  * environment's CA or by a second, untrusted CA.
  *
- *   mkident ENV_DIR LABEL ID CN DNS NOT_BEFORE NOT_AFTER [OTHER_CA_DIR
- *           [CA_DAYS]]
+ *   mkident [OPTIONS] ENV_DIR LABEL ID CN DNS NOT_BEFORE NOT_AFTER
+ *           [OTHER_CA_DIR [CA_DAYS]]
+ *
+ * DNS "-" means no dNSName. When CN is "service@host" and there is a DNS
+ * name, the certificate binds that service with the SRVName
+ * "_service.DNS" (docs/protocol.md 2.10). Options (docs/names.md rules):
+ *   --email ADDR      a SAN rfc822Name
+ *   --email-nul ADDR  a SAN rfc822Name of ADDR followed by a NUL byte
+ *   --service SVC     bind SVC instead of the CN's service
+ *   --no-service      no SRVName
+ *   --srv-host HOST   the SRVName's host instead of DNS
+ *   --eku server|client|both   extendedKeyUsage (default both)
  *
  * NOT_BEFORE and NOT_AFTER are seconds relative to now. CA_DAYS is the
  * validity of the second CA when this call creates it (default 365), so
@@ -15,6 +25,7 @@
 #include "gp11_config.h"
 #include "gp11_pkcs11.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,15 +104,20 @@ static uint32_t store_cert(struct gp11_token *tok, const char *label,
 static uint32_t open_ca(const char *env, const char *other, int days,
                         struct gp11_devca **ca)
 {
-    char key[4096], pem[4096];
+    char key[4096], pem[4096], cn[160];
+    const char *base;
 
     if (other) {
         snprintf(key, sizeof(key), "%s/ca.key", other);
         snprintf(pem, sizeof(pem), "%s/ca.pem", other);
+        /* Each such CA gets its own subject (trust.conf holds several). */
+        base = strrchr(other, '/');
+        base = base != NULL ? base + 1 : other;
+        snprintf(cn, sizeof(cn), "%s (%s)",
+                 days == 365 ? "untrusted test CA" : "short-lived test CA",
+                 base);
         if (access(key, F_OK) != 0)
-            return gp11_devca_create(days == 365 ? "untrusted test CA"
-                                                 : "short-lived test CA",
-                                     days, key, pem, ca);
+            return gp11_devca_create(cn, days, key, pem, ca);
     } else {
         snprintf(key, sizeof(key), "%s/ca/ca.key", env);
         snprintf(pem, sizeof(pem), "%s/ca/ca.pem", env);
@@ -119,19 +135,51 @@ int main(int argc, char **argv)
     EVP_PKEY *key = NULL;
     unsigned char *der = NULL;
     size_t len = 0;
+    const char *service = NULL, *at;
+    bool no_service = false;
     char path[4096];
+    char svc[64];
     uint32_t ret;
     CK_BYTE id;
 
+    prof.server = prof.client = true;
+    while (argc > 2 && strncmp(argv[1], "--", 2) == 0) {
+        if (strcmp(argv[1], "--email") == 0) {
+            prof.email = argv[2];
+        } else if (strcmp(argv[1], "--email-nul") == 0) {
+            prof.email = argv[2];
+            prof.email_len = strlen(argv[2]) + 1; /* with its NUL */
+        } else if (strcmp(argv[1], "--service") == 0) {
+            service = argv[2];
+        } else if (strcmp(argv[1], "--srv-host") == 0) {
+            prof.srv_host = argv[2];
+        } else if (strcmp(argv[1], "--eku") == 0) {
+            prof.server = strcmp(argv[2], "client") != 0;
+            prof.client = strcmp(argv[2], "server") != 0;
+        } else if (strcmp(argv[1], "--no-service") == 0) {
+            no_service = true;
+            argc++, argv--; /* takes no value */
+        } else {
+            break;
+        }
+        argc -= 2;
+        argv += 2;
+    }
     if (argc < 8 || argc > 10) {
-        fprintf(stderr, "usage: mkident ENV LABEL ID CN DNS NOT_BEFORE "
-                        "NOT_AFTER [OTHER_CA_DIR [CA_DAYS]]\n");
+        fprintf(stderr, "usage: mkident [OPTIONS] ENV LABEL ID CN DNS "
+                        "NOT_BEFORE NOT_AFTER [OTHER_CA_DIR [CA_DAYS]]\n");
         return 2;
     }
     id = (CK_BYTE)atoi(argv[3]);
     prof.cn = argv[4];
-    prof.dns_name = argv[5];
-    prof.server = prof.client = true;
+    prof.dns_name = strcmp(argv[5], "-") != 0 ? argv[5] : NULL;
+    at = strchr(prof.cn, '@');
+    if (service == NULL && at != NULL && (size_t)(at - prof.cn) < sizeof(svc)) {
+        snprintf(svc, sizeof(svc), "%.*s", (int)(at - prof.cn), prof.cn);
+        service = svc;
+    }
+    if (!no_service && prof.dns_name != NULL)
+        prof.service = service;
     prof.not_before = atol(argv[6]);
     prof.not_after = atol(argv[7]);
     snprintf(path, sizeof(path), "%s/gss-pkcs11.conf", argv[1]);

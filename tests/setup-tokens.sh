@@ -23,8 +23,12 @@ add_test_identities() {
     "$mkident" "$env" expired 11 expired@localhost localhost -172800 -86400
     "$mkident" "$env" untrusted 12 untrusted@localhost localhost -3600 86400 \
         "$env/otherca"
-    "$mkident" "$env" wronghost 13 wrong@localhost elsewhere.example -3600 86400
-    "$mkident" "$env" both 14 both@localhost localhost -3600 86400
+    # Its SRVName claims _wrong.localhost: only the dNSName check refuses it.
+    "$mkident" --srv-host localhost "$env" wronghost 13 wrong@localhost \
+        elsewhere.example -3600 86400
+    # both answers for host@localhost too (tests/test_adversary.c).
+    "$mkident" --email both@localhost --service host "$env" both 14 \
+        both@localhost localhost -3600 86400
     sed 's/^allow-anonymous = no/allow-anonymous = yes/' \
         "$env/gss-pkcs11.conf" >"$env/anon.conf"
     cp "$env/gss-pkcs11.conf" "$env/noqop.conf"
@@ -58,6 +62,48 @@ add_test_identities() {
     fi
 }
 
+# Identities and configurations for tests/test_trust.c (names from
+# certificates, anchors per role, EKU per role, service binding; see
+# docs/protocol.md 2.10): trust.conf has initiator-anchors = CA + caI and
+# acceptor-anchors = CA + caA; trust-nobind.conf adds
+# require-service-binding = no.
+add_trust_identities() {
+    env=$1
+    uri=$(sed -n 's/^uri = //p' "$env/gss-pkcs11.conf")
+    # shellcheck disable=SC1091
+    . "$env/env"
+    mk() { "$mkident" "$@"; }
+    mk --eku client "$env" rootdns 40 root attacker.example -3600 86400
+    mk --eku client --email-nul root "$env" nulmail 41 nulmail - -3600 86400
+    mk --eku client --email clia@localhost "$env" clia 42 clia - -3600 86400 \
+        "$env/caA"
+    mk --eku client --email clii@localhost "$env" clii 43 clii - -3600 86400 \
+        "$env/caI"
+    mk --eku server "$env" srva 44 srva@localhost localhost -3600 86400 \
+        "$env/caA"
+    mk --eku server "$env" srvi 45 srvi@localhost localhost -3600 86400 \
+        "$env/caI"
+    mk --eku server --email srvonly@localhost "$env" srvonly 46 srvonly - \
+        -3600 86400
+    mk --eku client "$env" clionly 47 clionly@localhost localhost -3600 86400
+    mk --eku server --no-service "$env" nosvc 48 nosvc@localhost localhost \
+        -3600 86400
+    mk --eku server --service ldap "$env" othersvc 49 othersvc@localhost \
+        localhost -3600 86400
+    cat "$env/ca/ca.pem" "$env/caI/ca.pem" >"$env/trust-init.pem"
+    cat "$env/ca/ca.pem" "$env/caA/ca.pem" >"$env/trust-acc.pem"
+    sed -e "/^anchors = /a initiator-anchors = $env/trust-init.pem" \
+        -e "/^anchors = /a acceptor-anchors = $env/trust-acc.pem" \
+        "$env/gss-pkcs11.conf" >"$env/trust.conf"
+    for svc in srva srvi clionly nosvc othersvc; do
+        printf '\n[acceptor %s@localhost]\nidentity = %s;object=%s;type=private\n' \
+            "$svc" "$uri" "$svc" >>"$env/trust.conf"
+    done
+    sed '/^\[policy\]/a require-service-binding = no' "$env/trust.conf" \
+        >"$env/trust-nobind.conf"
+    chmod 600 "$env/trust.conf" "$env/trust-nobind.conf"
+}
+
 rm -rf "$tokens"
 mkdir -p "$tokens"
 for kind in softhsm nss; do
@@ -66,6 +112,8 @@ for kind in softhsm nss; do
         echo "$out"
         mkdir -p "$tokens/$kind/otherca"
         (add_test_identities "$tokens/$kind")
+        mkdir -p "$tokens/$kind/caA" "$tokens/$kind/caI"
+        (add_trust_identities "$tokens/$kind")
     else
         case $out in
         *"is not installed (package"*)

@@ -923,8 +923,10 @@ static void test_from_cert(void **state)
                     "host@a.example.com");
     assert_int_equal(gp11_name_from_cert(x, true, "", NULL, &n),
                      GP11_ERR_BAD_ARG);
-    /* initiator without email SAN: the CN */
-    check_from_cert(x, false, NULL, NULL, GP11_NAME_USER, "Server.Example.com");
+    /* initiator with a SAN but no rfc822Name: never the CN (issue 9),
+     * a machine certificate names a host */
+    check_from_cert(x, false, NULL, NULL, GP11_NAME_HOSTBASED,
+                    "host@a.example.com");
     assert_int_equal(gp11_name_from_cert(x, true, "a@b", NULL, &n),
                      GP11_ERR_BAD_ARG);
     assert_int_equal(gp11_name_from_cert(NULL, true, NULL, NULL, &n),
@@ -962,9 +964,14 @@ static void test_from_cert(void **state)
     check_from_cert(x, false, NULL, NULL, GP11_NAME_USER, "alice@localhost");
     X509_free(x);
 
-    /* initiator: CN; the last CN when there are several */
+    /* initiator: the CN only without any SAN; the last CN when there are
+     * several. CN=Alice with a dNSName is the host, not user Alice. */
     x = make_cert(cn_alice, "DNS:alice.example.com", 1);
-    check_from_cert(x, false, NULL, NULL, GP11_NAME_USER, "Alice");
+    check_from_cert(x, false, NULL, NULL, GP11_NAME_HOSTBASED,
+                    "host@alice.example.com");
+    X509_free(x);
+    x = make_cert(cn_alice, "URI:https://alice.example.com/", 1);
+    check_from_cert(x, false, NULL, NULL, GP11_NAME_X509, "CN=Alice,O=Example");
     X509_free(x);
     x = make_cert(two_cn, NULL, 0);
     check_from_cert(x, false, NULL, NULL, GP11_NAME_USER, "second");
@@ -1014,6 +1021,140 @@ static void test_from_cert_nul(void **state)
     X509_free(x);
 }
 
+/* Adds a subjectAltName with one entry of raw bytes v[0..len): an
+ * rfc822Name, a dNSName or (GEN_OTHERNAME) a UPN UTF8String; built by
+ * hand because the config syntax cannot write a NUL. */
+static void add_raw_san(X509 *x, int type, const char *v, int len)
+{
+    GENERAL_NAMES *gens = GENERAL_NAMES_new();
+    GENERAL_NAME *gn = GENERAL_NAME_new();
+    ASN1_STRING *str = ASN1_STRING_type_new(
+        type == GEN_OTHERNAME ? V_ASN1_UTF8STRING : V_ASN1_IA5STRING);
+    X509_EXTENSION *ext;
+    ASN1_TYPE *val;
+
+    assert_non_null(gens);
+    assert_non_null(gn);
+    assert_non_null(str);
+    assert_int_equal(ASN1_STRING_set(str, v, len), 1);
+    if (type == GEN_OTHERNAME) {
+        val = ASN1_TYPE_new();
+        assert_non_null(val);
+        ASN1_TYPE_set(val, V_ASN1_UTF8STRING, str);
+        assert_int_equal(GENERAL_NAME_set0_othername(
+                             gn, OBJ_txt2obj("1.3.6.1.4.1.311.20.2.3", 1),
+                             val),
+                         1);
+    } else {
+        GENERAL_NAME_set0_value(gn, type, str);
+    }
+    assert_true(sk_GENERAL_NAME_push(gens, gn) > 0);
+    ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, gens);
+    assert_non_null(ext);
+    assert_int_equal(X509_add_ext(x, ext, -1), 1);
+    X509_EXTENSION_free(ext);
+    GENERAL_NAMES_free(gens);
+}
+
+/* Runs gp11_name_from_cert_ex as the acceptor sees an initiator with the
+ * user name SAN type user_san; checks kind and text, or the failure. */
+static void check_user_san(X509 *x, const char *user_san, int kind,
+                           const char *text)
+{
+    struct gp11_name *n = NULL;
+    uint32_t ret;
+
+    ret = gp11_name_from_cert_ex(x, false, NULL, true, NULL, user_san, &n);
+    if (text == NULL) {
+        assert_int_equal(ret, GP11_ERR_CERT_INVALID);
+        assert_null(n);
+        return;
+    }
+    if (ret != GP11_OK)
+        print_error("from_cert_ex: %s\n", gp11_err_message(ret));
+    assert_int_equal(ret, GP11_OK);
+    assert_int_equal(gp11_name_kind(n), kind);
+    assert_string_equal(gp11_name_text(n), text);
+    gp11_name_free(n);
+}
+
+/* user-name-san: rfc822Name by default, or the UPN otherName; an
+ * rfc822Name is then no user name, nor is the CN. */
+static void test_from_cert_user_san(void **state)
+{
+    static const char *const cn_root[] = {"CN", "root", NULL};
+    X509 *x;
+
+    (void)state;
+    x = make_cert(cn_root, "email:alice@example.com,"
+                           "otherName:1.3.6.1.4.1.311.20.2.3;UTF8:bob@EX.TEST",
+                  1);
+    check_user_san(x, NULL, GP11_NAME_USER, "alice@example.com");
+    check_user_san(x, "rfc822Name", GP11_NAME_USER, "alice@example.com");
+    check_user_san(x, "1.3.6.1.4.1.311.20.2.3", GP11_NAME_USER, "bob@EX.TEST");
+    X509_free(x);
+    /* the UPN configured, only an rfc822Name present: the subject */
+    x = make_cert(cn_root, "email:alice@example.com", 1);
+    check_user_san(x, "1.3.6.1.4.1.311.20.2.3", GP11_NAME_X509, "CN=root");
+    X509_free(x);
+    /* a UPN holding a NUL is refused */
+    x = make_cert(cn_root, NULL, 0);
+    add_raw_san(x, GEN_OTHERNAME, "root\0", 5);
+    check_user_san(x, "1.3.6.1.4.1.311.20.2.3", 0, NULL);
+    X509_free(x);
+}
+
+/* An rfc822Name or dNSName with a NUL byte, trailing or inside: refused,
+ * never shortened ("root\0" is not "root"). */
+static void test_from_cert_san_nul(void **state)
+{
+    static const char *const cn_x[] = {"CN", "x", NULL};
+    static const struct {
+        int type;
+        const char *v;
+        int len;
+    } cases[] = {
+        {GEN_EMAIL, "root\0", 5},
+        {GEN_EMAIL, "ro\0ot@x", 7},
+        {GEN_DNS, "h.exam\0", 7},
+    };
+    struct gp11_name *n = NULL;
+    X509 *x;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        x = make_cert(cn_x, NULL, 0);
+        add_raw_san(x, cases[i].type, cases[i].v, cases[i].len);
+        assert_int_equal(gp11_name_from_cert_ex(x, false, NULL, true, NULL,
+                                                NULL, &n),
+                         GP11_ERR_CERT_INVALID);
+        assert_null(n);
+        assert_non_null(
+            strstr(gp11_err_message(GP11_ERR_CERT_INVALID), "NUL"));
+        X509_free(x);
+    }
+}
+
+/* The acceptor whose certificate does not bind the service: its subject
+ * only, never service@host. */
+static void test_from_cert_unproven_service(void **state)
+{
+    static const char *const cn_server[] = {"CN", "server", "O", "Ex", NULL};
+    struct gp11_name *n = NULL;
+    X509 *x;
+
+    (void)state;
+    x = make_cert(cn_server, "DNS:www.example.com", 1);
+    assert_int_equal(gp11_name_from_cert_ex(x, true, "HTTP", false,
+                                            "www.example.com", NULL, &n),
+                     GP11_OK);
+    assert_int_equal(gp11_name_kind(n), GP11_NAME_X509);
+    assert_string_equal(gp11_name_text(n), "O=Ex,CN=server");
+    gp11_name_free(n);
+    X509_free(x);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -1047,6 +1188,9 @@ int main(void)
         cmocka_unit_test(test_localname),
         cmocka_unit_test(test_from_cert),
         cmocka_unit_test(test_from_cert_nul),
+        cmocka_unit_test(test_from_cert_user_san),
+        cmocka_unit_test(test_from_cert_san_nul),
+        cmocka_unit_test(test_from_cert_unproven_service),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -75,13 +75,13 @@ static const struct dev_identity identities[] = {
      2,
      false,
      {"host@localhost", "localhost", NULL, true, false, -3600,
-      CERT_DAYS * 86400L},
+      CERT_DAYS * 86400L, "host", 0},
      "host@localhost"},
     {"rsa",
      3,
      true,
      {"rsa@localhost", "localhost", NULL, true, false, -3600,
-      CERT_DAYS * 86400L},
+      CERT_DAYS * 86400L, "rsa", 0},
      "rsa@localhost"},
 };
 

@@ -107,6 +107,18 @@ static bool valid_dns(const char *s)
     return label > 0 && s[i - 1] != '-';
 }
 
+/* True if s can be the service of a SRVName: 1-63 printable ASCII
+ * characters other than space, '.' and '@'. */
+static bool valid_service(const char *s)
+{
+    size_t i;
+
+    for (i = 0; s[i] != '\0'; i++)
+        if (s[i] <= 0x20 || s[i] >= 0x7f || s[i] == '.' || s[i] == '@')
+            return false;
+    return i > 0 && i <= 63;
+}
+
 /* True if s looks like a mail address: printable ASCII, one inner '@'. */
 static bool valid_email(const char *s)
 {
@@ -218,26 +230,48 @@ done:
     return ret;
 }
 
-/* Appends a GEN_DNS or GEN_EMAIL general name holding IA5 text s. */
-static uint32_t push_name(GENERAL_NAMES *gens, int type, const char *s)
+/* Appends a GEN_DNS or GEN_EMAIL general name holding IA5 text s[0..len),
+ * or (type GEN_OTHERNAME) an RFC 4985 SRVName of that text. */
+static uint32_t push_name(GENERAL_NAMES *gens, int type, const char *s,
+                          size_t len)
 {
     GENERAL_NAME *gn = GENERAL_NAME_new();
     ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+    ASN1_OBJECT *oid = NULL;
+    ASN1_TYPE *val = NULL;
     uint32_t ret = GP11_OK;
 
-    if (gn == NULL || ia5 == NULL ||
-        ASN1_STRING_set(ia5, s, (int)strlen(s)) != 1) {
+    if (gn == NULL || ia5 == NULL || ASN1_STRING_set(ia5, s, (int)len) != 1) {
         ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory for a SAN entry");
         goto done;
     }
-    GENERAL_NAME_set0_value(gn, type, ia5);
-    ia5 = NULL;
+    if (type == GEN_OTHERNAME) {
+        oid = OBJ_txt2obj(GP11_DEVCA_OID_SRVNAME, 1);
+        val = ASN1_TYPE_new();
+        if (oid == NULL || val == NULL) {
+            ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory for a SRVName");
+            goto done;
+        }
+        ASN1_TYPE_set(val, V_ASN1_IA5STRING, ia5);
+        ia5 = NULL;
+        if (GENERAL_NAME_set0_othername(gn, oid, val) != 1) {
+            ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory for a SRVName");
+            goto done;
+        }
+        oid = NULL;
+        val = NULL;
+    } else {
+        GENERAL_NAME_set0_value(gn, type, ia5);
+        ia5 = NULL;
+    }
     if (sk_GENERAL_NAME_push(gens, gn) <= 0) {
         ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory for a SAN entry");
         goto done;
     }
     gn = NULL;
 done:
+    ASN1_OBJECT_free(oid);
+    ASN1_TYPE_free(val);
     ASN1_IA5STRING_free(ia5);
     GENERAL_NAME_free(gn);
     return ret;
@@ -254,12 +288,22 @@ static uint32_t add_san(X509 *x, const struct gp11_devca_profile *p)
         goto done;
     }
     if (p->dns_name != NULL) {
-        ret = push_name(gens, GEN_DNS, p->dns_name);
+        ret = push_name(gens, GEN_DNS, p->dns_name, strlen(p->dns_name));
         if (ret != GP11_OK)
             goto done;
     }
     if (p->email != NULL) {
-        ret = push_name(gens, GEN_EMAIL, p->email);
+        ret = push_name(gens, GEN_EMAIL, p->email,
+                        p->email_len != 0 ? p->email_len : strlen(p->email));
+        if (ret != GP11_OK)
+            goto done;
+    }
+    if (p->service != NULL) {
+        char srv[DNS_MAX + 72];
+        int n = snprintf(srv, sizeof(srv), "_%s.%s", p->service,
+                         p->srv_host != NULL ? p->srv_host : p->dns_name);
+
+        ret = push_name(gens, GEN_OTHERNAME, srv, (size_t)n);
         if (ret != GP11_OK)
             goto done;
     }
@@ -735,7 +779,17 @@ uint32_t gp11_devca_issue(struct gp11_devca *ca, EVP_PKEY *key,
                            p->dns_name);
         goto done;
     }
-    if (p->email != NULL && !valid_email(p->email)) {
+    if (p->service != NULL &&
+        (p->dns_name == NULL || !valid_service(p->service) ||
+         (p->srv_host != NULL && !valid_dns(p->srv_host)))) {
+        ret = gp11_err_set(GP11_ERR_BAD_ARG,
+                           "\"%s\" is not a service a SRVName can bind (1 to "
+                           "63 printable characters without '.', '@' or "
+                           "space, and a DNS name)",
+                           p->service);
+        goto done;
+    }
+    if (p->email != NULL && p->email_len == 0 && !valid_email(p->email)) {
         ret = gp11_err_set(GP11_ERR_BAD_ARG,
                            "\"%s\" is not a valid mail address", p->email);
         goto done;
@@ -761,7 +815,7 @@ uint32_t gp11_devca_issue(struct gp11_devca *ca, EVP_PKEY *key,
     if (ret == GP11_OK)
         ret = add_ext(x, &v3, NID_authority_key_identifier, "keyid:always");
     if (ret == GP11_OK && (p->dns_name != NULL || p->email != NULL))
-        ret = add_san(x, p);
+        ret = add_san(x, p); /* with the SRVName, which needs dns_name */
     eku = eku_value(p);
     if (ret == GP11_OK && eku != NULL)
         ret = add_ext(x, &v3, NID_ext_key_usage, eku);

@@ -58,12 +58,24 @@ struct gp11_devca_profile {
     bool client;          /* EKU clientAuth */
     long not_before;      /* seconds relative to now (e.g. -3600) */
     long not_after;       /* seconds relative to now (< 0: already expired) */
+    /* SAN otherName SRVName (RFC 4985) "_service.dns_name", binding the
+     * acceptor's service (docs/protocol.md 2.10); needs dns_name. */
+    const char *service;
+    /* Tests only: a non-zero email_len makes the rfc822Name these raw
+     * bytes of email, unchecked (they may hold a NUL). */
+    size_t email_len;
+    /* Tests only: the host of the SRVName when not dns_name. */
+    const char *srv_host;
 };
+
+/* RFC 4985 id-on-dnsSRV. */
+#define GP11_DEVCA_OID_SRVNAME "1.3.6.1.5.5.7.8.7"
 
 /*
  * Issue a certificate for key (EC or RSA): v3, random positive 16-byte
  * serial, keyUsage critical digitalSignature (plus keyAgreement for EC),
- * basicConstraints critical CA:FALSE, SKI/AKI, SAN and EKU as the profile
+ * basicConstraints critical CA:FALSE, SKI/AKI, SAN (dNSName, rfc822Name,
+ * SRVName) and EKU as the profile
  * says, signed with SHA-256. *der is malloc'ed (release with free()).
  */
 uint32_t gp11_devca_issue(struct gp11_devca *ca, EVP_PKEY *key,
