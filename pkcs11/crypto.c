@@ -73,9 +73,12 @@ uint32_t gp11_ec_ephemeral(struct gp11_token *tok, const uint8_t *curve_der,
         {CKA_EC_PARAMS, (void *)curve_der, curve_len},
     };
     CK_ATTRIBUTE priv_t[] = {
-        {CKA_TOKEN, &no, sizeof(no)},       {CKA_PRIVATE, &yes, sizeof(yes)},
-        {CKA_SENSITIVE, &yes, sizeof(yes)}, {CKA_EXTRACTABLE, &no, sizeof(no)},
-        {CKA_DERIVE, &yes, sizeof(yes)},    {CKA_SIGN, &no, sizeof(no)},
+        {CKA_TOKEN, &no, sizeof(no)},
+        {CKA_PRIVATE, &yes, sizeof(yes)},
+        {CKA_SENSITIVE, &yes, sizeof(yes)},
+        {CKA_EXTRACTABLE, &no, sizeof(no)},
+        {CKA_DERIVE, &yes, sizeof(yes)},
+        {CKA_SIGN, &no, sizeof(no)},
         {CKA_ALLOWED_MECHANISMS, &allowed, sizeof(allowed)},
     };
     struct gp11_object pub;
@@ -83,10 +86,9 @@ uint32_t gp11_ec_ephemeral(struct gp11_token *tok, const uint8_t *curve_der,
     void *v = NULL;
     uint32_t ret;
 
-    ret =
-        gp11_object_generate_pair(tok, &mech, pub_t, 2, priv_t,
-                                  sizeof(priv_t) / sizeof(priv_t[0]), &pub,
-                                  priv);
+    ret = gp11_object_generate_pair(tok, &mech, pub_t, 2, priv_t,
+                                    sizeof(priv_t) / sizeof(priv_t[0]), &pub,
+                                    priv);
     if (ret != GP11_OK)
         return ret;
     ret = gp11_object_get_attr(tok, &pub, CKA_EC_POINT, &v, &len);

@@ -274,6 +274,10 @@ uint32_t gp11_object_find(struct gp11_token *tok, CK_ATTRIBUTE *tmpl,
                           CK_ULONG count, struct gp11_object **out,
                           size_t *found);
 
+/* The largest RSA identity key: a handshake signature is at most 512
+ * bytes (docs/protocol.md 2.5); gp11_identity_find refuses larger ones. */
+#define GP11_RSA_MAX_BITS 4096
+
 /* An identity: a private key and the certificate sharing its CKA_ID. */
 struct gp11_identity {
     struct gp11_object key;
@@ -289,7 +293,8 @@ struct gp11_identity {
 /*
  * Find the identity named by an object URI (object=, id=, type=private
  * implied). Exactly one private key must match, and a certificate with
- * the same CKA_ID must exist.
+ * the same CKA_ID must exist. An RSA key of more than GP11_RSA_MAX_BITS
+ * bits is GP11_ERR_MECH_UNSUPPORTED, with a message giving its size.
  */
 uint32_t gp11_identity_find(struct gp11_token *tok, const char *uri,
                             struct gp11_identity **out);

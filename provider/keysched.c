@@ -224,10 +224,10 @@ static uint32_t derive_all(struct gp11_token *tok, uint8_t profile,
         CK_MECHANISM_TYPE allowed;
         struct gp11_object *out;
     } plan[] = {
-        {LABEL_I2A, CKK_AES, initiator ? USE_ENCRYPT : USE_DECRYPT,
-         CKM_AES_GCM, initiator ? &k->send : &k->recv},
-        {LABEL_A2I, CKK_AES, initiator ? USE_DECRYPT : USE_ENCRYPT,
-         CKM_AES_GCM, initiator ? &k->recv : &k->send},
+        {LABEL_I2A, CKK_AES, initiator ? USE_ENCRYPT : USE_DECRYPT, CKM_AES_GCM,
+         initiator ? &k->send : &k->recv},
+        {LABEL_A2I, CKK_AES, initiator ? USE_DECRYPT : USE_ENCRYPT, CKM_AES_GCM,
+         initiator ? &k->recv : &k->send},
         {LABEL_CONF_I, CKK_AES, USE_MAC, CKM_AES_CMAC,
          initiator ? &k->conf_own : &k->conf_peer},
         {LABEL_CONF_A, CKK_AES, USE_MAC, CKM_AES_CMAC,
@@ -239,9 +239,9 @@ static uint32_t derive_all(struct gp11_token *tok, uint8_t profile,
     size_t i, n = sizeof(plan) / sizeof(plan[0]) - (with_kdk ? 0 : 1);
 
     for (i = 0; i < n && ret == GP11_OK; i++)
-        ret = derive_labelled(tok, profile, z, plan[i].label, th, plan[i].type,
-                              KEY_LEN, plan[i].use, plan[i].allowed,
-                              plan[i].out);
+        ret =
+            derive_labelled(tok, profile, z, plan[i].label, th, plan[i].type,
+                            KEY_LEN, plan[i].use, plan[i].allowed, plan[i].out);
     if (ret != GP11_OK) {
         /* The failed one was not created; destroy the ones before it. */
         for (size_t j = 0; j + 1 < i; j++)
@@ -256,9 +256,9 @@ static uint32_t derive_all(struct gp11_token *tok, uint8_t profile,
 
 uint32_t gp11_ks_derive_qop(struct gp11_token *tok,
                             const struct gp11_keys *keys, const char *label,
-                            CK_KEY_TYPE type, size_t len, CK_MECHANISM_TYPE mech,
-                            bool encrypt, bool mac, bool decrypt,
-                            struct gp11_object *out)
+                            CK_KEY_TYPE type, size_t len,
+                            CK_MECHANISM_TYPE mech, bool encrypt, bool mac,
+                            bool decrypt, struct gp11_object *out)
 {
     /* The KDK is bound to the transcript already. */
     static const uint8_t no_th[GP11_TH_LEN];
