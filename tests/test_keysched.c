@@ -7,7 +7,9 @@
 #include "testlib.h"
 #include "gp11_algs.h"
 #include "gp11_keysched.h"
+#include "internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The profile this suite's token supports. */
@@ -175,6 +177,245 @@ static void unsupported_profile_fails_cleanly(void **state)
     gp11_token_close(tok);
 }
 
+/* ---- every key names its mechanism (issue 9 item 9) ---------------------- */
+
+/* Asserts that CKA_ALLOWED_MECHANISMS of o is exactly {want}. */
+static void assert_allowed(struct gp11_token *tok, const struct gp11_object *o,
+                           CK_MECHANISM_TYPE want, const char *what)
+{
+    CK_MECHANISM_TYPE *m;
+    void *val = NULL;
+    CK_ULONG len = 0;
+
+    tl_assert_err(
+        gp11_object_get_attr(tok, o, CKA_ALLOWED_MECHANISMS, &val, &len),
+        GP11_OK);
+    m = val;
+    if (len != sizeof(*m) || m[0] != want)
+        fail_msg("%s: CKA_ALLOWED_MECHANISMS has %lu entries (first %s), "
+                 "want exactly %s",
+                 what, (unsigned long)(len / sizeof(*m)),
+                 len >= sizeof(*m) && gp11_ckm_name(m[0]) ? gp11_ckm_name(m[0])
+                                                          : "-",
+                 gp11_ckm_name(want));
+    free(val);
+}
+
+/* The C_DeriveKey calls seen while the hook is in: which mechanism made
+ * a key whose template allowed which one mechanism (0: none listed). */
+static struct {
+    CK_MECHANISM_TYPE made_by, allowed;
+} derived[16];
+static size_t n_derived;
+static CK_FUNCTION_LIST *real_fns, hooked_fns;
+/* C_DestroyObject calls to let through before failing (-1: never fail),
+ * how many to fail then, and how many failed. */
+static int destroy_ok_left = -1, destroy_fail_n, destroys_failed;
+
+static CK_RV hook_DeriveKey(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m,
+                            CK_OBJECT_HANDLE base, CK_ATTRIBUTE_PTR t,
+                            CK_ULONG n, CK_OBJECT_HANDLE_PTR out)
+{
+    CK_MECHANISM_TYPE allowed = 0;
+
+    for (CK_ULONG i = 0; i < n; i++)
+        if (t[i].type == CKA_ALLOWED_MECHANISMS &&
+            t[i].ulValueLen == sizeof(CK_MECHANISM_TYPE))
+            allowed = *(CK_MECHANISM_TYPE *)t[i].pValue;
+    if (n_derived < sizeof(derived) / sizeof(derived[0])) {
+        derived[n_derived].made_by = m->mechanism;
+        derived[n_derived++].allowed = allowed;
+    }
+    return real_fns->C_DeriveKey(s, m, base, t, n, out);
+}
+
+static CK_RV hook_DestroyObject(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o)
+{
+    if (destroy_ok_left == 0 && destroy_fail_n > 0) {
+        destroy_fail_n--;
+        destroys_failed++;
+        return CKR_DEVICE_ERROR;
+    }
+    if (destroy_ok_left > 0)
+        destroy_ok_left--;
+    return real_fns->C_DestroyObject(s, o);
+}
+
+/* Puts the hooks in front of the token's module (this process only). */
+static void hook(struct gp11_token *tok)
+{
+    real_fns = tok->mod->fns;
+    hooked_fns = *real_fns;
+    hooked_fns.C_DeriveKey = hook_DeriveKey;
+    hooked_fns.C_DestroyObject = hook_DestroyObject;
+    tok->mod->fns = &hooked_fns;
+    n_derived = 0;
+    destroy_ok_left = -1;
+    destroy_fail_n = 1;
+    destroys_failed = 0;
+}
+
+static void unhook(struct gp11_token *tok)
+{
+    tok->mod->fns = real_fns;
+}
+
+/*
+ * The ephemeral key allows CKM_ECDH1_DERIVE only; Z (the 2.40 master)
+ * and K_qop only the profile's derivation; traffic keys CKM_AES_GCM;
+ * confirmation keys CKM_AES_CMAC. Z lives only inside gp11_ks_derive,
+ * so its template is seen on the way to the token.
+ */
+static void every_key_names_its_mechanism(void **state)
+{
+    struct gp11_token *tok = tl_open();
+    uint8_t profile = suite_profile(), th[32] = {3};
+    CK_MECHANISM_TYPE kdf = profile == GP11_PROFILE_ID_KDF_240
+                                ? CKM_AES_ECB_ENCRYPT_DATA
+                                : CKM_HKDF_DERIVE;
+    struct party i, a;
+
+    (void)state;
+    tl_assert_err(gp11_token_login(tok), GP11_OK);
+    ephemeral(tok, GP11_GROUP_ID_P256, &i);
+    ephemeral(tok, GP11_GROUP_ID_P256, &a);
+    assert_allowed(tok, &i.eph, CKM_ECDH1_DERIVE, "the ephemeral key");
+    assert_allowed(tok, &a.eph, CKM_ECDH1_DERIVE, "the ephemeral key");
+    hook(tok);
+    tl_assert_err(gp11_ks_derive(tok, profile, GP11_GROUP_ID_P256, &i.eph,
+                                 a.point, a.point_len, th, true, true, &i.keys),
+                  GP11_OK);
+    unhook(tok);
+    /* ECDH, then five keys from Z. */
+    assert_int_equal(n_derived, 6);
+    assert_int_equal(derived[0].made_by, CKM_ECDH1_DERIVE);
+    if (derived[0].allowed != kdf)
+        fail_msg("Z was made allowing %s, want %s",
+                 derived[0].allowed ? gp11_ckm_name(derived[0].allowed)
+                                    : "any mechanism",
+                 gp11_ckm_name(kdf));
+    for (size_t k = 1; k < n_derived; k++)
+        assert_int_equal(derived[k].made_by, kdf);
+    assert_allowed(tok, &i.keys.send, CKM_AES_GCM, "the send key");
+    assert_allowed(tok, &i.keys.recv, CKM_AES_GCM, "the receive key");
+    assert_allowed(tok, &i.keys.conf_own, CKM_AES_CMAC, "a confirmation key");
+    assert_allowed(tok, &i.keys.conf_peer, CKM_AES_CMAC, "a confirmation key");
+    assert_allowed(tok, &i.keys.kdk, kdf, "K_qop");
+    tl_assert_err(gp11_keys_destroy(tok, &i.keys), GP11_OK);
+    tl_assert_err(gp11_object_destroy(tok, &a.eph), GP11_OK);
+    gp11_token_close(tok);
+}
+
+/* Counts the secret keys visible on the token. */
+static size_t count_secret_keys(struct gp11_token *tok)
+{
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}};
+    struct gp11_object *objs = NULL;
+    size_t n = 0;
+
+    tl_assert_err(gp11_object_find(tok, t, 1, &objs, &n), GP11_OK);
+    free(objs);
+    return n;
+}
+
+/*
+ * The token refuses to destroy the ephemeral key (first destroy) or Z /
+ * the 2.40 master (second): the derivation fails, names the key, and
+ * leaves no derived key behind (the refused one remains: removed here
+ * with the real C_DestroyObject).
+ */
+static void destroy_failure_refuses_the_context(void **state)
+{
+    static const char *const names[2] = {"the ephemeral private key",
+                                         "could not be destroyed"};
+    struct gp11_token *tok = tl_open();
+    uint8_t th[32] = {5};
+
+    (void)state;
+    tl_assert_err(gp11_token_login(tok), GP11_OK);
+    for (int which = 0; which < 2; which++) {
+        struct party i, a;
+        size_t keys_before;
+        uint32_t ret;
+
+        ephemeral(tok, GP11_GROUP_ID_P256, &i);
+        ephemeral(tok, GP11_GROUP_ID_P256, &a);
+        keys_before = count_secret_keys(tok);
+        hook(tok);
+        destroy_ok_left = which;
+        ret = gp11_ks_derive(tok, suite_profile(), GP11_GROUP_ID_P256, &i.eph,
+                             a.point, a.point_len, th, true, true, &i.keys);
+        unhook(tok);
+        assert_int_equal(destroys_failed, 1);
+        tl_assert_err(ret, GP11_ERR_TOKEN_REFUSED);
+        tl_assert_msg(ret, names[which]);
+        tl_assert_msg(ret, "so the context is refused");
+        assert_false(i.keys.have_traffic);
+        assert_false(i.keys.have_kdk);
+        /* which 0: Z was destroyed, the ephemeral key stays; which 1: Z
+         * stays. Nothing else: the five derived keys are gone. */
+        assert_int_equal(count_secret_keys(tok),
+                         keys_before + (which == 1 ? 1 : 0));
+        if (which == 0)
+            tl_assert_err(gp11_object_destroy(tok, &i.eph), GP11_OK);
+        else {
+            /* Z is the one new secret key: find and remove it. */
+            CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+            CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}};
+            struct gp11_object *objs = NULL;
+            size_t n = 0;
+
+            tl_assert_err(gp11_object_find(tok, t, 1, &objs, &n), GP11_OK);
+            for (size_t k = 0; k < n; k++) {
+                CK_ULONG len = 0;
+                void *v = NULL;
+
+                if (gp11_object_get_attr(tok, &objs[k], CKA_ALLOWED_MECHANISMS,
+                                         &v, &len) == GP11_OK &&
+                    len == sizeof(CK_MECHANISM_TYPE) &&
+                    *(CK_MECHANISM_TYPE *)v ==
+                        (suite_profile() == GP11_PROFILE_ID_KDF_240
+                             ? CKM_AES_ECB_ENCRYPT_DATA
+                             : CKM_HKDF_DERIVE))
+                    gp11_object_destroy(tok, &objs[k]);
+                free(v);
+            }
+            free(objs);
+            assert_int_equal(count_secret_keys(tok), keys_before);
+        }
+        tl_assert_err(gp11_object_destroy(tok, &a.eph), GP11_OK);
+    }
+    gp11_token_close(tok);
+}
+
+/* A key that cannot be destroyed at the end of a context is reported
+ * (returned, and logged), not dropped silently. */
+static void destroy_failure_at_the_end_is_reported(void **state)
+{
+    struct gp11_token *tok = tl_open();
+    uint8_t th[32] = {6};
+    struct party i, a;
+    size_t keys_before;
+
+    (void)state;
+    tl_assert_err(gp11_token_login(tok), GP11_OK);
+    keys_before = count_secret_keys(tok);
+    agree(tok, suite_profile(), GP11_GROUP_ID_P256, th, th, &i, &a);
+    hook(tok);
+    destroy_ok_left = 0;
+    destroy_fail_n = 2;
+    tl_assert_err(gp11_keys_drop_conf(tok, &i.keys), GP11_ERR_TOKEN_REFUSED);
+    assert_int_equal(destroys_failed, 2); /* both were tried */
+    unhook(tok);
+    assert_false(i.keys.have_conf);
+    tl_assert_err(gp11_keys_destroy(tok, &i.keys), GP11_OK);
+    tl_assert_err(gp11_keys_destroy(tok, &a.keys), GP11_OK);
+    /* The two refused confirmation keys remain (session objects). */
+    assert_int_equal(count_secret_keys(tok), keys_before + 2);
+    gp11_token_close(tok);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +424,9 @@ int main(void)
         cmocka_unit_test(different_transcripts_give_different_keys),
         cmocka_unit_test(nss_runs_the_240_profile_too),
         cmocka_unit_test(unsupported_profile_fails_cleanly),
+        cmocka_unit_test(every_key_names_its_mechanism),
+        cmocka_unit_test(destroy_failure_refuses_the_context),
+        cmocka_unit_test(destroy_failure_at_the_end_is_reported),
     };
 
     tl_config();
