@@ -63,9 +63,10 @@ static uint32_t check_rsa_size(struct gp11_token *tok,
     free(v);
     if (bits > GP11_RSA_MAX_BITS)
         return gp11_err_set(GP11_ERR_MECH_UNSUPPORTED,
-                            "identity '%s' has a %zu-bit RSA key; "
-                            "gss-pkcs11 signs with RSA keys of at most %u "
-                            "bits (docs/protocol.md 2.5)",
+                            "identity '%s': its RSA key has %zu bits, more "
+                            "than the %u bits gss-pkcs11 signs with (a "
+                            "handshake signature holds at most 512 bytes, "
+                            "docs/protocol.md 2.5)",
                             label ? label : "", bits,
                             (unsigned)GP11_RSA_MAX_BITS);
     return GP11_OK;

@@ -20,10 +20,11 @@
 #include "testlib.h"
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -661,11 +662,179 @@ static void acceptor_prefers_hkdf(void **state)
     gl_hs_release(&hs);
 }
 
+/* ---- RSA identities above 4096 bits (issue 9 item 10) ------------------- */
+
+/* Big-endian bytes of the key's parameter (malloc'ed) as a template
+ * attribute. */
+static CK_ATTRIBUTE bn_attr(CK_ATTRIBUTE_TYPE type, const EVP_PKEY *key,
+                            const char *param)
+{
+    BIGNUM *bn = NULL;
+    CK_ATTRIBUTE a;
+
+    assert_int_equal(EVP_PKEY_get_bn_param(key, param, &bn), 1);
+    a = (CK_ATTRIBUTE){type, malloc((size_t)BN_num_bytes(bn) + 1),
+                       (CK_ULONG)BN_num_bytes(bn)};
+    assert_non_null(a.pValue);
+    BN_bn2bin(bn, a.pValue);
+    BN_free(bn);
+    return a;
+}
+
+/* A self-signed certificate for key (an initiator's: rfc822Name, both
+ * EKUs), DER, malloc'ed. */
+static unsigned char *self_signed(EVP_PKEY *key, const char *cn, int *len)
+{
+    X509 *x = X509_new();
+    X509_NAME *n = X509_NAME_new();
+    X509V3_CTX v3;
+    X509_EXTENSION *ext;
+    unsigned char *der = NULL;
+    char san[128];
+
+    assert_non_null(x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 8192);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn,
+                               -1, -1, 0);
+    X509_set_subject_name(x, n);
+    X509_set_issuer_name(x, n);
+    X509_set_pubkey(x, key);
+    X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+    snprintf(san, sizeof(san), "email:%s@localhost", cn);
+    ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    ext = X509V3_EXT_conf_nid(NULL, &v3, NID_ext_key_usage,
+                              "clientAuth,serverAuth");
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+    *len = i2d_X509(x, &der);
+    assert_true(*len > 0);
+    X509_NAME_free(n);
+    X509_free(x);
+    return der;
+}
+
+/*
+ * An RSA-8192 identity (tests/data/rsa8192-test-key.pem, imported as
+ * session objects: generating one takes SoftHSM2 and NSS softoken about a
+ * minute on this machine) is refused when the credential is acquired,
+ * with a minor status that gives its size; the signature would not fit
+ * the handshake's 512 bytes.
+ */
+static void rsa_above_4096_bits_refused_at_acquisition(void **state)
+{
+    const char *root = getenv("GP11_SOURCE_ROOT");
+    CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY, cert_cls = CKO_CERTIFICATE;
+    CK_KEY_TYPE rsa = CKK_RSA;
+    CK_CERTIFICATE_TYPE x509 = CKC_X_509;
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_BYTE id = 0x81;
+    const char *label = "big8192";
+    struct gp11_object key_obj, cert_obj;
+    gss_key_value_element_desc kv[1];
+    gss_key_value_set_desc store = {1, kv};
+    gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+    OM_uint32 major, minor;
+    unsigned char *der;
+    char path[4096], uri[1200], text[1024];
+    EVP_PKEY *key;
+    FILE *f;
+    int der_len = 0;
+
+    (void)state;
+    assert_non_null(root);
+    snprintf(path, sizeof(path), "%s/tests/data/rsa8192-test-key.pem", root);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    assert_non_null(key);
+    assert_int_equal(EVP_PKEY_bits(key), 8192);
+    {
+        CK_ATTRIBUTE t[] = {
+            {CKA_CLASS, &priv, sizeof(priv)},
+            {CKA_KEY_TYPE, &rsa, sizeof(rsa)},
+            {CKA_TOKEN, &no, sizeof(no)},
+            {CKA_PRIVATE, &yes, sizeof(yes)},
+            {CKA_SENSITIVE, &yes, sizeof(yes)},
+            {CKA_EXTRACTABLE, &no, sizeof(no)},
+            {CKA_SIGN, &yes, sizeof(yes)},
+            {CKA_ID, &id, 1},
+            {CKA_LABEL, (void *)label, strlen(label)},
+            bn_attr(CKA_MODULUS, key, OSSL_PKEY_PARAM_RSA_N),
+            bn_attr(CKA_PUBLIC_EXPONENT, key, OSSL_PKEY_PARAM_RSA_E),
+            bn_attr(CKA_PRIVATE_EXPONENT, key, OSSL_PKEY_PARAM_RSA_D),
+            bn_attr(CKA_PRIME_1, key, OSSL_PKEY_PARAM_RSA_FACTOR1),
+            bn_attr(CKA_PRIME_2, key, OSSL_PKEY_PARAM_RSA_FACTOR2),
+            bn_attr(CKA_EXPONENT_1, key, OSSL_PKEY_PARAM_RSA_EXPONENT1),
+            bn_attr(CKA_EXPONENT_2, key, OSSL_PKEY_PARAM_RSA_EXPONENT2),
+            bn_attr(CKA_COEFFICIENT, key, OSSL_PKEY_PARAM_RSA_COEFFICIENT1),
+        };
+
+        tl_assert_err(
+            gp11_object_create(token(), t, sizeof(t) / sizeof(t[0]), &key_obj),
+            GP11_OK);
+        for (size_t i = 9; i < sizeof(t) / sizeof(t[0]); i++)
+            free(t[i].pValue);
+    }
+    der = self_signed(key, label, &der_len);
+    {
+        const unsigned char *pp = der;
+        X509 *x = d2i_X509(NULL, &pp, der_len);
+        unsigned char *subj = NULL;
+        unsigned char *ser = NULL;
+        int subj_len = i2d_X509_NAME(X509_get_subject_name(x), &subj);
+        int ser_len = i2d_ASN1_INTEGER(X509_get_serialNumber(x), &ser);
+        CK_ATTRIBUTE t[] = {
+            {CKA_CLASS, &cert_cls, sizeof(cert_cls)},
+            {CKA_CERTIFICATE_TYPE, &x509, sizeof(x509)},
+            {CKA_TOKEN, &no, sizeof(no)},
+            {CKA_ID, &id, 1},
+            {CKA_LABEL, (void *)label, strlen(label)},
+            {CKA_SUBJECT, subj, (CK_ULONG)subj_len},
+            {CKA_ISSUER, subj, (CK_ULONG)subj_len},
+            {CKA_SERIAL_NUMBER, ser, (CK_ULONG)ser_len},
+            {CKA_VALUE, der, (CK_ULONG)der_len},
+        };
+
+        tl_assert_err(
+            gp11_object_create(token(), t, sizeof(t) / sizeof(t[0]), &cert_obj),
+            GP11_OK);
+        OPENSSL_free(subj);
+        OPENSSL_free(ser);
+        X509_free(x);
+    }
+    OPENSSL_free(der);
+    EVP_PKEY_free(key);
+    snprintf(uri, sizeof(uri), "%s;object=%s;type=private",
+             tl_config()->token_uri, label);
+    kv[0].key = "pkcs11-identity";
+    kv[0].value = uri;
+    major = gss_acquire_cred_from(&minor, GSS_C_NO_NAME, 0, gl_mech_set(),
+                                  GSS_C_INITIATE, &store, &cred, NULL, NULL);
+    gl_minor_text(minor, text, sizeof(text));
+    print_message("acquiring the RSA-8192 identity: major 0x%x, %s\n", major,
+                  text);
+    if (major == GSS_S_COMPLETE)
+        gss_release_cred(&minor, &cred);
+    assert_int_equal(major, GSS_S_FAILURE);
+    if (strstr(text, "its RSA key has 8192 bits") == NULL)
+        fail_msg("the minor status does not give the key size: %s", text);
+    tl_assert_err(gp11_object_destroy(token(), &cert_obj), GP11_OK);
+    tl_assert_err(gp11_object_destroy(token(), &key_obj), GP11_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(context_keys_stay_in_the_token),
         cmocka_unit_test(acceptor_prefers_hkdf),
+        cmocka_unit_test(rsa_above_4096_bits_refused_at_acquisition),
     };
 
     tl_config();
