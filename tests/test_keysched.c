@@ -9,6 +9,12 @@
 #include "gp11_keysched.h"
 #include "internal.h"
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/obj_mac.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -416,6 +422,254 @@ static void destroy_failure_at_the_end_is_reported(void **state)
     gp11_token_close(tok);
 }
 
+/* ---- known answers (protocol.md 2.4, version 2 labels) ------------------ */
+
+/* Recorded with this test (scalars 1 + 7k and 100 + 7k, TH_a all 0x5a,
+ * h all zero): the MAC of "fin i" under K_conf_i and the GMAC tag of
+ * "kat" (zero IV) under K_i2a. */
+#define KAT_240_MAC "f13347fb06d5b3f090d4965f425893b8"
+#define KAT_240_TAG "bc27a48ac445c6e9f25304b2aca58a0d"
+#define KAT_HKDF_MAC "c0726da2715bc1f21d7fa85cf57bbba3"
+#define KAT_HKDF_TAG "ee96828b273a8538555de5fc97417060"
+
+/* The fixed ephemeral scalars of the two parties. */
+static void kat_scalar(uint8_t seed, uint8_t out[32])
+{
+    for (int k = 0; k < 32; k++)
+        out[k] = (uint8_t)(seed + 7 * k);
+}
+
+/* Imports scalar as a P-256 ephemeral private key (as gp11_ec_ephemeral
+ * makes them: derive-only, ECDH only); returns its public point. */
+static void kat_import(struct gp11_token *tok, const uint8_t scalar[32],
+                       struct gp11_object *priv, uint8_t point[65])
+{
+    static const uint8_t p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+                                   0xce, 0x3d, 0x03, 0x01, 0x07};
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_KEY_TYPE ec = CKK_EC;
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_MECHANISM_TYPE allowed = CKM_ECDH1_DERIVE;
+    CK_ATTRIBUTE t[] = {
+        {CKA_CLASS, &cls, sizeof(cls)},
+        {CKA_KEY_TYPE, &ec, sizeof(ec)},
+        {CKA_TOKEN, &no, sizeof(no)},
+        {CKA_PRIVATE, &yes, sizeof(yes)},
+        {CKA_SENSITIVE, &yes, sizeof(yes)},
+        {CKA_EXTRACTABLE, &no, sizeof(no)},
+        {CKA_DERIVE, &yes, sizeof(yes)},
+        {CKA_EC_PARAMS, (void *)p256, sizeof(p256)},
+        {CKA_VALUE, (void *)scalar, 32},
+        {CKA_ALLOWED_MECHANISMS, &allowed, sizeof(allowed)},
+    };
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    EC_POINT *pt = EC_POINT_new(g);
+    BIGNUM *k = BN_bin2bn(scalar, 32, NULL);
+
+    tl_assert_err(gp11_object_create(tok, t, sizeof(t) / sizeof(t[0]), priv),
+                  GP11_OK);
+    assert_int_equal(EC_POINT_mul(g, pt, k, NULL, NULL, NULL), 1);
+    assert_int_equal(EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED,
+                                        point, 65, NULL),
+                     65);
+    BN_free(k);
+    EC_POINT_free(pt);
+    EC_GROUP_free(g);
+}
+
+/* Z = x(b * A) for scalar b and point A, in OpenSSL. */
+static void kat_z(const uint8_t b[32], const uint8_t a_point[65], uint8_t z[32])
+{
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    EC_POINT *pa = EC_POINT_new(g), *q = EC_POINT_new(g);
+    BIGNUM *k = BN_bin2bn(b, 32, NULL), *x = BN_new();
+
+    assert_int_equal(EC_POINT_oct2point(g, pa, a_point, 65, NULL), 1);
+    assert_int_equal(EC_POINT_mul(g, q, NULL, pa, k, NULL), 1);
+    assert_int_equal(EC_POINT_get_affine_coordinates(g, q, x, NULL, NULL), 1);
+    assert_int_equal(BN_bn2binpad(x, z, 32), 32);
+    BN_free(k);
+    BN_free(x);
+    EC_POINT_free(pa);
+    EC_POINT_free(q);
+    EC_GROUP_free(g);
+}
+
+/* K_L of the profile from Z, in OpenSSL (protocol.md 2.4). */
+static void kat_key(uint8_t profile, const uint8_t z[32], const char *label,
+                    const uint8_t th[32], uint8_t key[32])
+{
+    if (profile == GP11_PROFILE_ID_KDF_240) {
+        static const char ctx[] = "gss-pkcs11 v2 kdf-2.40";
+        uint8_t d[32], blocks[32];
+        unsigned int dlen = 32;
+        int n = 0, n2 = 0;
+        EVP_MD_CTX *h = EVP_MD_CTX_new();
+        EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+
+        assert_int_equal(EVP_DigestInit_ex(h, EVP_sha256(), NULL), 1);
+        EVP_DigestUpdate(h, ctx, sizeof(ctx)); /* with its NUL */
+        EVP_DigestUpdate(h, label, strlen(label) + 1);
+        EVP_DigestUpdate(h, th, 32);
+        assert_int_equal(EVP_DigestFinal_ex(h, d, &dlen), 1);
+        for (int j = 0; j < 2; j++) {
+            memcpy(blocks + 16 * j, d, 15);
+            blocks[16 * j + 15] = (uint8_t)j;
+        }
+        assert_int_equal(
+            EVP_EncryptInit_ex(c, EVP_aes_256_ecb(), NULL, z, NULL), 1);
+        EVP_CIPHER_CTX_set_padding(c, 0);
+        assert_int_equal(EVP_EncryptUpdate(c, key, &n, blocks, 32), 1);
+        assert_int_equal(EVP_EncryptFinal_ex(c, key + n, &n2), 1);
+        assert_int_equal(n + n2, 32);
+        EVP_MD_CTX_free(h);
+        EVP_CIPHER_CTX_free(c);
+    } else {
+        static const char salt[] = "gss-pkcs11 v2 hkdf";
+        static const char prefix[] = "gss-pkcs11 v2 ";
+        uint8_t info[128];
+        size_t n = 0;
+        EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+        EVP_KDF_CTX *kc = EVP_KDF_CTX_new(kdf);
+        OSSL_PARAM p[5];
+
+        memcpy(info, prefix, sizeof(prefix) - 1);
+        n = sizeof(prefix) - 1;
+        memcpy(info + n, label, strlen(label) + 1);
+        n += strlen(label) + 1;
+        memcpy(info + n, th, 32);
+        n += 32;
+        p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+                                                (char *)"SHA256", 0);
+        p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)z,
+                                                 32);
+        p[2] = OSSL_PARAM_construct_octet_string(
+            OSSL_KDF_PARAM_SALT, (void *)salt, sizeof(salt) - 1);
+        p[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n);
+        p[4] = OSSL_PARAM_construct_end();
+        assert_int_equal(EVP_KDF_derive(kc, key, 32, p), 1);
+        EVP_KDF_CTX_free(kc);
+        EVP_KDF_free(kdf);
+    }
+}
+
+/* AES-256-CMAC in OpenSSL. */
+static void kat_cmac(const uint8_t key[32], const uint8_t *data, size_t len,
+                     uint8_t mac[16])
+{
+    EVP_MAC *m = EVP_MAC_fetch(NULL, "CMAC", NULL);
+    EVP_MAC_CTX *c = EVP_MAC_CTX_new(m);
+    OSSL_PARAM p[2] = {OSSL_PARAM_construct_utf8_string(
+                           OSSL_MAC_PARAM_CIPHER, (char *)"AES-256-CBC", 0),
+                       OSSL_PARAM_construct_end()};
+    size_t out = 0;
+
+    assert_int_equal(EVP_MAC_init(c, key, 32, p), 1);
+    assert_int_equal(EVP_MAC_update(c, data, len), 1);
+    assert_int_equal(EVP_MAC_final(c, mac, &out, 16), 1);
+    assert_int_equal(out, 16);
+    EVP_MAC_CTX_free(c);
+    EVP_MAC_free(m);
+}
+
+/* Hex of 16 bytes, for the message. */
+static const char *hex16(const uint8_t b[16], char out[33])
+{
+    for (int k = 0; k < 16; k++)
+        snprintf(out + 2 * k, 3, "%02x", b[k]);
+    return out;
+}
+
+/*
+ * Fixed ephemeral scalars and transcript hash: the token's key schedule
+ * must give the keys protocol.md 2.4 defines (computed here with OpenSSL
+ * from the same Z), and the MAC under K_conf_i and the GCM tag under
+ * K_i2a must be the recorded values of version 2.
+ */
+static void check_known_answer(uint8_t profile, const char *want_mac_hex,
+                               const char *want_tag_hex)
+{
+    struct gp11_token *tok = tl_open();
+    uint8_t sa[32], sb[32], pa[65], pb[65], z[32], th[32], h[32] = {0};
+    uint8_t key[32], want[16], got[16], tag[16], data[64 + 32];
+    uint8_t iv[GP11_GCM_IV_LEN] = {0};
+    char hex[33];
+    struct party i, a;
+    size_t l;
+
+    tl_assert_err(gp11_token_login(tok), GP11_OK);
+    kat_scalar(1, sa);
+    kat_scalar(100, sb);
+    memset(th, 0x5a, sizeof(th));
+    kat_import(tok, sa, &i.eph, pa);
+    kat_import(tok, sb, &a.eph, pb);
+    tl_assert_err(gp11_ks_derive(tok, profile, GP11_GROUP_ID_P256, &i.eph, pb,
+                                 65, th, true, true, &i.keys),
+                  GP11_OK);
+    tl_assert_err(gp11_ks_derive(tok, profile, GP11_GROUP_ID_P256, &a.eph, pa,
+                                 65, th, false, true, &a.keys),
+                  GP11_OK);
+    kat_z(sb, pa, z);
+    /* mac = CMAC(K_conf_i, "fin i\0" || h), as gp11_ks_mac defines it. */
+    kat_key(profile, z, "conf i", th, key);
+    l = strlen("fin i") + 1;
+    memcpy(data, "fin i", l);
+    memcpy(data + l, h, 32);
+    kat_cmac(key, data, l + 32, want);
+    tl_assert_err(gp11_ks_mac(tok, &i.keys.conf_own, "fin i", h, got), GP11_OK);
+    if (memcmp(got, want, 16) != 0)
+        fail_msg("K_conf_i differs from protocol.md 2.4: token MAC %s",
+                 hex16(got, hex));
+    if (strcmp(hex16(got, hex), want_mac_hex) != 0)
+        fail_msg("the MAC under K_conf_i is %s, recorded %s", hex,
+                 want_mac_hex);
+    /* K_i2a: a GMAC of "kat" under the initiator's send key, checked
+     * with OpenSSL under the expected key. */
+    tl_assert_err(gp11_aead_encrypt(tok, GP11_AEAD_AES_GCM, &i.keys.send, iv,
+                                    (const uint8_t *)"kat", 3, NULL, 0, tag),
+                  GP11_OK);
+    kat_key(profile, z, "i2a", th, key);
+    {
+        EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+        int n = 0;
+
+        assert_int_equal(
+            EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, iv), 1);
+        assert_int_equal(
+            EVP_EncryptUpdate(c, NULL, &n, (const uint8_t *)"kat", 3), 1);
+        assert_int_equal(EVP_EncryptFinal_ex(c, got, &n), 1);
+        assert_int_equal(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, want),
+                         1);
+        EVP_CIPHER_CTX_free(c);
+    }
+    if (memcmp(tag, want, 16) != 0)
+        fail_msg("K_i2a differs from protocol.md 2.4: token tag %s",
+                 hex16(tag, hex));
+    if (strcmp(hex16(tag, hex), want_tag_hex) != 0)
+        fail_msg("the tag under K_i2a is %s, recorded %s", hex, want_tag_hex);
+    /* The acceptor's copy of K_conf_i verifies it: both sides agree. */
+    tl_assert_err(gp11_ks_mac(tok, &i.keys.conf_own, "fin i", h, got), GP11_OK);
+    tl_assert_err(gp11_ks_mac_check(tok, &a.keys.conf_peer, "fin i", h, got),
+                  GP11_OK);
+    tl_assert_err(gp11_keys_destroy(tok, &i.keys), GP11_OK);
+    tl_assert_err(gp11_keys_destroy(tok, &a.keys), GP11_OK);
+    gp11_token_close(tok);
+}
+
+static void known_answer_240(void **state)
+{
+    (void)state;
+    check_known_answer(GP11_PROFILE_ID_KDF_240, KAT_240_MAC, KAT_240_TAG);
+}
+
+static void known_answer_hkdf(void **state)
+{
+    (void)state;
+    if (suite_profile() != GP11_PROFILE_ID_KDF_30_HKDF)
+        skip(); /* SoftHSM2 has no HKDF */
+    check_known_answer(GP11_PROFILE_ID_KDF_30_HKDF, KAT_HKDF_MAC, KAT_HKDF_TAG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +681,8 @@ int main(void)
         cmocka_unit_test(every_key_names_its_mechanism),
         cmocka_unit_test(destroy_failure_refuses_the_context),
         cmocka_unit_test(destroy_failure_at_the_end_is_reported),
+        cmocka_unit_test(known_answer_240),
+        cmocka_unit_test(known_answer_hkdf),
     };
 
     tl_config();
