@@ -49,7 +49,8 @@ static const struct feature_def defs[GP11_F_COUNT] = {
 static const struct gp11_offering offerings[] = {
     {"kdf-2.40",
      "profile",
-     "ECDH (CKD_NULL) -> AES-256 master -> AES_ECB_ENCRYPT_DATA subkeys",
+     "legacy: ECDH (CKD_NULL) -> raw AES-256 master -> AES_ECB_ENCRYPT_DATA "
+     "subkeys",
      4,
      {GP11_F_EC_KEYGEN, GP11_F_ECDH_P256, GP11_F_AES_ECB_ENCRYPT_DATA,
       GP11_F_AES_GCM}},

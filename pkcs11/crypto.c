@@ -65,23 +65,30 @@ uint32_t gp11_ec_ephemeral(struct gp11_token *tok, const uint8_t *curve_der,
                            uint8_t *point, size_t *point_len)
 {
     CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    /* Its one job is ECDH (protocol.md 2.4). */
+    CK_MECHANISM_TYPE allowed = CKM_ECDH1_DERIVE;
     CK_MECHANISM mech = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
     CK_ATTRIBUTE pub_t[] = {
         {CKA_TOKEN, &no, sizeof(no)},
         {CKA_EC_PARAMS, (void *)curve_der, curve_len},
     };
     CK_ATTRIBUTE priv_t[] = {
-        {CKA_TOKEN, &no, sizeof(no)},       {CKA_PRIVATE, &yes, sizeof(yes)},
-        {CKA_SENSITIVE, &yes, sizeof(yes)}, {CKA_EXTRACTABLE, &no, sizeof(no)},
-        {CKA_DERIVE, &yes, sizeof(yes)},    {CKA_SIGN, &no, sizeof(no)},
+        {CKA_TOKEN, &no, sizeof(no)},
+        {CKA_PRIVATE, &yes, sizeof(yes)},
+        {CKA_SENSITIVE, &yes, sizeof(yes)},
+        {CKA_EXTRACTABLE, &no, sizeof(no)},
+        {CKA_DERIVE, &yes, sizeof(yes)},
+        {CKA_SIGN, &no, sizeof(no)},
+        {CKA_ALLOWED_MECHANISMS, &allowed, sizeof(allowed)},
     };
     struct gp11_object pub;
     CK_ULONG len = 0;
     void *v = NULL;
     uint32_t ret;
 
-    ret =
-        gp11_object_generate_pair(tok, &mech, pub_t, 2, priv_t, 6, &pub, priv);
+    ret = gp11_object_generate_pair(tok, &mech, pub_t, 2, priv_t,
+                                    sizeof(priv_t) / sizeof(priv_t[0]), &pub,
+                                    priv);
     if (ret != GP11_OK)
         return ret;
     ret = gp11_object_get_attr(tok, &pub, CKA_EC_POINT, &v, &len);
@@ -92,6 +99,20 @@ uint32_t gp11_ec_ephemeral(struct gp11_token *tok, const uint8_t *curve_der,
     if (ret != GP11_OK)
         gp11_object_destroy(tok, priv);
     return ret;
+}
+
+/* A derived key must say what it may do: a non-empty
+ * CKA_ALLOWED_MECHANISMS (an empty or missing one allows everything). */
+static uint32_t check_allowed(const CK_ATTRIBUTE *t, CK_ULONG n)
+{
+    for (CK_ULONG i = 0; i < n; i++)
+        if (t[i].type == CKA_ALLOWED_MECHANISMS && t[i].pValue &&
+            t[i].ulValueLen >= sizeof(CK_MECHANISM_TYPE))
+            return GP11_OK;
+    return gp11_err_set(GP11_ERR_BAD_TEMPLATE,
+                        "refusing to derive a key without "
+                        "CKA_ALLOWED_MECHANISMS (every key must name the "
+                        "mechanisms it serves)");
 }
 
 uint32_t gp11_derive(struct gp11_token *tok, CK_MECHANISM *mech,
@@ -106,6 +127,8 @@ uint32_t gp11_derive(struct gp11_token *tok, CK_MECHANISM *mech,
     if (ret != GP11_OK)
         return ret;
     ret = gp11_template_check(tmpl, count, CKO_SECRET_KEY);
+    if (ret == GP11_OK)
+        ret = check_allowed(tmpl, count);
     if (ret != GP11_OK)
         return ret;
     ret = gp11_owner_acquire(tok, &s);

@@ -56,6 +56,11 @@ enum gp11_quirk {
      * memory until C_Finalize, even when its session closes (SoftHSM2
      * 2.6.1): the process grows with every context. Informational. */
     GP11_QUIRK_DESTROYED_OBJECTS_KEPT = 1u << 6,
+    /* CKA_ALLOWED_MECHANISMS is stored and read back but not enforced: a
+     * key runs any mechanism its CKA_ENCRYPT/.../CKA_DERIVE flags permit
+     * (NSS softoken 3.87, measured). Informational: keys carry the list
+     * anyway; the tests expect refusals only without this quirk. */
+    GP11_QUIRK_ALLOWED_MECHANISMS_IGNORED = 1u << 7,
 };
 
 /* Name of one quirk bit ("no-deinit"), or NULL. */
@@ -269,6 +274,10 @@ uint32_t gp11_object_find(struct gp11_token *tok, CK_ATTRIBUTE *tmpl,
                           CK_ULONG count, struct gp11_object **out,
                           size_t *found);
 
+/* The largest RSA identity key: a handshake signature is at most 512
+ * bytes (docs/protocol.md 2.5); gp11_identity_find refuses larger ones. */
+#define GP11_RSA_MAX_BITS 4096
+
 /* An identity: a private key and the certificate sharing its CKA_ID. */
 struct gp11_identity {
     struct gp11_object key;
@@ -284,7 +293,8 @@ struct gp11_identity {
 /*
  * Find the identity named by an object URI (object=, id=, type=private
  * implied). Exactly one private key must match, and a certificate with
- * the same CKA_ID must exist.
+ * the same CKA_ID must exist. An RSA key of more than GP11_RSA_MAX_BITS
+ * bits is GP11_ERR_MECH_UNSUPPORTED, with a message giving its size.
  */
 uint32_t gp11_identity_find(struct gp11_token *tok, const char *uri,
                             struct gp11_identity **out);
@@ -401,7 +411,8 @@ uint32_t gp11_random(struct gp11_token *tok, void *buf, size_t len);
 
 /*
  * Generate an ephemeral EC key pair as session objects (private key
- * sensitive, non-extractable, derive-only; the public object is destroyed
+ * sensitive, non-extractable, derive-only with CKA_ALLOWED_MECHANISMS =
+ * {CKM_ECDH1_DERIVE}; the public object is destroyed
  * at once) and return the uncompressed public point. curve_der is the DER
  * of the named-curve OID; *point_len receives 65 (P-256) or 97 (P-384).
  */
@@ -409,7 +420,9 @@ uint32_t gp11_ec_ephemeral(struct gp11_token *tok, const uint8_t *curve_der,
                            size_t curve_len, struct gp11_object *priv,
                            uint8_t *point, size_t *point_len);
 
-/* C_DeriveKey with a checked template, in the owner session. */
+/* C_DeriveKey with a checked template (explicit CKA_SENSITIVE and
+ * CKA_EXTRACTABLE, a non-empty CKA_ALLOWED_MECHANISMS), in the owner
+ * session. */
 uint32_t gp11_derive(struct gp11_token *tok, CK_MECHANISM *mech,
                      const struct gp11_object *base, CK_ATTRIBUTE *tmpl,
                      CK_ULONG count, struct gp11_object *out);

@@ -37,6 +37,41 @@ static char *read_label(struct gp11_token *tok, const struct gp11_object *o)
     return s;
 }
 
+/* An RSA identity key larger than the handshake's signatures may be
+ * (GP11_RSA_MAX_BITS) is refused here, when the credential is acquired,
+ * rather than when the first signature does not fit. */
+static uint32_t check_rsa_size(struct gp11_token *tok,
+                               const struct gp11_object *key, const char *label)
+{
+    CK_ULONG len = 0, i = 0;
+    const uint8_t *m;
+    void *v = NULL;
+    size_t bits;
+    uint32_t ret;
+
+    ret = gp11_object_get_attr(tok, key, CKA_MODULUS, &v, &len);
+    if (ret != GP11_OK)
+        return ret;
+    m = v;
+    /* Leading zero bytes do not count (a token may pad the value). */
+    while (i < len && m[i] == 0)
+        i++;
+    bits = (size_t)(len - i) * 8;
+    if (i < len)
+        for (uint8_t top = m[i]; !(top & 0x80); top <<= 1)
+            bits--;
+    free(v);
+    if (bits > GP11_RSA_MAX_BITS)
+        return gp11_err_set(GP11_ERR_MECH_UNSUPPORTED,
+                            "identity '%s': its RSA key has %zu bits, more "
+                            "than the %u bits gss-pkcs11 signs with (a "
+                            "handshake signature holds at most 512 bytes, "
+                            "docs/protocol.md 2.5)",
+                            label ? label : "", bits,
+                            (unsigned)GP11_RSA_MAX_BITS);
+    return GP11_OK;
+}
+
 /* Completes an identity from its private key: id, type, certificate. */
 static uint32_t load_identity(struct gp11_token *tok,
                               const struct gp11_object *key,
@@ -67,6 +102,11 @@ static uint32_t load_identity(struct gp11_token *tok,
         memcpy(&id->key_type, v, sizeof(CK_KEY_TYPE));
     free(v);
     id->label = read_label(tok, key);
+    if (id->key_type == CKK_RSA) {
+        ret = check_rsa_size(tok, key, id->label);
+        if (ret != GP11_OK)
+            goto done;
+    }
     {
         CK_ATTRIBUTE t[] = {
             {CKA_CLASS, &cert_class, sizeof(cert_class)},

@@ -28,6 +28,9 @@ static const struct quirk_def quirk_defs[] = {
     {GP11_QUIRK_DESTROYED_OBJECTS_KEPT, "destroyed-objects-kept",
      "a destroyed session object keeps ~250 bytes until C_Finalize, even "
      "once its session is closed"},
+    {GP11_QUIRK_ALLOWED_MECHANISMS_IGNORED, "allowed-mechanisms-ignored",
+     "CKA_ALLOWED_MECHANISMS is stored but not enforced: a key runs every "
+     "mechanism its usage flags permit"},
 };
 
 #define N_QUIRKS (sizeof(quirk_defs) / sizeof(quirk_defs[0]))
@@ -42,7 +45,8 @@ static const struct {
                     GP11_QUIRK_SENSITIVE_DEFAULT_FALSE |
                     GP11_QUIRK_DESTROYED_OBJECTS_KEPT},
     /* NSS softoken 3.87: measured, see docs/token-layer.md. */
-    {"Mozilla Foundation", GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA},
+    {"Mozilla Foundation", GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA |
+                               GP11_QUIRK_ALLOWED_MECHANISMS_IGNORED},
 };
 
 static const struct quirk_def *quirk_by_bit(unsigned bit)
@@ -127,7 +131,8 @@ uint32_t gp11_quirks_parse(const char *spec, unsigned *set, unsigned *clear,
                                     "no-derive-template, gcm-token-iv, "
                                     "sensitive-default-false, "
                                     "unlisted-ecb-encrypt-data, "
-                                    "destroyed-objects-kept)",
+                                    "destroyed-objects-kept, "
+                                    "allowed-mechanisms-ignored)",
                                     (int)len, p);
             if (minus)
                 *clear |= bit;

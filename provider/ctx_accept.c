@@ -82,10 +82,13 @@ static uint32_t negotiate(struct gp11_ctx *ctx, const struct gp11_hs_init *m)
                             "the initiator asked to stay anonymous and "
                             "allow-anonymous is off in %s",
                             ctx->rt->cfg->path);
+    /* This side's preference decides (kdf-3.0-hkdf before the legacy
+     * kdf-2.40, protocol.md 2.4), whatever order the initiator lists. */
     ctx->profile = 0;
-    for (size_t i = 0; i < m->n_profiles && ctx->profile == 0; i++)
-        if (gp11_runtime_has_profile(ctx->rt, m->profiles[i]))
-            ctx->profile = m->profiles[i];
+    for (size_t i = 0; i < ctx->rt->n_profiles && ctx->profile == 0; i++)
+        for (size_t j = 0; j < m->n_profiles; j++)
+            if (m->profiles[j] == ctx->rt->profiles[i])
+                ctx->profile = m->profiles[j];
     if (ctx->profile == 0)
         return gp11_err_set(GP11_ERR_NO_COMMON_PROFILE,
                             "the initiator's token and this token share no "

@@ -29,9 +29,12 @@ const uint8_t *gp11_group_curve(uint8_t group, size_t *len);
 /*
  * ECDH between our ephemeral private key and the peer's point, then the
  * four keys of the profile, bound to th, and (with_kdk) the derive-only
- * key of the non-default QOPs. The ephemeral key and every
- * derive-capable intermediate are destroyed before returning, success or
- * not; on failure no key is left behind.
+ * key of the non-default QOPs. Every key carries CKA_ALLOWED_MECHANISMS
+ * naming its one mechanism. The ephemeral key and every derive-capable
+ * intermediate are destroyed before returning, success or not; if the
+ * token refuses to destroy one of them, the derivation fails
+ * (GP11_ERR_TOKEN_REFUSED naming it) and the derived keys are destroyed.
+ * On failure no derived key is left behind.
  */
 uint32_t gp11_ks_derive(struct gp11_token *tok, uint8_t profile, uint8_t group,
                         struct gp11_object *eph_priv, const uint8_t *peer_point,
@@ -52,17 +55,24 @@ uint32_t gp11_ks_mac_check(struct gp11_token *tok,
 
 /*
  * Derives a QOP key from the context's key-derivation key: label names the
- * QOP and direction; the key gets type, length and exactly one use.
+ * QOP and direction; the key gets type, length, exactly one use and
+ * exactly one mechanism, mech (CKA_ALLOWED_MECHANISMS).
  */
 uint32_t gp11_ks_derive_qop(struct gp11_token *tok,
                             const struct gp11_keys *keys, const char *label,
-                            CK_KEY_TYPE type, size_t len, bool encrypt,
-                            bool mac, bool decrypt, struct gp11_object *out);
+                            CK_KEY_TYPE type, size_t len, CK_MECHANISM_TYPE mech,
+                            bool encrypt, bool mac, bool decrypt,
+                            struct gp11_object *out);
 
-/* Destroys the confirmation keys (the handshake is over). */
-void gp11_keys_drop_conf(struct gp11_token *tok, struct gp11_keys *keys);
+/*
+ * Destroys the confirmation keys (the handshake is over). Every key is
+ * tried; the first failure is returned and each one is written to the
+ * debug log. A key the token refused to destroy is a session object: it
+ * goes at the latest with its session (protocol.md 2.4).
+ */
+uint32_t gp11_keys_drop_conf(struct gp11_token *tok, struct gp11_keys *keys);
 
-/* Destroys every key of the context. */
-void gp11_keys_destroy(struct gp11_token *tok, struct gp11_keys *keys);
+/* Destroys every key of the context; failures as gp11_keys_drop_conf. */
+uint32_t gp11_keys_destroy(struct gp11_token *tok, struct gp11_keys *keys);
 
 #endif

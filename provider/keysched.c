@@ -2,8 +2,10 @@
 /* The key schedule (docs/protocol.md 2.4), every key inside the token. */
 #include "gp11_keysched.h"
 #include "gp11_algs.h"
+#include "gp11_debug.h"
 
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <string.h>
 
 #define KEY_LEN 32
@@ -42,11 +44,20 @@ enum key_use {
     USE_DERIVE = 8,
 };
 
-/* Derives one key with a template for its use; value_len in bytes. */
+/* The one mechanism a derive-only key of the profile serves: the
+ * profile's own derivation (protocol.md 2.4). */
+static CK_MECHANISM_TYPE profile_mech(uint8_t profile)
+{
+    return profile == GP11_PROFILE_ID_KDF_240 ? CKM_AES_ECB_ENCRYPT_DATA
+                                              : CKM_HKDF_DERIVE;
+}
+
+/* Derives one key with a template for its use; value_len in bytes. The
+ * key may run exactly one mechanism, allowed (CKA_ALLOWED_MECHANISMS). */
 static uint32_t derive_key(struct gp11_token *tok, CK_MECHANISM *mech,
                            const struct gp11_object *base, CK_KEY_TYPE type,
                            CK_ULONG value_len, unsigned use,
-                           struct gp11_object *out)
+                           CK_MECHANISM_TYPE allowed, struct gp11_object *out)
 {
     CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
     CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
@@ -71,6 +82,11 @@ static uint32_t derive_key(struct gp11_token *tok, CK_MECHANISM *mech,
          * wrap another key out of the token, nor unwrap one in. */
         {CKA_WRAP, &no, sizeof(no)},
         {CKA_UNWRAP, &no, sizeof(no)},
+        /* Within its use, only its mechanism: a GCM key must not run
+         * CKM_AES_ECB (which yields GCM's hash key), a derive key no
+         * other derivation (quirk allowed-mechanisms-ignored: a token
+         * that stores but does not enforce it). */
+        {CKA_ALLOWED_MECHANISMS, &allowed, sizeof(allowed)},
     };
 
     return gp11_derive(tok, mech, base, t, sizeof(t) / sizeof(t[0]), out);
@@ -92,9 +108,11 @@ static uint32_t ecdh(struct gp11_token *tok, uint8_t profile, uint8_t group,
     CK_MECHANISM m = {CKM_ECDH1_DERIVE, &p, sizeof(p)};
 
     if (profile == GP11_PROFILE_ID_KDF_240)
-        return derive_key(tok, &m, eph, CKK_AES, KEY_LEN, USE_DERIVE, z);
+        return derive_key(tok, &m, eph, CKK_AES, KEY_LEN, USE_DERIVE,
+                          profile_mech(profile), z);
     return derive_key(tok, &m, eph, CKK_GENERIC_SECRET,
-                      group == GP11_GROUP_ID_P384 ? 48 : 32, USE_DERIVE, z);
+                      group == GP11_GROUP_ID_P384 ? 48 : 32, USE_DERIVE,
+                      profile_mech(profile), z);
 }
 
 /* Profile 1: K_L = AES-ECB_M(B_0 || B_1 ...), B_j = H(...)[0..14] || j,
@@ -102,9 +120,10 @@ static uint32_t ecdh(struct gp11_token *tok, uint8_t profile, uint8_t group,
 static uint32_t derive_240(struct gp11_token *tok,
                            const struct gp11_object *master, const char *label,
                            const uint8_t th[GP11_TH_LEN], CK_KEY_TYPE type,
-                           size_t len, unsigned use, struct gp11_object *out)
+                           size_t len, unsigned use, CK_MECHANISM_TYPE allowed,
+                           struct gp11_object *out)
 {
-    static const char ctx[] = "gss-pkcs11 v1 kdf-2.40";
+    static const char ctx[] = "gss-pkcs11 v2 kdf-2.40";
     uint8_t d[32], data[64];
     unsigned int dlen = sizeof(d);
     size_t blocks = (len + 15) / 16;
@@ -127,17 +146,17 @@ static uint32_t derive_240(struct gp11_token *tok,
         memcpy(data + 16 * j, d, 15);
         data[16 * j + 15] = (uint8_t)j;
     }
-    return derive_key(tok, &m, master, type, len, use, out);
+    return derive_key(tok, &m, master, type, len, use, allowed, out);
 }
 
-/* Profile 2: K_L = HKDF-SHA256(salt, Z, "gss-pkcs11 v1 " L "\0" TH). */
+/* Profile 2: K_L = HKDF-SHA256(salt, Z, "gss-pkcs11 v2 " L "\0" TH). */
 static uint32_t derive_hkdf(struct gp11_token *tok, const struct gp11_object *z,
                             const char *label, const uint8_t th[GP11_TH_LEN],
                             CK_KEY_TYPE type, size_t len, unsigned use,
-                            struct gp11_object *out)
+                            CK_MECHANISM_TYPE allowed, struct gp11_object *out)
 {
-    static const char salt[] = "gss-pkcs11 v1 hkdf";
-    static const char prefix[] = "gss-pkcs11 v1 ";
+    static const char salt[] = "gss-pkcs11 v2 hkdf";
+    static const char prefix[] = "gss-pkcs11 v2 ";
     uint8_t info[sizeof(prefix) - 1 + 16 + GP11_TH_LEN];
     size_t n = 0, l = strlen(label) + 1;
     CK_HKDF_PARAMS p = {0};
@@ -158,7 +177,7 @@ static uint32_t derive_hkdf(struct gp11_token *tok, const struct gp11_object *z,
     p.hSaltKey = CK_INVALID_HANDLE;
     p.pInfo = info;
     p.ulInfoLen = n;
-    return derive_key(tok, &m, z, type, len, use, out);
+    return derive_key(tok, &m, z, type, len, use, allowed, out);
 }
 
 /* Derives one labelled key with the profile's construction. */
@@ -167,11 +186,25 @@ static uint32_t derive_labelled(struct gp11_token *tok, uint8_t profile,
                                 const char *label,
                                 const uint8_t th[GP11_TH_LEN], CK_KEY_TYPE type,
                                 size_t len, unsigned use,
+                                CK_MECHANISM_TYPE allowed,
                                 struct gp11_object *out)
 {
     if (profile == GP11_PROFILE_ID_KDF_240)
-        return derive_240(tok, base, label, th, type, len, use, out);
-    return derive_hkdf(tok, base, label, th, type, len, use, out);
+        return derive_240(tok, base, label, th, type, len, use, allowed, out);
+    return derive_hkdf(tok, base, label, th, type, len, use, allowed, out);
+}
+
+/* Destroys a key the schedule made; a failure is logged and returned
+ * (the caller decides whether the context can live with it). */
+static uint32_t destroy_key(struct gp11_token *tok, struct gp11_object *key,
+                            const char *what)
+{
+    uint32_t ret = gp11_object_destroy(tok, key);
+
+    if (ret != GP11_OK)
+        GP11_DEBUG("cannot destroy %s (object %lu): %s", what,
+                   (unsigned long)key->handle, gp11_err_message(ret));
+    return ret;
 }
 
 /* Derives the four keys of protocol.md 2.4 and the QOP key-derivation
@@ -188,29 +221,31 @@ static uint32_t derive_all(struct gp11_token *tok, uint8_t profile,
         const char *label;
         CK_KEY_TYPE type;
         unsigned use;
+        CK_MECHANISM_TYPE allowed;
         struct gp11_object *out;
     } plan[] = {
-        {LABEL_I2A, CKK_AES, initiator ? USE_ENCRYPT : USE_DECRYPT,
+        {LABEL_I2A, CKK_AES, initiator ? USE_ENCRYPT : USE_DECRYPT, CKM_AES_GCM,
          initiator ? &k->send : &k->recv},
-        {LABEL_A2I, CKK_AES, initiator ? USE_DECRYPT : USE_ENCRYPT,
+        {LABEL_A2I, CKK_AES, initiator ? USE_DECRYPT : USE_ENCRYPT, CKM_AES_GCM,
          initiator ? &k->recv : &k->send},
-        {LABEL_CONF_I, CKK_AES, USE_MAC,
+        {LABEL_CONF_I, CKK_AES, USE_MAC, CKM_AES_CMAC,
          initiator ? &k->conf_own : &k->conf_peer},
-        {LABEL_CONF_A, CKK_AES, USE_MAC,
+        {LABEL_CONF_A, CKK_AES, USE_MAC, CKM_AES_CMAC,
          initiator ? &k->conf_peer : &k->conf_own},
-        {LABEL_KDK, kdk_type, USE_DERIVE, &k->kdk},
+        {LABEL_KDK, kdk_type, USE_DERIVE, profile_mech(profile), &k->kdk},
     };
     uint32_t ret = GP11_OK;
     /* The KDK is last: leaving it out (policy extra-qops = no) is n - 1. */
     size_t i, n = sizeof(plan) / sizeof(plan[0]) - (with_kdk ? 0 : 1);
 
     for (i = 0; i < n && ret == GP11_OK; i++)
-        ret = derive_labelled(tok, profile, z, plan[i].label, th, plan[i].type,
-                              KEY_LEN, plan[i].use, plan[i].out);
+        ret =
+            derive_labelled(tok, profile, z, plan[i].label, th, plan[i].type,
+                            KEY_LEN, plan[i].use, plan[i].allowed, plan[i].out);
     if (ret != GP11_OK) {
         /* The failed one was not created; destroy the ones before it. */
         for (size_t j = 0; j + 1 < i; j++)
-            gp11_object_destroy(tok, plan[j].out);
+            destroy_key(tok, plan[j].out, plan[j].label);
         return ret;
     }
     k->have_traffic = k->have_conf = true;
@@ -221,8 +256,9 @@ static uint32_t derive_all(struct gp11_token *tok, uint8_t profile,
 
 uint32_t gp11_ks_derive_qop(struct gp11_token *tok,
                             const struct gp11_keys *keys, const char *label,
-                            CK_KEY_TYPE type, size_t len, bool encrypt,
-                            bool mac, bool decrypt, struct gp11_object *out)
+                            CK_KEY_TYPE type, size_t len,
+                            CK_MECHANISM_TYPE mech, bool encrypt, bool mac,
+                            bool decrypt, struct gp11_object *out)
 {
     /* The KDK is bound to the transcript already. */
     static const uint8_t no_th[GP11_TH_LEN];
@@ -233,7 +269,21 @@ uint32_t gp11_ks_derive_qop(struct gp11_token *tok,
         return gp11_err_set(GP11_ERR_NO_CONTEXT,
                             "the context has no QOP key-derivation key");
     return derive_labelled(tok, keys->profile, &keys->kdk, label, no_th, type,
-                           len, use, out);
+                           len, use, mech, out);
+}
+
+/* The error for a derive-capable intermediate the token kept: the
+ * context is refused (docs/protocol.md 2.4). */
+static uint32_t kept_intermediate(const char *what, uint32_t failure)
+{
+    char why[256];
+
+    snprintf(why, sizeof(why), "%s", gp11_err_message(failure));
+    return gp11_err_set(GP11_ERR_TOKEN_REFUSED,
+                        "%s could not be destroyed, so the context is "
+                        "refused (a derive-capable secret must not outlive "
+                        "the key schedule): %s",
+                        what, why);
 }
 
 uint32_t gp11_ks_derive(struct gp11_token *tok, uint8_t profile, uint8_t group,
@@ -241,18 +291,33 @@ uint32_t gp11_ks_derive(struct gp11_token *tok, uint8_t profile, uint8_t group,
                         size_t point_len, const uint8_t th[GP11_TH_LEN],
                         bool initiator, bool with_kdk, struct gp11_keys *keys)
 {
+    const char *z_name = profile == GP11_PROFILE_ID_KDF_240
+                             ? "the 2.40 master key"
+                             : "the ECDH secret Z";
     struct gp11_object z;
-    uint32_t ret;
+    uint32_t ret, dret;
 
     memset(keys, 0, sizeof(*keys));
     ret = ecdh(tok, profile, group, eph_priv, peer_point, point_len, &z);
-    /* The ephemeral key has done its only job. */
-    gp11_object_destroy(tok, eph_priv);
-    if (ret != GP11_OK)
+    /* The ephemeral key has done its only job; while it exists, Z can be
+     * derived again from the peer's public point. */
+    dret = destroy_key(tok, eph_priv, "the ephemeral private key");
+    if (ret != GP11_OK) {
+        /* Z was not made; the derive failure is the error to report. */
         return ret;
+    }
+    if (dret != GP11_OK) {
+        ret = kept_intermediate("the ephemeral private key", dret);
+        destroy_key(tok, &z, z_name);
+        return ret;
+    }
     ret = derive_all(tok, profile, &z, th, initiator, with_kdk, keys);
     /* Z (the 2.40 master) can derive: it must not outlive this call. */
-    gp11_object_destroy(tok, &z);
+    dret = destroy_key(tok, &z, z_name);
+    if (ret == GP11_OK && dret != GP11_OK) {
+        ret = kept_intermediate(z_name, dret);
+        gp11_keys_destroy(tok, keys);
+    }
     return ret;
 }
 
@@ -289,25 +354,33 @@ uint32_t gp11_ks_mac_check(struct gp11_token *tok,
     return GP11_OK;
 }
 
-void gp11_keys_drop_conf(struct gp11_token *tok, struct gp11_keys *keys)
+uint32_t gp11_keys_drop_conf(struct gp11_token *tok, struct gp11_keys *keys)
 {
+    uint32_t ret, ret2;
+
     if (!keys->have_conf)
-        return;
-    gp11_object_destroy(tok, &keys->conf_own);
-    gp11_object_destroy(tok, &keys->conf_peer);
+        return GP11_OK;
+    ret = destroy_key(tok, &keys->conf_own, "a confirmation key");
+    ret2 = destroy_key(tok, &keys->conf_peer, "a confirmation key");
     keys->have_conf = false;
+    return ret != GP11_OK ? ret : ret2;
 }
 
-void gp11_keys_destroy(struct gp11_token *tok, struct gp11_keys *keys)
+uint32_t gp11_keys_destroy(struct gp11_token *tok, struct gp11_keys *keys)
 {
-    gp11_keys_drop_conf(tok, keys);
+    uint32_t ret = gp11_keys_drop_conf(tok, keys), r;
+
     if (keys->have_kdk) {
-        gp11_object_destroy(tok, &keys->kdk);
+        r = destroy_key(tok, &keys->kdk, "the QOP key-derivation key");
+        ret = ret != GP11_OK ? ret : r;
         keys->have_kdk = false;
     }
     if (!keys->have_traffic)
-        return;
-    gp11_object_destroy(tok, &keys->send);
-    gp11_object_destroy(tok, &keys->recv);
+        return ret;
+    r = destroy_key(tok, &keys->send, "a traffic key");
+    ret = ret != GP11_OK ? ret : r;
+    r = destroy_key(tok, &keys->recv, "a traffic key");
+    ret = ret != GP11_OK ? ret : r;
     keys->have_traffic = false;
+    return ret;
 }

@@ -90,7 +90,7 @@ uint32_t gp11_qop_key(struct gp11_ctx *ctx, const struct gp11_qop *q, bool send,
         snprintf(label, sizeof(label), "qop %u %s", q->value,
                  i2a ? "i2a" : "a2i");
         ret = gp11_ks_derive_qop(
-            ctx->rt->tok, &ctx->keys, label, q->key_type, q->key_len,
+            ctx->rt->tok, &ctx->keys, label, q->key_type, q->key_len, q->mech,
             send && q->kind == GP11_QOP_AEAD, q->kind == GP11_QOP_MAC,
             !send && q->kind == GP11_QOP_AEAD, &ctx->qop_keys[q->value][dir]);
         if (ret != GP11_OK)
