@@ -49,6 +49,7 @@ enum kind {
     K_SESSIONS, /* 1..GP11_CONFIG_MAX_SESSIONS */
     K_LIFETIME, /* duration with optional suffix */
     K_BOOL,     /* yes/no/true/false/1/0 */
+    K_COUNT,    /* decimal 1..10^18 (a usage limit) */
 };
 
 struct key_def {
@@ -74,6 +75,9 @@ static const struct key_def keys[] = {
     {SEC_POLICY, "max-lifetime", K_LIFETIME, FIELD(max_lifetime)},
     {SEC_POLICY, "allow-export", K_BOOL, FIELD(allow_export)},
     {SEC_POLICY, "extra-qops", K_BOOL, FIELD(extra_qops)},
+    {SEC_POLICY, "aead-message-limit", K_COUNT, FIELD(aead_message_limit)},
+    {SEC_POLICY, "aead-block-limit", K_COUNT, FIELD(aead_block_limit)},
+    {SEC_POLICY, "forgery-limit", K_COUNT, FIELD(forgery_limit)},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -529,6 +533,17 @@ static uint32_t set_value(struct parser *p, const struct key_def *def,
                           shown(value, buf));
         else
             *(unsigned *)field = (unsigned)num;
+        goto done;
+    case K_COUNT:
+        /* 10^18: parse_decimal's v * 10 + 9 cannot wrap below it. */
+        if (!parse_decimal(value, strlen(value), UINT64_C(1000000000000000000),
+                           &num) ||
+            num == 0)
+            rc = line_err(p, GP11_ERR_CONFIG_VALUE,
+                          "%s must be a number from 1 to 10^18, not '%s'",
+                          def->name, shown(value, buf));
+        else
+            *(uint64_t *)field = num;
         goto done;
     case K_LIFETIME:
         if (!parse_lifetime(value, field))

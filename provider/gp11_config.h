@@ -64,6 +64,9 @@ struct gp11_config {
     bool allow_export;     /* "allow-export", default false */
     bool extra_qops;       /* "extra-qops", default true: QOPs other than 0
                             * (needs a derive-capable key per context) */
+    /* "aead-message-limit", "aead-block-limit", "forgery-limit": lower
+     * the per-key usage limits of protocol.md 3.6; 0 = not set */
+    uint64_t aead_message_limit, aead_block_limit, forgery_limit;
 };
 
 /*
