@@ -479,6 +479,8 @@ uint32_t gp11_mc_protect(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
     if (ret != GP11_OK)
         goto unlock;
     memcpy(l.header->out, hdr, GP11_MSG_HDR_LEN);
+    if (seq)
+        seq->value = use;
     if (sealed && !direct) {
         scatter_data(spans, n, ct);
         memcpy(tag, ct + l.data_len, q->tag_len);
