@@ -7,7 +7,8 @@
  * before anything is computed; the implicit counter continues above the
  * highest), the receiver's expected number, and an in-place sealed WRAP
  * over SSPI's layout (TOKEN = header and tag first, DATA encrypted in
- * place) that gss_unwrap accepts as one token.
+ * place) that gss_unwrap accepts as one token; and the receive window
+ * at a peer's SND_SEQ of 2^64 - 1.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -153,11 +154,59 @@ static void in_place_seal_is_a_wrap_token(void **state)
     fz_delete(&acc);
 }
 
+/*
+ * Issue 9 item 10: a peer's verified SND_SEQ of 2^64 - 1 (an honest
+ * sender never uses it; a peer assigning numbers could) tops the window.
+ * The token is made here with the initiator's send key, as such a peer
+ * would; afterwards its replay is a duplicate and SND_SEQ 0 is old (the
+ * window used to wrap to "expected next = 0" and accept both as new).
+ */
+static void window_top_from_the_wire(void **state)
+{
+    struct gp11_ctx *ic;
+    const uint8_t msg[] = "top";
+    uint8_t top[32], low[32], a[16 + 9 + sizeof(msg)], iv[12];
+    gss_buffer_desc m = {sizeof(msg), (void *)msg}, t = {32, top};
+    gss_buffer_desc tl = {32, low};
+    struct gp11_mc_seq seq = {false, 0};
+    OM_uint32 minor;
+
+    (void)state;
+    fz_establish(fz_target_ec, GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG, &ini,
+                 &acc);
+    ic = (struct gp11_ctx *)ini;
+    assert_int_equal(mic(msg, sizeof(msg), low, &seq), GP11_OK);
+    assert_int_equal(tok_seq(low), 0);
+    /* header: MIC, from the initiator, QOP 0, SND_SEQ 2^64 - 1 */
+    memcpy(top, "\x0b\x01\x00\xff\x00\x00\x00\x00", 8);
+    memset(top + 8, 0xff, 8);
+    memcpy(a, top, 16);
+    a[16] = 1; /* one data run */
+    memset(a + 17, 0, 7);
+    a[24] = sizeof(msg);
+    memcpy(a + 25, msg, sizeof(msg));
+    memcpy(iv, "\x00\x01\x00\x00", 4);
+    memset(iv + 4, 0xff, 8);
+    assert_int_equal(gp11_aead_encrypt(ic->rt->tok, GP11_AEAD_AES_GCM,
+                                       &ic->keys.send, iv, a, sizeof(a), NULL,
+                                       0, top + 16),
+                     GP11_OK);
+    assert_int_equal(gp11_gss_verify_mic(&minor, acc, &m, &t, NULL),
+                     GSS_S_COMPLETE | GSS_S_GAP_TOKEN);
+    assert_int_equal(gp11_gss_verify_mic(&minor, acc, &m, &t, NULL),
+                     GSS_S_COMPLETE | GSS_S_DUPLICATE_TOKEN);
+    assert_int_equal(gp11_gss_verify_mic(&minor, acc, &m, &tl, NULL),
+                     GSS_S_COMPLETE | GSS_S_OLD_TOKEN);
+    fz_delete(&ini);
+    fz_delete(&acc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(explicit_numbers),
         cmocka_unit_test(in_place_seal_is_a_wrap_token),
+        cmocka_unit_test(window_top_from_the_wire),
     };
 
     fz_token_setup();
