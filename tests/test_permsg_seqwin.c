@@ -3,7 +3,7 @@
  * Unit tests of the per-message core's number rules without a token: the
  * receive window at the top of the sequence space (issue 9 item 10), the
  * sender's rule for caller-assigned numbers (protocol.md 3.5) and the
- * block count of the usage limits (3.6).
+ * block count of the usage limits (3.6) and their [policy] keys.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <string.h>
+
+#include "gp11_config.h"
 #include "gp11_error.h"
 #include "gp11_msg_core.h"
 #include "gp11_seqwin.h"
@@ -106,13 +110,58 @@ static void block_count(void **state)
     assert_int_equal(gp11_mc_blocks(0, 1), 2);
 }
 
+/* Parses a configuration whose [policy] section is policy. */
+static uint32_t parse_policy(const char *policy, struct gp11_config **cfg)
+{
+    char text[512];
+
+    snprintf(text, sizeof(text),
+             "[token]\nmodule = /usr/lib/softhsm/libsofthsm2.so\n"
+             "uri = pkcs11:token=t\n[policy]\n%s",
+             policy);
+    *cfg = NULL;
+    return gp11_config_parse(NULL, text, strlen(text), cfg);
+}
+
+/* The [policy] usage-limit keys: numbers from 1 to 10^18, unset = 0. */
+static void limit_keys(void **state)
+{
+    static const char *bad[] = {
+        "aead-message-limit = 0\n",
+        "aead-block-limit = -1\n",
+        "forgery-limit = 12x\n",
+        "forgery-limit = \n",
+        "aead-message-limit = 1000000000000000001\n",
+        "aead-block-limit = 18446744073709551616\n",
+    };
+    struct gp11_config *cfg;
+
+    (void)state;
+    assert_int_equal(parse_policy("", &cfg), GP11_OK);
+    assert_true(cfg->aead_message_limit == 0 && cfg->aead_block_limit == 0 &&
+                cfg->forgery_limit == 0);
+    gp11_config_free(cfg);
+    assert_int_equal(parse_policy("aead-message-limit = 4\n"
+                                  "aead-block-limit = 1000000000000000000\n"
+                                  "forgery-limit = 2\n",
+                                  &cfg),
+                     GP11_OK);
+    assert_true(cfg->aead_message_limit == 4);
+    assert_true(cfg->aead_block_limit == UINT64_C(1000000000000000000));
+    assert_true(cfg->forgery_limit == 2);
+    gp11_config_free(cfg);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(parse_policy(bad[i], &cfg), GP11_ERR_CONFIG_VALUE);
+        assert_null(cfg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(window_at_the_top),
-        cmocka_unit_test(window_from_zero),
-        cmocka_unit_test(explicit_numbers),
-        cmocka_unit_test(block_count),
+        cmocka_unit_test(window_at_the_top), cmocka_unit_test(window_from_zero),
+        cmocka_unit_test(explicit_numbers),  cmocka_unit_test(block_count),
+        cmocka_unit_test(limit_keys),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
