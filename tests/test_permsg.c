@@ -915,7 +915,8 @@ static void aead_boundary_is_authenticated(void **state)
     pair(&hs, 0);
     for (gss_qop_t qop = 0; qop <= 6; qop++) {
         gss_buffer_desc assoc = {3, "AD:"}, data = {10, "XYZpayload"};
-        gss_buffer_desc moved_assoc = {6, "AD:XYZ"}, tok, moved, back;
+        gss_buffer_desc moved_assoc = {6, "AD:XYZ"}, tok, moved;
+        gss_buffer_desc back = {0, NULL}; /* not set on failure */
         size_t tag = qop_tag_len(qop);
         int conf = -1;
 
@@ -998,7 +999,8 @@ static void tag_first_flip_is_refused(void **state)
         if (!qop_available(qop))
             continue;
         for (int c = 0; c < 2; c++) {
-            gss_buffer_desc m = message(50), tok, flipped, back;
+            gss_buffer_desc m = message(50), tok, flipped;
+            gss_buffer_desc back = {0, NULL};
             gss_iov_buffer_desc iov[2];
 
             if (c && qop >= 1 && qop <= 4) {
