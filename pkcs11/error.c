@@ -135,6 +135,16 @@ static const char *const generic[] = {
         "the token replaced the AES-GCM IV with its own",
     [GP11_ERR_KEYS_STAY_IN_TOKEN - GP11_ERR_BASE] =
         "key material was asked for: context keys never leave the token",
+    [GP11_ERR_MSG_LIMIT - GP11_ERR_BASE] =
+        "a key of the context reached its message limit",
+    [GP11_ERR_BLOCK_LIMIT - GP11_ERR_BASE] =
+        "a key of the context reached its cipher-block limit",
+    [GP11_ERR_FORGERY_LIMIT - GP11_ERR_BASE] =
+        "a key of the context reached its limit of failed verifications",
+    [GP11_ERR_SEQ_REUSED - GP11_ERR_BASE] =
+        "the sequence number is not above every number already used",
+    [GP11_ERR_SEQ_MISMATCH - GP11_ERR_BASE] =
+        "the token's sequence number is not the one expected",
 };
 
 const char *gp11_err_generic(uint32_t code)

@@ -50,6 +50,7 @@ enum kind {
     K_LIFETIME, /* duration with optional suffix */
     K_BOOL,     /* yes/no/true/false/1/0 */
     K_NAMESAN,  /* rfc822Name, upn or a dotted otherName OID */
+    K_COUNT,    /* decimal 1..10^18 (a usage limit) */
 };
 
 struct key_def {
@@ -80,6 +81,9 @@ static const struct key_def keys[] = {
     {SEC_POLICY, "require-service-binding", K_BOOL,
      FIELD(require_service_binding)},
     {SEC_POLICY, "user-name-san", K_NAMESAN, FIELD(user_name_san)},
+    {SEC_POLICY, "aead-message-limit", K_COUNT, FIELD(aead_message_limit)},
+    {SEC_POLICY, "aead-block-limit", K_COUNT, FIELD(aead_block_limit)},
+    {SEC_POLICY, "forgery-limit", K_COUNT, FIELD(forgery_limit)},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -554,6 +558,17 @@ static uint32_t set_value(struct parser *p, const struct key_def *def,
                           shown(value, buf));
         else
             *(unsigned *)field = (unsigned)num;
+        goto done;
+    case K_COUNT:
+        /* 10^18: parse_decimal's v * 10 + 9 cannot wrap below it. */
+        if (!parse_decimal(value, strlen(value), UINT64_C(1000000000000000000),
+                           &num) ||
+            num == 0)
+            rc = line_err(p, GP11_ERR_CONFIG_VALUE,
+                          "%s must be a number from 1 to 10^18, not '%s'",
+                          def->name, shown(value, buf));
+        else
+            *(uint64_t *)field = num;
         goto done;
     case K_LIFETIME:
         if (!parse_lifetime(value, field))

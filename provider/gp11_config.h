@@ -73,6 +73,9 @@ struct gp11_config {
     char *user_name_san; /* "user-name-san": "rfc822Name" or an otherName
                           * OID (upn: 1.3.6.1.4.1.311.20.2.3); NULL =
                           * rfc822Name */
+    /* "aead-message-limit", "aead-block-limit", "forgery-limit": lower
+     * the per-key usage limits of protocol.md 3.6; 0 = not set */
+    uint64_t aead_message_limit, aead_block_limit, forgery_limit;
 };
 
 /*

@@ -61,6 +61,13 @@ struct gp11_ctx {
      * use (provider/qop.c); msg_lock protects them. */
     struct gp11_object qop_keys[GP11_MAX_QOPS][2];
     bool have_qop_key[GP11_MAX_QOPS][2];
+    /* Usage of each QOP key, [qop][0 send, 1 receive], against the limits
+     * of protocol.md 3.6 (provider/msg_core.c); msg_lock protects them. */
+    struct {
+        uint64_t messages, blocks, forgeries;
+    } usage[GP11_MAX_QOPS][2];
+    uint32_t msg_expired; /* the limit that expired the context, or 0 */
+    uint16_t msg_expired_qop;
 };
 
 /* ---- context.c: common parts ------------------------------------------ */

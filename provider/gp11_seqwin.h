@@ -8,19 +8,31 @@
 
 #include <gssapi/gssapi.h>
 
-struct gp11_seqwin {
-    bool replay, sequence; /* GSS_C_REPLAY_FLAG, GSS_C_SEQUENCE_FLAG */
-    uint64_t next;         /* the sequence number expected next */
-    uint64_t seen;         /* bit i: next - 1 - i was received */
+/* Where a verified sequence number fell in the window. */
+enum gp11_seq_status {
+    GP11_SEQ_OK,
+    GP11_SEQ_DUPLICATE,
+    GP11_SEQ_OLD,
+    GP11_SEQ_UNSEQ,
+    GP11_SEQ_GAP,
 };
 
+struct gp11_seqwin {
+    bool replay, sequence; /* GSS_C_REPLAY_FLAG, GSS_C_SEQUENCE_FLAG */
+    bool any;              /* a number was recorded */
+    uint64_t top;          /* the highest number recorded (if any) */
+    uint64_t seen;         /* bit i: top - i was received */
+};
+
+/* An empty window checking what the context flags ask. */
 void gp11_seqwin_init(struct gp11_seqwin *w, OM_uint32 flags);
 
 /*
- * Records a sequence number whose token verified and returns the RFC 2743
- * supplementary status for it (GSS_S_COMPLETE, or GSS_S_DUPLICATE_TOKEN,
- * GSS_S_OLD_TOKEN, GSS_S_UNSEQ_TOKEN, GSS_S_GAP_TOKEN as the flags ask).
+ * Records a sequence number whose token verified and says where it fell:
+ * GP11_SEQ_OK, or duplicate, old, unsequenced or gap as the flags ask
+ * (RFC 2743 1.2.3). The top of the window is kept as the number itself,
+ * so 2^64 - 1 is a top like any other (no wrap).
  */
-OM_uint32 gp11_seqwin_check(struct gp11_seqwin *w, uint64_t seq);
+enum gp11_seq_status gp11_seqwin_check(struct gp11_seqwin *w, uint64_t seq);
 
 #endif

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Per-message protection (docs/protocol.md 3): MIC and WRAP tokens made
- * and checked by the token with the context's direction keys, the QOP
- * choosing the mechanism. One token operation per message; the only
- * allocation is the output buffer.
+ * The GSS-API face of per-message protection (docs/protocol.md 3):
+ * gss_get_mic, gss_verify_mic, gss_wrap, gss_unwrap and
+ * gss_wrap_size_limit translated onto the per-message core
+ * (provider/msg_core.c). The only allocation is the output buffer.
  */
 #include "gp11_context.h"
 #include "gp11_gss.h"
+#include "gp11_msg_core.h"
 #include "gp11_msgtok.h"
 #include "gp11_permsg.h"
 
@@ -16,172 +17,20 @@
 /* Longest tag of any QOP (HMAC-SHA-512). */
 #define MAX_TAG 64
 
-uint32_t gp11_pm_ready(const struct gp11_ctx *ctx)
+OM_uint32 gp11_pm_window_status(enum gp11_seq_status s)
 {
-    uint32_t ret = gp11_ctx_usable(ctx);
-
-    if (ret == GP11_OK && gp11_ctx_time_left(ctx) == 0)
-        ret = gp11_err_set(GP11_ERR_CONTEXT_EXPIRED,
-                           "the security context expired");
-    return ret;
-}
-
-uint32_t gp11_pm_qop_key(struct gp11_ctx *ctx, uint32_t value, bool send,
-                         const struct gp11_qop **q,
-                         const struct gp11_object **key)
-{
-    uint32_t ret = gp11_qop_usable(ctx, value, q);
-
-    if (ret != GP11_OK)
-        return ret;
-    /* QOP 0's keys are fixed once the context is established. */
-    if (value == 0)
-        return gp11_qop_key(ctx, *q, send, key);
-    pthread_mutex_lock(&ctx->msg_lock);
-    ret = gp11_qop_key(ctx, *q, send, key);
-    pthread_mutex_unlock(&ctx->msg_lock);
-    return ret;
-}
-
-OM_uint32 gp11_pm_window(struct gp11_ctx *ctx, uint64_t seq)
-{
-    OM_uint32 sup;
-
-    pthread_mutex_lock(&ctx->msg_lock);
-    sup = gp11_seqwin_check(&ctx->recv, seq);
-    pthread_mutex_unlock(&ctx->msg_lock);
-    return sup;
-}
-
-/* The tag: AEAD over (aad, in) into out, or a MAC over hdr || aad. */
-uint32_t gp11_pm_make_tag(struct gp11_ctx *ctx, const struct gp11_qop *q,
-                          const struct gp11_object *key, const uint8_t *iv,
-                          const uint8_t *hdr, const uint8_t *aad,
-                          size_t aad_len, const uint8_t *in, size_t in_len,
-                          uint8_t *out)
-{
-    size_t mac_len = q->tag_len;
-    uint32_t ret;
-
-    if (q->kind == GP11_QOP_AEAD)
-        ret = gp11_aead_encrypt(ctx->rt->tok, q->aead, key, iv, aad, aad_len,
-                                in, in_len, out);
-    else /* MAC QOPs authenticate the header and the message (aad). */
-        ret = gp11_mac(ctx->rt->tok, q->mech, key, hdr, GP11_MSG_HDR_LEN, aad,
-                       aad_len, out, &mac_len);
-    /* A key that died with its session: the context is over (never
-     * retried, docs/token-layer.md 12). */
-    return gp11_object_lost(ctx->rt->tok, key, ret);
-}
-
-/* Builds a MIC or WRAP token (sealed or not) in one new buffer. */
-static uint32_t seal(struct gp11_ctx *ctx, const struct gp11_qop *q,
-                     const struct gp11_object *key, uint16_t tok_id,
-                     enum gp11_iv_kind kind, const gss_buffer_t msg,
-                     gss_buffer_t out)
-{
-    struct gp11_msg_hdr h = {tok_id, 0, q->value, 0};
-    bool sealed = kind == GP11_IV_WRAP_SEALED;
-    size_t body = kind == GP11_IV_MIC ? 0 : msg->length;
-    size_t len = GP11_MSG_HDR_LEN + body + q->tag_len;
-    uint8_t iv[GP11_GCM_IV_LEN], *tok;
-    uint32_t ret;
-
-    if (msg->length > SIZE_MAX - GP11_MSG_HDR_LEN - MAX_TAG)
-        return gp11_err_set(GP11_ERR_BAD_ARG, "message too long");
-    tok = malloc(len);
-    if (tok == NULL)
-        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
-    pthread_mutex_lock(&ctx->msg_lock);
-    h.seq = ctx->send_seq;
-    ret = h.seq == UINT64_MAX
-              ? gp11_err_set(GP11_ERR_SEQ_EXHAUSTED,
-                             "the context has used all 2^64 sequence "
-                             "numbers; establish a new one")
-              : GP11_OK;
-    if (ret != GP11_OK)
-        goto done;
-    h.flags = (ctx->initiator ? 0 : GP11_FLAG_SENT_BY_ACCEPTOR) |
-              (sealed ? GP11_FLAG_SEALED : 0);
-    gp11_msg_hdr_write(tok, &h);
-    gp11_msg_iv(iv, !ctx->initiator, kind, h.seq);
-    if (sealed)
-        ret = gp11_pm_make_tag(ctx, q, key, iv, tok, tok, GP11_MSG_HDR_LEN,
-                               msg->value, msg->length, tok + GP11_MSG_HDR_LEN);
-    else
-        ret = gp11_pm_make_tag(ctx, q, key, iv, tok, msg->value, msg->length,
-                               tok, 0, tok + GP11_MSG_HDR_LEN + body);
-    if (ret == GP11_OK) {
-        if (kind == GP11_IV_WRAP_CLEAR && body)
-            memcpy(tok + GP11_MSG_HDR_LEN, msg->value, body);
-        ctx->send_seq++; /* only once the token exists */
-        out->value = tok;
-        out->length = len;
-        tok = NULL;
+    switch (s) {
+    case GP11_SEQ_DUPLICATE:
+        return GSS_S_DUPLICATE_TOKEN;
+    case GP11_SEQ_OLD:
+        return GSS_S_OLD_TOKEN;
+    case GP11_SEQ_UNSEQ:
+        return GSS_S_UNSEQ_TOKEN;
+    case GP11_SEQ_GAP:
+        return GSS_S_GAP_TOKEN;
+    case GP11_SEQ_OK:
+        break;
     }
-done:
-    pthread_mutex_unlock(&ctx->msg_lock);
-    free(tok);
-    return ret;
-}
-
-/* Common start of get_mic / wrap: context, QOP, its send key. */
-uint32_t gp11_pm_prepare_send(struct gp11_ctx *ctx, gss_qop_t qop, bool conf,
-                              const struct gp11_qop **q,
-                              const struct gp11_object **key)
-{
-    uint32_t ret = gp11_pm_ready(ctx);
-
-    if (ret == GP11_OK)
-        ret = gp11_pm_qop_key(ctx, qop, true, q, key);
-    if (ret == GP11_OK && conf && (*q)->kind == GP11_QOP_MAC)
-        ret = gp11_err_set(GP11_ERR_BAD_QOP,
-                           "QOP %u (%s) protects integrity only: use it with "
-                           "conf_req_flag 0",
-                           (*q)->value, (*q)->name);
-    return ret;
-}
-
-OM_uint32 gp11_gss_get_mic(OM_uint32 *minor, gss_ctx_id_t context,
-                           gss_qop_t qop, gss_buffer_t message,
-                           gss_buffer_t token)
-{
-    struct gp11_ctx *ctx = (struct gp11_ctx *)context;
-    const struct gp11_object *key;
-    const struct gp11_qop *q;
-    uint32_t ret;
-
-    if (gp11_out_start(minor, token) != GSS_S_COMPLETE)
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    if (message == GSS_C_NO_BUFFER)
-        return GSS_S_CALL_INACCESSIBLE_READ;
-    ret = gp11_pm_prepare_send(ctx, qop, false, &q, &key);
-    if (ret == GP11_OK)
-        ret = seal(ctx, q, key, GP11_TOK_MIC, GP11_IV_MIC, message, token);
-    return ret == GP11_OK ? GSS_S_COMPLETE : gp11_fail(minor, ret);
-}
-
-OM_uint32 gp11_gss_wrap(OM_uint32 *minor, gss_ctx_id_t context, int conf,
-                        gss_qop_t qop, gss_buffer_t in, int *conf_state,
-                        gss_buffer_t out)
-{
-    struct gp11_ctx *ctx = (struct gp11_ctx *)context;
-    const struct gp11_object *key;
-    const struct gp11_qop *q;
-    uint32_t ret;
-
-    if (gp11_out_start(minor, out) != GSS_S_COMPLETE)
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    if (in == GSS_C_NO_BUFFER)
-        return GSS_S_CALL_INACCESSIBLE_READ;
-    ret = gp11_pm_prepare_send(ctx, qop, conf != 0, &q, &key);
-    if (ret == GP11_OK)
-        ret = seal(ctx, q, key, GP11_TOK_WRAP,
-                   conf ? GP11_IV_WRAP_SEALED : GP11_IV_WRAP_CLEAR, in, out);
-    if (ret != GP11_OK)
-        return gp11_fail(minor, ret);
-    if (conf_state)
-        *conf_state = conf != 0;
     return GSS_S_COMPLETE;
 }
 
@@ -197,56 +46,81 @@ OM_uint32 gp11_pm_check_failed(OM_uint32 *minor, uint32_t ret, OM_uint32 bad)
     return gp11_major_for(ret);
 }
 
-uint32_t gp11_pm_check_tag(struct gp11_ctx *ctx, const struct gp11_qop *q,
-                           const struct gp11_object *key, const uint8_t *iv,
-                           const uint8_t *hdr, const uint8_t *data, size_t len,
-                           const uint8_t *tag)
+/* Makes a MIC or WRAP token of msg in one new buffer. */
+static uint32_t seal(struct gp11_ctx *ctx, gss_qop_t qop,
+                     enum gp11_mc_kind kind, bool conf, const gss_buffer_t msg,
+                     gss_buffer_t out)
 {
-    uint8_t want[MAX_TAG];
-    size_t mac_len = sizeof(want);
+    size_t body = kind == GP11_MC_MIC ? 0 : msg->length, tag_len, len;
+    struct gp11_span s[3];
+    uint8_t *tok;
     uint32_t ret;
 
-    if (q->kind == GP11_QOP_AEAD)
-        return gp11_object_lost(ctx->rt->tok, key,
-                                gp11_aead_decrypt(ctx->rt->tok, q->aead, key,
-                                                  iv, data, len, tag,
-                                                  q->tag_len, NULL));
-    ret = gp11_mac(ctx->rt->tok, q->mech, key, hdr, GP11_MSG_HDR_LEN, data, len,
-                   want, &mac_len);
-    ret = gp11_object_lost(ctx->rt->tok, key, ret);
-    if (ret == GP11_OK &&
-        (mac_len != q->tag_len || !gp11_ct_equal(want, tag, q->tag_len)))
-        ret = gp11_err_set(GP11_ERR_BAD_TAG,
-                           "the message was altered or is not from this "
-                           "context: its %s does not verify",
-                           q->name);
-    return ret;
+    ret = gp11_mc_sizes(ctx, qop, conf, &tag_len);
+    if (ret != GP11_OK)
+        return ret;
+    if (msg->length > SIZE_MAX / 2 - GP11_MSG_HDR_LEN - MAX_TAG)
+        return gp11_err_set(GP11_ERR_BAD_ARG, "message too long");
+    len = GP11_MSG_HDR_LEN + body + tag_len;
+    tok = malloc(len);
+    if (tok == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    /* A MIC token is one HEADER span holding header and tag; a WRAP token
+     * is header, message (carried or sealed in place) and trailer. */
+    s[0] = (struct gp11_span){
+        GP11_SPAN_DATA, msg->value,
+        kind == GP11_MC_MIC ? NULL : tok + GP11_MSG_HDR_LEN, msg->length};
+    if (kind == GP11_MC_MIC) {
+        s[1] = (struct gp11_span){GP11_SPAN_HEADER, NULL, tok, len};
+        ret = gp11_mc_protect(ctx, kind, false, qop, s, 2, NULL);
+    } else {
+        s[1] =
+            (struct gp11_span){GP11_SPAN_HEADER, NULL, tok, GP11_MSG_HDR_LEN};
+        s[2] = (struct gp11_span){GP11_SPAN_TRAILER, NULL,
+                                  tok + GP11_MSG_HDR_LEN + body, tag_len};
+        ret = gp11_mc_protect(ctx, kind, conf, qop, s, 3, NULL);
+    }
+    if (ret != GP11_OK) {
+        free(tok);
+        return ret;
+    }
+    out->value = tok;
+    out->length = len;
+    return GP11_OK;
 }
 
-/* Parses a token's header and finds its QOP and receive key. */
-static uint32_t parse_received(struct gp11_ctx *ctx, const uint8_t *tok,
-                               size_t len, uint16_t tok_id,
-                               struct gp11_msg_hdr *h,
-                               const struct gp11_qop **q,
-                               const struct gp11_object **key)
+OM_uint32 gp11_gss_get_mic(OM_uint32 *minor, gss_ctx_id_t context,
+                           gss_qop_t qop, gss_buffer_t message,
+                           gss_buffer_t token)
 {
+    struct gp11_ctx *ctx = (struct gp11_ctx *)context;
     uint32_t ret;
 
-    ret = gp11_msg_hdr_parse(tok, len, tok_id, 0, ctx->initiator, h);
-    if (ret == GP11_OK)
-        ret = gp11_pm_qop_key(ctx, h->qop, false, q, key);
-    if (ret == GP11_OK && len < GP11_MSG_HDR_LEN + (*q)->tag_len)
-        ret = gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
-                           "the token has %zu bytes, fewer than its header "
-                           "and %zu-byte tag",
-                           len, (*q)->tag_len);
-    if (ret == GP11_OK && (*q)->kind == GP11_QOP_MAC &&
-        (h->flags & GP11_FLAG_SEALED))
-        ret = gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
-                           "the token claims confidentiality with the "
-                           "integrity-only QOP %u",
-                           h->qop);
-    return ret;
+    if (gp11_out_start(minor, token) != GSS_S_COMPLETE)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    if (message == GSS_C_NO_BUFFER)
+        return GSS_S_CALL_INACCESSIBLE_READ;
+    ret = seal(ctx, qop, GP11_MC_MIC, false, message, token);
+    return ret == GP11_OK ? GSS_S_COMPLETE : gp11_fail(minor, ret);
+}
+
+OM_uint32 gp11_gss_wrap(OM_uint32 *minor, gss_ctx_id_t context, int conf,
+                        gss_qop_t qop, gss_buffer_t in, int *conf_state,
+                        gss_buffer_t out)
+{
+    struct gp11_ctx *ctx = (struct gp11_ctx *)context;
+    uint32_t ret;
+
+    if (gp11_out_start(minor, out) != GSS_S_COMPLETE)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    if (in == GSS_C_NO_BUFFER)
+        return GSS_S_CALL_INACCESSIBLE_READ;
+    ret = seal(ctx, qop, GP11_MC_WRAP, conf != 0, in, out);
+    if (ret != GP11_OK)
+        return gp11_fail(minor, ret);
+    if (conf_state)
+        *conf_state = conf != 0;
+    return GSS_S_COMPLETE;
 }
 
 OM_uint32 gp11_gss_verify_mic(OM_uint32 *minor, gss_ctx_id_t context,
@@ -254,11 +128,8 @@ OM_uint32 gp11_gss_verify_mic(OM_uint32 *minor, gss_ctx_id_t context,
                               gss_qop_t *qop)
 {
     struct gp11_ctx *ctx = (struct gp11_ctx *)context;
-    const struct gp11_object *key = NULL;
-    const struct gp11_qop *q = NULL;
-    uint8_t iv[GP11_GCM_IV_LEN];
-    const uint8_t *tok;
-    struct gp11_msg_hdr h;
+    struct gp11_mc_result r = {0, false, GP11_SEQ_OK};
+    struct gp11_span s[2];
     uint32_t ret;
 
     if (minor == NULL)
@@ -266,97 +137,52 @@ OM_uint32 gp11_gss_verify_mic(OM_uint32 *minor, gss_ctx_id_t context,
     *minor = 0;
     if (message == GSS_C_NO_BUFFER || token == GSS_C_NO_BUFFER)
         return GSS_S_CALL_INACCESSIBLE_READ;
-    tok = token->value;
-    ret = gp11_pm_ready(ctx);
-    if (ret == GP11_OK)
-        ret =
-            parse_received(ctx, tok, token->length, GP11_TOK_MIC, &h, &q, &key);
-    if (ret == GP11_OK && token->length != GP11_MSG_HDR_LEN + q->tag_len)
-        ret = gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
-                           "the MIC token has %zu bytes, not %zu",
-                           token->length, GP11_MSG_HDR_LEN + q->tag_len);
-    if (ret == GP11_OK) {
-        gp11_msg_iv(iv, ctx->initiator, GP11_IV_MIC, h.seq);
-        ret = gp11_pm_check_tag(ctx, q, key, iv, tok, message->value,
-                                message->length, tok + GP11_MSG_HDR_LEN);
-    }
+    s[0] = (struct gp11_span){GP11_SPAN_DATA, message->value, NULL,
+                              message->length};
+    s[1] =
+        (struct gp11_span){GP11_SPAN_HEADER, token->value, NULL, token->length};
+    ret = gp11_mc_check(ctx, GP11_MC_MIC, s, 2, NULL, &r);
     if (ret != GP11_OK)
         return gp11_pm_check_failed(minor, ret, GSS_S_BAD_SIG);
     if (qop)
-        *qop = h.qop;
-    return GSS_S_COMPLETE | gp11_pm_window(ctx, h.seq);
-}
-
-uint32_t gp11_pm_open_sealed(struct gp11_ctx *ctx, const struct gp11_qop *q,
-                             const struct gp11_object *key, const uint8_t *iv,
-                             const uint8_t *hdr, const uint8_t *ct, size_t len,
-                             const uint8_t *tag, uint8_t *out)
-{
-    uint8_t *joined = NULL;
-    uint32_t ret;
-
-    /* The token wants ciphertext || tag in one piece. */
-    if (tag == ct + len)
-        return gp11_object_lost(ctx->rt->tok, key,
-                                gp11_aead_decrypt(ctx->rt->tok, q->aead, key,
-                                                  iv, hdr, GP11_MSG_HDR_LEN, ct,
-                                                  len + q->tag_len, out));
-    joined = malloc(len + q->tag_len);
-    if (joined == NULL)
-        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
-    memcpy(joined, ct, len);
-    memcpy(joined + len, tag, q->tag_len);
-    ret = gp11_aead_decrypt(ctx->rt->tok, q->aead, key, iv, hdr,
-                            GP11_MSG_HDR_LEN, joined, len + q->tag_len, out);
-    free(joined);
-    return gp11_object_lost(ctx->rt->tok, key, ret);
+        *qop = r.qop;
+    return GSS_S_COMPLETE | gp11_pm_window_status(r.window);
 }
 
 /* Checks and opens a WRAP token into a new buffer. */
 static uint32_t open_wrap(struct gp11_ctx *ctx, const gss_buffer_t in,
-                          struct gp11_msg_hdr *h, gss_buffer_t out)
+                          struct gp11_mc_result *r, gss_buffer_t out)
 {
-    const uint8_t *tok = in->value, *tag, *data;
-    const struct gp11_object *key;
-    const struct gp11_qop *q;
-    uint8_t iv[GP11_GCM_IV_LEN];
-    size_t body;
+    const uint8_t *tok = in->value, *body, *tag;
+    size_t hdr_len, body_len, tag_len, n = 2;
+    struct gp11_span s[3];
     uint8_t *msg;
     uint32_t ret;
-    bool sealed, first;
 
-    ret = parse_received(ctx, tok, in->length, GP11_TOK_WRAP, h, &q, &key);
+    ret = gp11_mc_ready(ctx);
+    if (ret == GP11_OK)
+        ret = gp11_mc_split(ctx, tok, in->length, &hdr_len, &body, &body_len,
+                            &tag, &tag_len);
     if (ret != GP11_OK)
         return ret;
-    sealed = h->flags & GP11_FLAG_SEALED;
-    first = h->flags & GP11_FLAG_TAG_FIRST;
-    body = in->length - GP11_MSG_HDR_LEN - q->tag_len;
-    tag = tok + GP11_MSG_HDR_LEN + (first ? 0 : body);
-    data = tok + GP11_MSG_HDR_LEN + (first ? q->tag_len : 0);
-    msg = malloc(body + q->tag_len); /* the room AEAD decryption needs */
+    msg = malloc(body_len ? body_len : 1);
     if (msg == NULL)
         return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
-    gp11_msg_iv(iv, ctx->initiator,
-                sealed ? GP11_IV_WRAP_SEALED : GP11_IV_WRAP_CLEAR, h->seq);
-    if (sealed)
-        ret = gp11_pm_open_sealed(ctx, q, key, iv, tok, data, body, tag, msg);
-    else
-        ret = gp11_pm_check_tag(ctx, q, key, iv, tok, data, body, tag);
-    if (ret == GP11_OK && !sealed)
-        memcpy(msg, data, body);
-    if (ret != GP11_OK) {
-        /* Nothing of an unverified message is released. */
-        gp11_wipe(msg, body + q->tag_len);
-        free(msg);
-        return ret;
-    }
-    if (body == 0) {
-        /* {0, NULL}: gss_release_buffer frees no buffer of length 0. */
+    s[0] = (struct gp11_span){GP11_SPAN_HEADER, tok, NULL, hdr_len};
+    s[1] = (struct gp11_span){GP11_SPAN_DATA, body, msg, body_len};
+    if (hdr_len == GP11_MSG_HDR_LEN)
+        s[n++] = (struct gp11_span){GP11_SPAN_TRAILER, tag, NULL, tag_len};
+    ret = gp11_mc_check(ctx, GP11_MC_WRAP, s, n, NULL, r);
+    if (ret != GP11_OK || body_len == 0) {
+        /* {0, NULL}: gss_release_buffer frees no buffer of length 0. The
+         * core wrote nothing of an unverified message. */
         free(msg);
         msg = NULL;
     }
+    if (ret != GP11_OK)
+        return ret;
     out->value = msg;
-    out->length = body;
+    out->length = body_len;
     return GP11_OK;
 }
 
@@ -365,23 +191,21 @@ OM_uint32 gp11_gss_unwrap(OM_uint32 *minor, gss_ctx_id_t context,
                           gss_qop_t *qop)
 {
     struct gp11_ctx *ctx = (struct gp11_ctx *)context;
-    struct gp11_msg_hdr h;
+    struct gp11_mc_result r = {0, false, GP11_SEQ_OK};
     uint32_t ret;
 
     if (gp11_out_start(minor, out) != GSS_S_COMPLETE)
         return GSS_S_CALL_INACCESSIBLE_WRITE;
     if (in == GSS_C_NO_BUFFER)
         return GSS_S_CALL_INACCESSIBLE_READ;
-    ret = gp11_pm_ready(ctx);
-    if (ret == GP11_OK)
-        ret = open_wrap(ctx, in, &h, out);
+    ret = open_wrap(ctx, in, &r, out);
     if (ret != GP11_OK)
         return gp11_pm_check_failed(minor, ret, GSS_S_BAD_MIC);
     if (conf_state)
-        *conf_state = (h.flags & GP11_FLAG_SEALED) != 0;
+        *conf_state = r.sealed;
     if (qop)
-        *qop = h.qop;
-    return GSS_S_COMPLETE | gp11_pm_window(ctx, h.seq);
+        *qop = r.qop;
+    return GSS_S_COMPLETE | gp11_pm_window_status(r.window);
 }
 
 OM_uint32 gp11_gss_wrap_size_limit(OM_uint32 *minor, gss_ctx_id_t context,
@@ -390,19 +214,17 @@ OM_uint32 gp11_gss_wrap_size_limit(OM_uint32 *minor, gss_ctx_id_t context,
                                    OM_uint32 *max_input_size)
 {
     struct gp11_ctx *ctx = (struct gp11_ctx *)context;
-    const struct gp11_object *key;
-    const struct gp11_qop *q;
-    size_t overhead;
+    size_t overhead, tag_len;
     uint32_t ret;
 
     if (minor == NULL || max_input_size == NULL)
         return GSS_S_CALL_INACCESSIBLE_WRITE;
     *minor = 0;
-    ret = gp11_pm_prepare_send(ctx, qop, conf != 0, &q, &key);
+    ret = gp11_mc_sizes(ctx, qop, conf != 0, &tag_len);
     if (ret != GP11_OK)
         return gp11_fail(minor, ret);
     /* Sealed or not, a token is header + message + tag. */
-    overhead = GP11_MSG_HDR_LEN + q->tag_len;
+    overhead = GP11_MSG_HDR_LEN + tag_len;
     *max_input_size =
         req_output_size > overhead ? req_output_size - (OM_uint32)overhead : 0;
     return GSS_S_COMPLETE;

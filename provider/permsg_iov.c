@@ -2,9 +2,13 @@
 /*
  * The IOV forms of per-message protection (docs/protocol.md 3): the same
  * tokens as gss_wrap / gss_get_mic, laid out over the caller's buffers.
- * The mechglue builds gss_wrap_aead / gss_unwrap_aead on these.
+ * The mechglue builds gss_wrap_aead / gss_unwrap_aead on these. Each call
+ * translates the buffer list onto the core's spans (gp11_msg_core.h):
+ * DATA -> data, SIGN_ONLY -> associated, HEADER, TRAILER, PADDING and
+ * MIC_TOKEN -> the token's parts, every other type ignored.
  */
 #include "gp11_gss.h"
+#include "gp11_msg_core.h"
 #include "gp11_permsg.h"
 
 #include <gssapi/gssapi_ext.h>
@@ -29,60 +33,6 @@ static gss_iov_buffer_t find(gss_iov_buffer_desc *iov, int n, OM_uint32 type,
     return found;
 }
 
-/* True if b's type has its bit in mask. Types are the caller's 16-bit
- * values: one of 32 or more has no bit (and must not be shifted by). */
-static bool in_mask(const gss_iov_buffer_desc *b, unsigned mask)
-{
-    OM_uint32 t = TYPE(b);
-
-    return t < 32 && (mask & (1u << t)) != 0;
-}
-
-/* Sum of the lengths of the buffers whose type bit is in mask. */
-static size_t total(const gss_iov_buffer_desc *iov, int n, unsigned mask)
-{
-    size_t len = 0;
-
-    for (int i = 0; i < n; i++)
-        if (in_mask(&iov[i], mask))
-            len += iov[i].buffer.length;
-    return len;
-}
-
-/* Concatenates prefix and the masked buffers, in order, into *out. */
-static uint32_t gather(const gss_iov_buffer_desc *iov, int n, unsigned mask,
-                       const uint8_t *prefix, size_t prefix_len, uint8_t **out,
-                       size_t *len)
-{
-    size_t used = prefix_len;
-
-    *len = prefix_len + total(iov, n, mask);
-    *out = malloc(*len ? *len : 1);
-    if (*out == NULL)
-        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
-    if (prefix_len)
-        memcpy(*out, prefix, prefix_len);
-    for (int i = 0; i < n; i++) {
-        if (!in_mask(&iov[i], mask) || iov[i].buffer.length == 0)
-            continue;
-        memcpy(*out + used, iov[i].buffer.value, iov[i].buffer.length);
-        used += iov[i].buffer.length;
-    }
-    return GP11_OK;
-}
-
-/* Writes src back over the DATA buffers, in order. */
-static void scatter(gss_iov_buffer_desc *iov, int n, const uint8_t *src)
-{
-    for (int i = 0; i < n; i++) {
-        if (TYPE(&iov[i]) != GSS_IOV_BUFFER_TYPE_DATA ||
-            iov[i].buffer.length == 0)
-            continue;
-        memcpy(iov[i].buffer.value, src, iov[i].buffer.length);
-        src += iov[i].buffer.length;
-    }
-}
-
 /* Gives b exactly len bytes: allocated if asked (none for 0 bytes, as
  * gss_release_iov_buffer frees no buffer of length 0), else the caller's
  * room must suffice. */
@@ -104,8 +54,6 @@ static uint32_t fit(gss_iov_buffer_t b, size_t len)
     return GP11_OK;
 }
 
-#define BIT(t) (1u << GSS_IOV_BUFFER_TYPE_##t)
-
 /* Start of every IOV call: a minor status to write and a buffer list. */
 static OM_uint32 iov_start(OM_uint32 *minor, gss_iov_buffer_desc *iov, int n)
 {
@@ -117,11 +65,68 @@ static OM_uint32 iov_start(OM_uint32 *minor, gss_iov_buffer_desc *iov, int n)
     return GSS_S_COMPLETE;
 }
 
-/* What a wrap_iov call works with: the QOP, its send key, and the header
- * (with the tag when there is no trailer), trailer and padding buffers. */
+/* The spans of an IOV list, in its order: on the stack for short lists. */
+struct spans {
+    struct gp11_span *s, stack[16];
+    size_t n;
+};
+
+/* Room for n spans. */
+static uint32_t spans_init(struct spans *sp, int n)
+{
+    sp->n = 0;
+    sp->s = sp->stack;
+    if ((size_t)n > sizeof(sp->stack) / sizeof(sp->stack[0]) &&
+        (sp->s = calloc((size_t)n, sizeof(*sp->s))) == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    return GP11_OK;
+}
+
+static void spans_free(struct spans *sp)
+{
+    if (sp->s != sp->stack)
+        free(sp->s);
+}
+
+/* Adds the message buffers (DATA in place, SIGN_ONLY) and, when sending,
+ * the HEADER, TRAILER and PADDING buffers as the token's parts. */
+static void add_buffers(struct spans *sp, gss_iov_buffer_desc *iov, int n,
+                        bool send, bool message_only)
+{
+    for (int i = 0; i < n; i++) {
+        gss_iov_buffer_t b = &iov[i];
+        struct gp11_span *s = &sp->s[sp->n];
+
+        switch (TYPE(b)) {
+        case GSS_IOV_BUFFER_TYPE_DATA:
+            *s = (struct gp11_span){GP11_SPAN_DATA, b->buffer.value,
+                                    b->buffer.value, b->buffer.length};
+            break;
+        case GSS_IOV_BUFFER_TYPE_SIGN_ONLY:
+            *s = (struct gp11_span){GP11_SPAN_ASSOC, b->buffer.value, NULL,
+                                    b->buffer.length};
+            break;
+        case GSS_IOV_BUFFER_TYPE_HEADER:
+        case GSS_IOV_BUFFER_TYPE_TRAILER:
+        case GSS_IOV_BUFFER_TYPE_PADDING:
+            if (message_only)
+                continue;
+            *s = (struct gp11_span){
+                TYPE(b) == GSS_IOV_BUFFER_TYPE_HEADER    ? GP11_SPAN_HEADER
+                : TYPE(b) == GSS_IOV_BUFFER_TYPE_TRAILER ? GP11_SPAN_TRAILER
+                                                         : GP11_SPAN_PADDING,
+                send ? NULL : b->buffer.value, send ? b->buffer.value : NULL,
+                b->buffer.length};
+            break;
+        default:
+            continue;
+        }
+        sp->n++;
+    }
+}
+
+/* The HEADER, TRAILER and PADDING buffers of a wrap_iov call. */
 struct layout {
-    const struct gp11_qop *q;
-    const struct gp11_object *key;
     gss_iov_buffer_t header, trailer, padding;
 };
 
@@ -139,70 +144,10 @@ static uint32_t wrap_layout(gss_iov_buffer_desc *iov, int n, struct layout *l)
     return GP11_OK;
 }
 
-/* Checks a wrap_iov call: context, QOP (and its key), buffers. */
-static uint32_t wrap_prepare(struct gp11_ctx *ctx, gss_qop_t qop, int conf,
-                             gss_iov_buffer_desc *iov, int n, struct layout *l)
+/* The tag joins the HEADER buffer when there is no TRAILER (TagFirst). */
+static size_t header_len(const struct layout *l, size_t tag_len)
 {
-    uint32_t ret = gp11_pm_prepare_send(ctx, qop, conf != 0, &l->q, &l->key);
-
-    return ret == GP11_OK ? wrap_layout(iov, n, l) : ret;
-}
-
-/* Bytes of the HEADER buffer: the tag joins it when there is no TRAILER. */
-static size_t header_len(const struct layout *l)
-{
-    return GP11_MSG_HDR_LEN + (l->trailer ? 0 : l->q->tag_len);
-}
-
-/* Makes the token into the layout's buffers, under msg_lock. */
-static uint32_t wrap_locked(struct gp11_ctx *ctx, bool sealed,
-                            gss_iov_buffer_desc *iov, int n,
-                            const struct layout *l)
-{
-    const struct gp11_qop *q = l->q;
-    const struct gp11_object *key = l->key;
-    struct gp11_msg_hdr h = {GP11_TOK_WRAP, 0, q->value, ctx->send_seq};
-    uint8_t *hdr = l->header->buffer.value, *aad = NULL, *pt = NULL;
-    uint8_t *ct = NULL, iv[GP11_GCM_IV_LEN];
-    uint8_t *tag =
-        l->trailer ? l->trailer->buffer.value : hdr + GP11_MSG_HDR_LEN;
-    size_t aad_len, pt_len = 0;
-    uint32_t ret;
-
-    if (ctx->send_seq == UINT64_MAX)
-        return gp11_err_set(GP11_ERR_SEQ_EXHAUSTED,
-                            "the context has used all its sequence numbers");
-    h.flags = (ctx->initiator ? 0 : GP11_FLAG_SENT_BY_ACCEPTOR) |
-              (sealed ? GP11_FLAG_SEALED : 0) |
-              (l->trailer ? 0 : GP11_FLAG_TAG_FIRST);
-    gp11_msg_hdr_write(hdr, &h);
-    gp11_msg_iv(iv, !ctx->initiator,
-                sealed ? GP11_IV_WRAP_SEALED : GP11_IV_WRAP_CLEAR, h.seq);
-    if (sealed)
-        ret = gather(iov, n, BIT(SIGN_ONLY), hdr, GP11_MSG_HDR_LEN, &aad,
-                     &aad_len);
-    else
-        ret =
-            gather(iov, n, BIT(DATA) | BIT(SIGN_ONLY), NULL, 0, &aad, &aad_len);
-    if (ret == GP11_OK && sealed)
-        ret = gather(iov, n, BIT(DATA), NULL, 0, &pt, &pt_len);
-    if (ret == GP11_OK && (ct = malloc(pt_len + q->tag_len)) == NULL)
-        ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
-    if (ret == GP11_OK)
-        ret = gp11_pm_make_tag(ctx, q, key, iv, hdr, aad, aad_len,
-                               sealed ? pt : hdr, pt_len, ct);
-    if (ret == GP11_OK) {
-        if (sealed)
-            scatter(iov, n, ct);
-        memcpy(tag, ct + pt_len, q->tag_len);
-        ctx->send_seq++;
-    }
-    if (pt)
-        gp11_wipe(pt, pt_len);
-    free(pt);
-    free(aad);
-    free(ct);
-    return ret;
+    return GP11_MSG_HDR_LEN + (l->trailer ? 0 : tag_len);
 }
 
 OM_uint32 gp11_gss_wrap_iov(OM_uint32 *minor, gss_ctx_id_t context, int conf,
@@ -210,25 +155,32 @@ OM_uint32 gp11_gss_wrap_iov(OM_uint32 *minor, gss_ctx_id_t context, int conf,
                             gss_iov_buffer_desc *iov, int n)
 {
     struct gp11_ctx *ctx = (struct gp11_ctx *)context;
+    struct spans sp = {0};
     struct layout l;
+    size_t tag_len;
     OM_uint32 major;
     uint32_t ret;
 
     major = iov_start(minor, iov, n);
     if (major != GSS_S_COMPLETE)
         return major;
-    ret = wrap_prepare(ctx, qop, conf, iov, n, &l);
+    ret = gp11_mc_sizes(ctx, qop, conf != 0, &tag_len);
     if (ret == GP11_OK)
-        ret = fit(l.header, header_len(&l));
+        ret = wrap_layout(iov, n, &l);
+    if (ret == GP11_OK)
+        ret = fit(l.header, header_len(&l, tag_len));
     if (ret == GP11_OK && l.trailer)
-        ret = fit(l.trailer, l.q->tag_len);
+        ret = fit(l.trailer, tag_len);
     if (ret == GP11_OK && l.padding)
         ret = fit(l.padding, 0); /* no QOP needs padding */
+    if (ret == GP11_OK)
+        ret = spans_init(&sp, n);
     if (ret == GP11_OK) {
-        pthread_mutex_lock(&ctx->msg_lock);
-        ret = wrap_locked(ctx, conf != 0, iov, n, &l);
-        pthread_mutex_unlock(&ctx->msg_lock);
+        add_buffers(&sp, iov, n, true, false);
+        ret = gp11_mc_protect(ctx, GP11_MC_WRAP, conf != 0, qop, sp.s, sp.n,
+                              NULL);
     }
+    spans_free(&sp);
     if (ret != GP11_OK)
         return gp11_fail(minor, ret);
     if (conf_state)
@@ -242,18 +194,21 @@ OM_uint32 gp11_gss_wrap_iov_length(OM_uint32 *minor, gss_ctx_id_t context,
 {
     struct gp11_ctx *ctx = (struct gp11_ctx *)context;
     struct layout l;
+    size_t tag_len;
     OM_uint32 major;
     uint32_t ret;
 
     major = iov_start(minor, iov, n);
     if (major != GSS_S_COMPLETE)
         return major;
-    ret = wrap_prepare(ctx, qop, conf, iov, n, &l);
+    ret = gp11_mc_sizes(ctx, qop, conf != 0, &tag_len);
+    if (ret == GP11_OK)
+        ret = wrap_layout(iov, n, &l);
     if (ret != GP11_OK)
         return gp11_fail(minor, ret);
-    l.header->buffer.length = header_len(&l);
+    l.header->buffer.length = header_len(&l, tag_len);
     if (l.trailer)
-        l.trailer->buffer.length = l.q->tag_len;
+        l.trailer->buffer.length = tag_len;
     if (l.padding)
         l.padding->buffer.length = 0;
     if (conf_state)
@@ -261,110 +216,40 @@ OM_uint32 gp11_gss_wrap_iov_length(OM_uint32 *minor, gss_ctx_id_t context,
     return GSS_S_COMPLETE;
 }
 
-/* Verifies (and decrypts in place) a token laid out over HEADER, DATA and
- * TRAILER buffers (or a STREAM's body), the tag given. */
-static uint32_t unwrap_buffers(struct gp11_ctx *ctx, const struct gp11_qop *q,
-                               const struct gp11_object *key,
-                               gss_iov_buffer_desc *iov, int n,
-                               const struct gp11_msg_hdr *h, const uint8_t *hdr,
-                               const uint8_t *tag)
-{
-    bool sealed = h->flags & GP11_FLAG_SEALED;
-    uint8_t iv[GP11_GCM_IV_LEN], *aad = NULL, *ct = NULL, *pt = NULL;
-    size_t aad_len, ct_len;
-    uint32_t ret;
-
-    gp11_msg_iv(iv, ctx->initiator,
-                sealed ? GP11_IV_WRAP_SEALED : GP11_IV_WRAP_CLEAR, h->seq);
-    if (!sealed) {
-        ret =
-            gather(iov, n, BIT(DATA) | BIT(SIGN_ONLY), NULL, 0, &aad, &aad_len);
-        if (ret == GP11_OK)
-            ret = gp11_pm_check_tag(ctx, q, key, iv, hdr, aad, aad_len, tag);
-        free(aad);
-        return ret;
-    }
-    ret = gather(iov, n, BIT(SIGN_ONLY), hdr, GP11_MSG_HDR_LEN, &aad, &aad_len);
-    if (ret == GP11_OK)
-        ret = gather(iov, n, BIT(DATA), NULL, 0, &ct, &ct_len);
-    if (ret == GP11_OK && (pt = malloc(ct_len + q->tag_len)) == NULL)
-        ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
-    if (ret == GP11_OK) {
-        uint8_t *joined = realloc(ct, ct_len + q->tag_len);
-
-        if (joined == NULL) {
-            ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
-        } else {
-            ct = joined;
-            memcpy(ct + ct_len, tag, q->tag_len);
-            ret = gp11_aead_decrypt(ctx->rt->tok, q->aead, key, iv, aad,
-                                    aad_len, ct, ct_len + q->tag_len, pt);
-            ret = gp11_object_lost(ctx->rt->tok, key, ret);
-        }
-    }
-    if (ret == GP11_OK)
-        scatter(iov, n, pt); /* only once the tag verified */
-    if (pt)
-        gp11_wipe(pt, ct_len + q->tag_len);
-    free(pt);
-    free(ct);
-    free(aad);
-    return ret;
-}
-
-/* Parses a received header and finds the QOP and its receive key. */
-static uint32_t received_qop(struct gp11_ctx *ctx, const uint8_t *hdr,
-                             size_t len, struct gp11_msg_hdr *h,
-                             const struct gp11_qop **q,
-                             const struct gp11_object **key)
-{
-    uint32_t ret =
-        gp11_msg_hdr_parse(hdr, len, GP11_TOK_WRAP, 0, ctx->initiator, h);
-
-    if (ret == GP11_OK)
-        ret = gp11_pm_qop_key(ctx, h->qop, false, q, key);
-    if (ret == GP11_OK && (*q)->kind == GP11_QOP_MAC &&
-        (h->flags & GP11_FLAG_SEALED))
-        ret = gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
-                           "the token claims confidentiality with the "
-                           "integrity-only QOP %u",
-                           h->qop);
-    return ret;
-}
-
 /* Unwraps STREAM into the DATA buffer (pointing into the stream, or a copy
  * when the caller asks to allocate). */
 static uint32_t unwrap_stream(struct gp11_ctx *ctx, gss_iov_buffer_desc *iov,
                               int n, gss_iov_buffer_t stream,
-                              struct gp11_msg_hdr *h)
+                              struct gp11_mc_result *r)
 {
-    uint8_t *tok = stream->buffer.value, *tag, *body;
-    const struct gp11_object *key;
-    const struct gp11_qop *q;
-    bool dup = false, first;
+    uint8_t *tok = stream->buffer.value;
+    const uint8_t *body, *tag;
+    size_t hdr_len, len, tag_len;
+    bool dup = false;
     gss_iov_buffer_t data = find(iov, n, GSS_IOV_BUFFER_TYPE_DATA, &dup);
-    size_t len;
+    struct spans sp = {0};
     uint32_t ret;
 
     if (data == NULL || dup)
         return gp11_err_set(GP11_ERR_BAD_ARG,
                             "with a STREAM buffer, exactly one DATA buffer "
                             "receives the message");
-    ret = received_qop(ctx, tok, stream->buffer.length, h, &q, &key);
-    if (ret == GP11_OK && stream->buffer.length < GP11_MSG_HDR_LEN + q->tag_len)
-        ret = gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
-                           "the WRAP token is shorter than its header and "
-                           "tag");
+    ret = gp11_mc_split(ctx, tok, stream->buffer.length, &hdr_len, &body, &len,
+                        &tag, &tag_len);
+    if (ret == GP11_OK)
+        ret = spans_init(&sp, n + 2);
     if (ret != GP11_OK)
         return ret;
-    len = stream->buffer.length - GP11_MSG_HDR_LEN - q->tag_len;
-    first = h->flags & GP11_FLAG_TAG_FIRST;
-    tag = tok + GP11_MSG_HDR_LEN + (first ? 0 : len);
-    body = tok + GP11_MSG_HDR_LEN + (first ? q->tag_len : 0);
     /* The DATA buffer views the body, which is decrypted in place. */
-    data->buffer.value = body;
+    data->buffer.value = (uint8_t *)body;
     data->buffer.length = len;
-    ret = unwrap_buffers(ctx, q, key, iov, n, h, tok, tag);
+    sp.s[sp.n++] = (struct gp11_span){GP11_SPAN_HEADER, tok, NULL, hdr_len};
+    if (hdr_len == GP11_MSG_HDR_LEN)
+        sp.s[sp.n++] =
+            (struct gp11_span){GP11_SPAN_TRAILER, tag, NULL, tag_len};
+    add_buffers(&sp, iov, n, false, true);
+    ret = gp11_mc_check(ctx, GP11_MC_WRAP, sp.s, sp.n, NULL, r);
+    spans_free(&sp);
     if (ret == GP11_OK && (data->type & GSS_IOV_BUFFER_FLAG_ALLOCATE) &&
         len == 0) {
         data->buffer.value = NULL; /* {0, NULL}, as fit() gives */
@@ -386,36 +271,24 @@ static uint32_t unwrap_stream(struct gp11_ctx *ctx, gss_iov_buffer_desc *iov,
 
 /* Unwraps a token laid out over HEADER, DATA and TRAILER buffers. */
 static uint32_t unwrap_split(struct gp11_ctx *ctx, gss_iov_buffer_desc *iov,
-                             int n, struct gp11_msg_hdr *h)
+                             int n, struct gp11_mc_result *r)
 {
     bool dup = false;
-    gss_iov_buffer_t header = find(iov, n, GSS_IOV_BUFFER_TYPE_HEADER, &dup);
-    gss_iov_buffer_t trailer = find(iov, n, GSS_IOV_BUFFER_TYPE_TRAILER, &dup);
-    const struct gp11_object *key;
-    const struct gp11_qop *q;
-    size_t want;
-    uint8_t *hdr, *tag;
+    struct spans sp = {0};
     uint32_t ret;
 
-    if (header == NULL || dup)
+    find(iov, n, GSS_IOV_BUFFER_TYPE_TRAILER, &dup);
+    if (find(iov, n, GSS_IOV_BUFFER_TYPE_HEADER, &dup) == NULL || dup)
         return gp11_err_set(GP11_ERR_BAD_ARG,
                             "gss_unwrap_iov needs a STREAM or exactly one "
                             "HEADER buffer");
-    hdr = header->buffer.value;
-    ret = received_qop(ctx, hdr, header->buffer.length, h, &q, &key);
+    ret = spans_init(&sp, n);
     if (ret != GP11_OK)
         return ret;
-    want = GP11_MSG_HDR_LEN + (h->flags & GP11_FLAG_TAG_FIRST ? q->tag_len : 0);
-    tag = h->flags & GP11_FLAG_TAG_FIRST
-              ? hdr + GP11_MSG_HDR_LEN
-              : (trailer ? trailer->buffer.value : NULL);
-    if (header->buffer.length != want || tag == NULL ||
-        (!(h->flags & GP11_FLAG_TAG_FIRST) &&
-         trailer->buffer.length != q->tag_len))
-        return gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
-                            "the WRAP token's header or trailer has the "
-                            "wrong length");
-    return unwrap_buffers(ctx, q, key, iov, n, h, hdr, tag);
+    add_buffers(&sp, iov, n, false, false);
+    ret = gp11_mc_check(ctx, GP11_MC_WRAP, sp.s, sp.n, NULL, r);
+    spans_free(&sp);
+    return ret;
 }
 
 OM_uint32 gp11_gss_unwrap_iov(OM_uint32 *minor, gss_ctx_id_t context,
@@ -423,29 +296,29 @@ OM_uint32 gp11_gss_unwrap_iov(OM_uint32 *minor, gss_ctx_id_t context,
                               gss_iov_buffer_desc *iov, int n)
 {
     struct gp11_ctx *ctx = (struct gp11_ctx *)context;
+    struct gp11_mc_result r = {0, false, GP11_SEQ_OK};
     bool dup = false;
     gss_iov_buffer_t stream;
-    struct gp11_msg_hdr h;
     OM_uint32 major;
     uint32_t ret;
 
     major = iov_start(minor, iov, n);
     if (major != GSS_S_COMPLETE)
         return major;
-    ret = gp11_pm_ready(ctx);
+    ret = gp11_mc_ready(ctx);
     stream = find(iov, n, GSS_IOV_BUFFER_TYPE_STREAM, &dup);
     if (ret == GP11_OK && dup)
         ret = gp11_err_set(GP11_ERR_BAD_ARG, "more than one STREAM buffer");
     if (ret == GP11_OK)
-        ret = stream ? unwrap_stream(ctx, iov, n, stream, &h)
-                     : unwrap_split(ctx, iov, n, &h);
+        ret = stream ? unwrap_stream(ctx, iov, n, stream, &r)
+                     : unwrap_split(ctx, iov, n, &r);
     if (ret != GP11_OK)
         return gp11_pm_check_failed(minor, ret, GSS_S_BAD_MIC);
     if (conf_state)
-        *conf_state = (h.flags & GP11_FLAG_SEALED) != 0;
+        *conf_state = r.sealed;
     if (qop)
-        *qop = h.qop;
-    return GSS_S_COMPLETE | gp11_pm_window(ctx, h.seq);
+        *qop = r.qop;
+    return GSS_S_COMPLETE | gp11_pm_window_status(r.window);
 }
 
 /* The MIC_TOKEN buffer of an IOV list. */
@@ -464,11 +337,10 @@ static uint32_t mic_buffer(gss_iov_buffer_desc *iov, int n,
 OM_uint32 gp11_gss_get_mic_iov(OM_uint32 *minor, gss_ctx_id_t context,
                                gss_qop_t qop, gss_iov_buffer_desc *iov, int n)
 {
-    gss_buffer_desc msg = {0, NULL}, tok = {0, NULL};
-    const struct gp11_object *key;
-    const struct gp11_qop *q;
+    struct gp11_ctx *ctx = (struct gp11_ctx *)context;
+    struct spans sp = {0};
     gss_iov_buffer_t mic;
-    uint8_t *joined = NULL;
+    size_t tag_len;
     OM_uint32 major;
     uint32_t ret;
 
@@ -478,23 +350,19 @@ OM_uint32 gp11_gss_get_mic_iov(OM_uint32 *minor, gss_ctx_id_t context,
     ret = mic_buffer(iov, n, &mic);
     /* Room first: a sequence number is spent only on a token delivered. */
     if (ret == GP11_OK)
-        ret = gp11_pm_prepare_send((struct gp11_ctx *)context, qop, false, &q,
-                                   &key);
+        ret = gp11_mc_sizes(ctx, qop, false, &tag_len);
     if (ret == GP11_OK)
-        ret = fit(mic, GP11_MSG_HDR_LEN + q->tag_len);
+        ret = fit(mic, GP11_MSG_HDR_LEN + tag_len);
     if (ret == GP11_OK)
-        ret = gather(iov, n, BIT(DATA) | BIT(SIGN_ONLY), NULL, 0, &joined,
-                     &msg.length);
-    if (ret != GP11_OK)
-        return gp11_fail(minor, ret);
-    msg.value = joined;
-    major = gp11_gss_get_mic(minor, context, qop, &msg, &tok);
-    free(joined);
-    if (GSS_ERROR(major))
-        return major;
-    memcpy(mic->buffer.value, tok.value, tok.length);
-    free(tok.value);
-    return GSS_S_COMPLETE;
+        ret = spans_init(&sp, n + 1);
+    if (ret == GP11_OK) {
+        add_buffers(&sp, iov, n, true, true);
+        sp.s[sp.n++] = (struct gp11_span){
+            GP11_SPAN_HEADER, NULL, mic->buffer.value, mic->buffer.length};
+        ret = gp11_mc_protect(ctx, GP11_MC_MIC, false, qop, sp.s, sp.n, NULL);
+    }
+    spans_free(&sp);
+    return ret == GP11_OK ? GSS_S_COMPLETE : gp11_fail(minor, ret);
 }
 
 OM_uint32 gp11_gss_get_mic_iov_length(OM_uint32 *minor, gss_ctx_id_t context,
@@ -502,21 +370,20 @@ OM_uint32 gp11_gss_get_mic_iov_length(OM_uint32 *minor, gss_ctx_id_t context,
                                       int n)
 {
     struct gp11_ctx *ctx = (struct gp11_ctx *)context;
-    const struct gp11_object *key;
-    const struct gp11_qop *q;
     gss_iov_buffer_t mic;
+    size_t tag_len;
     OM_uint32 major;
     uint32_t ret;
 
     major = iov_start(minor, iov, n);
     if (major != GSS_S_COMPLETE)
         return major;
-    ret = gp11_pm_prepare_send(ctx, qop, false, &q, &key);
+    ret = gp11_mc_sizes(ctx, qop, false, &tag_len);
     if (ret == GP11_OK)
         ret = mic_buffer(iov, n, &mic);
     if (ret != GP11_OK)
         return gp11_fail(minor, ret);
-    mic->buffer.length = GP11_MSG_HDR_LEN + q->tag_len;
+    mic->buffer.length = GP11_MSG_HDR_LEN + tag_len;
     return GSS_S_COMPLETE;
 }
 
@@ -524,9 +391,10 @@ OM_uint32 gp11_gss_verify_mic_iov(OM_uint32 *minor, gss_ctx_id_t context,
                                   gss_qop_t *qop, gss_iov_buffer_desc *iov,
                                   int n)
 {
-    gss_buffer_desc msg = {0, NULL};
+    struct gp11_ctx *ctx = (struct gp11_ctx *)context;
+    struct gp11_mc_result r = {0, false, GP11_SEQ_OK};
+    struct spans sp = {0};
     gss_iov_buffer_t mic;
-    uint8_t *joined = NULL;
     OM_uint32 major;
     uint32_t ret;
 
@@ -535,12 +403,17 @@ OM_uint32 gp11_gss_verify_mic_iov(OM_uint32 *minor, gss_ctx_id_t context,
         return major;
     ret = mic_buffer(iov, n, &mic);
     if (ret == GP11_OK)
-        ret = gather(iov, n, BIT(DATA) | BIT(SIGN_ONLY), NULL, 0, &joined,
-                     &msg.length);
+        ret = spans_init(&sp, n + 1);
+    if (ret == GP11_OK) {
+        add_buffers(&sp, iov, n, false, true);
+        sp.s[sp.n++] = (struct gp11_span){GP11_SPAN_HEADER, mic->buffer.value,
+                                          NULL, mic->buffer.length};
+        ret = gp11_mc_check(ctx, GP11_MC_MIC, sp.s, sp.n, NULL, &r);
+    }
+    spans_free(&sp);
     if (ret != GP11_OK)
-        return gp11_fail(minor, ret);
-    msg.value = joined;
-    major = gp11_gss_verify_mic(minor, context, &msg, &mic->buffer, qop);
-    free(joined);
-    return major;
+        return gp11_pm_check_failed(minor, ret, GSS_S_BAD_SIG);
+    if (qop)
+        *qop = r.qop;
+    return GSS_S_COMPLETE | gp11_pm_window_status(r.window);
 }

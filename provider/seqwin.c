@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The receive sequence window: 64 entries below the highest seen. */
+/* The receive sequence window: 64 entries at and below the highest seen. */
 #include "gp11_seqwin.h"
 
 #define WINDOW 64
@@ -8,37 +8,41 @@ void gp11_seqwin_init(struct gp11_seqwin *w, OM_uint32 flags)
 {
     w->replay = (flags & GSS_C_REPLAY_FLAG) != 0;
     w->sequence = (flags & GSS_C_SEQUENCE_FLAG) != 0;
-    w->next = 0;
+    w->any = false;
+    w->top = 0;
     w->seen = 0;
 }
 
-/* Moves the window forward so that seq is the newest entry. */
+/* Moves the window up so that seq (above the top) is the newest entry. */
 static void advance(struct gp11_seqwin *w, uint64_t seq)
 {
-    uint64_t shift = seq - w->next + 1;
+    uint64_t shift = w->any ? seq - w->top : WINDOW;
 
     w->seen = shift >= WINDOW ? 0 : w->seen << shift;
     w->seen |= 1;
-    w->next = seq + 1;
+    w->top = seq;
+    w->any = true;
 }
 
-OM_uint32 gp11_seqwin_check(struct gp11_seqwin *w, uint64_t seq)
+enum gp11_seq_status gp11_seqwin_check(struct gp11_seqwin *w, uint64_t seq)
 {
     uint64_t offset;
 
     if (!w->replay && !w->sequence)
-        return GSS_S_COMPLETE;
-    if (seq >= w->next) {
-        bool gap = seq > w->next;
+        return GP11_SEQ_OK;
+    if (!w->any || seq > w->top) {
+        /* The expected next is top + 1 (0 at first); compared without
+         * computing top + 1, which wraps at 2^64 - 1. */
+        bool gap = w->any ? seq - w->top > 1 : seq > 0;
 
         advance(w, seq);
-        return gap && w->sequence ? GSS_S_GAP_TOKEN : GSS_S_COMPLETE;
+        return gap && w->sequence ? GP11_SEQ_GAP : GP11_SEQ_OK;
     }
-    offset = w->next - 1 - seq;
+    offset = w->top - seq;
     if (offset >= WINDOW)
-        return GSS_S_OLD_TOKEN;
+        return GP11_SEQ_OLD;
     if (w->seen & (UINT64_C(1) << offset))
-        return GSS_S_DUPLICATE_TOKEN;
+        return GP11_SEQ_DUPLICATE;
     w->seen |= UINT64_C(1) << offset;
-    return w->sequence ? GSS_S_UNSEQ_TOKEN : GSS_S_COMPLETE;
+    return w->sequence ? GP11_SEQ_UNSEQ : GP11_SEQ_OK;
 }

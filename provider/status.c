@@ -191,6 +191,9 @@ OM_uint32 gp11_major_for(uint32_t minor)
     case GP11_ERR_BAD_QOP:
         return GSS_S_BAD_QOP;
     case GP11_ERR_SEQ_EXHAUSTED:
+    case GP11_ERR_MSG_LIMIT:
+    case GP11_ERR_BLOCK_LIMIT:
+    case GP11_ERR_FORGERY_LIMIT:
         return GSS_S_CONTEXT_EXPIRED;
     case GP11_ERR_BAD_TAG:
     case GP11_ERR_REFLECTED:

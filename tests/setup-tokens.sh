@@ -40,6 +40,11 @@ add_test_identities() {
     done
     sed -i 's/^\[acceptor wronghost@localhost\]/[acceptor wrong@localhost]/' \
         "$env/extra.conf"
+    # Low usage limits for test_permsg_limits (protocol.md 3.6).
+    cp "$env/gss-pkcs11.conf" "$env/limits.conf"
+    printf 'aead-message-limit = 4\naead-block-limit = 40\nforgery-limit = 2\n' \
+        >>"$env/limits.conf"
+    chmod 600 "$env/limits.conf"
     chmod 600 "$env/anon.conf" "$env/extra.conf" "$env/noqop.conf"
     # A CA that expires (7 days) long before the leaf it issues (60 days)
     # and before the lifetime short.conf grants (30 days): contexts with

@@ -887,6 +887,175 @@ static void extra_qops_disabled(void **state)
     gl_hs_release(&hs);
 }
 
+/* The tag length of a QOP (protocol.md 3.3). */
+static size_t qop_tag_len(gss_qop_t qop)
+{
+    return qop == 1 ? 32 : qop == 2 ? 48 : qop == 3 ? 64 : 16;
+}
+
+/* The QOPs this pair of tokens can run (ChaCha20-Poly1305: NSS only). */
+static bool qop_available(gss_qop_t qop)
+{
+    return qop <= 5 || (qop == 6 && strcmp(tl_kind(), "nss") == 0);
+}
+
+/*
+ * Issue 9 item 4: an unsealed AEAD token authenticates where the
+ * associated data ends. gss_wrap_aead(conf 0, assoc "AD:", data
+ * "XYZpayload") carries "XYZpayload"; the same token with 3 bytes moved
+ * from the data to the associated data ("AD:XYZ", "payload") is refused,
+ * for every QOP.
+ */
+static void aead_boundary_is_authenticated(void **state)
+{
+    struct gl_hs hs;
+    OM_uint32 minor, major;
+
+    (void)state;
+    pair(&hs, 0);
+    for (gss_qop_t qop = 0; qop <= 6; qop++) {
+        gss_buffer_desc assoc = {3, "AD:"}, data = {10, "XYZpayload"};
+        gss_buffer_desc moved_assoc = {6, "AD:XYZ"}, tok, moved;
+        gss_buffer_desc back = {0, NULL}; /* not set on failure */
+        size_t tag = qop_tag_len(qop);
+        int conf = -1;
+
+        if (!qop_available(qop))
+            continue;
+        major =
+            gss_wrap_aead(&minor, hs.ictx, 0, qop, &assoc, &data, &conf, &tok);
+        if (major != GSS_S_COMPLETE)
+            gl_fail("gss_wrap_aead", major, minor);
+        assert_int_equal(conf, 0);
+        /* header || "XYZpayload" || tag: the data is carried in clear. */
+        assert_int_equal(tok.length, 16 + 10 + tag);
+        assert_memory_equal((uint8_t *)tok.value + 16, "XYZpayload", 10);
+        moved.length = tok.length - 3;
+        moved.value = malloc(moved.length);
+        assert_non_null(moved.value);
+        memcpy(moved.value, tok.value, 16);
+        memcpy((uint8_t *)moved.value + 16, (uint8_t *)tok.value + 19, 7 + tag);
+        major = gss_unwrap_aead(&minor, hs.actx, &moved, &moved_assoc, &back,
+                                &conf, NULL);
+        if (major != GSS_S_BAD_MIC)
+            fail_msg("QOP %u: the token with 3 bytes moved into the "
+                     "associated data gave major 0x%x, not GSS_S_BAD_MIC",
+                     (unsigned)qop, major);
+        gss_release_buffer(&minor, &back);
+        /* The token as sent still opens with its own associated data. */
+        major =
+            gss_unwrap_aead(&minor, hs.actx, &tok, &assoc, &back, &conf, NULL);
+        if (major != GSS_S_COMPLETE)
+            gl_fail("gss_unwrap_aead", major, minor);
+        assert_int_equal(back.length, 10);
+        assert_memory_equal(back.value, "XYZpayload", 10);
+        gss_release_buffer(&minor, &back);
+        free(moved.value);
+        gss_release_buffer(&minor, &tok);
+    }
+    gl_hs_release(&hs);
+}
+
+/* Re-encodes a WRAP token with TagFirst flipped and the tag moved to
+ * where the flipped flag puts it (caller frees). */
+static gss_buffer_desc flip_tag_first(const gss_buffer_desc *tok, size_t tag)
+{
+    const uint8_t *b = tok->value;
+    size_t body = tok->length - 16 - tag;
+    bool first = b[2] & 0x04;
+    gss_buffer_desc out = {tok->length, malloc(tok->length)};
+    uint8_t *o = out.value;
+
+    assert_non_null(o);
+    memcpy(o, b, 16);
+    o[2] ^= 0x04;
+    if (first) { /* header || tag || body -> header || body || tag */
+        memcpy(o + 16, b + 16 + tag, body);
+        memcpy(o + 16 + body, b + 16, tag);
+    } else { /* header || body || tag -> header || tag || body */
+        memcpy(o + 16, b + 16 + body, tag);
+        memcpy(o + 16 + tag, b + 16, body);
+    }
+    return out;
+}
+
+/*
+ * Issue 9 item 5: the header is authenticated in every token kind, so
+ * a WRAP token re-encoded with TagFirst flipped and its tag moved (a
+ * second encoding of one message) is refused: from gss_wrap (tag last)
+ * and from gss_wrap_iov without TRAILER (tag first), sealed or not, every
+ * QOP.
+ */
+static void tag_first_flip_is_refused(void **state)
+{
+    struct gl_hs hs;
+    OM_uint32 minor, major;
+
+    (void)state;
+    pair(&hs, 0);
+    for (gss_qop_t qop = 0; qop <= 6; qop++) {
+        size_t tag = qop_tag_len(qop);
+
+        if (!qop_available(qop))
+            continue;
+        for (int c = 0; c < 2; c++) {
+            gss_buffer_desc m = message(50), tok, flipped;
+            gss_buffer_desc back = {0, NULL};
+            gss_iov_buffer_desc iov[2];
+
+            if (c && qop >= 1 && qop <= 4) {
+                free(m.value);
+                continue; /* MAC QOPs never seal */
+            }
+            for (int layout = 0; layout < 2; layout++) {
+                if (layout == 0) {
+                    major = gss_wrap(&minor, hs.ictx, c, qop, &m, NULL, &tok);
+                    if (major != GSS_S_COMPLETE)
+                        gl_fail("gss_wrap", major, minor);
+                } else {
+                    gss_buffer_desc copy = message(50);
+
+                    iov[0].type = GSS_IOV_BUFFER_TYPE_HEADER |
+                                  GSS_IOV_BUFFER_FLAG_ALLOCATE;
+                    iov[0].buffer = (gss_buffer_desc){0, NULL};
+                    iov[1].type = GSS_IOV_BUFFER_TYPE_DATA;
+                    iov[1].buffer = copy;
+                    major = gss_wrap_iov(&minor, hs.ictx, c, qop, NULL, iov, 2);
+                    if (major != GSS_S_COMPLETE)
+                        gl_fail("gss_wrap_iov", major, minor);
+                    tok = concat(iov, 2);
+                    assert_true(((uint8_t *)tok.value)[2] & 0x04);
+                    gss_release_iov_buffer(&minor, iov, 2);
+                    free(copy.value);
+                }
+                flipped = flip_tag_first(&tok, tag);
+                major =
+                    gss_unwrap(&minor, hs.actx, &flipped, &back, NULL, NULL);
+                if (major != GSS_S_BAD_MIC)
+                    fail_msg("QOP %u, conf %d, %s: the token with TagFirst "
+                             "flipped and its tag moved gave major 0x%x, "
+                             "not GSS_S_BAD_MIC",
+                             (unsigned)qop, c,
+                             layout ? "tag first" : "tag last", major);
+                gss_release_buffer(&minor, &back);
+                major = gss_unwrap(&minor, hs.actx, &tok, &back, NULL, NULL);
+                if (major != GSS_S_COMPLETE)
+                    gl_fail("gss_unwrap of the token as sent", major, minor);
+                assert_int_equal(back.length, m.length);
+                assert_memory_equal(back.value, m.value, m.length);
+                gss_release_buffer(&minor, &back);
+                free(flipped.value);
+                if (layout == 0)
+                    gss_release_buffer(&minor, &tok);
+                else
+                    free(tok.value);
+            }
+            free(m.value);
+        }
+    }
+    gl_hs_release(&hs);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest noqop_tests[] = {
@@ -915,6 +1084,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(every_qop),
         cmocka_unit_test(forked_child_is_refused),
         cmocka_unit_test(contexts_in_parallel_threads),
+        cmocka_unit_test(aead_boundary_is_authenticated),
+        cmocka_unit_test(tag_first_flip_is_refused),
     };
 
     tl_config();

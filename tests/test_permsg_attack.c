@@ -152,8 +152,8 @@ static struct gp11_token *oracle_token(void)
  * receive keys of the live contexts) verify a QOP-0 token when the
  * AES-GCM IV is the one the token's header implies with direction dir.
  * mic_msg is the message of a MIC token (NULL for WRAP). Inputs per
- * protocol.md 3.1: MIC and clear WRAP are GMAC over the message, sealed
- * WRAP is GCM with the header as AAD.
+ * protocol.md 3.1 (version 2): the AAD is the header and the framed
+ * message run; a sealed WRAP's run is framed but encrypted.
  */
 static int keys_verifying(const gss_buffer_desc *tok,
                           const gss_buffer_desc *mic_msg, uint8_t dir)
@@ -167,7 +167,7 @@ static int keys_verifying(const gss_buffer_desc *tok,
                            {CKA_DECRYPT, &yes, sizeof(yes)}};
     struct gp11_object *keys = NULL;
     size_t n_keys = 0, aad_len, body_len, in_len;
-    uint8_t iv[12], *in, *out;
+    uint8_t iv[12], *in, *out, *a_buf;
     bool mic = b[1] == (TOK_MIC & 0xFF), sealed = b[2] & F_SEALED;
     int ok = 0;
 
@@ -175,15 +175,25 @@ static int keys_verifying(const gss_buffer_desc *tok,
     body_len = mic ? 0 : tok->length - HDR_LEN - TAG_LEN;
     tag = b + HDR_LEN + (b[2] & F_TAG_FIRST ? 0 : body_len);
     body = b + HDR_LEN + (b[2] & F_TAG_FIRST ? TAG_LEN : 0);
-    if (mic) {
-        aad = mic_msg->value;
-        aad_len = mic_msg->length;
-    } else if (!sealed) {
-        aad = body;
-        aad_len = body_len;
-    } else {
-        aad = b;
-        aad_len = HDR_LEN;
+    /* Version 2: A = header || u8 role 01 || u64 length || the bytes
+     * (omitted when sealed) for the one data run, none if empty. */
+    {
+        const uint8_t *run = mic ? mic_msg->value : body;
+        size_t run_len = mic ? mic_msg->length : body_len;
+
+        aad_len = HDR_LEN + (run_len ? 9 + (sealed ? 0 : run_len) : 0);
+        a_buf = malloc(aad_len);
+        assert_non_null(a_buf);
+        memcpy(a_buf, b, HDR_LEN);
+        if (run_len) {
+            a_buf[HDR_LEN] = 1;
+            for (int k = 0; k < 8; k++)
+                a_buf[HDR_LEN + 1 + k] =
+                    (uint8_t)((uint64_t)run_len >> (56 - 8 * k));
+            if (!sealed)
+                memcpy(a_buf + HDR_LEN + 9, run, run_len);
+        }
+        aad = a_buf;
     }
     in_len = (sealed ? body_len : 0) + TAG_LEN;
     in = malloc(in_len);
@@ -203,6 +213,7 @@ static int keys_verifying(const gss_buffer_desc *tok,
     free(keys);
     free(in);
     free(out);
+    free(a_buf);
     return ok;
 }
 
