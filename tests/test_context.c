@@ -60,7 +60,7 @@ static void alice_to_host(void **state)
     (void)state;
     establish_ok(&hs, "host@localhost",
                  GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG);
-    assert_int_equal(hs.legs, 4); /* INIT, ACCEPT, FINISH, done */
+    assert_int_equal(hs.legs, 5); /* INIT, ACCEPT, FINISH, CONFIRM, done */
     assert_int_equal(hs.iflags, want);
     assert_int_equal(hs.aflags, want);
     assert_true(hs.itime > 35000 && hs.itime <= 36000);
@@ -670,6 +670,10 @@ static void mangle_every_byte(int leg, bool truncate)
         if (leg == 3 && !GSS_ERROR(hs.amajor))
             fail_msg("the acceptor accepted FINISH %s at %zu",
                      truncate ? "truncated" : "flipped", m.pos);
+        /* The acceptor is done; only the initiator sees CONFIRM. */
+        if (leg == 4 && !(GSS_ERROR(hs.imajor) && hs.amajor == GSS_S_COMPLETE))
+            fail_msg("the initiator accepted CONFIRM %s at %zu (major 0x%x)",
+                     truncate ? "truncated" : "flipped", m.pos, hs.imajor);
         failures++;
         gl_hs_release(&hs);
     }
@@ -695,10 +699,16 @@ static void flip_finish(void **state)
     mangle_every_byte(3, false);
 }
 
+static void flip_confirm(void **state)
+{
+    (void)state;
+    mangle_every_byte(4, false);
+}
+
 static void truncate_every_leg(void **state)
 {
     (void)state;
-    for (int leg = 1; leg <= 3; leg++)
+    for (int leg = 1; leg <= 4; leg++)
         mangle_every_byte(leg, true);
 }
 
@@ -737,6 +747,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(flip_init),
         cmocka_unit_test(flip_accept),
         cmocka_unit_test(flip_finish),
+        cmocka_unit_test(flip_confirm),
         cmocka_unit_test(truncate_every_leg),
     };
     const char *group = argc > 1 ? argv[1] : "main";
