@@ -744,8 +744,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(cred_store_identity_initiates),
     };
     const struct CMUnitTest mangle_tests[] = {
-        cmocka_unit_test(flip_init),          cmocka_unit_test(flip_accept),
-        cmocka_unit_test(flip_finish),        cmocka_unit_test(flip_confirm),
+        cmocka_unit_test(flip_init),
+        cmocka_unit_test(flip_accept),
+        cmocka_unit_test(flip_finish),
+        cmocka_unit_test(flip_confirm),
         cmocka_unit_test(truncate_every_leg),
     };
     const char *group = argc > 1 ? argv[1] : "main";
