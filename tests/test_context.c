@@ -540,6 +540,67 @@ static void anonymous_allowed(void **state)
     gl_hs_release(&hs);
 }
 
+/* A credential whose only trust anchor is the CA file dir/<ca>/ca.pem of
+ * the suite's environment (the directory of GSS_PKCS11_CONF). */
+static gss_cred_id_t cred_with_anchors(const char *ca)
+{
+    gss_key_value_element_desc kv[1];
+    gss_key_value_set_desc store = {1, kv};
+    gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+    const char *conf = getenv("GSS_PKCS11_CONF");
+    const char *slash;
+    char path[4096];
+    OM_uint32 major, minor;
+
+    assert_non_null(conf);
+    slash = strrchr(conf, '/');
+    assert_non_null(slash);
+    snprintf(path, sizeof(path), "%.*s/%s/ca.pem", (int)(slash - conf), conf,
+             ca);
+    kv[0].key = "trust-anchors";
+    kv[0].value = path;
+    major = gss_acquire_cred_from(&minor, GSS_C_NO_NAME, 0, gl_mech_set(),
+                                  GSS_C_INITIATE, &store, &cred, NULL, NULL);
+    if (major != GSS_S_COMPLETE)
+        gl_fail("gss_acquire_cred_from(trust-anchors)", major, minor);
+    return cred;
+}
+
+/*
+ * Issue 9 item 1: an anonymous initiator validates the acceptor with its
+ * credential's trust anchors, as an authenticated one does. Its only
+ * anchor (otherca) did not issue host@localhost's certificate, which the
+ * global [trust] anchors would accept: the initiator refuses ACCEPT.
+ */
+static void anonymous_uses_the_credentials_anchors(void **state)
+{
+    struct gl_hs hs = {0};
+
+    (void)state;
+    hs.icred = cred_with_anchors("otherca");
+    hs.target = gl_service("host@localhost");
+    hs.req_flags = GSS_C_ANON_FLAG;
+    assert_false(gl_handshake(&hs));
+    assert_int_equal(hs.legs, 3); /* the initiator refused ACCEPT */
+    assert_int_equal(hs.amajor, GSS_S_CONTINUE_NEEDED);
+    assert_int_equal(hs.imajor, GSS_S_DEFECTIVE_CREDENTIAL);
+    assert_minor_says(hs.iminor, "is not trusted");
+    gl_hs_release(&hs);
+    /* The same credential initiating with its identity: refused alike. */
+    memset(&hs, 0, sizeof(hs));
+    hs.icred = cred_with_anchors("otherca");
+    hs.target = gl_service("host@localhost");
+    assert_false(gl_handshake(&hs));
+    assert_int_equal(hs.imajor, GSS_S_DEFECTIVE_CREDENTIAL);
+    gl_hs_release(&hs);
+    /* Control: anchors that did issue it, anonymous, complete. */
+    memset(&hs, 0, sizeof(hs));
+    hs.icred = cred_with_anchors("ca");
+    establish_ok(&hs, "host@localhost", GSS_C_ANON_FLAG);
+    assert_true(hs.iflags & GSS_C_ANON_FLAG);
+    gl_hs_release(&hs);
+}
+
 /* With allow-anonymous = yes (anon.conf) the mechanism reports it. */
 static void anonymous_attribute_follows_policy_on(void **state)
 {
@@ -735,6 +796,7 @@ int main(int argc, char **argv)
     };
     const struct CMUnitTest anon_tests[] = {
         cmocka_unit_test(anonymous_allowed),
+        cmocka_unit_test(anonymous_uses_the_credentials_anchors),
         cmocka_unit_test(anonymous_attribute_follows_policy_on),
     };
     const struct CMUnitTest extra_tests[] = {
