@@ -12,6 +12,7 @@
 #include "gsslib.h"
 #include "testlib.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +211,66 @@ static void channel_bindings_differ(void **state)
     assert_false(gl_handshake(&hs));
     assert_int_equal(hs.amajor, GSS_S_BAD_BINDINGS);
     gl_hs_release(&hs);
+}
+
+/* Makes every OpenSSL fetch in this process fail (on) or work again: the
+ * plugin shares this process's libcrypto and its default library
+ * context, so its EVP_DigestInit_ex(SHA-256) fails while this is on. */
+static void evp_fails(bool on)
+{
+    assert_int_equal(EVP_set_default_properties(
+                         NULL, on ? "provider=gp11-no-such-provider" : ""),
+                     1);
+}
+
+/*
+ * Issue 9 item 10: when hashing the channel bindings fails, each side
+ * refuses (GSS_S_FAILURE, a minor saying so) instead of going on with 32
+ * zero bytes, which mean "no bindings" and would switch the check off.
+ */
+static void channel_bindings_hash_failure_refuses(void **state)
+{
+    struct gl_hs hs = {0};
+    gss_buffer_desc init = GSS_C_EMPTY_BUFFER, out = GSS_C_EMPTY_BUFFER;
+    gss_ctx_id_t ictx = GSS_C_NO_CONTEXT, actx = GSS_C_NO_CONTEXT;
+    gss_name_t target = gl_service("host@localhost");
+    OM_uint32 major, minor, m2;
+
+    (void)state;
+    /* Control: the same bindings work when OpenSSL does. */
+    hs.target = gl_service("host@localhost");
+    hs.icb = hs.acb = &cb_a;
+    if (!gl_handshake(&hs))
+        gl_fail("handshake with bindings", hs.imajor, hs.iminor);
+    gl_hs_release(&hs);
+
+    /* The initiator. */
+    evp_fails(true);
+    major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &ictx, target,
+                                 gl_mech(), 0, 0, &cb_a, GSS_C_NO_BUFFER, NULL,
+                                 &out, NULL, NULL);
+    evp_fails(false);
+    assert_int_equal(major, GSS_S_FAILURE);
+    assert_minor_says(minor, "hashing the channel bindings");
+    assert_int_equal(out.length, 0);
+    assert_true(ictx == GSS_C_NO_CONTEXT);
+
+    /* The acceptor, given a good INIT with the same bindings. */
+    major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &ictx, target,
+                                 gl_mech(), 0, 0, &cb_a, GSS_C_NO_BUFFER, NULL,
+                                 &init, NULL, NULL);
+    assert_int_equal(major, GSS_S_CONTINUE_NEEDED);
+    evp_fails(true);
+    major = gss_accept_sec_context(&minor, &actx, GSS_C_NO_CREDENTIAL, &init,
+                                   &cb_a, NULL, NULL, &out, NULL, NULL, NULL);
+    evp_fails(false);
+    assert_int_equal(major, GSS_S_FAILURE);
+    assert_minor_says(minor, "hashing the channel bindings");
+    assert_int_equal(out.length, 0);
+    gss_release_buffer(&m2, &init);
+    gss_delete_sec_context(&m2, &ictx, GSS_C_NO_BUFFER);
+    gss_delete_sec_context(&m2, &actx, GSS_C_NO_BUFFER);
+    gss_release_name(&m2, &target);
 }
 
 static void target_without_host_is_refused(void **state)
@@ -784,6 +845,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(anonymous_refused_by_policy),
         cmocka_unit_test(channel_bindings_equal),
         cmocka_unit_test(channel_bindings_differ),
+        cmocka_unit_test(channel_bindings_hash_failure_refuses),
         cmocka_unit_test(unknown_service_is_refused),
         cmocka_unit_test(target_without_host_is_refused),
         cmocka_unit_test(stray_call_keeps_an_established_context),
