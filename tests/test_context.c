@@ -700,6 +700,31 @@ static void acceptor_names_another_host(void **state)
                          "localhost");
 }
 
+/*
+ * What an unauthenticated initiator learns when the acceptor refuses INIT
+ * for a reason of its own (here: its certificate for expired@localhost
+ * has expired): only that it was refused (protocol.md 2.9); the acceptor's
+ * caller gets the detail.
+ */
+static void acceptor_trouble_is_not_disclosed(void **state)
+{
+    struct gl_hs hs = {0};
+    char text[2048];
+
+    (void)state;
+    hs.target = gl_service("expired@localhost");
+    assert_false(gl_handshake(&hs));
+    assert_int_equal(hs.legs, 3); /* INIT, ERROR, the initiator's verdict */
+    assert_int_equal(hs.amajor, GSS_S_CREDENTIALS_EXPIRED);
+    assert_minor_says(hs.aminor, "expired");
+    assert_int_equal(hs.imajor, GSS_S_FAILURE);
+    assert_minor_says(hs.iminor, "the acceptor refused the context");
+    gl_minor_text(hs.iminor, text, sizeof(text));
+    if (strstr(text, "expired") != NULL)
+        fail_msg("the initiator learnt the acceptor's trouble: '%s'", text);
+    gl_hs_release(&hs);
+}
+
 static void cred_store_identity_initiates(void **state)
 {
     gss_key_value_element_desc kv[1];
@@ -865,6 +890,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(untrusted_acceptor),
         cmocka_unit_test(acceptor_names_another_host),
         cmocka_unit_test(expired_identity_refused_at_acquisition),
+        cmocka_unit_test(acceptor_trouble_is_not_disclosed),
         cmocka_unit_test(cred_store_identity_initiates),
     };
     const struct CMUnitTest mangle_tests[] = {
