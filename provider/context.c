@@ -160,46 +160,75 @@ uint32_t gp11_ctx_sign(struct gp11_ctx *ctx, const char *context,
         sig, sig_len);
 }
 
-/* Writes u32 length || bytes, the opaque32 of protocol.md 2.7. */
-static void digest_opaque32(EVP_MD_CTX *h, const gss_buffer_desc *b)
+/* Hashes u32 length || bytes, the opaque32 of protocol.md 2.7. */
+static bool digest_opaque32(EVP_MD_CTX *h, const gss_buffer_desc *b)
 {
     uint8_t len[4] = {(uint8_t)(b->length >> 24), (uint8_t)(b->length >> 16),
                       (uint8_t)(b->length >> 8), (uint8_t)b->length};
 
-    EVP_DigestUpdate(h, len, 4);
-    if (b->length)
-        EVP_DigestUpdate(h, b->value, b->length);
+    if (b->length > UINT32_MAX)
+        return false;
+    if (EVP_DigestUpdate(h, len, 4) != 1)
+        return false;
+    return b->length == 0 || EVP_DigestUpdate(h, b->value, b->length) == 1;
 }
 
-/* Writes a u32 in big-endian order. */
-static void digest_u32(EVP_MD_CTX *h, OM_uint32 v)
+/* Hashes a u32 in big-endian order. */
+static bool digest_u32(EVP_MD_CTX *h, OM_uint32 v)
 {
     uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
                     (uint8_t)v};
 
-    EVP_DigestUpdate(h, b, 4);
+    return EVP_DigestUpdate(h, b, 4) == 1;
 }
 
-void gp11_ctx_cb_hash(gss_channel_bindings_t cb, uint8_t out[32])
+uint32_t gp11_ctx_cb_hash(gss_channel_bindings_t cb, uint8_t out[32])
 {
     EVP_MD_CTX *h;
     unsigned int n = 32;
+    bool ok;
 
     memset(out, 0, 32);
     if (cb == GSS_C_NO_CHANNEL_BINDINGS)
-        return;
+        return GP11_OK;
+    /* Failing open here would send (or accept) 32 zero bytes, which mean
+     * "no bindings": the bindings would silently not be checked. */
     h = EVP_MD_CTX_new();
-    if (h == NULL || EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(h);
-        return;
-    }
-    digest_u32(h, cb->initiator_addrtype);
-    digest_opaque32(h, &cb->initiator_address);
-    digest_u32(h, cb->acceptor_addrtype);
-    digest_opaque32(h, &cb->acceptor_address);
-    digest_opaque32(h, &cb->application_data);
-    EVP_DigestFinal_ex(h, out, &n);
+    ok = h != NULL && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1 &&
+         digest_u32(h, cb->initiator_addrtype) &&
+         digest_opaque32(h, &cb->initiator_address) &&
+         digest_u32(h, cb->acceptor_addrtype) &&
+         digest_opaque32(h, &cb->acceptor_address) &&
+         digest_opaque32(h, &cb->application_data) &&
+         EVP_DigestFinal_ex(h, out, &n) == 1 && n == 32;
     EVP_MD_CTX_free(h);
+    if (ok)
+        return GP11_OK;
+    memset(out, 0, 32);
+    return gp11_err_set(GP11_ERR_INTERNAL,
+                        "hashing the channel bindings with SHA-256 failed "
+                        "(OpenSSL); the context is refused rather than "
+                        "established without its bindings");
+}
+
+uint32_t gp11_ctx_error_hash(const struct gp11_ctx *ctx,
+                             const struct gp11_buf *error_core,
+                             uint8_t out[GP11_TH_LEN])
+{
+    EVP_MD_CTX *h = EVP_MD_CTX_new();
+    unsigned int n = GP11_TH_LEN;
+    bool ok;
+
+    ok = h != NULL && gp11_wr_ok(&ctx->transcript) && ctx->accept_end != 0 &&
+         ctx->accept_end <= ctx->transcript.len &&
+         EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1 &&
+         EVP_DigestUpdate(h, ctx->transcript.data, ctx->accept_end) == 1 &&
+         EVP_DigestUpdate(h, error_core->data, error_core->len) == 1 &&
+         EVP_DigestFinal_ex(h, out, &n) == 1;
+    EVP_MD_CTX_free(h);
+    return ok ? GP11_OK
+              : gp11_err_set(GP11_ERR_INTERNAL,
+                             "hashing the transcript for an ERROR failed");
 }
 
 uint32_t gp11_ctx_usable(const struct gp11_ctx *ctx)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The acceptor's side of the handshake (docs/protocol.md 2.1-2.3). */
+/* The acceptor's side of the handshake (docs/protocol.md 2.1-2.3, 2.9). */
 #include "gp11_algs.h"
 #include "gp11_context.h"
 #include "gp11_gss.h"
@@ -67,11 +67,11 @@ static uint32_t choose_identity(struct gp11_ctx *ctx, gss_cred_id_t handle,
 /* Negotiation: version, bindings, anonymity, profile, group, sigalg. */
 static uint32_t negotiate(struct gp11_ctx *ctx, const struct gp11_hs_init *m)
 {
-    if (m->version_min > 1 || m->version_max < 1)
+    if (m->version_min > GP11_HS_VERSION || m->version_max < GP11_HS_VERSION)
         return gp11_err_set(GP11_ERR_VERSION,
                             "the initiator speaks protocol versions %u-%u; "
-                            "this acceptor speaks 1",
-                            m->version_min, m->version_max);
+                            "this acceptor speaks %u",
+                            m->version_min, m->version_max, GP11_HS_VERSION);
     if (memcmp(ctx->cb_hash, (uint8_t[32]){0}, 32) != 0 &&
         !gp11_ct_equal(ctx->cb_hash, m->cb_hash, 32))
         return gp11_err_set(GP11_ERR_BAD_BINDINGS,
@@ -137,7 +137,7 @@ static uint32_t build_accept(struct gp11_ctx *ctx,
     if (ret != GP11_OK)
         return ret;
     ctx->have_eph = true;
-    m.version = 1;
+    m.version = GP11_HS_VERSION;
     m.profile = ctx->profile;
     m.sigalg = ctx->sigalg;
     m.group = ctx->group;
@@ -174,15 +174,84 @@ static uint32_t build_accept(struct gp11_ctx *ctx,
     return ret;
 }
 
-/* An ERROR token telling the initiator why (protocol.md 2.3). */
-static void error_token(uint32_t reason, gss_buffer_t output)
+/* What an unauthenticated initiator may learn from an ERROR answering
+ * INIT (protocol.md 2.9): negotiation outcomes it could learn by trying
+ * offers anyway; everything else (the acceptor's own credential, token or
+ * configuration trouble) is the bare "refused". */
+static uint32_t init_refusal_reason(uint32_t minor)
 {
-    struct gp11_hs_error e = {gp11_major_for(reason), reason};
+    switch (minor) {
+    case GP11_ERR_TOKEN_MALFORMED:
+    case GP11_ERR_VERSION:
+    case GP11_ERR_NO_COMMON_PROFILE:
+    case GP11_ERR_NO_COMMON_SIGALG:
+    case GP11_ERR_GROUP_UNSUPPORTED:
+    case GP11_ERR_BAD_BINDINGS:
+    case GP11_ERR_ANON_REFUSED:
+    case GP11_ERR_NO_IDENTITY_FOR_SERVICE:
+    case GP11_ERR_BAD_NAME:
+        return minor;
+    default:
+        return GP11_ERR_PEER_REFUSED;
+    }
+}
+
+/* The unauthenticated ERROR answering INIT (protocol.md 2.9). */
+static void error_token(uint32_t minor, gss_buffer_t output)
+{
+    uint32_t reason = init_refusal_reason(minor);
+    struct gp11_hs_error e = {.major = gp11_major_for(reason),
+                              .reason = reason};
     struct gp11_wbuf w;
 
     gp11_wr_init(&w);
     if (gp11_hs_encode_error(&w, &e) == GP11_OK)
         gp11_ctx_output(&w, output);
+    gp11_wr_free(&w);
+}
+
+/*
+ * The ERROR answering a FINISH that was refused, MACed under K_conf_a
+ * (protocol.md 2.9). It carries only a class: the initiator's
+ * authentication was refused (GSS_S_DEFECTIVE_CREDENTIAL), or this side
+ * failed (GSS_S_FAILURE); never which check failed.
+ */
+static void finish_error_token(struct gp11_ctx *ctx, uint32_t minor,
+                               gss_buffer_t output)
+{
+    struct gp11_hs_error e = {.reason = GP11_ERR_PEER_REFUSED};
+    uint8_t h[GP11_TH_LEN], mac[GP11_MAC_LEN];
+    struct gp11_buf core;
+    struct gp11_wbuf w;
+
+    switch (minor) {
+    case GP11_ERR_NOMEM:
+    case GP11_ERR_INTERNAL:
+    case GP11_ERR_SESSION:
+    case GP11_ERR_SESSION_EXHAUSTED:
+    case GP11_ERR_LOGIN:
+    case GP11_ERR_STALE_OBJECT:
+    case GP11_ERR_TOKEN_REFUSED:
+    case GP11_ERR_MECH_UNSUPPORTED:
+    case GP11_ERR_FORKED:
+        e.major = GSS_S_FAILURE;
+        break;
+    default:
+        e.major = GSS_S_DEFECTIVE_CREDENTIAL;
+    }
+    if (!ctx->keys.have_conf || ctx->accept_end == 0)
+        return;
+    gp11_wr_init(&w);
+    if (gp11_hs_encode_error_core(&w, &e) != GP11_OK)
+        goto done;
+    core = gp11_wr_view(&w);
+    if (gp11_ctx_error_hash(ctx, &core, h) != GP11_OK ||
+        gp11_ks_mac(ctx->rt->tok, &ctx->keys.conf_own, GP11_ERROR_ACCEPTOR, h,
+                    mac) != GP11_OK)
+        goto done;
+    if (gp11_hs_encode_error_tail(&w, mac) == GP11_OK)
+        gp11_ctx_output(&w, output);
+done:
     gp11_wr_free(&w);
 }
 
@@ -219,6 +288,8 @@ static uint32_t process_init(struct gp11_ctx *ctx, gss_cred_id_t cred,
     gp11_wr_bytes(&ctx->transcript, inner.data, inner.len);
     start = ctx->transcript.len;
     ret = build_accept(ctx, &m);
+    if (ret == GP11_OK)
+        ctx->accept_end = ctx->transcript.len;
     if (ret == GP11_OK) {
         struct gp11_wbuf w = {ctx->transcript.data + start,
                               ctx->transcript.len - start, 0, 0};
@@ -272,12 +343,15 @@ static uint32_t verify_initiator(struct gp11_ctx *ctx,
     return ret;
 }
 
-/* Second leg: FINISH in; the context is established. */
-static uint32_t process_finish(struct gp11_ctx *ctx, gss_buffer_t input)
+/* Second leg: FINISH in, CONFIRM out; the context is established. */
+static uint32_t process_finish(struct gp11_ctx *ctx, gss_buffer_t input,
+                               gss_buffer_t output)
 {
     struct gp11_hs_finish f;
+    struct gp11_hs_confirm c;
     struct gp11_buf inner, sig;
-    uint8_t th_c[GP11_TH_LEN], h[GP11_TH_LEN];
+    uint8_t th_c[GP11_TH_LEN], th_f[GP11_TH_LEN], h[GP11_TH_LEN];
+    struct gp11_wbuf w;
     time_t not_after = 0;
     uint32_t ret;
 
@@ -296,6 +370,23 @@ static uint32_t process_finish(struct gp11_ctx *ctx, gss_buffer_t input)
     gp11_ctx_fin_hash(th_c, &sig, h);
     ret = gp11_ks_mac_check(ctx->rt->tok, &ctx->keys.conf_peer,
                             GP11_FIN_INITIATOR, h, f.mac);
+    if (ret != GP11_OK)
+        return ret;
+    /* FINISH verified: CONFIRM proves it, under K_conf_a, over
+     * TH_f = H(INIT || ACCEPT || FINISH). */
+    gp11_wr_bytes(&ctx->transcript, inner.data + f.core_len,
+                  inner.len - f.core_len);
+    ret = gp11_ctx_th(ctx, th_f);
+    if (ret == GP11_OK)
+        ret = gp11_ks_mac(ctx->rt->tok, &ctx->keys.conf_own,
+                          GP11_CONFIRM_ACCEPTOR, th_f, c.mac);
+    if (ret != GP11_OK)
+        return ret;
+    gp11_wr_init(&w);
+    ret = gp11_hs_encode_confirm(&w, &c);
+    if (ret == GP11_OK)
+        ret = gp11_ctx_output(&w, output);
+    gp11_wr_free(&w);
     if (ret != GP11_OK)
         return ret;
     gp11_keys_drop_conf(ctx->rt->tok, &ctx->keys);
@@ -325,13 +416,22 @@ static uint32_t accept_step(gss_ctx_id_t *context, gss_cred_id_t cred,
                    : gp11_err_set(GP11_ERR_TOKEN_UNEXPECTED,
                                   "gss_accept_sec_context called on a "
                                   "context that expects no token");
-    if (ctx)
-        return process_finish(ctx, input);
+    if (ctx) {
+        ret = process_finish(ctx, input, output);
+        if (ret != GP11_OK) {
+            free(output->value);
+            output->value = NULL;
+            output->length = 0;
+            finish_error_token(ctx, ret, output);
+        }
+        return ret;
+    }
     ret = gp11_ctx_new(false, &ctx);
     if (ret != GP11_OK)
         return ret;
-    gp11_ctx_cb_hash(cb, ctx->cb_hash);
-    ret = process_init(ctx, cred, input, output, &tell_peer);
+    ret = gp11_ctx_cb_hash(cb, ctx->cb_hash);
+    if (ret == GP11_OK)
+        ret = process_init(ctx, cred, input, output, &tell_peer);
     if (ret != GP11_OK) {
         free(output->value);
         output->value = NULL;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The initiator's side of the handshake (docs/protocol.md 2.1-2.3). */
+/* The initiator's side of the handshake (docs/protocol.md 2.1-2.3, 2.9). */
 #include "gp11_algs.h"
 #include "gp11_context.h"
 #include "gp11_gss.h"
@@ -57,7 +57,15 @@ static uint32_t set_initiator_identity(struct gp11_ctx *ctx,
     uint32_t ret;
 
     if (ctx->req_flags & GSS_C_ANON_FLAG) {
+        /* No identity, but the credential's trust anchors still decide
+         * which acceptors are believed (issue 9 item 1). */
         ctx->anonymous = true;
+        if (cred != NULL && cred->own_trust) {
+            ctx->own_trust = gp11_trust_ref(cred->trust);
+            ctx->trust = ctx->own_trust;
+        } else if (cred != NULL) {
+            ctx->trust = cred->trust;
+        }
         return gp11_name_new(GP11_NAME_ANONYMOUS, NULL, &ctx->own_name);
     }
     if (cred == NULL) {
@@ -93,7 +101,7 @@ static uint32_t build_init(struct gp11_ctx *ctx, OM_uint32 time_req,
     if (ret != GP11_OK)
         return ret;
     ctx->have_eph = true;
-    m.version_min = m.version_max = 1;
+    m.version_min = m.version_max = GP11_HS_VERSION;
     m.req_flags = ctx->req_flags;
     memcpy(m.profiles, ctx->rt->profiles, ctx->rt->n_profiles);
     m.n_profiles = ctx->rt->n_profiles;
@@ -129,7 +137,7 @@ static bool offered(const uint8_t *list, size_t n, uint8_t v)
 static uint32_t check_choices(struct gp11_ctx *ctx,
                               const struct gp11_hs_accept *m)
 {
-    if (m->version != 1)
+    if (m->version != GP11_HS_VERSION)
         return gp11_err_set(GP11_ERR_VERSION,
                             "the acceptor answered with protocol version %u",
                             m->version);
@@ -253,13 +261,18 @@ static void set_expiry(struct gp11_ctx *ctx, uint32_t granted,
     ctx->expiry = e;
 }
 
-/* The acceptor's ERROR token: unauthenticated, so only a few majors are
- * believed (protocol.md 2.3); the reason is reported, never acted on. */
+/* The acceptor's ERROR token answering INIT: unauthenticated, so only a
+ * few majors are believed (protocol.md 2.9); the reason is reported,
+ * never acted on. */
 static uint32_t peer_refused(const struct gp11_hs_error *e)
 {
     const char *why = gp11_err_generic(e->reason);
     uint32_t code = GP11_ERR_PEER_REFUSED;
 
+    if (e->has_mac)
+        return gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
+                            "the acceptor's ERROR answering INIT carries a "
+                            "MAC, which no key exists for yet");
     if (e->major == GSS_S_BAD_BINDINGS)
         code = GP11_ERR_BAD_BINDINGS;
     else if (e->major == GSS_S_BAD_NAME)
@@ -323,13 +336,77 @@ static uint32_t process_accept(struct gp11_ctx *ctx, gss_buffer_t input,
         return ret;
     tail = (struct gp11_buf){inner.data + m.core_len, inner.len - m.core_len};
     gp11_wr_bytes(&ctx->transcript, tail.data, tail.len);
+    ctx->accept_end = ctx->transcript.len;
     ret = build_finish(ctx, output);
     if (ret != GP11_OK)
         return ret;
-    gp11_keys_drop_conf(ctx->rt->tok, &ctx->keys);
+    /* K_conf_a stays until CONFIRM (or an authenticated ERROR) arrives. */
     ctx->flags = m.ret_flags;
     ctx->peer_caps = m.caps;
     set_expiry(ctx, m.lifetime, peer_not_after);
+    ctx->state = GP11_CTX_FINISH_SENT;
+    return GP11_OK;
+}
+
+/* An ERROR answering FINISH: believed only under K_conf_a, and then
+ * reported as the coarse class it carries (protocol.md 2.9). */
+static uint32_t finish_refused(struct gp11_ctx *ctx,
+                               const struct gp11_buf *inner,
+                               const struct gp11_hs_error *e)
+{
+    struct gp11_buf core = {inner->data, e->core_len};
+    uint8_t h[GP11_TH_LEN];
+    uint32_t ret;
+
+    if (!e->has_mac)
+        return gp11_err_set(GP11_ERR_KEY_CONFIRMATION,
+                            "an unauthenticated ERROR token arrived where "
+                            "the acceptor's CONFIRM was expected");
+    ret = gp11_ctx_error_hash(ctx, &core, h);
+    if (ret == GP11_OK)
+        ret = gp11_ks_mac_check(ctx->rt->tok, &ctx->keys.conf_peer,
+                                GP11_ERROR_ACCEPTOR, h, e->mac);
+    if (ret != GP11_OK)
+        return gp11_err_set(GP11_ERR_KEY_CONFIRMATION,
+                            "an ERROR token whose MAC does not verify "
+                            "arrived where the acceptor's CONFIRM was "
+                            "expected");
+    if (e->major == GSS_S_DEFECTIVE_CREDENTIAL)
+        return gp11_err_set(GP11_ERR_PEER_REFUSED,
+                            "the acceptor verified this initiator's FINISH "
+                            "and refused it (certificate, signature or "
+                            "anonymity not accepted; the acceptor's log "
+                            "says why)");
+    return gp11_err_set(GP11_ERR_PEER_REFUSED,
+                        "the acceptor failed while checking this "
+                        "initiator's FINISH (an internal or token error on "
+                        "its side)");
+}
+
+/* Third call: CONFIRM in; the context is established. */
+static uint32_t process_confirm(struct gp11_ctx *ctx, gss_buffer_t input)
+{
+    struct gp11_hs_confirm c;
+    struct gp11_hs_error e;
+    struct gp11_buf inner;
+    uint8_t th_f[GP11_TH_LEN];
+    uint32_t ret;
+
+    ret = gp11_hs_unframe(input->value, input->length, &inner);
+    if (ret != GP11_OK)
+        return ret;
+    if (gp11_hs_tok_id(&inner) == GP11_TOK_ERROR &&
+        gp11_hs_decode_error(&inner, &e) == GP11_OK)
+        return finish_refused(ctx, &inner, &e);
+    ret = gp11_hs_decode_confirm(&inner, &c);
+    if (ret == GP11_OK)
+        ret = gp11_ctx_th(ctx, th_f); /* INIT || ACCEPT || FINISH */
+    if (ret == GP11_OK)
+        ret = gp11_ks_mac_check(ctx->rt->tok, &ctx->keys.conf_peer,
+                                GP11_CONFIRM_ACCEPTOR, th_f, c.mac);
+    if (ret != GP11_OK)
+        return ret;
+    gp11_keys_drop_conf(ctx->rt->tok, &ctx->keys);
     gp11_seqwin_init(&ctx->recv, ctx->flags);
     ctx->state = GP11_CTX_ESTABLISHED;
     return GP11_OK;
@@ -348,8 +425,9 @@ static uint32_t start(struct gp11_ctx **out, gss_cred_id_t cred,
     if (ret != GP11_OK)
         return ret;
     ctx->req_flags = req_flags & GRANTABLE;
-    gp11_ctx_cb_hash(cb, ctx->cb_hash);
-    ret = set_target(ctx, target);
+    ret = gp11_ctx_cb_hash(cb, ctx->cb_hash);
+    if (ret == GP11_OK)
+        ret = set_target(ctx, target);
     if (ret == GP11_OK)
         ret = set_initiator_identity(ctx, cred);
     if (ret == GP11_OK)
@@ -385,7 +463,8 @@ OM_uint32 gp11_gss_init_sec_context(
         if (ret == GP11_OK)
             *context = (gss_ctx_id_t)ctx;
     } else if (ctx->generation != gp11_fork_generation() || !ctx->initiator ||
-               ctx->state != GP11_CTX_INIT_SENT) {
+               (ctx->state != GP11_CTX_INIT_SENT &&
+                ctx->state != GP11_CTX_FINISH_SENT)) {
         ret = gp11_ctx_usable(ctx) == GP11_ERR_FORKED
                   ? GP11_ERR_FORKED
                   : gp11_err_set(GP11_ERR_TOKEN_UNEXPECTED,
@@ -394,8 +473,10 @@ OM_uint32 gp11_gss_init_sec_context(
     } else if (input == GSS_C_NO_BUFFER || input->length == 0) {
         ret = gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
                            "the acceptor's token is missing");
-    } else {
+    } else if (ctx->state == GP11_CTX_INIT_SENT) {
         ret = process_accept(ctx, input, output);
+    } else {
+        ret = process_confirm(ctx, input);
     }
     if (ret != GP11_OK && ctx && ctx->state == GP11_CTX_ESTABLISHED) {
         /* A stray call on an established context leaves it intact. */

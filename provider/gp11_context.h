@@ -18,6 +18,7 @@ enum gp11_ctx_state {
     GP11_CTX_NEW,
     GP11_CTX_INIT_SENT,   /* initiator: INIT sent, ACCEPT expected */
     GP11_CTX_ACCEPT_SENT, /* acceptor: ACCEPT sent, FINISH expected */
+    GP11_CTX_FINISH_SENT, /* initiator: FINISH sent, CONFIRM expected */
     GP11_CTX_ESTABLISHED,
 };
 
@@ -36,6 +37,7 @@ struct gp11_ctx {
     size_t eph_len;
     struct gp11_keys keys;
     struct gp11_wbuf transcript; /* inner tokens, as hashed */
+    size_t accept_end;           /* transcript length after the whole ACCEPT */
     uint8_t cb_hash[32];
     uint32_t peer_caps;
     /* Our identity: its key object and a copy of what the handshake
@@ -92,8 +94,15 @@ uint32_t gp11_ctx_sign(struct gp11_ctx *ctx, const char *context,
                        const uint8_t th[GP11_TH_LEN], uint8_t *sig,
                        size_t *sig_len);
 
-/* cb_hash of protocol.md 2.7 (zeros when there are no bindings). */
-void gp11_ctx_cb_hash(gss_channel_bindings_t cb, uint8_t out[32]);
+/* cb_hash of protocol.md 2.7 (zeros when there are no bindings); an
+ * error, never a zero hash, when hashing fails. */
+uint32_t gp11_ctx_cb_hash(gss_channel_bindings_t cb, uint8_t out[32]);
+
+/* H(INIT || ACCEPT || ERROR core), what the MAC of an ERROR that answers
+ * FINISH covers (protocol.md 2.9). */
+uint32_t gp11_ctx_error_hash(const struct gp11_ctx *ctx,
+                             const struct gp11_buf *error_core,
+                             uint8_t out[GP11_TH_LEN]);
 
 /* GP11_OK if the context may be used in this process and is open. */
 uint32_t gp11_ctx_usable(const struct gp11_ctx *ctx);
@@ -104,11 +113,13 @@ OM_uint32 gp11_ctx_time_left(const struct gp11_ctx *ctx);
 /* Frames an inner token into out (malloc'ed). */
 uint32_t gp11_ctx_output(const struct gp11_wbuf *inner, gss_buffer_t out);
 
-/* Labels of protocol.md 2.2 and 2.3, with their terminating NUL. */
-#define GP11_SIG_ACCEPTOR "gss-pkcs11 v1 acceptor"
-#define GP11_SIG_INITIATOR "gss-pkcs11 v1 initiator"
-#define GP11_FIN_ACCEPTOR "gss-pkcs11 v1 acceptor finished"
-#define GP11_FIN_INITIATOR "gss-pkcs11 v1 initiator finished"
+/* Labels of protocol.md 2.2, 2.3 and 2.9, with their terminating NUL. */
+#define GP11_SIG_ACCEPTOR "gss-pkcs11 v2 acceptor"
+#define GP11_SIG_INITIATOR "gss-pkcs11 v2 initiator"
+#define GP11_FIN_ACCEPTOR "gss-pkcs11 v2 acceptor finished"
+#define GP11_FIN_INITIATOR "gss-pkcs11 v2 initiator finished"
+#define GP11_CONFIRM_ACCEPTOR "gss-pkcs11 v2 acceptor confirmed"
+#define GP11_ERROR_ACCEPTOR "gss-pkcs11 v2 acceptor refused"
 
 /* ---- GSS entry points ---------------------------------------------------- */
 

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Context-establishment tokens (docs/protocol.md sections 1 and 2): the
- * RFC 2743 section 3.1 framing and the INIT, ACCEPT, FINISH and ERROR inner
- * tokens. Decoding checks structure only (lengths, known values, the rules
- * below); whether a value matches what was offered is the caller's job.
+ * RFC 2743 section 3.1 framing and the INIT, ACCEPT, FINISH, CONFIRM and
+ * ERROR inner tokens (protocol version 2). Decoding checks structure only
+ * (lengths, known values, the rules below); whether a value matches what was
+ * offered is the caller's job.
  */
 #ifndef GP11_HS_MSG_H
 #define GP11_HS_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,11 +23,14 @@
 #define GP11_HS_MAC_LEN 16
 #define GP11_HS_MAX_CERTS 4
 #define GP11_HS_MAX_LIST 16
+/* The only protocol version spoken (docs/protocol.md 2.1). */
+#define GP11_HS_VERSION 2
 
 enum {
     GP11_TOK_INIT = 0x0A01,
     GP11_TOK_ACCEPT = 0x0A02,
     GP11_TOK_FINISH = 0x0A03,
+    GP11_TOK_CONFIRM = 0x0A04,
     GP11_TOK_ERROR = 0x0A7F
 };
 
@@ -80,9 +85,18 @@ struct gp11_hs_finish {
     uint8_t mac[GP11_HS_MAC_LEN];
 };
 
+struct gp11_hs_confirm {
+    uint8_t mac[GP11_HS_MAC_LEN];
+};
+
 struct gp11_hs_error {
     uint32_t major;
     uint32_t reason;
+    /* bytes of the inner token (from TOK_ID) that form the core: 10 */
+    size_t core_len;
+    /* mac_e: present only in an ERROR that answers FINISH (2.9) */
+    bool has_mac;
+    uint8_t mac[GP11_HS_MAC_LEN];
 };
 
 /* Uncompressed point length of a group: 65, 97, or 0 if unknown. */
@@ -116,6 +130,8 @@ uint32_t gp11_hs_decode_accept(const struct gp11_buf *inner,
                                struct gp11_hs_accept *m);
 uint32_t gp11_hs_decode_finish(const struct gp11_buf *inner,
                                struct gp11_hs_finish *m);
+uint32_t gp11_hs_decode_confirm(const struct gp11_buf *inner,
+                                struct gp11_hs_confirm *m);
 uint32_t gp11_hs_decode_error(const struct gp11_buf *inner,
                               struct gp11_hs_error *m);
 
@@ -134,6 +150,15 @@ uint32_t gp11_hs_encode_finish_core(struct gp11_wbuf *w,
 /* Appends opaque16 sig and the 16-byte mac (ACCEPT and FINISH tails). */
 uint32_t gp11_hs_encode_tail(struct gp11_wbuf *w, const struct gp11_buf *sig,
                              const uint8_t mac[GP11_HS_MAC_LEN]);
+uint32_t gp11_hs_encode_confirm(struct gp11_wbuf *w,
+                                const struct gp11_hs_confirm *m);
+/* ERROR is written in two steps too: the core (TOK_ID, major, reason),
+ * then gp11_hs_encode_error_tail() with the MAC or without (NULL). */
+uint32_t gp11_hs_encode_error_core(struct gp11_wbuf *w,
+                                   const struct gp11_hs_error *m);
+uint32_t gp11_hs_encode_error_tail(struct gp11_wbuf *w,
+                                   const uint8_t *mac /* NULL: none */);
+/* Core and tail in one: with m->mac when m->has_mac. */
 uint32_t gp11_hs_encode_error(struct gp11_wbuf *w,
                               const struct gp11_hs_error *m);
 

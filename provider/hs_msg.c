@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Context-establishment tokens: framing, INIT, ACCEPT, FINISH, ERROR. */
+/* Context-establishment tokens: framing, INIT, ACCEPT, FINISH, CONFIRM,
+ * ERROR. */
 #include "gp11_hs_msg.h"
 #include "gp11_error.h"
 #include "gp11_oid.h"
@@ -224,6 +225,8 @@ static const char *tok_name(uint16_t id)
         return "ACCEPT";
     case GP11_TOK_FINISH:
         return "FINISH";
+    case GP11_TOK_CONFIRM:
+        return "CONFIRM";
     case GP11_TOK_ERROR:
         return "ERROR";
     default:
@@ -411,6 +414,7 @@ uint32_t gp11_hs_decode_error(const struct gp11_buf *inner,
 {
     const char *what = "malformed ERROR token";
     struct gp11_rbuf r;
+    struct gp11_buf mac;
     uint32_t ret;
 
     ret = rd_start(&r, inner, GP11_TOK_ERROR, what, m, sizeof(*m));
@@ -418,6 +422,28 @@ uint32_t gp11_hs_decode_error(const struct gp11_buf *inner,
         return ret;
     m->major = gp11_rd_u32(&r, "major");
     m->reason = gp11_rd_u32(&r, "reason");
+    m->core_len = r.off;
+    mac = gp11_rd_opaque8(&r, "mac_e");
+    gp11_rd_check(&r, mac.len == 0 || mac.len == GP11_HS_MAC_LEN, "mac_e",
+                  "is neither empty nor 16 bytes");
+    if (gp11_rd_ok(&r) && mac.len == GP11_HS_MAC_LEN) {
+        m->has_mac = true;
+        memcpy(m->mac, mac.data, GP11_HS_MAC_LEN);
+    }
+    return rd_done(&r, what, m, sizeof(*m));
+}
+
+uint32_t gp11_hs_decode_confirm(const struct gp11_buf *inner,
+                                struct gp11_hs_confirm *m)
+{
+    const char *what = "malformed CONFIRM token";
+    struct gp11_rbuf r;
+    uint32_t ret;
+
+    ret = rd_start(&r, inner, GP11_TOK_CONFIRM, what, m, sizeof(*m));
+    if (ret != GP11_OK)
+        return ret;
+    gp11_rd_bytes(&r, m->mac, sizeof(m->mac), "mac_c");
     return rd_done(&r, what, m, sizeof(*m));
 }
 
@@ -558,8 +584,18 @@ uint32_t gp11_hs_encode_tail(struct gp11_wbuf *w, const struct gp11_buf *sig,
     return gp11_wr_status(w, "a token tail");
 }
 
-uint32_t gp11_hs_encode_error(struct gp11_wbuf *w,
-                              const struct gp11_hs_error *m)
+uint32_t gp11_hs_encode_confirm(struct gp11_wbuf *w,
+                                const struct gp11_hs_confirm *m)
+{
+    if (w == NULL || m == NULL)
+        return gp11_err_set(GP11_ERR_BAD_ARG, "no CONFIRM token to encode");
+    gp11_wr_u16(w, GP11_TOK_CONFIRM);
+    gp11_wr_bytes(w, m->mac, sizeof(m->mac));
+    return gp11_wr_status(w, "a CONFIRM token");
+}
+
+uint32_t gp11_hs_encode_error_core(struct gp11_wbuf *w,
+                                   const struct gp11_hs_error *m)
 {
     if (w == NULL || m == NULL)
         return gp11_err_set(GP11_ERR_BAD_ARG, "no ERROR token to encode");
@@ -567,4 +603,22 @@ uint32_t gp11_hs_encode_error(struct gp11_wbuf *w,
     gp11_wr_u32(w, m->major);
     gp11_wr_u32(w, m->reason);
     return gp11_wr_status(w, "an ERROR token");
+}
+
+uint32_t gp11_hs_encode_error_tail(struct gp11_wbuf *w, const uint8_t *mac)
+{
+    if (w == NULL)
+        return gp11_err_set(GP11_ERR_BAD_ARG, "no ERROR token to encode");
+    gp11_wr_opaque8(w, mac, mac ? GP11_HS_MAC_LEN : 0);
+    return gp11_wr_status(w, "an ERROR token");
+}
+
+uint32_t gp11_hs_encode_error(struct gp11_wbuf *w,
+                              const struct gp11_hs_error *m)
+{
+    uint32_t ret = gp11_hs_encode_error_core(w, m);
+
+    if (ret != GP11_OK)
+        return ret;
+    return gp11_hs_encode_error_tail(w, m->has_mac ? m->mac : NULL);
 }

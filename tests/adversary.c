@@ -161,7 +161,7 @@ void adv_init_defaults(struct adv *a, const char *target, OM_uint32 req_flags,
 
     memset(m, 0, sizeof(*m));
     snprintf(a->target, sizeof(a->target), "%s", target);
-    m->version_min = m->version_max = 1;
+    m->version_min = m->version_max = GP11_HS_VERSION;
     m->req_flags = req_flags;
     memcpy(m->profiles, rt->profiles, rt->n_profiles);
     m->n_profiles = rt->n_profiles;
@@ -214,6 +214,7 @@ void adv_take_accept(struct adv *a, const gss_buffer_desc *accept)
     a->have_keys = true;
     gp11_wr_bytes(&ctx->transcript, inner.data + m.core_len,
                   inner.len - m.core_len);
+    ctx->accept_end = ctx->transcript.len;
 }
 
 void adv_finish_defaults(struct adv *a, struct gp11_hs_finish *f)
@@ -246,6 +247,33 @@ void adv_send_finish(struct adv *a, const struct gp11_hs_finish *f,
     output_from(a, start, out);
 }
 
+bool adv_take_confirm(struct adv *a, const gss_buffer_desc *tok,
+                      struct gp11_hs_error *err, bool *err_mac_ok)
+{
+    struct gp11_ctx *ctx = a->ctx;
+    struct gp11_buf inner = unframe(tok), core;
+    struct gp11_hs_confirm c;
+    uint8_t th[GP11_TH_LEN];
+
+    memset(err, 0, sizeof(*err));
+    *err_mac_ok = false;
+    assert_true(a->have_keys);
+    if (gp11_hs_tok_id(&inner) == GP11_TOK_ERROR) {
+        tl_assert_err(gp11_hs_decode_error(&inner, err), GP11_OK);
+        core = (struct gp11_buf){inner.data, err->core_len};
+        tl_assert_err(gp11_ctx_error_hash(ctx, &core, th), GP11_OK);
+        *err_mac_ok =
+            err->has_mac &&
+            gp11_ks_mac_check(ctx->rt->tok, &ctx->keys.conf_peer,
+                              GP11_ERROR_ACCEPTOR, th, err->mac) == GP11_OK;
+        return false;
+    }
+    tl_assert_err(gp11_hs_decode_confirm(&inner, &c), GP11_OK);
+    tl_assert_err(gp11_ctx_th(ctx, th), GP11_OK);
+    return gp11_ks_mac_check(ctx->rt->tok, &ctx->keys.conf_peer,
+                             GP11_CONFIRM_ACCEPTOR, th, c.mac) == GP11_OK;
+}
+
 /* ---- acceptor ------------------------------------------------------------ */
 
 void adv_take_init(struct adv *a, const gss_buffer_desc *init,
@@ -268,7 +296,7 @@ void adv_take_init(struct adv *a, const gss_buffer_desc *init,
 
     assert_non_null(a->cert_id);
     memset(m, 0, sizeof(*m));
-    m->version = 1;
+    m->version = GP11_HS_VERSION;
     m->profile = rt->profiles[0];
     for (size_t i = in.n_profiles; i-- > 0;)
         if (gp11_runtime_has_profile(rt, in.profiles[i]))
@@ -309,7 +337,77 @@ void adv_send_accept(struct adv *a, struct gp11_hs_accept *m, gss_buffer_t out)
     sigb = (struct gp11_buf){sig, sig_len};
     confirm(a, GP11_FIN_ACCEPTOR, th_a, &sigb, mac);
     tl_assert_err(gp11_hs_encode_tail(&ctx->transcript, &sigb, mac), GP11_OK);
+    ctx->accept_end = ctx->transcript.len;
     output_from(a, start, out);
+}
+
+void adv_take_finish(struct adv *a, const gss_buffer_desc *finish)
+{
+    struct gp11_buf inner = unframe(finish);
+    struct gp11_hs_finish f;
+
+    tl_assert_err(gp11_hs_decode_finish(&inner, &f), GP11_OK);
+    gp11_wr_bytes(&a->ctx->transcript, inner.data, inner.len);
+}
+
+void adv_send_confirm(struct adv *a, enum adv_confirm how, gss_buffer_t out)
+{
+    struct gp11_ctx *ctx = a->ctx;
+    const struct gp11_object *key = &ctx->keys.conf_own;
+    const char *label = GP11_CONFIRM_ACCEPTOR;
+    struct gp11_hs_confirm c = {{0}};
+    uint8_t th[GP11_TH_LEN];
+    struct gp11_wbuf w;
+    struct gp11_buf b;
+
+    assert_true(a->have_keys);
+    if (how == ADV_CONFIRM_NO_FINISH) {
+        size_t len = ctx->transcript.len;
+
+        ctx->transcript.len = ctx->accept_end; /* H(INIT || ACCEPT) */
+        tl_assert_err(gp11_ctx_th(ctx, th), GP11_OK);
+        ctx->transcript.len = len;
+    } else {
+        tl_assert_err(gp11_ctx_th(ctx, th), GP11_OK);
+    }
+    if (how == ADV_CONFIRM_FIN_LABEL)
+        label = GP11_FIN_ACCEPTOR;
+    if (how == ADV_CONFIRM_ERROR_LABEL)
+        label = GP11_ERROR_ACCEPTOR;
+    if (how == ADV_CONFIRM_PEER_KEY)
+        key = &ctx->keys.conf_peer;
+    if (how != ADV_CONFIRM_ZERO_MAC)
+        tl_assert_err(gp11_ks_mac(ctx->rt->tok, key, label, th, c.mac),
+                      GP11_OK);
+    gp11_wr_init(&w);
+    tl_assert_err(gp11_hs_encode_confirm(&w, &c), GP11_OK);
+    b = gp11_wr_view(&w);
+    tl_assert_err(gp11_hs_frame(&b, out), GP11_OK);
+    gp11_wr_free(&w);
+}
+
+void adv_send_error(struct adv *a, uint32_t major, uint32_t reason, bool mac,
+                    gss_buffer_t out)
+{
+    struct gp11_ctx *ctx = a->ctx;
+    struct gp11_hs_error e = {.major = major, .reason = reason};
+    uint8_t th[GP11_TH_LEN], m[GP11_MAC_LEN];
+    struct gp11_wbuf w;
+    struct gp11_buf b;
+
+    gp11_wr_init(&w);
+    tl_assert_err(gp11_hs_encode_error_core(&w, &e), GP11_OK);
+    if (mac) {
+        b = gp11_wr_view(&w);
+        tl_assert_err(gp11_ctx_error_hash(ctx, &b, th), GP11_OK);
+        tl_assert_err(gp11_ks_mac(ctx->rt->tok, &ctx->keys.conf_own,
+                                  GP11_ERROR_ACCEPTOR, th, m),
+                      GP11_OK);
+    }
+    tl_assert_err(gp11_hs_encode_error_tail(&w, mac ? m : NULL), GP11_OK);
+    b = gp11_wr_view(&w);
+    tl_assert_err(gp11_hs_frame(&b, out), GP11_OK);
+    gp11_wr_free(&w);
 }
 
 /* ---- man in the middle --------------------------------------------------- */

@@ -87,6 +87,15 @@ void adv_finish_defaults(struct adv *a, struct gp11_hs_finish *f);
 void adv_send_finish(struct adv *a, const struct gp11_hs_finish *f,
                      gss_buffer_t out);
 
+/*
+ * What the honest acceptor answered FINISH with, checked under the
+ * adversary's copy of K_conf_a: CONFIRM (true when its MAC verifies over
+ * H(INIT || ACCEPT || FINISH)), or an ERROR (*err filled, *err_mac_ok
+ * whether its MAC verifies). Fails the test for anything else.
+ */
+bool adv_take_confirm(struct adv *a, const gss_buffer_desc *tok,
+                      struct gp11_hs_error *err, bool *err_mac_ok);
+
 /* ---- acceptor ------------------------------------------------------------ */
 
 /*
@@ -107,6 +116,28 @@ void adv_take_init(struct adv *a, const gss_buffer_desc *init,
  * a->have_keys is false.
  */
 void adv_send_accept(struct adv *a, struct gp11_hs_accept *m, gss_buffer_t out);
+
+/* Takes the honest initiator's FINISH (framed) into the transcript;
+ * nothing of the initiator is verified. */
+void adv_take_finish(struct adv *a, const gss_buffer_desc *finish);
+
+/* How the adversary acceptor forges its CONFIRM. */
+enum adv_confirm {
+    ADV_CONFIRM_HONEST,      /* K_conf_a, the CONFIRM label, TH_f */
+    ADV_CONFIRM_ZERO_MAC,    /* 16 zero bytes */
+    ADV_CONFIRM_FIN_LABEL,   /* the ACCEPT MAC's label instead */
+    ADV_CONFIRM_NO_FINISH,   /* over H(INIT || ACCEPT): FINISH unseen */
+    ADV_CONFIRM_PEER_KEY,    /* under K_conf_i, the initiator's key */
+    ADV_CONFIRM_ERROR_LABEL, /* the label of a MACed ERROR */
+};
+
+/* CONFIRM after adv_take_finish, forged as how says. */
+void adv_send_confirm(struct adv *a, enum adv_confirm how, gss_buffer_t out);
+
+/* An ERROR (major, reason) in place of CONFIRM: MACed under K_conf_a as
+ * 2.9 says when mac, without a MAC otherwise. */
+void adv_send_error(struct adv *a, uint32_t major, uint32_t reason, bool mac,
+                    gss_buffer_t out);
 
 /* ---- man in the middle --------------------------------------------------- */
 

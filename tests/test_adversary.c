@@ -25,6 +25,8 @@ struct honest {
     gss_ctx_id_t ctx;
     gss_name_t target, src;
     OM_uint32 major, minor, flags, time;
+    /* The ERROR an honest acceptor answered the adversary's FINISH with. */
+    struct gp11_hs_error err;
 };
 
 /* One gss_init_sec_context step of the honest initiator (alice). */
@@ -148,10 +150,28 @@ static void adversary_initiates(struct honest *h, const char *cert,
         edit(a, &f);
     adv_send_finish(a, &f, &fin);
     h_accept(h, &fin, &none);
-    assert_int_equal(none.length, 0);
+    /* The acceptor always answers FINISH: CONFIRM, or an ERROR MACed
+     * under K_conf_a that says only "refused" (protocol.md 2.9). */
+    assert_true(none.length > 0);
+    if (h->major == GSS_S_COMPLETE) {
+        bool mac_ok;
+
+        if (!adv_take_confirm(a, &none, &h->err, &mac_ok))
+            fail_msg("the acceptor completed without a valid CONFIRM");
+    } else {
+        bool mac_ok;
+
+        assert_false(adv_take_confirm(a, &none, &h->err, &mac_ok));
+        assert_true(h->err.has_mac);
+        assert_true(mac_ok);
+        /* The same coarse class whatever check failed. */
+        assert_int_equal(h->err.major, GSS_S_DEFECTIVE_CREDENTIAL);
+        assert_int_equal(h->err.reason, GP11_ERR_PEER_REFUSED);
+    }
     gss_release_buffer(&minor, &init);
     gss_release_buffer(&minor, &acc);
     gss_release_buffer(&minor, &fin);
+    gss_release_buffer(&minor, &none);
     adv_free(a);
 }
 
@@ -309,6 +329,7 @@ static void init_in_p384(void **state)
     h_accept(&h, &fin, &none);
     expect(h.major, h.minor, GSS_S_COMPLETE, NULL);
     assert_name(h.src, "alice@localhost");
+    gss_release_buffer(&minor, &none);
     gss_release_buffer(&minor, &init);
     gss_release_buffer(&minor, &acc);
     gss_release_buffer(&minor, &fin);
@@ -351,12 +372,14 @@ typedef void (*accept_edit)(struct gp11_hs_accept *m);
  * adversary (certificate of cert, key of key) answers; h gets the honest
  * initiator's verdict on ACCEPT.
  */
-static void adversary_accepts(struct honest *h, const char *cert,
-                              const char *key, OM_uint32 req, accept_edit edit)
+static void adversary_accepts_as(struct honest *h, const char *cert,
+                                 const char *key, OM_uint32 req,
+                                 accept_edit edit, enum adv_confirm how)
 {
     struct adv *a = adv_new(false);
     gss_buffer_desc init = GSS_C_EMPTY_BUFFER, acc = GSS_C_EMPTY_BUFFER;
-    gss_buffer_desc fin = GSS_C_EMPTY_BUFFER;
+    gss_buffer_desc fin = GSS_C_EMPTY_BUFFER, conf = GSS_C_EMPTY_BUFFER;
+    gss_buffer_desc none = GSS_C_EMPTY_BUFFER;
     struct gp11_hs_accept m;
     OM_uint32 minor;
 
@@ -371,11 +394,117 @@ static void adversary_accepts(struct honest *h, const char *cert,
     if (GSS_ERROR(h->major)) {
         assert_int_equal(fin.length, 0);
         assert_dead(h->ctx);
+    } else {
+        /* FINISH sent: not complete before the acceptor's CONFIRM. */
+        expect(h->major, h->minor, GSS_S_CONTINUE_NEEDED, NULL);
+        assert_true(fin.length > 0);
+        adv_take_finish(a, &fin);
+        adv_send_confirm(a, how, &conf);
+        h_init(h, "host@localhost", req, &conf, &none);
+        assert_int_equal(none.length, 0);
+        if (GSS_ERROR(h->major))
+            assert_dead(h->ctx);
     }
     gss_release_buffer(&minor, &init);
     gss_release_buffer(&minor, &acc);
     gss_release_buffer(&minor, &fin);
+    gss_release_buffer(&minor, &conf);
     adv_free(a);
+}
+
+static void adversary_accepts(struct honest *h, const char *cert,
+                              const char *key, OM_uint32 req, accept_edit edit)
+{
+    adversary_accepts_as(h, cert, key, req, edit, ADV_CONFIRM_HONEST);
+}
+
+/*
+ * CONFIRM forged by an acceptor that holds every key of the session but
+ * does not compute the MAC of 2.3 over H(INIT || ACCEPT || FINISH) under
+ * K_conf_a with the CONFIRM label: the initiator never completes.
+ */
+static void forged_confirm(void **state)
+{
+    static const struct {
+        enum adv_confirm how;
+        const char *name;
+    } cases[] = {
+        {ADV_CONFIRM_ZERO_MAC, "zero MAC"},
+        {ADV_CONFIRM_FIN_LABEL, "ACCEPT's MAC label"},
+        {ADV_CONFIRM_ERROR_LABEL, "ERROR's MAC label"},
+        {ADV_CONFIRM_NO_FINISH, "without FINISH"},
+        {ADV_CONFIRM_PEER_KEY, "under K_conf_i"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct honest h = {0};
+
+        current_case = cases[i].name;
+        adversary_accepts_as(&h, "host", "host", 0, NULL, cases[i].how);
+        expect(h.major, h.minor, GSS_S_DEFECTIVE_TOKEN, "key confirmation");
+        h_release(&h);
+    }
+    assert_no_keys_left();
+}
+
+/*
+ * An ERROR in place of CONFIRM: without a MAC (anyone on the path can
+ * send it) it is refused as such; with the MAC of 2.9 under K_conf_a it
+ * is reported as the acceptor's refusal, with its coarse class only.
+ */
+static void error_in_place_of_confirm(void **state)
+{
+    static const struct {
+        bool mac, forged;
+        uint32_t major;
+        const char *says;
+    } cases[] = {
+        {false, false, GSS_S_DEFECTIVE_CREDENTIAL, "unauthenticated ERROR"},
+        {true, true, GSS_S_DEFECTIVE_CREDENTIAL, "MAC does not verify"},
+        {true, false, GSS_S_DEFECTIVE_CREDENTIAL,
+         "verified this initiator's "
+         "FINISH and refused it"},
+        {true, false, GSS_S_FAILURE, "failed while checking"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct adv *a = adv_new(false);
+        struct honest h = {0};
+        gss_buffer_desc init = GSS_C_EMPTY_BUFFER, acc = GSS_C_EMPTY_BUFFER;
+        gss_buffer_desc fin = GSS_C_EMPTY_BUFFER, err = GSS_C_EMPTY_BUFFER;
+        gss_buffer_desc none = GSS_C_EMPTY_BUFFER;
+        struct gp11_hs_accept m;
+        OM_uint32 minor;
+
+        current_case = cases[i].says;
+        adv_identity(a, "host", "host");
+        h_init(&h, "host@localhost", 0, GSS_C_NO_BUFFER, &init);
+        adv_take_init(a, &init, &m);
+        adv_send_accept(a, &m, &acc);
+        h_init(&h, "host@localhost", 0, &acc, &fin);
+        expect(h.major, h.minor, GSS_S_CONTINUE_NEEDED, NULL);
+        adv_take_finish(a, &fin);
+        adv_send_error(a, cases[i].major, GP11_ERR_PEER_REFUSED, cases[i].mac,
+                       &err);
+        if (cases[i].forged) /* a MAC, but not the right one */
+            ((unsigned char *)err.value)[err.length - 1] ^= 0x01;
+        h_init(&h, "host@localhost", 0, &err, &none);
+        expect(h.major, h.minor,
+               cases[i].mac && !cases[i].forged ? GSS_S_FAILURE
+                                                : GSS_S_DEFECTIVE_TOKEN,
+               cases[i].says);
+        assert_int_equal(none.length, 0);
+        assert_dead(h.ctx);
+        gss_release_buffer(&minor, &init);
+        gss_release_buffer(&minor, &acc);
+        gss_release_buffer(&minor, &fin);
+        gss_release_buffer(&minor, &err);
+        h_release(&h);
+        adv_free(a);
+    }
+    assert_no_keys_left();
 }
 
 /* Control: the adversary signing with host's own key is host. */
@@ -439,9 +568,10 @@ static void grant_no_mutual(struct gp11_hs_accept *m)
     m->ret_flags &= ~GSS_C_MUTUAL_FLAG;
 }
 
-static void answer_version_2(struct gp11_hs_accept *m)
+/* The version-1 protocol, which this mechanism no longer speaks. */
+static void answer_version_1(struct gp11_hs_accept *m)
 {
-    m->version = 2;
+    m->version = 1;
 }
 
 static void grant_no_time(struct gp11_hs_accept *m)
@@ -475,7 +605,7 @@ static void acceptor_choices_not_offered(void **state)
         {grant_anon, "grant_anon", "do not fit the request"},
         {grant_deleg, "grant_deleg", "do not fit the request"},
         {grant_no_mutual, "grant_no_mutual", "do not fit the request"},
-        {answer_version_2, "answer_version_2", "protocol version 2"},
+        {answer_version_1, "answer_version_1", "protocol version 1"},
         {grant_no_time, "grant_no_time", "zero lifetime"},
         {choose_other_profile, "choose_other_profile", "which was not offered"},
         {answer_in_p384, "answer_in_p384", "ECDH group 2, not 1"},
@@ -642,6 +772,7 @@ static void replayed_finish(void **state)
     struct honest i = {0}, acc = {0}, fresh = {0};
     gss_buffer_desc init = GSS_C_EMPTY_BUFFER, accept = GSS_C_EMPTY_BUFFER;
     gss_buffer_desc fin = GSS_C_EMPTY_BUFFER, none = GSS_C_EMPTY_BUFFER;
+    gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
     struct save s;
     OM_uint32 minor;
 
@@ -651,11 +782,20 @@ static void replayed_finish(void **state)
     h_accept(&acc, &init, &accept);
     expect(acc.major, acc.minor, GSS_S_CONTINUE_NEEDED, NULL);
     h_init(&i, "host@localhost", 0, &accept, &fin);
-    expect(i.major, i.minor, GSS_S_COMPLETE, NULL);
+    expect(i.major, i.minor, GSS_S_CONTINUE_NEEDED, NULL);
     h_accept(&acc, &s.copy, &none);
     expect(acc.major, acc.minor, GSS_S_DEFECTIVE_TOKEN,
            "handshake signature invalid");
     assert_dead(acc.ctx);
+    /* The refusal reaches the initiator as an ERROR under K_conf_a of
+     * this session, so it is believed, but names no check. */
+    assert_true(none.length > 0);
+    h_init(&i, "host@localhost", 0, &none, &out);
+    expect(i.major, i.minor, GSS_S_FAILURE,
+           "verified this initiator's FINISH and refused it");
+    assert_int_equal(out.length, 0);
+    assert_dead(i.ctx);
+    gss_release_buffer(&minor, &none);
     /* The fresh FINISH is no longer welcome either: that context is gone,
      * and a new acceptor takes it for a first token. */
     h_accept(&fresh, &fin, &none);
@@ -668,6 +808,106 @@ static void replayed_finish(void **state)
     h_release(&i);
     h_release(&acc);
     h_release(&fresh);
+    assert_no_keys_left();
+}
+
+/* A CONFIRM of an earlier handshake, delivered to a new initiator whose
+ * FINISH the acceptor did verify: still refused (it covers another
+ * transcript, under another key). */
+static void replayed_confirm(void **state)
+{
+    struct honest i = {0}, acc = {0};
+    gss_buffer_desc init = GSS_C_EMPTY_BUFFER, accept = GSS_C_EMPTY_BUFFER;
+    gss_buffer_desc fin = GSS_C_EMPTY_BUFFER, conf = GSS_C_EMPTY_BUFFER;
+    gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
+    struct save s;
+    OM_uint32 minor;
+
+    (void)state;
+    record_leg(4, &s);
+    h_init(&i, "host@localhost", 0, GSS_C_NO_BUFFER, &init);
+    h_accept(&acc, &init, &accept);
+    h_init(&i, "host@localhost", 0, &accept, &fin);
+    expect(i.major, i.minor, GSS_S_CONTINUE_NEEDED, NULL);
+    h_accept(&acc, &fin, &conf);
+    expect(acc.major, acc.minor, GSS_S_COMPLETE, NULL);
+    assert_int_equal(conf.length, s.copy.length);
+    assert_true(memcmp(conf.value, s.copy.value, conf.length) != 0);
+    h_init(&i, "host@localhost", 0, &s.copy, &out);
+    expect(i.major, i.minor, GSS_S_DEFECTIVE_TOKEN, "key confirmation");
+    assert_int_equal(out.length, 0);
+    assert_dead(i.ctx);
+    gss_release_buffer(&minor, &init);
+    gss_release_buffer(&minor, &accept);
+    gss_release_buffer(&minor, &fin);
+    gss_release_buffer(&minor, &conf);
+    free(s.copy.value);
+    h_release(&i);
+    h_release(&acc);
+    assert_no_keys_left();
+}
+
+/* Tokens reflected or misplaced around CONFIRM: never taken for it, and
+ * CONFIRM never taken for another leg. */
+static void reflected_confirm(void **state)
+{
+    struct honest i = {0}, i2 = {0}, i3 = {0}, acc = {0}, acc2 = {0};
+    gss_buffer_desc init = GSS_C_EMPTY_BUFFER, accept = GSS_C_EMPTY_BUFFER;
+    gss_buffer_desc fin = GSS_C_EMPTY_BUFFER, conf = GSS_C_EMPTY_BUFFER;
+    gss_buffer_desc init2 = GSS_C_EMPTY_BUFFER, out = GSS_C_EMPTY_BUFFER;
+    OM_uint32 minor;
+
+    (void)state;
+    h_init(&i, "host@localhost", 0, GSS_C_NO_BUFFER, &init);
+    h_accept(&acc, &init, &accept);
+    h_init(&i, "host@localhost", 0, &accept, &fin);
+    expect(i.major, i.minor, GSS_S_CONTINUE_NEEDED, NULL);
+    h_accept(&acc, &fin, &conf);
+    expect(acc.major, acc.minor, GSS_S_COMPLETE, NULL);
+    /* The initiator's own FINISH back to it, in place of CONFIRM. */
+    h_init(&i, "host@localhost", 0, &fin, &out);
+    expect(i.major, i.minor, GSS_S_DEFECTIVE_TOKEN,
+           "FINISH where CONFIRM was expected");
+    assert_dead(i.ctx);
+    /* CONFIRM back to the acceptor that sent it: it expects nothing. */
+    h_accept(&acc, &conf, &out);
+    expect(acc.major, acc.minor, GSS_S_DEFECTIVE_TOKEN, "expects no token");
+    assert_int_equal(out.length, 0);
+    /* CONFIRM as the first token of an acceptor. */
+    h_accept(&acc2, &conf, &out);
+    expect(acc2.major, acc2.minor, GSS_S_DEFECTIVE_TOKEN,
+           "CONFIRM where INIT was expected");
+    assert_int_equal(out.length, 0);
+    /* CONFIRM in place of ACCEPT to a new initiator. */
+    h_init(&i2, "host@localhost", 0, GSS_C_NO_BUFFER, &init2);
+    h_init(&i2, "host@localhost", 0, &conf, &out);
+    expect(i2.major, i2.minor, GSS_S_DEFECTIVE_TOKEN,
+           "CONFIRM where ACCEPT was expected");
+    assert_dead(i2.ctx);
+    gss_release_buffer(&minor, &init2);
+    /* The same ACCEPT twice: the second in place of CONFIRM. */
+    h_init(&i3, "host@localhost", 0, GSS_C_NO_BUFFER, &init2);
+    gss_release_buffer(&minor, &accept);
+    gss_release_buffer(&minor, &fin);
+    h_release(&acc);
+    memset(&acc, 0, sizeof(acc));
+    h_accept(&acc, &init2, &accept);
+    h_init(&i3, "host@localhost", 0, &accept, &fin);
+    expect(i3.major, i3.minor, GSS_S_CONTINUE_NEEDED, NULL);
+    h_init(&i3, "host@localhost", 0, &accept, &out);
+    expect(i3.major, i3.minor, GSS_S_DEFECTIVE_TOKEN,
+           "ACCEPT where CONFIRM was expected");
+    assert_dead(i3.ctx);
+    gss_release_buffer(&minor, &init);
+    gss_release_buffer(&minor, &init2);
+    gss_release_buffer(&minor, &accept);
+    gss_release_buffer(&minor, &fin);
+    gss_release_buffer(&minor, &conf);
+    h_release(&i);
+    h_release(&i2);
+    h_release(&i3);
+    h_release(&acc);
+    h_release(&acc2);
     assert_no_keys_left();
 }
 
@@ -687,7 +927,8 @@ static void reflected_legs(void **state)
     h_accept(&acc, &accept, &out);
     expect(acc.major, acc.minor, GSS_S_DEFECTIVE_TOKEN,
            "ACCEPT where FINISH was expected");
-    assert_int_equal(out.length, 0);
+    assert_true(out.length > 0); /* the ERROR for the initiator */
+    gss_release_buffer(&minor, &out);
     /* The INIT again, in place of FINISH, to a fresh acceptor's second
      * step. */
     h_accept(&acc2, &init, &out);
@@ -799,7 +1040,7 @@ static void substitute_eph(struct gp11_hs_init *m, void *arg)
 static void raise_version_max(struct gp11_hs_init *m, void *arg)
 {
     (void)arg;
-    m->version_max = 2;
+    m->version_max = GP11_HS_VERSION + 1;
 }
 
 static void shorten_lifetime(struct gp11_hs_init *m, void *arg)
@@ -1022,6 +1263,10 @@ int main(void)
         cmocka_unit_test_setup(peer_capabilities_limit_the_qops, count_keys),
         cmocka_unit_test_setup(replayed_accept, count_keys),
         cmocka_unit_test_setup(replayed_finish, count_keys),
+        cmocka_unit_test_setup(replayed_confirm, count_keys),
+        cmocka_unit_test_setup(reflected_confirm, count_keys),
+        cmocka_unit_test_setup(forged_confirm, count_keys),
+        cmocka_unit_test_setup(error_in_place_of_confirm, count_keys),
         cmocka_unit_test_setup(reflected_legs, count_keys),
         cmocka_unit_test_setup(reflected_finish_to_the_initiator, count_keys),
         cmocka_unit_test_setup(rewritten_init, count_keys),

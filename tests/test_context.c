@@ -12,6 +12,7 @@
 #include "gsslib.h"
 #include "testlib.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,7 @@ static void alice_to_host(void **state)
     (void)state;
     establish_ok(&hs, "host@localhost",
                  GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG);
-    assert_int_equal(hs.legs, 4); /* INIT, ACCEPT, FINISH, done */
+    assert_int_equal(hs.legs, 5); /* INIT, ACCEPT, FINISH, CONFIRM, done */
     assert_int_equal(hs.iflags, want);
     assert_int_equal(hs.aflags, want);
     assert_true(hs.itime > 35000 && hs.itime <= 36000);
@@ -210,6 +211,66 @@ static void channel_bindings_differ(void **state)
     assert_false(gl_handshake(&hs));
     assert_int_equal(hs.amajor, GSS_S_BAD_BINDINGS);
     gl_hs_release(&hs);
+}
+
+/* Makes every OpenSSL fetch in this process fail (on) or work again: the
+ * plugin shares this process's libcrypto and its default library
+ * context, so its EVP_DigestInit_ex(SHA-256) fails while this is on. */
+static void evp_fails(bool on)
+{
+    assert_int_equal(EVP_set_default_properties(
+                         NULL, on ? "provider=gp11-no-such-provider" : ""),
+                     1);
+}
+
+/*
+ * Issue 9 item 10: when hashing the channel bindings fails, each side
+ * refuses (GSS_S_FAILURE, a minor saying so) instead of going on with 32
+ * zero bytes, which mean "no bindings" and would switch the check off.
+ */
+static void channel_bindings_hash_failure_refuses(void **state)
+{
+    struct gl_hs hs = {0};
+    gss_buffer_desc init = GSS_C_EMPTY_BUFFER, out = GSS_C_EMPTY_BUFFER;
+    gss_ctx_id_t ictx = GSS_C_NO_CONTEXT, actx = GSS_C_NO_CONTEXT;
+    gss_name_t target = gl_service("host@localhost");
+    OM_uint32 major, minor, m2;
+
+    (void)state;
+    /* Control: the same bindings work when OpenSSL does. */
+    hs.target = gl_service("host@localhost");
+    hs.icb = hs.acb = &cb_a;
+    if (!gl_handshake(&hs))
+        gl_fail("handshake with bindings", hs.imajor, hs.iminor);
+    gl_hs_release(&hs);
+
+    /* The initiator. */
+    evp_fails(true);
+    major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &ictx, target,
+                                 gl_mech(), 0, 0, &cb_a, GSS_C_NO_BUFFER, NULL,
+                                 &out, NULL, NULL);
+    evp_fails(false);
+    assert_int_equal(major, GSS_S_FAILURE);
+    assert_minor_says(minor, "hashing the channel bindings");
+    assert_int_equal(out.length, 0);
+    assert_true(ictx == GSS_C_NO_CONTEXT);
+
+    /* The acceptor, given a good INIT with the same bindings. */
+    major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &ictx, target,
+                                 gl_mech(), 0, 0, &cb_a, GSS_C_NO_BUFFER, NULL,
+                                 &init, NULL, NULL);
+    assert_int_equal(major, GSS_S_CONTINUE_NEEDED);
+    evp_fails(true);
+    major = gss_accept_sec_context(&minor, &actx, GSS_C_NO_CREDENTIAL, &init,
+                                   &cb_a, NULL, NULL, &out, NULL, NULL, NULL);
+    evp_fails(false);
+    assert_int_equal(major, GSS_S_FAILURE);
+    assert_minor_says(minor, "hashing the channel bindings");
+    assert_int_equal(out.length, 0);
+    gss_release_buffer(&m2, &init);
+    gss_delete_sec_context(&m2, &ictx, GSS_C_NO_BUFFER);
+    gss_delete_sec_context(&m2, &actx, GSS_C_NO_BUFFER);
+    gss_release_name(&m2, &target);
 }
 
 static void target_without_host_is_refused(void **state)
@@ -540,6 +601,67 @@ static void anonymous_allowed(void **state)
     gl_hs_release(&hs);
 }
 
+/* A credential whose only trust anchor is the CA file dir/<ca>/ca.pem of
+ * the suite's environment (the directory of GSS_PKCS11_CONF). */
+static gss_cred_id_t cred_with_anchors(const char *ca)
+{
+    gss_key_value_element_desc kv[1];
+    gss_key_value_set_desc store = {1, kv};
+    gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+    const char *conf = getenv("GSS_PKCS11_CONF");
+    const char *slash;
+    char path[4096];
+    OM_uint32 major, minor;
+
+    assert_non_null(conf);
+    slash = strrchr(conf, '/');
+    assert_non_null(slash);
+    snprintf(path, sizeof(path), "%.*s/%s/ca.pem", (int)(slash - conf), conf,
+             ca);
+    kv[0].key = "trust-anchors";
+    kv[0].value = path;
+    major = gss_acquire_cred_from(&minor, GSS_C_NO_NAME, 0, gl_mech_set(),
+                                  GSS_C_INITIATE, &store, &cred, NULL, NULL);
+    if (major != GSS_S_COMPLETE)
+        gl_fail("gss_acquire_cred_from(trust-anchors)", major, minor);
+    return cred;
+}
+
+/*
+ * Issue 9 item 1: an anonymous initiator validates the acceptor with its
+ * credential's trust anchors, as an authenticated one does. Its only
+ * anchor (otherca) did not issue host@localhost's certificate, which the
+ * global [trust] anchors would accept: the initiator refuses ACCEPT.
+ */
+static void anonymous_uses_the_credentials_anchors(void **state)
+{
+    struct gl_hs hs = {0};
+
+    (void)state;
+    hs.icred = cred_with_anchors("otherca");
+    hs.target = gl_service("host@localhost");
+    hs.req_flags = GSS_C_ANON_FLAG;
+    assert_false(gl_handshake(&hs));
+    assert_int_equal(hs.legs, 3); /* the initiator refused ACCEPT */
+    assert_int_equal(hs.amajor, GSS_S_CONTINUE_NEEDED);
+    assert_int_equal(hs.imajor, GSS_S_DEFECTIVE_CREDENTIAL);
+    assert_minor_says(hs.iminor, "is not trusted");
+    gl_hs_release(&hs);
+    /* The same credential initiating with its identity: refused alike. */
+    memset(&hs, 0, sizeof(hs));
+    hs.icred = cred_with_anchors("otherca");
+    hs.target = gl_service("host@localhost");
+    assert_false(gl_handshake(&hs));
+    assert_int_equal(hs.imajor, GSS_S_DEFECTIVE_CREDENTIAL);
+    gl_hs_release(&hs);
+    /* Control: anchors that did issue it, anonymous, complete. */
+    memset(&hs, 0, sizeof(hs));
+    hs.icred = cred_with_anchors("ca");
+    establish_ok(&hs, "host@localhost", GSS_C_ANON_FLAG);
+    assert_true(hs.iflags & GSS_C_ANON_FLAG);
+    gl_hs_release(&hs);
+}
+
 /* With allow-anonymous = yes (anon.conf) the mechanism reports it. */
 static void anonymous_attribute_follows_policy_on(void **state)
 {
@@ -576,6 +698,31 @@ static void acceptor_names_another_host(void **state)
     (void)state;
     refused_by_initiator("wrong@localhost", GSS_S_DEFECTIVE_CREDENTIAL,
                          "localhost");
+}
+
+/*
+ * What an unauthenticated initiator learns when the acceptor refuses INIT
+ * for a reason of its own (here: its certificate for expired@localhost
+ * has expired): only that it was refused (protocol.md 2.9); the acceptor's
+ * caller gets the detail.
+ */
+static void acceptor_trouble_is_not_disclosed(void **state)
+{
+    struct gl_hs hs = {0};
+    char text[2048];
+
+    (void)state;
+    hs.target = gl_service("expired@localhost");
+    assert_false(gl_handshake(&hs));
+    assert_int_equal(hs.legs, 3); /* INIT, ERROR, the initiator's verdict */
+    assert_int_equal(hs.amajor, GSS_S_CREDENTIALS_EXPIRED);
+    assert_minor_says(hs.aminor, "expired");
+    assert_int_equal(hs.imajor, GSS_S_FAILURE);
+    assert_minor_says(hs.iminor, "the acceptor refused the context");
+    gl_minor_text(hs.iminor, text, sizeof(text));
+    if (strstr(text, "expired") != NULL)
+        fail_msg("the initiator learnt the acceptor's trouble: '%s'", text);
+    gl_hs_release(&hs);
 }
 
 static void cred_store_identity_initiates(void **state)
@@ -670,6 +817,10 @@ static void mangle_every_byte(int leg, bool truncate)
         if (leg == 3 && !GSS_ERROR(hs.amajor))
             fail_msg("the acceptor accepted FINISH %s at %zu",
                      truncate ? "truncated" : "flipped", m.pos);
+        /* The acceptor is done; only the initiator sees CONFIRM. */
+        if (leg == 4 && !(GSS_ERROR(hs.imajor) && hs.amajor == GSS_S_COMPLETE))
+            fail_msg("the initiator accepted CONFIRM %s at %zu (major 0x%x)",
+                     truncate ? "truncated" : "flipped", m.pos, hs.imajor);
         failures++;
         gl_hs_release(&hs);
     }
@@ -695,10 +846,16 @@ static void flip_finish(void **state)
     mangle_every_byte(3, false);
 }
 
+static void flip_confirm(void **state)
+{
+    (void)state;
+    mangle_every_byte(4, false);
+}
+
 static void truncate_every_leg(void **state)
 {
     (void)state;
-    for (int leg = 1; leg <= 3; leg++)
+    for (int leg = 1; leg <= 4; leg++)
         mangle_every_byte(leg, true);
 }
 
@@ -713,6 +870,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(anonymous_refused_by_policy),
         cmocka_unit_test(channel_bindings_equal),
         cmocka_unit_test(channel_bindings_differ),
+        cmocka_unit_test(channel_bindings_hash_failure_refuses),
         cmocka_unit_test(unknown_service_is_refused),
         cmocka_unit_test(target_without_host_is_refused),
         cmocka_unit_test(stray_call_keeps_an_established_context),
@@ -725,18 +883,21 @@ int main(int argc, char **argv)
     };
     const struct CMUnitTest anon_tests[] = {
         cmocka_unit_test(anonymous_allowed),
+        cmocka_unit_test(anonymous_uses_the_credentials_anchors),
         cmocka_unit_test(anonymous_attribute_follows_policy_on),
     };
     const struct CMUnitTest extra_tests[] = {
         cmocka_unit_test(untrusted_acceptor),
         cmocka_unit_test(acceptor_names_another_host),
         cmocka_unit_test(expired_identity_refused_at_acquisition),
+        cmocka_unit_test(acceptor_trouble_is_not_disclosed),
         cmocka_unit_test(cred_store_identity_initiates),
     };
     const struct CMUnitTest mangle_tests[] = {
         cmocka_unit_test(flip_init),
         cmocka_unit_test(flip_accept),
         cmocka_unit_test(flip_finish),
+        cmocka_unit_test(flip_confirm),
         cmocka_unit_test(truncate_every_leg),
     };
     const char *group = argc > 1 ? argv[1] : "main";

@@ -114,8 +114,8 @@ static struct gp11_buf point_of(uint8_t group)
 static void make_init(struct gp11_hs_init *m, uint8_t group)
 {
     memset(m, 0, sizeof(*m));
-    m->version_min = 1;
-    m->version_max = group == GP11_GROUP_P256 ? 1 : 3;
+    m->version_min = 2;
+    m->version_max = group == GP11_GROUP_P256 ? 2 : 3;
     m->req_flags = 0x3e;
     if (group == GP11_GROUP_P256) {
         m->profiles[0] = GP11_PROFILE_KDF_30_HKDF;
@@ -147,7 +147,7 @@ static void make_accept(struct gp11_hs_accept *m, uint8_t group, size_t n_certs)
         view(cert_c, sizeof(cert_c)), view(cert_d, sizeof(cert_d))};
 
     memset(m, 0, sizeof(*m));
-    m->version = 1;
+    m->version = 2;
     m->profile = group == GP11_GROUP_P256 ? GP11_PROFILE_KDF_240
                                           : GP11_PROFILE_KDF_30_HKDF;
     m->sigalg = group == GP11_GROUP_P256 ? GP11_SIGALG_ECDSA_P256_SHA256
@@ -458,8 +458,8 @@ static void test_roundtrip_finish(void **state)
 
 static void test_roundtrip_error(void **state)
 {
-    static const uint8_t want[] = {0x0a, 0x7f, 0x00, 0x00, 0x00,
-                                   0x00, 0x67, 0x70, 0x00, 0x24};
+    static const uint8_t want[] = {0x0a, 0x7f, 0x00, 0x00, 0x00, 0x00,
+                                   0x67, 0x70, 0x00, 0x24, 0x00};
     struct gp11_hs_error m = {0, GP11_ERR_NO_COMMON_PROFILE}, d;
     struct gp11_wbuf w;
     gss_buffer_desc framed;
@@ -476,8 +476,53 @@ static void test_roundtrip_error(void **state)
     assert_ok(gp11_hs_decode_error(&in, &d));
     assert_int_equal(d.major, 0);
     assert_int_equal(d.reason, GP11_ERR_NO_COMMON_PROFILE);
+    assert_int_equal(d.core_len, 10);
+    assert_false(d.has_mac);
     gp11_wr_free(&w);
     free(framed.value);
+
+    /* With mac_e (an ERROR answering FINISH): opaque8 of 16 bytes. */
+    m.has_mac = true;
+    memcpy(m.mac, mac16, sizeof(mac16));
+    gp11_wr_init(&w);
+    assert_ok(gp11_hs_encode_error(&w, &m));
+    assert_int_equal(w.len, 10 + 1 + 16);
+    assert_memory_equal(w.data, want, 10);
+    assert_int_equal(w.data[10], 16);
+    assert_memory_equal(w.data + 11, mac16, 16);
+    in = gp11_wr_view(&w);
+    assert_ok(gp11_hs_decode_error(&in, &d));
+    assert_true(d.has_mac);
+    assert_int_equal(d.core_len, 10);
+    assert_memory_equal(d.mac, mac16, 16);
+    /* Core and tail written apart give the same bytes. */
+    {
+        struct gp11_wbuf w2;
+
+        gp11_wr_init(&w2);
+        assert_ok(gp11_hs_encode_error_core(&w2, &m));
+        assert_int_equal(w2.len, 10);
+        assert_ok(gp11_hs_encode_error_tail(&w2, mac16));
+        assert_int_equal(w2.len, w.len);
+        assert_memory_equal(w2.data, w.data, w.len);
+        gp11_wr_free(&w2);
+    }
+    gp11_wr_free(&w);
+    m.has_mac = false;
+
+    /* mac_e of another length than 0 or 16 is refused. */
+    for (size_t n = 1; n < 20; n++) {
+        uint8_t raw[10 + 1 + 20] = {0};
+
+        if (n == 16)
+            continue;
+        memcpy(raw, want, 10);
+        raw[10] = (uint8_t)n;
+        in = view(raw, 11 + n);
+        expect_err(gp11_hs_decode_error(&in, &d), GP11_ERR_TOKEN_MALFORMED,
+                   "mac_e");
+        assert_false(d.has_mac);
+    }
 
     m.major = 0x000b0000; /* GSS_S_BAD_BINDINGS */
     m.reason = 0xffffffff;
@@ -490,12 +535,38 @@ static void test_roundtrip_error(void **state)
     gp11_wr_free(&w);
 }
 
+/* CONFIRM: TOK_ID 0A 04 and the 16-byte mac_c, nothing else. */
+static void test_roundtrip_confirm(void **state)
+{
+    struct gp11_hs_confirm m, d;
+    struct gp11_wbuf w;
+    gss_buffer_desc framed;
+    struct gp11_buf in;
+
+    (void)state;
+    memcpy(m.mac, mac16, sizeof(mac16));
+    gp11_wr_init(&w);
+    assert_ok(gp11_hs_encode_confirm(&w, &m));
+    assert_int_equal(w.len, 18);
+    assert_int_equal(w.data[0], 0x0a);
+    assert_int_equal(w.data[1], 0x04);
+    assert_memory_equal(w.data + 2, mac16, 16);
+    in = frame_unframe(gp11_wr_view(&w), &framed);
+    assert_int_equal(gp11_hs_tok_id(&in), GP11_TOK_CONFIRM);
+    assert_ok(gp11_hs_decode_confirm(&in, &d));
+    assert_memory_equal(d.mac, mac16, 16);
+    free(framed.value);
+    expect_err(gp11_hs_encode_confirm(NULL, &m), GP11_ERR_BAD_ARG, NULL);
+    expect_err(gp11_hs_encode_confirm(&w, NULL), GP11_ERR_BAD_ARG, NULL);
+    gp11_wr_free(&w);
+}
+
 /* The INIT layout byte by byte up to the point, from the spec. */
 static void test_init_layout(void **state)
 {
     static const uint8_t want[] = {
         0x0a, 0x01,             /* TOK_ID */
-        0x01, 0x01,             /* version_min, version_max */
+        0x02, 0x02,             /* version_min, version_max */
         0x00, 0x00, 0x00, 0x3e, /* req_flags */
         0x02, 0x02, 0x01,       /* profiles */
         0x03, 0x01, 0x02, 0x03, /* sigalgs */
@@ -845,6 +916,16 @@ static uint32_t redo_error(const struct gp11_buf *in, struct gp11_wbuf *out)
     return rc;
 }
 
+static uint32_t redo_confirm(const struct gp11_buf *in, struct gp11_wbuf *out)
+{
+    struct gp11_hs_confirm m;
+    uint32_t rc = gp11_hs_decode_confirm(in, &m);
+
+    if (rc == GP11_OK)
+        assert_ok(gp11_hs_encode_confirm(out, &m));
+    return rc;
+}
+
 enum {
     S_INIT_256,
     S_INIT_384,
@@ -854,6 +935,8 @@ enum {
     S_FIN_1,
     S_FIN_4,
     S_ERROR,
+    S_ERROR_MAC,
+    S_CONFIRM,
     S_COUNT
 };
 
@@ -864,6 +947,7 @@ static void make_sample(int which, struct sample *s)
     struct gp11_hs_accept a;
     struct gp11_hs_finish f;
     struct gp11_hs_error e = {0x000d0000, GP11_ERR_ANON_REFUSED};
+    struct gp11_hs_confirm c;
     struct gp11_buf in;
 
     gp11_wr_init(&s->inner);
@@ -888,7 +972,14 @@ static void make_sample(int which, struct sample *s)
         enc_finish(&s->inner, &f, NULL);
         s->redo = redo_finish;
         break;
+    case S_CONFIRM:
+        memcpy(c.mac, mac16, sizeof(mac16));
+        assert_ok(gp11_hs_encode_confirm(&s->inner, &c));
+        s->redo = redo_confirm;
+        break;
     default:
+        e.has_mac = which == S_ERROR_MAC;
+        memcpy(e.mac, mac16, sizeof(mac16));
         assert_ok(gp11_hs_encode_error(&s->inner, &e));
         s->redo = redo_error;
         break;
@@ -987,7 +1078,13 @@ static void test_flip_finish(void **state)
 static void test_flip_error(void **state)
 {
     (void)state;
-    flips("ERROR", S_ERROR, S_ERROR);
+    flips("ERROR", S_ERROR, S_ERROR_MAC);
+}
+
+static void test_flip_confirm(void **state)
+{
+    (void)state;
+    flips("CONFIRM", S_CONFIRM, S_CONFIRM);
 }
 
 /*
@@ -1076,6 +1173,13 @@ static void test_truncate_error(void **state)
 {
     (void)state;
     truncate_sample(S_ERROR);
+    truncate_sample(S_ERROR_MAC);
+}
+
+static void test_truncate_confirm(void **state)
+{
+    (void)state;
+    truncate_sample(S_CONFIRM);
 }
 
 /* Every decoder refuses the other kinds with UNEXPECTED. */
@@ -1084,8 +1188,8 @@ static void test_unexpected(void **state)
     struct sample s[S_COUNT];
     struct gp11_wbuf out;
     struct gp11_buf in, unknown = {(const uint8_t *)"\x0b\x01\x00", 3};
-    uint32_t (*redos[4])(const struct gp11_buf *, struct gp11_wbuf *) = {
-        redo_init, redo_accept, redo_finish, redo_error};
+    uint32_t (*redos[5])(const struct gp11_buf *, struct gp11_wbuf *) = {
+        redo_init, redo_accept, redo_finish, redo_error, redo_confirm};
 
     (void)state;
     gp11_wr_init(&out);
@@ -1093,7 +1197,7 @@ static void test_unexpected(void **state)
         make_sample(i, &s[i]);
     for (int i = 0; i < S_COUNT; i++) {
         in = gp11_wr_view(&s[i].inner);
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < 5; k++) {
             if (redos[k] == s[i].redo)
                 assert_ok(redos[k](&in, &out));
             else
@@ -1102,12 +1206,18 @@ static void test_unexpected(void **state)
             gp11_wr_free(&out);
         }
     }
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 5; k++)
         expect_err(redos[k](&unknown, &out), GP11_ERR_TOKEN_UNEXPECTED,
                    "TOK_ID is unknown where");
     in = gp11_wr_view(&s[S_ACC_1].inner);
     expect_err(redo_init(&in, &out), GP11_ERR_TOKEN_UNEXPECTED,
                "TOK_ID is ACCEPT where INIT was expected");
+    in = gp11_wr_view(&s[S_FIN_1].inner);
+    expect_err(redo_confirm(&in, &out), GP11_ERR_TOKEN_UNEXPECTED,
+               "TOK_ID is FINISH where CONFIRM was expected");
+    in = gp11_wr_view(&s[S_CONFIRM].inner);
+    expect_err(redo_accept(&in, &out), GP11_ERR_TOKEN_UNEXPECTED,
+               "TOK_ID is CONFIRM where ACCEPT was expected");
     for (int i = 0; i < S_COUNT; i++)
         free_sample(&s[i]);
 }
@@ -1579,14 +1689,17 @@ int main(void)
         cmocka_unit_test(test_unframe_errors),
         cmocka_unit_test(test_frame_args),
         cmocka_unit_test(test_tok_id),
+        cmocka_unit_test(test_roundtrip_confirm),
         cmocka_unit_test(test_flip_init),
         cmocka_unit_test(test_flip_accept),
         cmocka_unit_test(test_flip_finish),
         cmocka_unit_test(test_flip_error),
+        cmocka_unit_test(test_flip_confirm),
         cmocka_unit_test(test_truncate_init),
         cmocka_unit_test(test_truncate_accept),
         cmocka_unit_test(test_truncate_finish),
         cmocka_unit_test(test_truncate_error),
+        cmocka_unit_test(test_truncate_confirm),
         cmocka_unit_test(test_unexpected),
         cmocka_unit_test(test_rules_init),
         cmocka_unit_test(test_rules_accept),

@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: the acceptor's state machine (provider/ctx_accept.c)
  * fed whole legs: a fresh acceptor context gets an INIT, and if it
- * answers with ACCEPT, a FINISH, on the SoftHSM2 token.
+ * answers with ACCEPT, a FINISH, on the SoftHSM2 token; its answer to
+ * FINISH (CONFIRM or ERROR) goes to the initiator in real mode.
  *
  * Input: the mode byte (fuzz_legs.h), then
  *   raw:  u16 length, the INIT token, then the FINISH token (the rest);
@@ -16,6 +17,9 @@
  * in which an edit changed INIT or FINISH never completes on the side that
  * received the changed token's consequences: the initiator refuses an
  * ACCEPT made for a changed INIT, the acceptor refuses a changed FINISH.
+ * What the acceptor answers FINISH with goes to the initiator: its CONFIRM
+ * completes the initiator exactly when the acceptor completed; its ERROR
+ * never does.
  */
 #include "fuzz_legs.h"
 
@@ -64,7 +68,7 @@ static void raw_legs(const struct legs *l, struct fz_in *in)
 static void real_legs(const struct legs *l, struct fz_in *in)
 {
     gss_buffer_desc init = {0, NULL}, accept = {0, NULL}, finish = {0, NULL};
-    gss_buffer_desc last = {0, NULL};
+    gss_buffer_desc last = {0, NULL}, none = {0, NULL};
     gss_ctx_id_t ini = GSS_C_NO_CONTEXT, acc = GSS_C_NO_CONTEXT;
     gss_name_t src = GSS_C_NO_NAME;
     OM_uint32 minor, imajor, amajor;
@@ -100,6 +104,8 @@ static void real_legs(const struct legs *l, struct fz_in *in)
     }
     if (changed1)
         FZ_FAIL("an initiator accepted an ACCEPT made for a changed INIT");
+    if (imajor != GSS_S_CONTINUE_NEEDED)
+        FZ_FAIL("an initiator completed before the acceptor's CONFIRM");
     changed2 = fz_edit(in, finish.value, finish.length);
     amajor =
         leg_accept(l, &acc, finish.value, finish.length, &last, &src, &minor);
@@ -109,12 +115,26 @@ static void real_legs(const struct legs *l, struct fz_in *in)
         fz_gss_fail("an acceptor refused a real FINISH", amajor, minor);
     if (amajor == GSS_S_COMPLETE && src == GSS_C_NO_NAME)
         FZ_FAIL("an established acceptor reports no peer name");
+    if (amajor == GSS_S_COMPLETE && last.length == 0)
+        FZ_FAIL("an established acceptor sent no CONFIRM");
+    if (last.length != 0) {
+        /* CONFIRM or the acceptor's MACed ERROR, to the initiator. */
+        imajor = leg_init(l, &ini, last.value, last.length, &none, &minor);
+        if (amajor == GSS_S_COMPLETE && imajor != GSS_S_COMPLETE)
+            fz_gss_fail("an initiator refused the acceptor's CONFIRM", imajor,
+                        minor);
+        if (amajor != GSS_S_COMPLETE && !GSS_ERROR(imajor))
+            FZ_FAIL("an initiator went on after the acceptor's ERROR");
+        if (none.length != 0)
+            FZ_FAIL("an initiator answered CONFIRM with a token");
+    }
 done:
     release_name(&src);
     free(init.value);
     free(accept.value);
     free(finish.value);
     free(last.value);
+    free(none.value);
     fz_delete(&ini);
     fz_delete(&acc);
 }

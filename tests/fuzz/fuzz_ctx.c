@@ -72,7 +72,7 @@ void fz_establish(gss_name_t target, OM_uint32 req_flags, gss_ctx_id_t *ini,
                   gss_ctx_id_t *acc)
 {
     gss_buffer_desc init = {0, NULL}, accept = {0, NULL}, finish = {0, NULL};
-    gss_buffer_desc none = {0, NULL};
+    gss_buffer_desc none = {0, NULL}, confirm = {0, NULL};
     OM_uint32 minor, major;
 
     *ini = *acc = GSS_C_NO_CONTEXT;
@@ -88,15 +88,21 @@ void fz_establish(gss_name_t target, OM_uint32 req_flags, gss_ctx_id_t *ini,
     major = gp11_gss_init_sec_context(&minor, fz_icred, ini, target,
                                       GSS_C_NO_OID, req_flags, 0, NULL, &accept,
                                       NULL, &finish, NULL, NULL);
-    if (major != GSS_S_COMPLETE)
+    if (major != GSS_S_CONTINUE_NEEDED)
         fz_gss_fail("init_sec_context (ACCEPT)", major, minor);
     major = gp11_gss_accept_sec_context(&minor, acc, fz_acred, &finish, NULL,
-                                        NULL, NULL, &none, NULL, NULL, NULL);
+                                        NULL, NULL, &confirm, NULL, NULL, NULL);
     if (major != GSS_S_COMPLETE)
         fz_gss_fail("accept_sec_context (FINISH)", major, minor);
+    major = gp11_gss_init_sec_context(&minor, fz_icred, ini, target,
+                                      GSS_C_NO_OID, req_flags, 0, NULL,
+                                      &confirm, NULL, &none, NULL, NULL);
+    if (major != GSS_S_COMPLETE)
+        fz_gss_fail("init_sec_context (CONFIRM)", major, minor);
     free(init.value);
     free(accept.value);
     free(finish.value);
+    free(confirm.value);
 }
 
 void fz_delete(gss_ctx_id_t *ctx)

@@ -11,7 +11,9 @@
  *   mkseeds token DIR   real handshakes and per-message tokens on the
  *                       SoftHSM2 token of the test setup (the softhsm
  *                       suite's environment); writes the permsg, iov,
- *                       acceptor_legs and initiator_legs corpora
+ *                       acceptor_legs and initiator_legs corpora, and
+ *                       real v2 tokens into hs_init, hs_accept,
+ *                       hs_finish and hs_confirm
  *
  * DIR is tests/fuzz of the source tree. Existing seed files are replaced.
  */
@@ -667,18 +669,22 @@ static void iov_seed(const char *name, unsigned op, unsigned qop,
     free(b.p);
 }
 
-/* The three tokens of one handshake. */
+/* The tokens of one handshake (protocol.md 2: four legs). */
 struct hs {
-    gss_buffer_desc init, accept, finish;
+    gss_buffer_desc init, accept, finish, confirm;
+    /* with flip_finish: the acceptor's MACed ERROR for a changed FINISH */
     OM_uint32 amajor;
 };
 
-/* Runs one handshake through gp11_gss_*, keeping its tokens. */
-static void handshake(gss_name_t target, OM_uint32 flags,
-                      gss_channel_bindings_t cb, struct hs *h)
+/* Runs one handshake through gp11_gss_*, keeping its tokens; with
+ * flip_finish the last byte of FINISH is changed, and h->confirm is the
+ * acceptor's ERROR. */
+static void handshake_ex(gss_name_t target, OM_uint32 flags,
+                         gss_channel_bindings_t cb, bool flip_finish,
+                         struct hs *h)
 {
     gss_ctx_id_t ini = GSS_C_NO_CONTEXT, acc = GSS_C_NO_CONTEXT;
-    gss_buffer_desc none = {0, NULL}, last = {0, NULL};
+    gss_buffer_desc none = {0, NULL};
     OM_uint32 minor, major;
 
     memset(h, 0, sizeof(*h));
@@ -694,16 +700,35 @@ static void handshake(gss_name_t target, OM_uint32 flags,
         major = gp11_gss_init_sec_context(
             &minor, fz_icred, &ini, target, GSS_C_NO_OID, flags, 0, cb,
             &h->accept, NULL, &h->finish, NULL, NULL);
-        if (major != GSS_S_COMPLETE)
+        if (major != GSS_S_CONTINUE_NEEDED)
             fz_gss_fail("ACCEPT", major, minor);
-        major =
-            gp11_gss_accept_sec_context(&minor, &acc, fz_acred, &h->finish, cb,
-                                        NULL, NULL, &last, NULL, NULL, NULL);
-        if (major != GSS_S_COMPLETE)
-            fz_gss_fail("FINISH", major, minor);
+        if (flip_finish)
+            ((uint8_t *)h->finish.value)[h->finish.length - 1] ^= 1;
+        major = gp11_gss_accept_sec_context(&minor, &acc, fz_acred, &h->finish,
+                                            cb, NULL, NULL, &h->confirm, NULL,
+                                            NULL, NULL);
+        if (flip_finish) {
+            if (!GSS_ERROR(major) || h->confirm.length == 0)
+                die("the acceptor took a changed FINISH");
+            ((uint8_t *)h->finish.value)[h->finish.length - 1] ^= 1;
+        } else {
+            if (major != GSS_S_COMPLETE)
+                fz_gss_fail("FINISH", major, minor);
+            major = gp11_gss_init_sec_context(
+                &minor, fz_icred, &ini, target, GSS_C_NO_OID, flags, 0, cb,
+                &h->confirm, NULL, &none, NULL, NULL);
+            if (major != GSS_S_COMPLETE)
+                fz_gss_fail("CONFIRM", major, minor);
+        }
     }
     fz_delete(&ini);
     fz_delete(&acc);
+}
+
+static void handshake(gss_name_t target, OM_uint32 flags,
+                      gss_channel_bindings_t cb, struct hs *h)
+{
+    handshake_ex(target, flags, cb, false, h);
 }
 
 static void hs_free(struct hs *h)
@@ -711,6 +736,18 @@ static void hs_free(struct hs *h)
     free(h->init.value);
     free(h->accept.value);
     free(h->finish.value);
+    free(h->confirm.value);
+}
+
+/* A seed that is one context token's inner bytes' framed form. */
+static void token_seed(const char *corpus, const char *name,
+                       const gss_buffer_desc *tok)
+{
+    struct bytes b = {0};
+
+    put(&b, tok->value, tok->length);
+    seed(corpus, name, &b);
+    free(b.p);
 }
 
 /* An acceptor_legs or initiator_legs seed. */
@@ -884,29 +921,43 @@ static void make_token_seeds(void)
     fz_delete(&ini);
     fz_delete(&acc);
 
-    /* Handshake legs: real tokens (raw) and real-token programs. */
+    /* Handshake legs: real tokens (raw) and real-token programs; the
+     * decoder targets get the same real tokens. */
     handshake(fz_target_ec, base, GSS_C_NO_CHANNEL_BINDINGS, &h);
     legs_seed("acceptor_legs", "raw-p256", 0x00, &h.init, &h.finish);
-    legs_seed("initiator_legs", "raw-p256", 0x00, &h.accept, NULL);
+    legs_seed("initiator_legs", "raw-p256", 0x00, &h.accept, &h.confirm);
+    token_seed("hs_init", "v2-p256", &h.init);
+    token_seed("hs_accept", "v2-p256", &h.accept);
+    token_seed("hs_finish", "v2-ecdsa", &h.finish);
+    token_seed("hs_confirm", "confirm", &h.confirm);
     hs_free(&h);
     handshake(fz_target_rsa, base | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG,
               GSS_C_NO_CHANNEL_BINDINGS, &h);
     legs_seed("acceptor_legs", "raw-rsa-replay", 0x14, &h.init, &h.finish);
-    legs_seed("initiator_legs", "raw-rsa-replay", 0x14, &h.accept, NULL);
+    legs_seed("initiator_legs", "raw-rsa-replay", 0x14, &h.accept, &h.confirm);
+    token_seed("hs_accept", "v2-rsa", &h.accept);
     hs_free(&h);
     handshake(fz_target_ec, base, &cb, &h);
     legs_seed("acceptor_legs", "raw-bindings", 0x60, &h.init, &h.finish);
-    legs_seed("initiator_legs", "raw-bindings", 0x60, &h.accept, NULL);
+    legs_seed("initiator_legs", "raw-bindings", 0x60, &h.accept, &h.confirm);
     hs_free(&h);
     handshake(fz_target_ec, base | GSS_C_ANON_FLAG, GSS_C_NO_CHANNEL_BINDINGS,
               &h);
     legs_seed("acceptor_legs", "raw-anonymous-refused", 0x08, &h.init, &none);
-    legs_seed("initiator_legs", "raw-error-token", 0x08, &h.accept, NULL);
+    legs_seed("initiator_legs", "raw-error-token", 0x08, &h.accept, &none);
+    token_seed("hs_confirm", "error-unauthenticated", &h.accept);
+    hs_free(&h);
+    handshake_ex(fz_target_ec, base, GSS_C_NO_CHANNEL_BINDINGS, true, &h);
+    legs_seed("initiator_legs", "raw-error-after-finish", 0x00, &h.accept,
+              &h.confirm);
+    token_seed("hs_confirm", "error-maced", &h.confirm);
     hs_free(&h);
     {
         const gss_buffer_desc no_edits = {0, NULL};
         const uint8_t one[] = {0x00, 0x28, 0x01};
         const gss_buffer_desc init_edit = {sizeof(one), (void *)one};
+        const uint8_t conf[] = {0x00, 0x30, 0x01};
+        const gss_buffer_desc confirm_edit = {sizeof(conf), (void *)conf};
 
         legs_seed("acceptor_legs", "real", 0x01, &no_edits, &no_edits);
         legs_seed("acceptor_legs", "real-rsa", 0x11, &no_edits, &no_edits);
@@ -922,13 +973,17 @@ static void make_token_seeds(void)
                   &no_edits);
         legs_seed("acceptor_legs", "real-finish-edited", 0x01, &no_edits,
                   &init_edit);
-        legs_seed("initiator_legs", "real", 0x01, &no_edits, NULL);
-        legs_seed("initiator_legs", "real-rsa-no-cred", 0x13, &no_edits, NULL);
-        legs_seed("initiator_legs", "real-anonymous", 0x09, &no_edits, NULL);
+        legs_seed("initiator_legs", "real", 0x01, &no_edits, &no_edits);
+        legs_seed("initiator_legs", "real-rsa-no-cred", 0x13, &no_edits,
+                  &no_edits);
+        legs_seed("initiator_legs", "real-anonymous", 0x09, &no_edits,
+                  &no_edits);
         legs_seed("initiator_legs", "real-bindings-initiator-only", 0x21,
-                  &no_edits, NULL);
+                  &no_edits, &no_edits);
         legs_seed("initiator_legs", "real-accept-edited", 0x01, &init_edit,
-                  NULL);
+                  &no_edits);
+        legs_seed("initiator_legs", "real-confirm-edited", 0x01, &no_edits,
+                  &confirm_edit);
     }
 }
 
