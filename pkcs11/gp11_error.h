@@ -80,6 +80,10 @@ enum gp11_err {
     GP11_ERR_BAD_QOP,
     GP11_ERR_SEQ_EXHAUSTED,
     GP11_ERR_IV_CHANGED,
+    /* revocation (provider/revocation.c) */
+    GP11_ERR_CERT_REVOKED,
+    GP11_ERR_CRL_EXPIRED,
+    GP11_ERR_CRL_MISSING,
     GP11_ERR_LAST /* keep last */
 };
 

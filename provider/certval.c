@@ -3,6 +3,7 @@
 #include "gp11_certval.h"
 #include "gp11_debug.h"
 #include "gp11_error.h"
+#include "gp11_revocation.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -49,6 +50,7 @@ struct gp11_trust {
     atomic_uint refs;
     X509_STORE *store;
     size_t n_anchors; /* certificates added (duplicates included) */
+    struct gp11_crls *crls; /* revocation, NULL when not configured */
 };
 
 /* Records code with the sentence fmt, then OpenSSL's first queued reason. */
@@ -439,7 +441,17 @@ void gp11_trust_free(struct gp11_trust *t)
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
         return;
     X509_STORE_free(t->store);
+    gp11_crls_free(t->crls);
     free(t);
+}
+
+/* Gives t (not yet shared) its CRLs; takes a new reference to crls. */
+void gp11_trust_set_crls(struct gp11_trust *t, struct gp11_crls *crls)
+{
+    if (t == NULL)
+        return;
+    gp11_crls_free(t->crls);
+    t->crls = gp11_crls_ref(crls);
 }
 
 /* Loads the anchors of a PEM/DER file or of a directory of such files. */
@@ -609,6 +621,9 @@ static uint32_t run_verify(struct gp11_trust *t, X509 *leaf,
         goto done;
     }
     chain = X509_STORE_CTX_get0_chain(ctx);
+    ret = gp11_crls_check(t->crls, chain, role_name(role), now);
+    if (ret != GP11_OK)
+        goto done;
     for (i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
         x = sk_X509_value(chain, i);
         if (!asn1_to_time(X509_get0_notAfter(x), &na)) {

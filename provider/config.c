@@ -49,6 +49,7 @@ enum kind {
     K_SESSIONS, /* 1..GP11_CONFIG_MAX_SESSIONS */
     K_LIFETIME, /* duration with optional suffix */
     K_BOOL,     /* yes/no/true/false/1/0 */
+    K_CRL_POLICY, /* require / if-present (gp11_revocation.h) */
 };
 
 struct key_def {
@@ -68,6 +69,8 @@ static const struct key_def keys[] = {
     {SEC_TOKEN, "quirks", K_QUIRKS, FIELD(quirks)},
     {SEC_TOKEN, "max-sessions", K_SESSIONS, FIELD(max_sessions)},
     {SEC_TRUST, "anchors", K_ANCHORS, FIELD(trust_anchors)},
+    {SEC_TRUST, "crls", K_ANCHORS, FIELD(trust_crls)},
+    {SEC_TRUST, "crl-policy", K_CRL_POLICY, FIELD(crl_policy)},
     {SEC_INITIATOR, "identity", K_URI, FIELD(initiator_identity)},
     {SEC_ACCEPTOR, "identity", K_URI, 0},
     {SEC_POLICY, "allow-anonymous", K_BOOL, FIELD(allow_anonymous)},
@@ -519,6 +522,16 @@ static uint32_t set_value(struct parser *p, const struct key_def *def,
                           "%s must be yes, no, true, false, 1 or 0, not '%s'",
                           def->name, shown(value, buf));
         goto done;
+    case K_CRL_POLICY:
+        if (strcmp(value, "require") == 0)
+            *(int *)field = GP11_CONFIG_CRL_REQUIRE;
+        else if (strcmp(value, "if-present") == 0)
+            *(int *)field = GP11_CONFIG_CRL_IF_PRESENT;
+        else
+            rc = line_err(p, GP11_ERR_CONFIG_VALUE,
+                          "%s must be require or if-present, not '%s'",
+                          def->name, shown(value, buf));
+        goto done;
     case K_SESSIONS:
         if (!parse_decimal(value, strlen(value), GP11_CONFIG_MAX_SESSIONS,
                            &num) ||
@@ -716,6 +729,13 @@ static uint32_t check_required(struct parser *p)
         return line_err(p, GP11_ERR_CONFIG_VALUE,
                         "missing key 'identity' in [acceptor %.200s]",
                         cfg->acceptors[i].service);
+    }
+    /* A policy without CRLs would read as if revocation were checked. */
+    if (cfg->crl_policy != 0 && cfg->trust_crls == NULL) {
+        p->line = p->section_line[SEC_TRUST];
+        return line_err(p, GP11_ERR_CONFIG_VALUE,
+                        "crl-policy is set but [trust] crls is not: no "
+                        "revocation would be checked");
     }
     return GP11_OK;
 }
@@ -919,6 +939,7 @@ void gp11_config_free(struct gp11_config *cfg)
     wipe_free(cfg->pin_source);
     wipe_free(cfg->quirks);
     wipe_free(cfg->trust_anchors);
+    wipe_free(cfg->trust_crls);
     wipe_free(cfg->initiator_identity);
     free(cfg);
 }

@@ -3,6 +3,7 @@
 #include "gp11_creds.h"
 #include "gp11_gss.h"
 #include "gp11_oid.h"
+#include "gp11_revocation.h"
 
 #include <gssapi/gssapi_ext.h>
 #include <openssl/x509.h>
@@ -13,6 +14,7 @@
 
 #define STORE_IDENTITY "pkcs11-identity"
 #define STORE_ANCHORS "trust-anchors"
+#define STORE_CRLS "trust-crls"
 
 void gp11_cred_free(struct gp11_cred *cred)
 {
@@ -159,8 +161,9 @@ uint32_t gp11_cred_acquire(const struct gp11_name *name, gss_cred_usage_t usage,
     if (ret != GP11_OK)
         goto done;
     cred->trust = cred->rt->trust;
-    if (store && store->anchors) {
-        ret = gp11_trust_load(store->anchors, &cred->trust);
+    if (store && (store->anchors || store->crls)) {
+        ret = gp11_revocation_store_trust(cred->rt, store->anchors,
+                                          store->crls, &cred->trust);
         cred->own_trust = ret == GP11_OK;
         if (ret != GP11_OK)
             goto done;
@@ -235,6 +238,8 @@ static void parse_store(gss_const_key_value_set_t kv,
             store->identity = kv->elements[i].value;
         else if (strcmp(kv->elements[i].key, STORE_ANCHORS) == 0)
             store->anchors = kv->elements[i].value;
+        else if (strcmp(kv->elements[i].key, STORE_CRLS) == 0)
+            store->crls = kv->elements[i].value;
     }
 }
 

@@ -38,6 +38,7 @@ struct gp11_cred {
 struct gp11_cred_store {
     const char *identity; /* "pkcs11-identity": PKCS#11 URI */
     const char *anchors;  /* "trust-anchors": PEM file or directory */
+    const char *crls;     /* "trust-crls": CRL file or directory */
 };
 
 /*
