@@ -61,8 +61,10 @@ uint32_t gp11_identity_pick_chain(unsigned char **ders, const size_t *lens,
     *leaf = 0;
     *n_chain = 0;
     if (n == 0 || n > GP11_IDENTITY_MAX_CERTS) {
-        ret = gp11_err_set(GP11_ERR_BAD_ARG, "pick_chain needs 1 to %d "
-                           "certificates", GP11_IDENTITY_MAX_CERTS);
+        ret = gp11_err_set(GP11_ERR_BAD_ARG,
+                           "pick_chain needs 1 to %d "
+                           "certificates",
+                           GP11_IDENTITY_MAX_CERTS);
         goto done;
     }
     if (n == 1)

@@ -161,8 +161,9 @@ static uint32_t add_crl(struct gp11_crls *c, X509_CRL *crl, const char *path)
     if (ret != GP11_OK)
         goto fail;
     if (c->n >= GP11_CRL_MAX) {
-        ret = gp11_err_set(GP11_ERR_CONFIG_VALUE,
-                           "more than %d CRLs in the [trust] crls", GP11_CRL_MAX);
+        ret =
+            gp11_err_set(GP11_ERR_CONFIG_VALUE,
+                         "more than %d CRLs in the [trust] crls", GP11_CRL_MAX);
         goto fail;
     }
     if (c->n == c->cap) {
