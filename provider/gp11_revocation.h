@@ -45,6 +45,16 @@ struct gp11_crls;
 uint32_t gp11_crls_load(const char *path, enum gp11_crl_policy policy,
                         struct gp11_crls **out);
 
+/* An empty set (no CRL yet), for gp11_crls_add_mem. */
+uint32_t gp11_crls_new(enum gp11_crl_policy policy, struct gp11_crls **out);
+
+/*
+ * Add the CRLs of one file's contents (len bytes at data, as a file of
+ * gp11_crls_load; path names it in messages) to a set not yet shared.
+ */
+uint32_t gp11_crls_add_mem(struct gp11_crls *c, const uint8_t *data, size_t len,
+                           const char *path);
+
 /* A new reference (NULL gives NULL). */
 struct gp11_crls *gp11_crls_ref(struct gp11_crls *c);
 

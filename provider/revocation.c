@@ -247,23 +247,23 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
     return -1;
 }
 
-/* Adds the CRLs of one file: PEM "X509 CRL" blocks or one DER CRL. */
-static uint32_t add_crl_file(struct gp11_crls *c, const char *path)
+uint32_t gp11_crls_add_mem(struct gp11_crls *c, const uint8_t *data, size_t len,
+                           const char *path)
 {
     const unsigned char *q;
-    uint8_t *data = NULL;
-    size_t len = 0;
     size_t found = 0;
     X509_CRL *crl;
     BIO *bio = NULL;
-    uint32_t ret;
+    uint32_t ret = GP11_OK;
     unsigned long e;
 
-    ret = read_file(path, &data, &len);
-    if (ret != GP11_OK)
-        goto done;
-    data[len] = '\0';
     ERR_clear_error();
+    if (len > (size_t)GP11_CRL_FILE_MAX) {
+        ret = gp11_err_set(GP11_ERR_CONFIG_VALUE,
+                           "the CRL file %s is larger than %ld MiB", path,
+                           GP11_CRL_FILE_MAX >> 20);
+        goto done;
+    }
     if (len > 0 && data[0] == 0x30) { /* a DER SEQUENCE */
         q = data;
         crl = d2i_X509_CRL(NULL, &q, (long)len);
@@ -306,8 +306,21 @@ static uint32_t add_crl_file(struct gp11_crls *c, const char *path)
                            path);
 done:
     BIO_free(bio);
-    free(data);
     ERR_clear_error();
+    return ret;
+}
+
+/* Adds the CRLs of one file: PEM "X509 CRL" blocks or one DER CRL. */
+static uint32_t add_crl_file(struct gp11_crls *c, const char *path)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    uint32_t ret;
+
+    ret = read_file(path, &data, &len);
+    if (ret == GP11_OK)
+        ret = gp11_crls_add_mem(c, data, len, path);
+    free(data);
     return ret;
 }
 
@@ -352,6 +365,23 @@ static uint32_t add_crl_dir(struct gp11_crls *c, const char *dir)
     return ret;
 }
 
+uint32_t gp11_crls_new(enum gp11_crl_policy policy, struct gp11_crls **out)
+{
+    struct gp11_crls *c;
+
+    *out = NULL;
+    if (policy != GP11_CRL_REQUIRE && policy != GP11_CRL_IF_PRESENT)
+        return gp11_err_set(GP11_ERR_BAD_ARG, "unknown CRL policy %d",
+                            (int)policy);
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory for CRLs");
+    atomic_init(&c->refs, 1);
+    c->policy = policy;
+    *out = c;
+    return GP11_OK;
+}
+
 uint32_t gp11_crls_load(const char *path, enum gp11_crl_policy policy,
                         struct gp11_crls **out)
 {
@@ -368,11 +398,9 @@ uint32_t gp11_crls_load(const char *path, enum gp11_crl_policy policy,
         return gp11_err_set(GP11_ERR_CONFIG_MISSING,
                             "cannot read the CRLs %s: %s", path,
                             strerror(errno));
-    c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return gp11_err_set(GP11_ERR_NOMEM, "out of memory for CRLs");
-    atomic_init(&c->refs, 1);
-    c->policy = policy;
+    ret = gp11_crls_new(policy, &c);
+    if (ret != GP11_OK)
+        return ret;
     ret = S_ISDIR(sb.st_mode) ? add_crl_dir(c, path) : add_crl_file(c, path);
     if (ret == GP11_OK && c->n == 0)
         ret = gp11_err_set(GP11_ERR_CONFIG_VALUE,
