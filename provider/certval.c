@@ -50,7 +50,8 @@ struct gp11_trust {
     atomic_uint refs;
     X509_STORE *store;
     size_t n_anchors; /* certificates added (duplicates included) */
-    struct gp11_crls *crls; /* revocation, NULL when not configured */
+    /* Revocation (gp11_revocation.h), NULL when not configured. */
+    struct gp11_crls *crls;
 };
 
 /* Records code with the sentence fmt, then OpenSSL's first queued reason. */

@@ -49,7 +49,7 @@ enum kind {
     K_SESSIONS, /* 1..GP11_CONFIG_MAX_SESSIONS */
     K_LIFETIME, /* duration with optional suffix */
     K_BOOL,     /* yes/no/true/false/1/0 */
-    K_CRL_POLICY, /* require / if-present (gp11_revocation.h) */
+    K_CRL_POL,  /* require / if-present (gp11_revocation.h) */
 };
 
 struct key_def {
@@ -70,7 +70,7 @@ static const struct key_def keys[] = {
     {SEC_TOKEN, "max-sessions", K_SESSIONS, FIELD(max_sessions)},
     {SEC_TRUST, "anchors", K_ANCHORS, FIELD(trust_anchors)},
     {SEC_TRUST, "crls", K_ANCHORS, FIELD(trust_crls)},
-    {SEC_TRUST, "crl-policy", K_CRL_POLICY, FIELD(crl_policy)},
+    {SEC_TRUST, "crl-policy", K_CRL_POL, FIELD(crl_policy)},
     {SEC_INITIATOR, "identity", K_URI, FIELD(initiator_identity)},
     {SEC_ACCEPTOR, "identity", K_URI, 0},
     {SEC_POLICY, "allow-anonymous", K_BOOL, FIELD(allow_anonymous)},
@@ -522,7 +522,7 @@ static uint32_t set_value(struct parser *p, const struct key_def *def,
                           "%s must be yes, no, true, false, 1 or 0, not '%s'",
                           def->name, shown(value, buf));
         goto done;
-    case K_CRL_POLICY:
+    case K_CRL_POL:
         if (strcmp(value, "require") == 0)
             *(int *)field = GP11_CONFIG_CRL_REQUIRE;
         else if (strcmp(value, "if-present") == 0)

@@ -162,8 +162,8 @@ uint32_t gp11_cred_acquire(const struct gp11_name *name, gss_cred_usage_t usage,
         goto done;
     cred->trust = cred->rt->trust;
     if (store && (store->anchors || store->crls)) {
-        ret = gp11_revocation_store_trust(cred->rt, store->anchors,
-                                          store->crls, &cred->trust);
+        ret = gp11_revocation_store_trust(cred->rt, store->anchors, store->crls,
+                                          &cred->trust);
         cred->own_trust = ret == GP11_OK;
         if (ret != GP11_OK)
             goto done;

@@ -693,8 +693,7 @@ static void test_crl_keys(void **state)
     expect_error(TOKEN "[trust]\ncrl-policy = soft\n", GP11_ERR_CONFIG_VALUE,
                  CONF ":5: crl-policy must be require or if-present, not "
                       "'soft'");
-    expect_error(TOKEN "[trust]\ncrl-policy = require\n",
-                 GP11_ERR_CONFIG_VALUE,
+    expect_error(TOKEN "[trust]\ncrl-policy = require\n", GP11_ERR_CONFIG_VALUE,
                  CONF ":4: crl-policy is set but [trust] crls is not: no "
                       "revocation would be checked");
 }
