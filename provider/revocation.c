@@ -175,6 +175,16 @@ static uint32_t add_crl(struct gp11_crls *c, X509_CRL *crl, const char *path)
         c->crl = grown;
         c->cap = c->cap ? c->cap * 2 : 8;
     }
+    /* The first lookup sorts the CRL's entries (under OpenSSL's lock);
+     * doing it here keeps that write out of the shared, checking phase. */
+    {
+        ASN1_INTEGER *zero = ASN1_INTEGER_new();
+        X509_REVOKED *unused = NULL;
+
+        if (zero != NULL)
+            (void)X509_CRL_get0_by_serial(crl, &unused, zero);
+        ASN1_INTEGER_free(zero);
+    }
     c->crl[c->n++] = crl;
     return GP11_OK;
 fail:
