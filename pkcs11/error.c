@@ -145,6 +145,13 @@ static const char *const generic[] = {
         "the sequence number is not above every number already used",
     [GP11_ERR_SEQ_MISMATCH - GP11_ERR_BASE] =
         "the token's sequence number is not the one expected",
+    [GP11_ERR_CERT_REVOKED - GP11_ERR_BASE] =
+        "certificate revoked: a certificate of the peer's chain is on its "
+        "issuer's CRL",
+    [GP11_ERR_CRL_EXPIRED - GP11_ERR_BASE] =
+        "CRL expired: the issuer's newest CRL is past its nextUpdate",
+    [GP11_ERR_CRL_MISSING - GP11_ERR_BASE] =
+        "no CRL for the issuer of a certificate of the peer's chain",
 };
 
 const char *gp11_err_generic(uint32_t code)

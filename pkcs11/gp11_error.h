@@ -86,6 +86,10 @@ enum gp11_err {
     GP11_ERR_FORGERY_LIMIT,
     GP11_ERR_SEQ_REUSED,
     GP11_ERR_SEQ_MISMATCH,
+    /* revocation (provider/revocation.c) */
+    GP11_ERR_CERT_REVOKED,
+    GP11_ERR_CRL_EXPIRED,
+    GP11_ERR_CRL_MISSING,
     GP11_ERR_LAST /* keep last */
 };
 

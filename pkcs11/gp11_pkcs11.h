@@ -279,6 +279,16 @@ uint32_t gp11_object_find(struct gp11_token *tok, CK_ATTRIBUTE *tmpl,
 #define GP11_RSA_MAX_BITS 4096
 
 /* An identity: a private key and the certificate sharing its CKA_ID. */
+
+/* Certificates sharing one CKA_ID that are read, intermediates sent (the
+ * protocol allows 4 certificates: the leaf and 3), bytes per certificate
+ * (opaque16 on the wire). */
+#define GP11_IDENTITY_MAX_CERTS 8
+#define GP11_IDENTITY_MAX_CHAIN 3
+#define GP11_IDENTITY_MAX_CERT_LEN 65535
+
+/* An identity: a private key and the certificate sharing its CKA_ID, and
+ * the intermediates above it that share the CKA_ID too (pkcs11/chain.c). */
 struct gp11_identity {
     struct gp11_object key;
     struct gp11_object cert;
@@ -288,7 +298,22 @@ struct gp11_identity {
     char *label;
     unsigned char *cert_der;
     size_t cert_len;
+    unsigned char *chain_der[GP11_IDENTITY_MAX_CHAIN]; /* leaf's issuer up */
+    size_t chain_len[GP11_IDENTITY_MAX_CHAIN];
+    size_t n_chain;
 };
+
+/*
+ * Among n certificates (DER) sharing an identity's CKA_ID, choose the leaf
+ * (the only one, else the first that is not a CA) and the chain above it:
+ * chain[0] the CA certificate that issued the leaf (subject = issuer, its
+ * key verifies the signature), chain[1] the one that issued chain[0], and
+ * so on, at most GP11_IDENTITY_MAX_CHAIN, stopping below a self-signed
+ * root (roots are the peer's anchors, never sent). Others are ignored.
+ */
+uint32_t gp11_identity_pick_chain(unsigned char **ders, const size_t *lens,
+                                  size_t n, size_t *leaf, size_t *chain,
+                                  size_t *n_chain);
 
 /*
  * Find the identity named by an object URI (object=, id=, type=private

@@ -14,6 +14,8 @@ void gp11_identity_free(struct gp11_identity *id)
     free(id->id);
     free(id->label);
     free(id->cert_der);
+    for (size_t i = 0; i < id->n_chain; i++)
+        free(id->chain_der[i]);
     free(id);
 }
 
@@ -72,6 +74,48 @@ static uint32_t check_rsa_size(struct gp11_token *tok,
     return GP11_OK;
 }
 
+/* Reads the certificates sharing the CKA_ID; keeps the leaf and chain. */
+static uint32_t load_chain(struct gp11_token *tok, struct gp11_identity *id,
+                           const struct gp11_object *certs, size_t n)
+{
+    unsigned char *ders[GP11_IDENTITY_MAX_CERTS] = {0};
+    size_t lens[GP11_IDENTITY_MAX_CERTS] = {0};
+    size_t chain[GP11_IDENTITY_MAX_CHAIN];
+    size_t leaf = 0;
+    size_t n_chain = 0;
+    CK_ULONG len;
+    void *v = NULL;
+    uint32_t ret = GP11_OK;
+    size_t i;
+
+    if (n > GP11_IDENTITY_MAX_CERTS)
+        n = GP11_IDENTITY_MAX_CERTS;
+    for (i = 0; i < n; i++) {
+        ret = gp11_object_get_attr(tok, &certs[i], CKA_VALUE, &v, &len);
+        if (ret != GP11_OK)
+            goto done;
+        ders[i] = v;
+        lens[i] = len;
+    }
+    ret = gp11_identity_pick_chain(ders, lens, n, &leaf, chain, &n_chain);
+    if (ret != GP11_OK)
+        goto done;
+    id->cert = certs[leaf];
+    id->cert_der = ders[leaf];
+    id->cert_len = lens[leaf];
+    ders[leaf] = NULL;
+    for (i = 0; i < n_chain; i++) {
+        id->chain_der[i] = ders[chain[i]];
+        id->chain_len[i] = lens[chain[i]];
+        ders[chain[i]] = NULL;
+    }
+    id->n_chain = n_chain;
+done:
+    for (i = 0; i < n; i++)
+        free(ders[i]);
+    return ret;
+}
+
 /* Completes an identity from its private key: id, type, certificate. */
 static uint32_t load_identity(struct gp11_token *tok,
                               const struct gp11_object *key,
@@ -124,12 +168,9 @@ static uint32_t load_identity(struct gp11_token *tok,
                            id->label ? id->label : "");
         goto done;
     }
-    id->cert = certs[0];
-    ret = gp11_object_get_attr(tok, &id->cert, CKA_VALUE, &v, &len);
+    ret = load_chain(tok, id, certs, n);
     if (ret != GP11_OK)
         goto done;
-    id->cert_der = v;
-    id->cert_len = len;
     *out = id;
     id = NULL;
 done:

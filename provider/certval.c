@@ -3,6 +3,7 @@
 #include "gp11_certval.h"
 #include "gp11_debug.h"
 #include "gp11_error.h"
+#include "gp11_revocation.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -52,6 +53,8 @@ struct gp11_trust {
      * (initiator-anchors); both may be the same store; NULL: none. */
     X509_STORE *store[2];
     size_t n_anchors; /* certificates added (duplicates included) */
+    /* Revocation (gp11_revocation.h), NULL when not configured. */
+    struct gp11_crls *crls;
 };
 
 /* Records code with the sentence fmt, then OpenSSL's first queued reason. */
@@ -443,7 +446,17 @@ void gp11_trust_free(struct gp11_trust *t)
         return;
     X509_STORE_free(t->store[0]);
     X509_STORE_free(t->store[1]);
+    gp11_crls_free(t->crls);
     free(t);
+}
+
+/* Gives t (not yet shared) its CRLs; takes a new reference to crls. */
+void gp11_trust_set_crls(struct gp11_trust *t, struct gp11_crls *crls)
+{
+    if (t == NULL)
+        return;
+    gp11_crls_free(t->crls);
+    t->crls = gp11_crls_ref(crls);
 }
 
 /* Loads the anchors of a PEM/DER file or of a directory of such files. */
@@ -686,6 +699,9 @@ static uint32_t run_verify(struct gp11_trust *t, X509 *leaf,
         goto done;
     }
     chain = X509_STORE_CTX_get0_chain(ctx);
+    ret = gp11_crls_check(t->crls, chain, role_name(role), now);
+    if (ret != GP11_OK)
+        goto done;
     for (i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
         x = sk_X509_value(chain, i);
         if (!asn1_to_time(X509_get0_notAfter(x), &na)) {

@@ -51,6 +51,7 @@ enum kind {
     K_BOOL,     /* yes/no/true/false/1/0 */
     K_NAMESAN,  /* rfc822Name, upn or a dotted otherName OID */
     K_COUNT,    /* decimal 1..10^18 (a usage limit) */
+    K_CRL_POL,  /* require / if-present (gp11_revocation.h) */
 };
 
 struct key_def {
@@ -72,6 +73,8 @@ static const struct key_def keys[] = {
     {SEC_TRUST, "anchors", K_ANCHORS, FIELD(trust_anchors)},
     {SEC_TRUST, "initiator-anchors", K_ANCHORS, FIELD(initiator_anchors)},
     {SEC_TRUST, "acceptor-anchors", K_ANCHORS, FIELD(acceptor_anchors)},
+    {SEC_TRUST, "crls", K_ANCHORS, FIELD(trust_crls)},
+    {SEC_TRUST, "crl-policy", K_CRL_POL, FIELD(crl_policy)},
     {SEC_INITIATOR, "identity", K_URI, FIELD(initiator_identity)},
     {SEC_ACCEPTOR, "identity", K_URI, 0},
     {SEC_POLICY, "allow-anonymous", K_BOOL, FIELD(allow_anonymous)},
@@ -548,6 +551,16 @@ static uint32_t set_value(struct parser *p, const struct key_def *def,
                           "%s must be yes, no, true, false, 1 or 0, not '%s'",
                           def->name, shown(value, buf));
         goto done;
+    case K_CRL_POL:
+        if (strcmp(value, "require") == 0)
+            *(int *)field = GP11_CONFIG_CRL_REQUIRE;
+        else if (strcmp(value, "if-present") == 0)
+            *(int *)field = GP11_CONFIG_CRL_IF_PRESENT;
+        else
+            rc = line_err(p, GP11_ERR_CONFIG_VALUE,
+                          "%s must be require or if-present, not '%s'",
+                          def->name, shown(value, buf));
+        goto done;
     case K_SESSIONS:
         if (!parse_decimal(value, strlen(value), GP11_CONFIG_MAX_SESSIONS,
                            &num) ||
@@ -774,6 +787,13 @@ static uint32_t check_required(struct parser *p)
                         "missing key 'identity' in [acceptor %.200s]",
                         cfg->acceptors[i].service);
     }
+    /* A policy without CRLs would read as if revocation were checked. */
+    if (cfg->crl_policy != 0 && cfg->trust_crls == NULL) {
+        p->line = p->section_line[SEC_TRUST];
+        return line_err(p, GP11_ERR_CONFIG_VALUE,
+                        "crl-policy is set but [trust] crls is not: no "
+                        "revocation would be checked");
+    }
     return GP11_OK;
 }
 
@@ -980,6 +1000,7 @@ void gp11_config_free(struct gp11_config *cfg)
     wipe_free(cfg->initiator_anchors);
     wipe_free(cfg->acceptor_anchors);
     wipe_free(cfg->user_name_san);
+    wipe_free(cfg->trust_crls);
     wipe_free(cfg->initiator_identity);
     free(cfg);
 }

@@ -56,6 +56,8 @@ void gp11_ctx_free(struct gp11_ctx *ctx)
     gp11_trust_free(ctx->own_trust);
     free(ctx->id_ckaid);
     free(ctx->cert_der);
+    for (size_t i = 0; i < ctx->n_chain; i++)
+        free(ctx->chain_der[i]);
     free(ctx->target);
     free(ctx->target_service);
     free(ctx->target_host);
@@ -83,6 +85,14 @@ uint32_t gp11_ctx_set_identity(struct gp11_ctx *ctx,
         return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
     memcpy(ctx->cert_der, ci->id->cert_der, ci->id->cert_len);
     ctx->cert_len = ci->id->cert_len;
+    for (size_t i = 0; i < ci->id->n_chain; i++) {
+        ctx->chain_der[i] = malloc(ci->id->chain_len[i]);
+        if (ctx->chain_der[i] == NULL)
+            return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+        memcpy(ctx->chain_der[i], ci->id->chain_der[i], ci->id->chain_len[i]);
+        ctx->chain_len[i] = ci->id->chain_len[i];
+        ctx->n_chain = i + 1;
+    }
     ret = gp11_name_dup(ci->name, &ctx->own_name);
     if (ret != GP11_OK)
         return ret;
@@ -93,6 +103,17 @@ uint32_t gp11_ctx_set_identity(struct gp11_ctx *ctx,
         ctx->trust = cred->trust;
     }
     return GP11_OK;
+}
+
+_Static_assert(1 + GP11_IDENTITY_MAX_CHAIN <= GP11_HS_MAX_CERTS,
+               "the leaf and its chain fit in a handshake message");
+
+size_t gp11_ctx_certs(const struct gp11_ctx *ctx, struct gp11_buf *certs)
+{
+    certs[0] = (struct gp11_buf){ctx->cert_der, ctx->cert_len};
+    for (size_t i = 0; i < ctx->n_chain; i++)
+        certs[1 + i] = (struct gp11_buf){ctx->chain_der[i], ctx->chain_len[i]};
+    return 1 + ctx->n_chain;
 }
 
 uint32_t gp11_ctx_th(const struct gp11_ctx *ctx, uint8_t th[GP11_TH_LEN])

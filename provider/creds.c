@@ -3,6 +3,7 @@
 #include "gp11_creds.h"
 #include "gp11_gss.h"
 #include "gp11_oid.h"
+#include "gp11_revocation.h"
 
 #include <gssapi/gssapi_ext.h>
 #include <openssl/x509.h>
@@ -15,6 +16,7 @@
 #define STORE_ANCHORS "trust-anchors"
 #define STORE_INITIATOR_ANCHORS "initiator-anchors"
 #define STORE_ACCEPTOR_ANCHORS "acceptor-anchors"
+#define STORE_CRLS "trust-crls"
 
 void gp11_cred_free(struct gp11_cred *cred)
 {
@@ -162,12 +164,13 @@ uint32_t gp11_cred_acquire(const struct gp11_name *name, gss_cred_usage_t usage,
         goto done;
     cred->trust = cred->rt->trust;
     if (store && (store->anchors || store->initiator_anchors ||
-                  store->acceptor_anchors)) {
-        /* A role the store does not name keeps the configured anchors. */
-        ret = gp11_trust_load_roles(store->anchors, store->initiator_anchors,
-                                    store->acceptor_anchors, cred->rt->trust,
-                                    &cred->trust);
-        cred->own_trust = ret == GP11_OK && cred->trust != NULL;
+                  store->acceptor_anchors || store->crls)) {
+        /* A role the store does not name keeps the configured anchors;
+         * without trust-crls, the configured CRLs apply. */
+        ret = gp11_revocation_store_trust(
+            cred->rt, store->anchors, store->initiator_anchors,
+            store->acceptor_anchors, store->crls, &cred->trust);
+        cred->own_trust = ret == GP11_OK;
         if (ret != GP11_OK)
             goto done;
     }
@@ -247,6 +250,8 @@ static void parse_store(gss_const_key_value_set_t kv,
             store->initiator_anchors = kv->elements[i].value;
         else if (strcmp(kv->elements[i].key, STORE_ACCEPTOR_ANCHORS) == 0)
             store->acceptor_anchors = kv->elements[i].value;
+        else if (strcmp(kv->elements[i].key, STORE_CRLS) == 0)
+            store->crls = kv->elements[i].value;
     }
 }
 

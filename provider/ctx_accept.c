@@ -145,8 +145,7 @@ static uint32_t build_accept(struct gp11_ctx *ctx,
     m.eph = (struct gp11_buf){ctx->eph_point, ctx->eph_len};
     m.lifetime = grant_lifetime(ctx, in->lifetime_req);
     m.caps = ctx->rt->msg_caps;
-    m.n_certs = 1;
-    m.certs[0] = (struct gp11_buf){ctx->cert_der, ctx->cert_len};
+    m.n_certs = gp11_ctx_certs(ctx, m.certs);
     if (m.lifetime == 0)
         return gp11_err_set(GP11_ERR_CERT_EXPIRED,
                             "the acceptor's certificate has expired");

@@ -225,8 +225,7 @@ static uint32_t build_finish(struct gp11_ctx *ctx, gss_buffer_t output)
     uint32_t ret;
 
     f.sigalg = ctx->anonymous ? GP11_SIGALG_NONE : ctx->sigalg;
-    f.n_certs = ctx->anonymous ? 0 : 1;
-    f.certs[0] = (struct gp11_buf){ctx->cert_der, ctx->cert_len};
+    f.n_certs = ctx->anonymous ? 0 : gp11_ctx_certs(ctx, f.certs);
     ret = gp11_hs_encode_finish_core(&ctx->transcript, &f);
     if (ret == GP11_OK)
         ret = gp11_ctx_th(ctx, th_c);

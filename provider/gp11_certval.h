@@ -66,6 +66,15 @@ struct gp11_trust *gp11_trust_ref(struct gp11_trust *t);
 /* Drop a reference; the last one frees the anchors. NULL is allowed. */
 void gp11_trust_free(struct gp11_trust *t);
 
+/*
+ * Attach CRLs to anchors before they are shared (gp11_revocation.h): every
+ * chain gp11_certval_verify accepts is then checked against them, leaf and
+ * intermediates (GP11_ERR_CERT_REVOKED, GP11_ERR_CRL_EXPIRED,
+ * GP11_ERR_CRL_MISSING). crls NULL detaches; a reference is taken.
+ */
+struct gp11_crls;
+void gp11_trust_set_crls(struct gp11_trust *t, struct gp11_crls *crls);
+
 /* The role of the peer whose chain is validated. */
 enum gp11_peer_role {
     GP11_PEER_ACCEPTOR, /* its leaf needs serverAuth */

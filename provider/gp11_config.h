@@ -36,6 +36,10 @@
 /* Upper bound of [token] max-sessions. */
 #define GP11_CONFIG_MAX_SESSIONS 4096u
 
+/* Values of [trust] crl-policy (the same as enum gp11_crl_policy). */
+#define GP11_CONFIG_CRL_REQUIRE 1
+#define GP11_CONFIG_CRL_IF_PRESENT 2
+
 /* One [acceptor SERVICE] section. */
 struct gp11_acceptor_conf {
     char *service;  /* "service@host" or "service" */
@@ -58,6 +62,9 @@ struct gp11_config {
     char *trust_anchors;     /* "anchors": PEM file or directory (exists) */
     char *initiator_anchors; /* "initiator-anchors": judge client certs */
     char *acceptor_anchors;  /* "acceptor-anchors": judge server certs */
+    char *trust_crls;        /* "crls": CRL file or directory (exists) */
+    int crl_policy;          /* "crl-policy": GP11_CONFIG_CRL_*, 0 = unset
+                              * (require) */
     /* [initiator] */
     char *initiator_identity; /* "identity": PKCS#11 URI */
     /* [acceptor SERVICE] sections, in file order */

@@ -49,6 +49,9 @@ struct gp11_ctx {
     uint8_t sigalg;
     uint8_t *cert_der;
     size_t cert_len;
+    uint8_t *chain_der[GP11_IDENTITY_MAX_CHAIN]; /* intermediates, sent */
+    size_t chain_len[GP11_IDENTITY_MAX_CHAIN];
+    size_t n_chain;
     time_t own_not_after;
     struct gp11_name *own_name, *peer_name;
     char *target; /* "service@host" the initiator asked for */
@@ -76,6 +79,13 @@ struct gp11_ctx {
 
 uint32_t gp11_ctx_new(bool initiator, struct gp11_ctx **out);
 void gp11_ctx_free(struct gp11_ctx *ctx);
+
+/*
+ * The certificate list this side sends (protocol.md 2.11): the leaf, then
+ * its intermediates from the token, into certs (GP11_HS_MAX_CERTS slots,
+ * borrowed from ctx). Returns the count, 1 to 1 + GP11_IDENTITY_MAX_CHAIN.
+ */
+size_t gp11_ctx_certs(const struct gp11_ctx *ctx, struct gp11_buf *certs);
 
 /* Takes what the context needs from a credential identity. */
 uint32_t gp11_ctx_set_identity(struct gp11_ctx *ctx,

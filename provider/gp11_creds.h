@@ -40,6 +40,7 @@ struct gp11_cred_store {
     const char *anchors;           /* "trust-anchors": PEM file or directory */
     const char *initiator_anchors; /* "initiator-anchors": client certs */
     const char *acceptor_anchors;  /* "acceptor-anchors": server certs */
+    const char *crls;              /* "trust-crls": CRL file or directory */
 };
 
 /*

@@ -16,6 +16,7 @@ struct gp11_runtime {
     struct gp11_token *tok;
     struct gp11_caps caps;
     struct gp11_trust *trust; /* NULL when no anchors are configured */
+    struct gp11_crls *crls;   /* [trust] crls, NULL when not configured */
     uint8_t profiles[2];      /* key-derivation profiles, preferred first */
     size_t n_profiles;
     uint32_t msg_caps; /* capability bits of protocol.md 2.6 */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The process-wide configuration, token and trust anchors. */
 #include "gp11_runtime.h"
+#include "gp11_revocation.h"
 #include "gp11_algs.h"
 
 #include <pthread.h>
@@ -44,6 +45,7 @@ static void runtime_free(struct gp11_runtime *rt)
     if (rt == NULL)
         return;
     gp11_trust_free(rt->trust);
+    gp11_crls_free(rt->crls);
     gp11_token_close(rt->tok);
     gp11_config_free(rt->cfg);
     free(rt);
@@ -77,6 +79,13 @@ static uint32_t runtime_new(struct gp11_runtime **out)
         ret = gp11_trust_load_roles(
             rt->cfg->trust_anchors, rt->cfg->initiator_anchors,
             rt->cfg->acceptor_anchors, NULL, &rt->trust);
+    if (ret == GP11_OK && rt->cfg->trust_crls)
+        ret = gp11_crls_load(rt->cfg->trust_crls,
+                             rt->cfg->crl_policy != 0 ? rt->cfg->crl_policy
+                                                      : GP11_CRL_REQUIRE,
+                             &rt->crls);
+    if (ret == GP11_OK)
+        gp11_trust_set_crls(rt->trust, rt->crls);
     if (ret != GP11_OK)
         goto done;
     derive_offers(rt);

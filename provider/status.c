@@ -166,6 +166,9 @@ OM_uint32 gp11_major_for(uint32_t minor)
     case GP11_ERR_CERT_HOSTNAME:
     case GP11_ERR_CERT_USAGE:
     case GP11_ERR_CERT_INVALID:
+    case GP11_ERR_CERT_REVOKED:
+    case GP11_ERR_CRL_EXPIRED:
+    case GP11_ERR_CRL_MISSING:
         return GSS_S_DEFECTIVE_CREDENTIAL;
     case GP11_ERR_NO_CRED:
     case GP11_ERR_CRED_USAGE:

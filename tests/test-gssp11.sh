@@ -83,6 +83,13 @@ expect_error "trust anchors directory without a certificate" \
     "gssp11: the trust anchors directory $work/noanchors has no *.pem or *.crt certificate file" \
     "$gssp11" info --config "$(conf_with anchors "$work/noanchors")"
 grep -qF "Trust:     $env_dir/ca/ca.pem" "$work/info" || fail "info lacks the anchors"
+grep -qF "CRLs:      none configured" "$work/info" || fail "info lacks the CRLs line"
+# CRLs the plugin refuses: info reads them as the plugin does (2.11).
+mkdir "$work/nocrls"
+sed "s|^anchors = .*|&\ncrls = $work/nocrls|" "$GSS_PKCS11_CONF" >"$work/crl.conf"
+expect_error "CRL directory without a CRL" \
+    "gssp11: the CRL directory $work/nocrls has no *.pem, *.crl or *.der CRL file" \
+    "$gssp11" info --config "$work/crl.conf"
 printf '[token]\nmodule = x\nuri = pkcs11:\ncolour = blue\n' >"$work/bad.conf"
 expect_error "malformed config" "$work/bad.conf:4:" \
     "$gssp11" info --config "$work/bad.conf"

@@ -668,6 +668,36 @@ static void test_err_bad_boolean(void **state)
                       "0, not 'y'");
 }
 
+/* [trust] crl-policy: its two values, a bad one, and no policy without
+ * crls (protocol.md 2.11). */
+static void test_crl_keys(void **state)
+{
+    char conf[PATH_MAX], want[PATH_MAX];
+    struct gp11_config *cfg = NULL;
+
+    (void)state;
+    snprintf(conf, sizeof(conf), "%s/gss.conf", tmpdir);
+    snprintf(want, sizeof(want), "%s/cadir", tmpdir);
+    assert_int_equal(parse(conf, TOKEN "[trust]\ncrls = ./cadir\n", &cfg),
+                     GP11_OK);
+    assert_string_equal(cfg->trust_crls, want);
+    assert_int_equal(cfg->crl_policy, 0); /* unset: require */
+    gp11_config_free(cfg);
+    assert_int_equal(parse(conf,
+                           TOKEN "[trust]\ncrls = ./cadir\n"
+                                 "crl-policy = if-present\n",
+                           &cfg),
+                     GP11_OK);
+    assert_int_equal(cfg->crl_policy, GP11_CONFIG_CRL_IF_PRESENT);
+    gp11_config_free(cfg);
+    expect_error(TOKEN "[trust]\ncrl-policy = soft\n", GP11_ERR_CONFIG_VALUE,
+                 CONF ":5: crl-policy must be require or if-present, not "
+                      "'soft'");
+    expect_error(TOKEN "[trust]\ncrl-policy = require\n", GP11_ERR_CONFIG_VALUE,
+                 CONF ":4: crl-policy is set but [trust] crls is not: no "
+                      "revocation would be checked");
+}
+
 static void test_err_bad_max_sessions(void **state)
 {
     static const char *const values[] = {
@@ -1478,6 +1508,7 @@ int main(void)
         cmocka_unit_test(test_err_line_too_long),
         cmocka_unit_test(test_err_text_too_large),
         cmocka_unit_test(test_err_bad_boolean),
+        cmocka_unit_test(test_crl_keys),
         cmocka_unit_test(test_err_bad_max_sessions),
         cmocka_unit_test(test_err_bad_lifetime),
         cmocka_unit_test(test_err_bad_uri),

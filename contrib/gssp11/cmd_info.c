@@ -4,6 +4,7 @@
 #include "gp11_certval.h"
 #include "gp11_config.h"
 #include "gp11_pkcs11.h"
+#include "gp11_revocation.h"
 #include "gssp11.h"
 
 #include <getopt.h>
@@ -133,6 +134,14 @@ static uint32_t print_identities(struct gp11_token *tok)
         }
         printf("  %-16s %-5s %-36s %s\n", ids[i]->label,
                key_type_name(ids[i]->key_type), subject, expiry);
+        /* The intermediates sent with it (protocol.md 2.11). */
+        for (size_t j = 0; j < ids[i]->n_chain; j++) {
+            if (gp11_devca_describe(ids[i]->chain_der[j], ids[i]->chain_len[j],
+                                    subject, sizeof(subject), expiry,
+                                    sizeof(expiry)) != GP11_OK)
+                snprintf(subject, sizeof(subject), "(unparsable)");
+            printf("  %-16s %-5s %-36s %s\n", "", "", subject, "(chain)");
+        }
         gp11_identity_free(ids[i]);
     }
     free(ids);
@@ -163,6 +172,7 @@ int gssp11_cmd_info(int argc, char **argv)
     struct gp11_config *cfg = NULL;
     struct gp11_token *tok = NULL;
     struct gp11_trust *trust = NULL;
+    struct gp11_crls *crls = NULL;
     struct gp11_caps caps;
     const char *path = NULL;
     uint32_t ret;
@@ -209,6 +219,21 @@ int gssp11_cmd_info(int argc, char **argv)
         printf("Trust:     no anchors configured: peers' certificates "
                "cannot be verified\n");
     }
+    /* The CRLs, read and refused exactly as the plugin does. */
+    if (cfg->trust_crls) {
+        ret = gp11_crls_load(cfg->trust_crls,
+                             cfg->crl_policy == GP11_CONFIG_CRL_IF_PRESENT
+                                 ? GP11_CRL_IF_PRESENT
+                                 : GP11_CRL_REQUIRE,
+                             &crls);
+        if (ret != GP11_OK)
+            goto done;
+        printf("CRLs:      %s (crl-policy %s)\n", cfg->trust_crls,
+               cfg->crl_policy == GP11_CONFIG_CRL_IF_PRESENT ? "if-present"
+                                                             : "require");
+    } else {
+        printf("CRLs:      none configured: revocation is not checked\n");
+    }
     print_capabilities(&caps);
     ret = print_identities(tok);
     if (ret == GP11_OK)
@@ -217,6 +242,7 @@ done:
     if (ret != GP11_OK)
         rc = gssp11_fail(ret);
     gp11_trust_free(trust);
+    gp11_crls_free(crls);
     gp11_token_close(tok);
     gp11_config_free(cfg);
     return rc;
