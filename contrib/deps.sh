@@ -9,7 +9,7 @@ set -eu
 packages="meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 libp11-kit-dev p11-kit p11-kit-modules libssl-dev openssl libkrb5-dev
 krb5-gss-samples libcmocka-dev softhsm2 libnss3 binutils patch pandoc man-db
-heimdal-multidev util-linux mount"
+heimdal-multidev util-linux mount libwinpr2-dev"
 
 missing=""
 for p in $packages; do

@@ -13,6 +13,7 @@
 #define P_SIZE(T) printf("sizeof %s %zu\n", #T, sizeof(T))
 #define P_OFF(T, f) printf("offsetof %s.%s %zu\n", #T, #f, offsetof(T, f))
 #define P_CONST(C) printf("%s 0x%08lx\n", #C, (unsigned long)(uint32_t)(C))
+#pragma GCC diagnostic ignored "-Wtype-limits"
 #define P_SIGNED(T) printf("signed %s %d\n", #T, (T)-1 < (T)0)
 
 /* Prints every line of the comparison. */
