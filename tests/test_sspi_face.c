@@ -801,6 +801,271 @@ static void user_mode_table(void **state)
     sp_release(&hs);
 }
 
+/* ---- main group: per-message calls ------------------------------------- */
+
+#define ALL_FLAGS                                                              \
+    (ISC_REQ_MUTUAL_AUTH | ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY |       \
+     ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT)
+
+/* MakeSignature over two DATA buffers (one READONLY) into tok. */
+static SECURITY_STATUS sign(CtxtHandle *h, ULONG qop, uint8_t *tok,
+                            ULONG *tok_len)
+{
+    SecBuffer b[3] = {{6, SECBUFFER_DATA, (void *)"hello "},
+                      {5, SECBUFFER_DATA | SECBUFFER_READONLY, (void *)"world"},
+                      {*tok_len, SECBUFFER_TOKEN, tok}};
+    SecBufferDesc d = {SECBUFFER_VERSION, 3, b};
+    SECURITY_STATUS st = MakeSignature(h, qop, &d, 0);
+
+    *tok_len = b[2].cbBuffer;
+    return st;
+}
+
+/* VerifySignature of "hello world" (one DATA buffer) against tok. */
+static SECURITY_STATUS verify(CtxtHandle *h, const void *tok, size_t len,
+                              ULONG *qop)
+{
+    SecBuffer b[2] = {{11, SECBUFFER_DATA, (void *)"hello world"},
+                      {(ULONG)len, SECBUFFER_TOKEN, (void *)tok}};
+    SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
+
+    return VerifySignature(h, &d, 0, qop);
+}
+
+/* EncryptMessage of msg in place: TOKEN, DATA, PADDING; the token bytes
+ * followed by the data go to wire (what Kerberos' SSP users send). */
+static SECURITY_STATUS seal(CtxtHandle *h, ULONG qop, const char *msg,
+                            uint8_t *wire, size_t *wire_len)
+{
+    uint8_t tok[16 + 64], data[64], pad[16];
+    SecBuffer b[3] = {{sizeof(tok), SECBUFFER_TOKEN, tok},
+                      {(ULONG)strlen(msg), SECBUFFER_DATA, data},
+                      {sizeof(pad), SECBUFFER_PADDING, pad}};
+    SecBufferDesc d = {SECBUFFER_VERSION, 3, b};
+    SECURITY_STATUS st;
+
+    memcpy(data, msg, strlen(msg));
+    st = EncryptMessage(h, qop, &d, 0);
+    if (st != SEC_E_OK)
+        return st;
+    assert_int_equal(b[1].cbBuffer, strlen(msg));
+    assert_int_equal(b[2].cbBuffer, 0); /* no QOP pads */
+    if (qop != SECQOP_WRAP_NO_ENCRYPT)
+        assert_memory_not_equal(data, msg, strlen(msg));
+    else
+        assert_memory_equal(data, msg, strlen(msg));
+    memcpy(wire, tok, b[0].cbBuffer);
+    memcpy(wire + b[0].cbBuffer, data, b[1].cbBuffer);
+    *wire_len = b[0].cbBuffer + b[1].cbBuffer;
+    return SEC_E_OK;
+}
+
+/* DecryptMessage of a whole token, stream layout. */
+static SECURITY_STATUS unseal_stream(CtxtHandle *h, uint8_t *wire, size_t len,
+                                     SecBuffer *data, ULONG *qop)
+{
+    SecBuffer b[2] = {{(ULONG)len, SECBUFFER_STREAM, wire},
+                      {0, SECBUFFER_DATA, NULL}};
+    SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
+    SECURITY_STATUS st = DecryptMessage(h, &d, 0, qop);
+
+    *data = b[1];
+    return st;
+}
+
+/* Every QOP both ways between an SSPI initiator and a GSS acceptor:
+ * MakeSignature -> gss_verify_mic, gss_get_mic -> VerifySignature,
+ * EncryptMessage -> gss_unwrap, gss_wrap -> DecryptMessage. */
+static void messages_interoperate(void **state)
+{
+    struct sp_hs hs = {0};
+    uint8_t tok[16 + 64], wire[256];
+    size_t wire_len;
+    OM_uint32 minor, major;
+    int usable = 0;
+
+    (void)state;
+    hs.target = "host@localhost";
+    hs.i.sspi = true;
+    hs.i.req = ALL_FLAGS;
+    hs.a.req = 0;
+    assert_true(sp_handshake(&hs));
+    for (ULONG q = 0; q <= 6; q++) {
+        gss_buffer_desc m = {11, (void *)"hello world"}, t, out, in;
+        gss_qop_t qs = 99;
+        ULONG len = sizeof(tok), fq = 99;
+        int conf = -1;
+        SecBuffer data;
+
+        major = gss_get_mic(&minor, hs.a.gctx, q, &m, &t);
+        if (major == GSS_S_BAD_QOP) {
+            /* Not on this token: the SSPI face says so too. */
+            assert_st(sign(&hs.i.ctx, q, tok, &len), SEC_E_QOP_NOT_SUPPORTED);
+            continue;
+        }
+        usable++;
+        assert_int_equal(major, GSS_S_COMPLETE);
+        assert_st(verify(&hs.i.ctx, t.value, t.length, &fq), SEC_E_OK);
+        assert_int_equal(fq, q);
+        gss_release_buffer(&minor, &t);
+        assert_st(sign(&hs.i.ctx, q, tok, &len), SEC_E_OK);
+        t = (gss_buffer_desc){len, tok};
+        assert_int_equal(gss_verify_mic(&minor, hs.a.gctx, &m, &t, &qs),
+                         GSS_S_COMPLETE);
+        assert_int_equal(qs, q);
+        /* Integrity-only wraps with the default QOP; sealed with AEADs. */
+        for (int sealed = 0; sealed < 2; sealed++) {
+            ULONG fqop = sealed ? q : SECQOP_WRAP_NO_ENCRYPT;
+            SECURITY_STATUS st;
+
+            if (!sealed && q != 0)
+                continue;
+            st = seal(&hs.i.ctx, fqop, "a secret", wire, &wire_len);
+            if (st == SEC_E_QOP_NOT_SUPPORTED) {
+                /* A MAC QOP cannot seal, through either face. */
+                in = (gss_buffer_desc){8, (void *)"a secret"};
+                assert_int_equal(
+                    gss_wrap(&minor, hs.a.gctx, 1, q, &in, NULL, &out),
+                    GSS_S_BAD_QOP);
+                continue;
+            }
+            assert_st(st, SEC_E_OK);
+            in = (gss_buffer_desc){wire_len, wire};
+            assert_int_equal(
+                gss_unwrap(&minor, hs.a.gctx, &in, &out, &conf, &qs),
+                GSS_S_COMPLETE);
+            assert_int_equal(out.length, 8);
+            assert_memory_equal(out.value, "a secret", 8);
+            assert_int_equal(conf, sealed);
+            assert_int_equal(qs, sealed ? q : 0);
+            gss_release_buffer(&minor, &out);
+            in = (gss_buffer_desc){9, (void *)"a reply!!"};
+            assert_int_equal(gss_wrap(&minor, hs.a.gctx, sealed, sealed ? q : 0,
+                                      &in, &conf, &out),
+                             GSS_S_COMPLETE);
+            assert_true(out.length <= sizeof(wire));
+            memcpy(wire, out.value, out.length);
+            assert_st(unseal_stream(&hs.i.ctx, wire, out.length, &data, &fq),
+                      SEC_E_OK);
+            assert_int_equal(data.cbBuffer, 9);
+            assert_memory_equal(data.pvBuffer, "a reply!!", 9);
+            assert_true((uint8_t *)data.pvBuffer >= wire &&
+                        (uint8_t *)data.pvBuffer < wire + out.length);
+            assert_int_equal(fq, sealed ? q : SECQOP_WRAP_NO_ENCRYPT);
+            gss_release_buffer(&minor, &out);
+        }
+    }
+    assert_true(usable >= 5);
+    sp_release(&hs);
+}
+
+/* SSPI on both sides: the split layout in place, tampering, replay,
+ * buffer too small (nothing consumed), refused arguments, the Sp* calls. */
+static void messages_sspi_to_sspi(void **state)
+{
+    SECPKG_USER_FUNCTION_TABLE *ut;
+    struct sp_hs hs;
+    uint8_t tok[16 + 64], wire[256], small[8];
+    size_t wire_len;
+    ULONG len, qop, ver, n;
+    SecBuffer data;
+
+    (void)state;
+    memset(&hs, 0, sizeof(hs));
+    hs.target = "host@localhost";
+    hs.i.sspi = hs.a.sspi = true;
+    hs.i.req = ALL_FLAGS;
+    assert_true(sp_handshake(&hs));
+    /* Split layout: TOKEN then DATA, decrypted in place. */
+    {
+        uint8_t t[16 + 64], d[16];
+        SecBuffer b[2] = {{sizeof(t), SECBUFFER_TOKEN, t},
+                          {5, SECBUFFER_DATA, d}};
+        SecBufferDesc desc = {SECBUFFER_VERSION, 2, b};
+
+        memcpy(d, "split", 5);
+        assert_st(EncryptMessage(&hs.a.ctx, 0, &desc, 0), SEC_E_OK);
+        assert_int_equal(b[0].cbBuffer, 16 + 16);
+        assert_st(DecryptMessage(&hs.i.ctx, &desc, 0, &qop), SEC_E_OK);
+        assert_memory_equal(d, "split", 5);
+        assert_int_equal(qop, 0);
+        /* The same token again: a replay. */
+        memcpy(d, "split", 5);
+        assert_st(EncryptMessage(&hs.a.ctx, 0, &desc, 0), SEC_E_OK);
+        memcpy(wire, t, b[0].cbBuffer);
+        memcpy(wire + b[0].cbBuffer, d, 5);
+        wire_len = b[0].cbBuffer + 5;
+        assert_st(DecryptMessage(&hs.i.ctx, &desc, 0, &qop), SEC_E_OK);
+        assert_st(unseal_stream(&hs.i.ctx, wire, wire_len, &data, &qop),
+                  SEC_E_OUT_OF_SEQUENCE);
+        /* A flipped ciphertext byte. */
+        memcpy(d, "split", 5);
+        assert_st(EncryptMessage(&hs.a.ctx, 0, &desc, 0), SEC_E_OK);
+        d[2] ^= 1;
+        assert_st(DecryptMessage(&hs.i.ctx, &desc, 0, &qop),
+                  SEC_E_MESSAGE_ALTERED);
+    }
+    /* A token buffer too small: refused, no sequence number spent (the
+     * peer, checking sequence, sees no gap afterwards). */
+    len = sizeof(small);
+    assert_st(sign(&hs.i.ctx, 0, small, &len), SEC_E_BUFFER_TOO_SMALL);
+    len = sizeof(tok);
+    assert_st(sign(&hs.i.ctx, 0, tok, &len), SEC_E_OK);
+    assert_int_equal(len, 16 + 16);
+    assert_st(verify(&hs.a.ctx, tok, len, &qop), SEC_E_OK);
+    assert_st(verify(&hs.a.ctx, tok, len, &qop), SEC_E_OUT_OF_SEQUENCE);
+    tok[len - 1] ^= 1;
+    assert_st(verify(&hs.a.ctx, tok, len, &qop), SEC_E_MESSAGE_ALTERED);
+    /* A short stream, an unknown QOP, caller-assigned numbers (not yet). */
+    assert_st(unseal_stream(&hs.i.ctx, wire, 20, &data, &qop),
+              SEC_E_INCOMPLETE_MESSAGE);
+    len = sizeof(tok);
+    assert_st(sign(&hs.i.ctx, 99, tok, &len), SEC_E_QOP_NOT_SUPPORTED);
+    assert_st(seal(&hs.i.ctx, 99, "x", wire, &wire_len),
+              SEC_E_QOP_NOT_SUPPORTED);
+    {
+        SecBuffer b[2] = {{11, SECBUFFER_DATA, (void *)"hello world"},
+                          {sizeof(tok), SECBUFFER_TOKEN, tok}};
+        SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
+
+        assert_st(MakeSignature(&hs.i.ctx, 0, &d, 7),
+                  SEC_E_UNSUPPORTED_FUNCTION);
+        d.ulVersion = 1;
+        assert_st(MakeSignature(&hs.i.ctx, 0, &d, 0), SEC_E_INVALID_PARAMETER);
+        d.ulVersion = SECBUFFER_VERSION;
+        b[1].BufferType = SECBUFFER_DATA;
+        assert_st(MakeSignature(&hs.i.ctx, 0, &d, 0), SEC_E_INVALID_TOKEN);
+    }
+    /* The Sp* calls on the LSA_SEC_HANDLE make and take the same tokens. */
+    assert_st(SpUserModeInitialize(SECPKG_INTERFACE_VERSION, &ver, &ut, &n),
+              SEC_E_OK);
+    {
+        uint8_t t[16 + 64], d[16];
+        SecBuffer b[2] = {{sizeof(t), SECBUFFER_TOKEN, t},
+                          {4, SECBUFFER_DATA, d}};
+        SecBufferDesc desc = {SECBUFFER_VERSION, 2, b};
+
+        memcpy(d, "seal", 4);
+        assert_st(ut->SealMessage(hs.i.ctx.dwLower, 0, &desc, 0), SEC_E_OK);
+        assert_st(ut->UnsealMessage(hs.a.ctx.dwLower, &desc, 0, &qop),
+                  SEC_E_OK);
+        assert_memory_equal(d, "seal", 4);
+        b[0].cbBuffer = sizeof(t);
+        b[1].BufferType = SECBUFFER_DATA;
+        /* The acceptor's message altered above never arrived: under
+         * SEQUENCE_DETECT the next one shows the gap, the one after is
+         * in order. */
+        assert_st(ut->MakeSignature(hs.a.ctx.dwLower, 0, &desc, 0), SEC_E_OK);
+        assert_st(ut->VerifySignature(hs.i.ctx.dwLower, &desc, 0, &qop),
+                  SEC_E_OUT_OF_SEQUENCE);
+        b[0].cbBuffer = sizeof(t);
+        assert_st(ut->MakeSignature(hs.a.ctx.dwLower, 0, &desc, 0), SEC_E_OK);
+        assert_st(ut->VerifySignature(hs.i.ctx.dwLower, &desc, 0, &qop),
+                  SEC_E_OK);
+    }
+    sp_release(&hs);
+}
+
 /* ---- extra group: the acceptor's certificate is bad -------------------- */
 
 /* An SSPI initiator against a GSS acceptor and against an SSPI one. */
@@ -865,6 +1130,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(bad_tokens_refused),
         cmocka_unit_test(export_import_unsupported),
         cmocka_unit_test(user_mode_table),
+        cmocka_unit_test(messages_interoperate),
+        cmocka_unit_test(messages_sspi_to_sspi),
     };
     const struct CMUnitTest extra_tests[] = {
         cmocka_unit_test(untrusted_root),
