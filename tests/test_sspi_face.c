@@ -393,8 +393,10 @@ static void bad_handles_refused(void **state)
     CtxtHandle zero = {0, 0}, made_up = {0x12345678, 0x9abcdef0},
                ones = {~(ULONG_PTR)0, ~(ULONG_PTR)0};
     CtxtHandle kept, other_gen, other_slot, as_cred;
+    SECPKG_USER_FUNCTION_TABLE *ut;
     CredHandle cred;
     struct sp_hs hs;
+    ULONG ver, n;
 
     (void)state;
     refused_everywhere(NULL);
@@ -416,6 +418,11 @@ static void bad_handles_refused(void **state)
     /* A context handle is no credential handle, and vice versa. */
     assert_st(FreeCredentialsHandle(&hs.i.ctx), SEC_E_INVALID_HANDLE);
     acceptor_cred("host@localhost", &cred);
+    /* A credential's dwLower is no LSA_SEC_HANDLE of a context: deleting
+     * it so must leave the credential alone. */
+    assert_st(SpUserModeInitialize(SECPKG_INTERFACE_VERSION, &ver, &ut, &n),
+              SEC_E_OK);
+    assert_st(ut->DeleteUserModeContext(cred.dwLower), SEC_E_INVALID_HANDLE);
     refused_everywhere(&cred);
     assert_st(FreeCredentialsHandle(&cred), SEC_E_OK);
     assert_st(FreeCredentialsHandle(&cred), SEC_E_INVALID_HANDLE);
