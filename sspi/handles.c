@@ -5,8 +5,12 @@
  * cast to a pointer. Every handle gets a fresh generation, so a handle
  * whose slot was freed and reused no longer matches. An entry is
  * destroyed when it has been removed and the last call using it is done.
+ * Handles made before a fork() are not valid in the child (its copies of
+ * the token objects are not its own): they are refused there.
  */
 #include "gp11_sspi.h"
+
+#include "gp11_pkcs11.h"
 
 #include <stdlib.h>
 
@@ -17,6 +21,7 @@
 struct entry {
     uint64_t gen; /* 0: free */
     enum gp11_sspi_kind kind;
+    unsigned fork_gen; /* gp11_fork_generation() when it was made */
     bool removed;
     unsigned refs;
     void *obj;
@@ -71,8 +76,11 @@ SECURITY_STATUS gp11_sspi_handle_new(enum gp11_sspi_kind kind,
     pthread_mutex_lock(&table_lock);
     s = take_slot();
     if (s != 0) {
-        table[s] = (struct entry){
-            .gen = next_gen++, .kind = kind, .obj = obj, .free_fn = free_fn};
+        table[s] = (struct entry){.gen = next_gen++,
+                                  .kind = kind,
+                                  .fork_gen = gp11_fork_generation(),
+                                  .obj = obj,
+                                  .free_fn = free_fn};
         h->dwLower = (ULONG_PTR)(table[s].gen << GP11_SLOT_BITS | s);
         h->dwUpper = (ULONG_PTR)kind;
         obj->slot = s;
@@ -90,7 +98,7 @@ static struct entry *find(enum gp11_sspi_kind kind, ULONG_PTR lower)
     if (s == 0 || s >= n_slots)
         return NULL;
     if (table[s].gen == 0 || table[s].gen != gen || table[s].removed ||
-        table[s].kind != kind)
+        table[s].kind != kind || table[s].fork_gen != gp11_fork_generation())
         return NULL;
     return &table[s];
 }

@@ -121,10 +121,15 @@ static void lengths_back(struct iov_map *m)
             m->src[k]->cbBuffer = (ULONG)m->iov[k].buffer.length;
 }
 
-/* Status of a failed engine call (a sequence problem reported with a
- * good tag is SEC_E_OUT_OF_SEQUENCE). */
+/* Status of a failed receiving engine call: a sequence problem reported
+ * with a good tag is SEC_E_OUT_OF_SEQUENCE; a token naming a QOP this
+ * context cannot run is a token it cannot process (SEC_E_INVALID_TOKEN;
+ * QOP_NOT_SUPPORTED is for what the caller asks). */
 static SECURITY_STATUS msg_status(OM_uint32 major, OM_uint32 minor)
 {
+    if (GSS_ERROR(major) &&
+        gp11_sspi_status(major, minor) == SEC_E_QOP_NOT_SUPPORTED)
+        return SEC_E_INVALID_TOKEN;
     if (!GSS_ERROR(major) && (GSS_SUPPLEMENTARY_INFO(major) &
                               (GSS_S_DUPLICATE_TOKEN | GSS_S_OLD_TOKEN |
                                GSS_S_UNSEQ_TOKEN | GSS_S_GAP_TOKEN)))

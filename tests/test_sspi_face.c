@@ -16,10 +16,13 @@
 
 #include "gss-pkcs11/sspi.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PKG GSS_PKCS11_SSP_NAME
 #define MAX_TOK 65536
@@ -63,7 +66,7 @@ static bool init_step(struct sp_hs *hs, const uint8_t *in, size_t in_len,
         SecBuffer ib[2], ob = {0, SECBUFFER_TOKEN, NULL};
         SecBufferDesc id = {SECBUFFER_VERSION, 0, ib};
         SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
-        static uint8_t own[MAX_TOK];
+        uint8_t own[MAX_TOK];
         ULONG req = s->req | (s->caller_buffers ? 0 : ISC_REQ_ALLOCATE_MEMORY);
         TimeStamp exp;
 
@@ -131,7 +134,7 @@ static bool accept_step(struct sp_hs *hs, const uint8_t *in, size_t in_len,
         SecBuffer ib[2], ob = {0, SECBUFFER_TOKEN, NULL};
         SecBufferDesc id = {SECBUFFER_VERSION, 1, ib};
         SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
-        static uint8_t own[MAX_TOK];
+        uint8_t own[MAX_TOK];
         ULONG req = s->req | (s->caller_buffers ? 0 : ASC_REQ_ALLOCATE_MEMORY);
         TimeStamp exp;
 
@@ -186,7 +189,7 @@ static bool accept_step(struct sp_hs *hs, const uint8_t *in, size_t in_len,
  * True if both completed. */
 static bool sp_handshake(struct sp_hs *hs)
 {
-    static uint8_t a[MAX_TOK], b[MAX_TOK];
+    uint8_t a[MAX_TOK], b[MAX_TOK]; /* per thread */
     uint8_t *in = NULL, *out = a;
     size_t in_len = 0, out_len = 0;
 
@@ -1073,6 +1076,145 @@ static void messages_sspi_to_sspi(void **state)
     sp_release(&hs);
 }
 
+/* Every byte of a MIC and of a WRAP token flipped, and every truncation:
+ * refused as altered or invalid, and the intact token still accepted
+ * afterwards (a refusal consumes nothing). */
+static void flipped_and_truncated_tokens(void **state)
+{
+    struct sp_hs hs;
+    uint8_t tok[16 + 64], wire[256], copy[256];
+    size_t wire_len;
+    ULONG len = sizeof(tok), qop;
+    SecBuffer data;
+    SECURITY_STATUS st;
+
+    (void)state;
+    memset(&hs, 0, sizeof(hs));
+    hs.target = "host@localhost";
+    hs.i.sspi = hs.a.sspi = true;
+    hs.i.req = ALL_FLAGS;
+    assert_true(sp_handshake(&hs));
+    assert_st(sign(&hs.i.ctx, 0, tok, &len), SEC_E_OK);
+    for (size_t i = 0; i < len * 8; i++) {
+        memcpy(copy, tok, len);
+        copy[i / 8] ^= (uint8_t)(1u << (i % 8));
+        st = verify(&hs.a.ctx, copy, len, &qop);
+        if (st != SEC_E_MESSAGE_ALTERED && st != SEC_E_INVALID_TOKEN)
+            fail_msg("MIC bit %zu flipped: status 0x%08x", i, (unsigned)st);
+    }
+    for (size_t n = 0; n < len; n++) {
+        st = verify(&hs.a.ctx, tok, n, &qop);
+        if (st != SEC_E_MESSAGE_ALTERED && st != SEC_E_INVALID_TOKEN)
+            fail_msg("MIC cut to %zu bytes: status 0x%08x", n, (unsigned)st);
+    }
+    assert_st(verify(&hs.a.ctx, tok, len, &qop), SEC_E_OK);
+    assert_st(seal(&hs.i.ctx, 0, "a secret", wire, &wire_len), SEC_E_OK);
+    for (size_t i = 0; i < wire_len; i++) {
+        memcpy(copy, wire, wire_len);
+        copy[i] ^= 0x80;
+        st = unseal_stream(&hs.a.ctx, copy, wire_len, &data, &qop);
+        if (st != SEC_E_MESSAGE_ALTERED && st != SEC_E_INVALID_TOKEN)
+            fail_msg("WRAP byte %zu flipped: status 0x%08x", i, (unsigned)st);
+    }
+    for (size_t n = 0; n < wire_len; n++) {
+        memcpy(copy, wire, n);
+        st = unseal_stream(&hs.a.ctx, copy, n, &data, &qop);
+        if (st != SEC_E_MESSAGE_ALTERED && st != SEC_E_INVALID_TOKEN &&
+            !(n < 32 && st == SEC_E_INCOMPLETE_MESSAGE))
+            fail_msg("WRAP cut to %zu bytes: status 0x%08x", n, (unsigned)st);
+    }
+    memcpy(copy, wire, wire_len);
+    assert_st(unseal_stream(&hs.a.ctx, copy, wire_len, &data, &qop), SEC_E_OK);
+    assert_memory_equal(data.pvBuffer, "a secret", 8);
+    sp_release(&hs);
+}
+
+/* A forked child may not use its parent's handles (their token objects
+ * belong to the parent); the parent's contexts keep working. */
+static void forked_child_refused(void **state)
+{
+    struct sp_hs hs;
+    uint8_t tok[16 + 64];
+    ULONG len = sizeof(tok), qop;
+    SecPkgContext_Sizes sz;
+    int status;
+    pid_t pid;
+
+    (void)state;
+    sspi_pair(&hs);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        bool ok = QueryContextAttributesA(&hs.i.ctx, SECPKG_ATTR_SIZES, &sz) ==
+                      SEC_E_INVALID_HANDLE &&
+                  sign(&hs.i.ctx, 0, tok, &len) == SEC_E_INVALID_HANDLE &&
+                  DeleteSecurityContext(&hs.a.ctx) == SEC_E_INVALID_HANDLE;
+
+        _exit(ok ? 0 : 1);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    len = sizeof(tok);
+    assert_st(sign(&hs.i.ctx, 0, tok, &len), SEC_E_OK);
+    assert_st(verify(&hs.a.ctx, tok, len, &qop), SEC_E_OK);
+    sp_release(&hs);
+}
+
+/* Threads: each makes and deletes its own pairs while all sign on one
+ * shared context and query it; every call must succeed. */
+static CtxtHandle shared_ctx;
+
+static void *thread_main(void *arg)
+{
+    intptr_t failures = 0;
+
+    (void)arg;
+    for (int round = 0; round < 8; round++) {
+        struct sp_hs hs = {0};
+        uint8_t tok[16 + 64];
+        ULONG len = sizeof(tok), qop;
+        SecPkgContext_Sizes sz;
+
+        hs.target = "host@localhost";
+        hs.i.sspi = hs.a.sspi = true;
+        if (!sp_handshake(&hs))
+            failures++;
+        else if (sign(&hs.i.ctx, 0, tok, &len) != SEC_E_OK ||
+                 verify(&hs.a.ctx, tok, len, &qop) != SEC_E_OK)
+            failures++;
+        len = sizeof(tok);
+        if (sign(&shared_ctx, 0, tok, &len) != SEC_E_OK ||
+            QueryContextAttributesA(&shared_ctx, SECPKG_ATTR_SIZES, &sz) !=
+                SEC_E_OK)
+            failures++;
+        if ((hs.i.have_ctx && DeleteSecurityContext(&hs.i.ctx) != SEC_E_OK) ||
+            (hs.a.have_ctx && DeleteSecurityContext(&hs.a.ctx) != SEC_E_OK))
+            failures++;
+    }
+    return (void *)failures;
+}
+
+static void threads(void **state)
+{
+    pthread_t t[4];
+    struct sp_hs hs;
+    void *ret;
+    intptr_t failures = 0;
+
+    (void)state;
+    sspi_pair(&hs);
+    shared_ctx = hs.i.ctx;
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, thread_main, NULL), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(t[i], &ret), 0);
+        failures += (intptr_t)ret;
+    }
+    assert_int_equal(failures, 0);
+    sp_release(&hs);
+}
+
 /* ---- extra group: the acceptor's certificate is bad -------------------- */
 
 /* An SSPI initiator against a GSS acceptor and against an SSPI one. */
@@ -1139,6 +1281,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(user_mode_table),
         cmocka_unit_test(messages_interoperate),
         cmocka_unit_test(messages_sspi_to_sspi),
+        cmocka_unit_test(flipped_and_truncated_tokens),
+        cmocka_unit_test(forked_child_refused),
+        cmocka_unit_test(threads),
     };
     const struct CMUnitTest extra_tests[] = {
         cmocka_unit_test(untrusted_root),
