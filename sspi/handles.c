@@ -34,6 +34,32 @@ static struct entry *table; /* table[0] unused */
 static uint32_t n_slots;    /* allocated, including slot 0 */
 static uint32_t free_head;  /* 0: none */
 static uint64_t next_gen = 1;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* fork() while another thread holds table_lock must not leave the child
+ * a locked table: the lock is taken around fork and released on both
+ * sides. */
+static void before_fork(void)
+{
+    pthread_mutex_lock(&table_lock);
+}
+
+static void after_fork(void)
+{
+    pthread_mutex_unlock(&table_lock);
+}
+
+static void register_atfork(void)
+{
+    pthread_atfork(before_fork, after_fork, after_fork);
+}
+
+/* Takes table_lock (registering the fork handlers first). */
+static void table_lock_take(void)
+{
+    pthread_once(&atfork_once, register_atfork);
+    pthread_mutex_lock(&table_lock);
+}
 
 /* A free slot (reusing the last freed one first), 0 if none can be made. */
 static uint32_t take_slot(void)
@@ -73,7 +99,7 @@ SECURITY_STATUS gp11_sspi_handle_new(enum gp11_sspi_kind kind,
 {
     uint32_t s;
 
-    pthread_mutex_lock(&table_lock);
+    table_lock_take();
     s = take_slot();
     if (s != 0) {
         table[s] = (struct entry){.gen = next_gen++,
@@ -119,7 +145,7 @@ static void *hold(enum gp11_sspi_kind kind, ULONG_PTR lower)
     struct entry *e;
     void *obj = NULL;
 
-    pthread_mutex_lock(&table_lock);
+    table_lock_take();
     e = find(kind, lower);
     if (e != NULL) {
         e->refs++;
@@ -158,7 +184,7 @@ void gp11_sspi_put(void *obj)
 
     if (obj == NULL)
         return;
-    pthread_mutex_lock(&table_lock);
+    table_lock_take();
     e = entry_of(obj);
     if (e != NULL && e->refs > 0 && --e->refs == 0 && e->removed) {
         free_fn = e->free_fn;
@@ -178,7 +204,7 @@ SECURITY_STATUS gp11_sspi_handle_remove(enum gp11_sspi_kind kind,
 
     if (h == NULL || h->dwUpper != (ULONG_PTR)kind)
         return SEC_E_INVALID_HANDLE;
-    pthread_mutex_lock(&table_lock);
+    table_lock_take();
     e = find(kind, h->dwLower);
     if (e != NULL) {
         e->removed = true;
