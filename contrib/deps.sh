@@ -10,7 +10,7 @@ packages="meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 libp11-kit-dev p11-kit p11-kit-modules libssl-dev openssl libkrb5-dev
 krb5-gss-samples libcmocka-dev softhsm2 libnss3 binutils patch pandoc man-db
 heimdal-multidev util-linux mount python3-gssapi libgss-dev
-libsasl2-dev sasl2-bin libsasl2-modules-gssapi-mit"
+libsasl2-dev sasl2-bin libsasl2-modules-gssapi-mit libwinpr2-dev"
 
 missing=""
 for p in $packages; do

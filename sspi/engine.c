@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Credentials, context establishment and context attributes of the SSPI
+ * face, translated onto the mechanism's internal entry points (the
+ * gp11_gss_* functions beneath provider/gss_spi.c, never an exported
+ * gss_* name). The only file of the face that speaks the engine's
+ * GSS-typed API for establishment: when the engine gets neutral types,
+ * this file is what changes (docs/sspi.md, "Layout").
+ */
+#include "gp11_sspi.h"
+
+#include "gp11_context.h"
+#include "gp11_creds.h"
+#include "gp11_error.h"
+#include "gp11_msgtok.h"
+#include "gp11_names.h"
+#include "gp11_qop.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Seconds from 1601-01-01 to 1970-01-01. */
+#define FILETIME_EPOCH_DIFF 11644473600LL
+
+/* Most buffers a SecBufferDesc may hold. */
+#define MAX_BUFFERS 64
+
+void gp11_sspi_timestamp(time_t t, TimeStamp *ts)
+{
+    int64_t ft = ((int64_t)t + FILETIME_EPOCH_DIFF) * 10000000LL;
+
+    ts->LowPart = (uint32_t)((uint64_t)ft & 0xffffffffu);
+    ts->HighPart = (int32_t)(ft >> 32);
+}
+
+/* True if desc is a well-formed SecBufferDesc (NULL allowed if opt). */
+static bool desc_ok(const SecBufferDesc *desc, bool opt)
+{
+    if (desc == NULL)
+        return opt;
+    return desc->ulVersion == SECBUFFER_VERSION &&
+           desc->cBuffers <= MAX_BUFFERS &&
+           (desc->cBuffers == 0 || desc->pBuffers != NULL);
+}
+
+/* The first buffer of a type (flags ignored), or NULL. */
+static SecBuffer *find_buf(SecBufferDesc *desc, ULONG type)
+{
+    for (ULONG i = 0; desc && i < desc->cBuffers; i++)
+        if ((desc->pBuffers[i].BufferType & ~SECBUFFER_ATTRMASK) == type)
+            return &desc->pBuffers[i];
+    return NULL;
+}
+
+/*
+ * Channel bindings from a SECBUFFER_CHANNEL_BINDINGS buffer: a
+ * SEC_CHANNEL_BINDINGS header and the bytes its offsets point at, mapped
+ * field by field onto gss_channel_bindings_struct (the pointers point into
+ * the caller's buffer). *out stays NULL when there is no such buffer.
+ */
+static SECURITY_STATUS bindings(SecBufferDesc *in,
+                                struct gss_channel_bindings_struct *cb,
+                                gss_channel_bindings_t *out)
+{
+    SecBuffer *b = find_buf(in, SECBUFFER_CHANNEL_BINDINGS);
+    SEC_CHANNEL_BINDINGS h;
+    const uint8_t *p;
+    struct {
+        uint32_t off, len;
+        gss_buffer_t dst;
+    } parts[3];
+
+    *out = GSS_C_NO_CHANNEL_BINDINGS;
+    if (b == NULL)
+        return SEC_E_OK;
+    if (b->pvBuffer == NULL || b->cbBuffer < sizeof(h))
+        return SEC_E_BAD_BINDINGS;
+    p = b->pvBuffer;
+    memcpy(&h, p, sizeof(h));
+    memset(cb, 0, sizeof(*cb));
+    cb->initiator_addrtype = h.dwInitiatorAddrType;
+    cb->acceptor_addrtype = h.dwAcceptorAddrType;
+    parts[0].off = h.dwInitiatorOffset;
+    parts[0].len = h.cbInitiatorLength;
+    parts[0].dst = &cb->initiator_address;
+    parts[1].off = h.dwAcceptorOffset;
+    parts[1].len = h.cbAcceptorLength;
+    parts[1].dst = &cb->acceptor_address;
+    parts[2].off = h.dwApplicationDataOffset;
+    parts[2].len = h.cbApplicationDataLength;
+    parts[2].dst = &cb->application_data;
+    for (int i = 0; i < 3; i++) {
+        if (parts[i].len == 0)
+            continue;
+        if (parts[i].off > b->cbBuffer ||
+            parts[i].len > b->cbBuffer - parts[i].off)
+            return SEC_E_BAD_BINDINGS;
+        parts[i].dst->value = (void *)(p + parts[i].off);
+        parts[i].dst->length = parts[i].len;
+    }
+    *out = cb;
+    return SEC_E_OK;
+}
+
+/*
+ * Hands an engine token to the caller's SECBUFFER_TOKEN output buffer:
+ * the malloc'ed bytes themselves with ALLOCATE_MEMORY (FreeContextBuffer
+ * frees them), else a copy. Takes tok in every case.
+ */
+static SECURITY_STATUS put_token(gss_buffer_desc *tok, SecBufferDesc *out,
+                                 bool alloc)
+{
+    SecBuffer *b = find_buf(out, SECBUFFER_TOKEN);
+    SECURITY_STATUS st = SEC_E_OK;
+
+    if (b == NULL) {
+        st = tok->length ? SEC_E_INVALID_PARAMETER : SEC_E_OK;
+    } else if (alloc) {
+        b->pvBuffer = tok->length ? tok->value : NULL;
+        b->cbBuffer = (ULONG)tok->length;
+        if (tok->length)
+            tok->value = NULL;
+    } else if (tok->length > b->cbBuffer || (tok->length && !b->pvBuffer)) {
+        st = SEC_E_BUFFER_TOO_SMALL;
+    } else {
+        if (tok->length)
+            memcpy(b->pvBuffer, tok->value, tok->length);
+        b->cbBuffer = (ULONG)tok->length;
+    }
+    free(tok->value);
+    tok->value = NULL;
+    tok->length = 0;
+    return st;
+}
+
+/* Turns "service/host[:port][/...]" (a Windows SPN) or "service@host"
+ * into a host-based name. */
+static SECURITY_STATUS target_name(const char *target, struct gp11_name **out)
+{
+    char buf[GP11_NAME_MAX + 1];
+    size_t n;
+    char *slash;
+
+    if (target == NULL || *target == '\0' || strlen(target) > GP11_NAME_MAX)
+        return SEC_E_TARGET_UNKNOWN;
+    memcpy(buf, target, strlen(target) + 1);
+    slash = strchr(buf, '/');
+    if (slash != NULL && strchr(buf, '@') == NULL) {
+        *slash = '@';
+        n = strcspn(slash + 1, ":/");
+        slash[1 + n] = '\0';
+    }
+    if (strchr(buf, '@') == NULL)
+        return SEC_E_TARGET_UNKNOWN;
+    return gp11_name_new(GP11_NAME_HOSTBASED, buf, out) == GP11_OK
+               ? SEC_E_OK
+               : SEC_E_TARGET_UNKNOWN;
+}
+
+/* ---- credentials -------------------------------------------------------- */
+
+/* Destroys a credential object (handle table callback). */
+static void cred_destroy(void *obj)
+{
+    struct gp11_sspi_cred *c = obj;
+    OM_uint32 minor;
+
+    gp11_gss_release_cred(&minor, &c->gcred);
+    free(c);
+}
+
+SECURITY_STATUS gp11_sspi_acquire(const char *principal, const char *package,
+                                  ULONG use, void *auth_data, CredHandle *out,
+                                  TimeStamp *expiry)
+{
+    gss_key_value_element_desc kv = {"pkcs11-identity", principal};
+    gss_key_value_set_desc store = {1, &kv};
+    struct gp11_sspi_cred *c = NULL;
+    struct gp11_name *name = NULL;
+    gss_cred_usage_t usage;
+    OM_uint32 major, minor = 0, time_rec = 0;
+    SECURITY_STATUS st;
+
+    if (out == NULL)
+        return SEC_E_INVALID_PARAMETER;
+    if (package == NULL || strcmp(package, GSS_PKCS11_SSP_NAME) != 0)
+        return SEC_E_SECPKG_NOT_FOUND;
+    if (auth_data != NULL) /* no passwords: identities live on the token */
+        return SEC_E_UNKNOWN_CREDENTIALS;
+    if (use == SECPKG_CRED_INBOUND) {
+        usage = GSS_C_ACCEPT;
+        if (principal && target_name(principal, &name) != SEC_E_OK)
+            return SEC_E_UNKNOWN_CREDENTIALS;
+    } else if (use == SECPKG_CRED_OUTBOUND) {
+        usage = GSS_C_INITIATE;
+        if (principal && strncmp(principal, "pkcs11:", 7) != 0)
+            return SEC_E_UNKNOWN_CREDENTIALS;
+    } else if (use == SECPKG_CRED_BOTH && principal == NULL) {
+        usage = GSS_C_BOTH;
+    } else {
+        return SEC_E_UNKNOWN_CREDENTIALS;
+    }
+    c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        st = SEC_E_INSUFFICIENT_MEMORY;
+        goto done;
+    }
+    c->use = use;
+    major = gp11_gss_acquire_cred_from(
+        &minor, (gss_name_t)name, 0, GSS_C_NO_OID_SET, usage,
+        usage == GSS_C_INITIATE && principal ? &store : GSS_C_NO_CRED_STORE,
+        &c->gcred, NULL, &time_rec);
+    if (GSS_ERROR(major)) {
+        st = gp11_sspi_status(major, minor);
+        goto done;
+    }
+    st = gp11_sspi_handle_new(GP11_SSPI_CRED, &c->hdr, cred_destroy, out);
+    if (st != SEC_E_OK)
+        goto done;
+    if (expiry)
+        gp11_sspi_timestamp(time(NULL) + time_rec, expiry);
+    c = NULL;
+done:
+    if (c != NULL)
+        cred_destroy(c);
+    gp11_name_free(name);
+    return st;
+}
+
+SECURITY_STATUS gp11_sspi_free_cred(CredHandle *h)
+{
+    return gp11_sspi_handle_remove(GP11_SSPI_CRED, h);
+}
+
+/* The engine credential of a handle for a use (NULL handle: default). */
+static SECURITY_STATUS cred_for(CredHandle *h, ULONG use,
+                                struct gp11_sspi_cred **held,
+                                gss_cred_id_t *gcred)
+{
+    *held = NULL;
+    *gcred = GSS_C_NO_CREDENTIAL;
+    if (h == NULL)
+        return SEC_E_OK;
+    *held = gp11_sspi_get(GP11_SSPI_CRED, h);
+    if (*held == NULL)
+        return SEC_E_INVALID_HANDLE;
+    if (!((*held)->use & use)) {
+        gp11_sspi_put(*held);
+        *held = NULL;
+        return SEC_E_NO_CREDENTIALS;
+    }
+    *gcred = (*held)->gcred;
+    return SEC_E_OK;
+}
+
+/* ---- contexts ---------------------------------------------------------- */
+
+/* Destroys a context object (handle table callback). */
+static void ctx_destroy(void *obj)
+{
+    struct gp11_sspi_ctx *c = obj;
+    OM_uint32 minor;
+
+    if (c->gctx != GSS_C_NO_CONTEXT)
+        gp11_gss_delete_sec_context(&minor, &c->gctx, GSS_C_NO_BUFFER);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+/* A new context object, not yet in the table. */
+static struct gp11_sspi_ctx *ctx_new(bool initiator, ULONG req)
+{
+    struct gp11_sspi_ctx *c = calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return NULL;
+    pthread_mutex_init(&c->lock, NULL);
+    c->initiator = initiator;
+    c->req = req;
+    return c;
+}
+
+gss_ctx_id_t gp11_sspi_engine_ctx(struct gp11_sspi_ctx *c)
+{
+    return c->open ? c->gctx : GSS_C_NO_CONTEXT;
+}
+
+/* ISC_REQ_* / ASC_REQ_* to GSS request flags. */
+static OM_uint32 gss_req_flags(ULONG req, bool initiator)
+{
+    OM_uint32 f =
+        req & (GSS_C_DELEG_FLAG | GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG |
+               GSS_C_SEQUENCE_FLAG | GSS_C_CONF_FLAG);
+
+    if (req & (initiator ? ISC_REQ_INTEGRITY : ASC_REQ_INTEGRITY))
+        f |= GSS_C_INTEG_FLAG;
+    if (initiator && (req & ISC_REQ_NULL_SESSION))
+        f |= GSS_C_ANON_FLAG;
+    return f;
+}
+
+/* GSS flags to ISC_RET_* / ASC_RET_*. */
+static ULONG ret_attrs(OM_uint32 f, bool initiator)
+{
+    ULONG a = f & (GSS_C_DELEG_FLAG | GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG |
+                   GSS_C_SEQUENCE_FLAG | GSS_C_CONF_FLAG);
+
+    if (f & GSS_C_INTEG_FLAG)
+        a |= initiator ? ISC_RET_INTEGRITY : ASC_RET_INTEGRITY;
+    if (f & GSS_C_ANON_FLAG)
+        a |= initiator ? ISC_RET_NULL_SESSION : ASC_RET_NULL_SESSION;
+    return a;
+}
+
+/* After an engine step: records the outcome on c and builds the status. */
+static SECURITY_STATUS step_done(struct gp11_sspi_ctx *c, OM_uint32 major,
+                                 OM_uint32 flags, OM_uint32 time_rec,
+                                 ULONG *attrs, TimeStamp *expiry)
+{
+    bool alloc = c->req & ISC_REQ_ALLOCATE_MEMORY; /* = ASC_REQ_... */
+
+    c->attrs =
+        ret_attrs(flags, c->initiator) | (alloc ? ISC_RET_ALLOCATED_MEMORY : 0);
+    if (major == GSS_S_COMPLETE) {
+        c->open = true;
+        c->start = time(NULL);
+    }
+    if (attrs)
+        *attrs = c->attrs;
+    if (expiry)
+        gp11_sspi_timestamp(c->open ? time(NULL) + time_rec : 0, expiry);
+    return c->open ? SEC_E_OK : SEC_I_CONTINUE_NEEDED;
+}
+
+/*
+ * The context of a continuing call: a live handle of ours, for this side,
+ * whose handshake has not failed (locked on return). *held is what to put.
+ */
+static SECURITY_STATUS continuing(CtxtHandle *h, bool initiator,
+                                  struct gp11_sspi_ctx **held)
+{
+    struct gp11_sspi_ctx *c = gp11_sspi_get(GP11_SSPI_CTX, h);
+
+    *held = c;
+    if (c == NULL)
+        return SEC_E_INVALID_HANDLE;
+    pthread_mutex_lock(&c->lock);
+    if (c->initiator != initiator || c->gctx == GSS_C_NO_CONTEXT) {
+        pthread_mutex_unlock(&c->lock);
+        return SEC_E_INVALID_HANDLE;
+    }
+    return SEC_E_OK;
+}
+
+SECURITY_STATUS gp11_sspi_init(CredHandle *cred, CtxtHandle *ctx,
+                               const char *target, ULONG req, ULONG drep,
+                               SecBufferDesc *in, CtxtHandle *new_ctx,
+                               SecBufferDesc *out, ULONG *attrs,
+                               TimeStamp *expiry)
+{
+    struct gss_channel_bindings_struct cbs;
+    gss_channel_bindings_t cb = GSS_C_NO_CHANNEL_BINDINGS;
+    gss_buffer_desc itok = GSS_C_EMPTY_BUFFER, otok = GSS_C_EMPTY_BUFFER;
+    struct gp11_sspi_cred *hc = NULL;
+    struct gp11_sspi_ctx *c = NULL, *held = NULL;
+    struct gp11_name *name = NULL;
+    gss_cred_id_t gcred;
+    OM_uint32 major, minor = 0, flags = 0, time_rec = 0;
+    SECURITY_STATUS st;
+    SecBuffer *tb;
+
+    (void)drep; /* tokens are byte strings: both representations */
+    if (!desc_ok(in, true) || !desc_ok(out, true))
+        return SEC_E_INVALID_PARAMETER;
+    if (ctx == NULL) {
+        /* First call: a new context and its first token. */
+        if (new_ctx == NULL)
+            return SEC_E_INVALID_PARAMETER;
+        st = target_name(target, &name);
+        if (st == SEC_E_OK)
+            st = cred_for(cred, SECPKG_CRED_OUTBOUND, &hc, &gcred);
+        if (st == SEC_E_OK)
+            st = bindings(in, &cbs, &cb);
+        if (st == SEC_E_OK && (c = ctx_new(true, req)) == NULL)
+            st = SEC_E_INSUFFICIENT_MEMORY;
+        if (st != SEC_E_OK)
+            goto done;
+        major = gp11_gss_init_sec_context(
+            &minor, gcred, &c->gctx, (gss_name_t)name, GSS_C_NO_OID,
+            gss_req_flags(req, true), GSS_C_INDEFINITE, cb, GSS_C_NO_BUFFER,
+            NULL, &otok, &flags, &time_rec);
+        if (GSS_ERROR(major)) {
+            st = gp11_sspi_status(major, minor);
+            goto done;
+        }
+        st = put_token(&otok, out, req & ISC_REQ_ALLOCATE_MEMORY);
+        if (st == SEC_E_OK)
+            st = gp11_sspi_handle_new(GP11_SSPI_CTX, &c->hdr, ctx_destroy,
+                                      new_ctx);
+        if (st != SEC_E_OK)
+            goto done;
+        st = step_done(c, major, flags, time_rec, attrs, expiry);
+        c = NULL;
+        goto done;
+    }
+    /* Later calls: the acceptor's token in. */
+    st = continuing(ctx, true, &held);
+    if (st != SEC_E_OK)
+        goto done;
+    tb = find_buf(in, SECBUFFER_TOKEN);
+    if (tb == NULL || tb->cbBuffer == 0 || tb->pvBuffer == NULL) {
+        st = SEC_E_INVALID_TOKEN;
+    } else {
+        itok.value = tb->pvBuffer;
+        itok.length = tb->cbBuffer;
+        major = gp11_gss_init_sec_context(
+            &minor, GSS_C_NO_CREDENTIAL, &held->gctx, GSS_C_NO_NAME,
+            GSS_C_NO_OID, 0, GSS_C_INDEFINITE, GSS_C_NO_CHANNEL_BINDINGS, &itok,
+            NULL, &otok, &flags, &time_rec);
+        if (GSS_ERROR(major))
+            st = gp11_sspi_status(major, minor);
+        else
+            st = put_token(&otok, out, held->req & ISC_REQ_ALLOCATE_MEMORY);
+        if (st != SEC_E_OK && !held->open && held->gctx != GSS_C_NO_CONTEXT)
+            gp11_gss_delete_sec_context(&minor, &held->gctx, GSS_C_NO_BUFFER);
+        else if (st == SEC_E_OK)
+            st = step_done(held, major, flags, time_rec, attrs, expiry);
+        if (new_ctx && new_ctx != ctx && st >= 0)
+            *new_ctx = *ctx;
+    }
+    pthread_mutex_unlock(&held->lock);
+done:
+    if (c != NULL)
+        ctx_destroy(c);
+    free(otok.value);
+    gp11_sspi_put(held);
+    gp11_sspi_put(hc);
+    gp11_name_free(name);
+    return st;
+}
+
+SECURITY_STATUS gp11_sspi_accept(CredHandle *cred, CtxtHandle *ctx,
+                                 SecBufferDesc *in, ULONG req, ULONG drep,
+                                 CtxtHandle *new_ctx, SecBufferDesc *out,
+                                 ULONG *attrs, TimeStamp *expiry)
+{
+    struct gss_channel_bindings_struct cbs;
+    gss_channel_bindings_t cb = GSS_C_NO_CHANNEL_BINDINGS;
+    gss_buffer_desc itok = GSS_C_EMPTY_BUFFER, otok = GSS_C_EMPTY_BUFFER;
+    struct gp11_sspi_cred *hc = NULL;
+    struct gp11_sspi_ctx *c = NULL, *held = NULL;
+    gss_cred_id_t gcred;
+    OM_uint32 major, minor = 0, flags = 0, time_rec = 0;
+    SECURITY_STATUS st;
+    SecBuffer *tb;
+    bool alloc;
+
+    (void)drep;
+    if (!desc_ok(in, false) || !desc_ok(out, true))
+        return SEC_E_INVALID_PARAMETER;
+    tb = find_buf(in, SECBUFFER_TOKEN);
+    if (tb == NULL || tb->cbBuffer == 0 || tb->pvBuffer == NULL)
+        return SEC_E_INVALID_TOKEN;
+    itok.value = tb->pvBuffer;
+    itok.length = tb->cbBuffer;
+    if (ctx == NULL) {
+        if (new_ctx == NULL)
+            return SEC_E_INVALID_PARAMETER;
+        st = cred_for(cred, SECPKG_CRED_INBOUND, &hc, &gcred);
+        if (st == SEC_E_OK)
+            st = bindings(in, &cbs, &cb);
+        if (st == SEC_E_OK && (c = ctx_new(false, req)) == NULL)
+            st = SEC_E_INSUFFICIENT_MEMORY;
+        if (st != SEC_E_OK)
+            goto done;
+        alloc = req & ASC_REQ_ALLOCATE_MEMORY;
+        major = gp11_gss_accept_sec_context(&minor, &c->gctx, gcred, &itok, cb,
+                                            NULL, NULL, &otok, &flags,
+                                            &time_rec, NULL);
+        if (GSS_ERROR(major)) {
+            /* The ERROR token, if any, tells the initiator why. */
+            st = gp11_sspi_status(major, minor);
+            put_token(&otok, out, alloc);
+            goto done;
+        }
+        st = put_token(&otok, out, alloc);
+        if (st == SEC_E_OK)
+            st = gp11_sspi_handle_new(GP11_SSPI_CTX, &c->hdr, ctx_destroy,
+                                      new_ctx);
+        if (st != SEC_E_OK)
+            goto done;
+        st = step_done(c, major, flags, time_rec, attrs, expiry);
+        c = NULL;
+        goto done;
+    }
+    st = continuing(ctx, false, &held);
+    if (st != SEC_E_OK)
+        goto done;
+    alloc = held->req & ASC_REQ_ALLOCATE_MEMORY;
+    major = gp11_gss_accept_sec_context(
+        &minor, &held->gctx, GSS_C_NO_CREDENTIAL, &itok,
+        GSS_C_NO_CHANNEL_BINDINGS, NULL, NULL, &otok, &flags, &time_rec, NULL);
+    if (GSS_ERROR(major)) {
+        st = gp11_sspi_status(major, minor);
+        put_token(&otok, out, alloc);
+    } else {
+        st = put_token(&otok, out, alloc);
+    }
+    if (st != SEC_E_OK && !held->open && held->gctx != GSS_C_NO_CONTEXT)
+        gp11_gss_delete_sec_context(&minor, &held->gctx, GSS_C_NO_BUFFER);
+    else if (st == SEC_E_OK)
+        st = step_done(held, major, flags, time_rec, attrs, expiry);
+    if (new_ctx && new_ctx != ctx && st >= 0)
+        *new_ctx = *ctx;
+    pthread_mutex_unlock(&held->lock);
+done:
+    if (c != NULL)
+        ctx_destroy(c);
+    free(otok.value);
+    gp11_sspi_put(held);
+    gp11_sspi_put(hc);
+    return st;
+}
+
+SECURITY_STATUS gp11_sspi_delete(CtxtHandle *h)
+{
+    return gp11_sspi_handle_remove(GP11_SSPI_CTX, h);
+}
+
+/* ---- attributes -----------------------------------------------------------
+ */
+
+/* Handshake tokens are at most this long (4 certificates and the rest). */
+#define GP11_SSPI_MAX_TOKEN 65535u
+/* Longest message one EncryptMessage call protects. */
+#define GP11_SSPI_MAX_MESSAGE 0x00ffffffu
+
+/* The longest tag among the QOPs: with the 16-byte header, the most a
+ * MIC token or a WRAP token's TOKEN buffer needs. */
+static uint32_t max_tag(void)
+{
+    const struct gp11_qop *t;
+    size_t n, m = 0;
+
+    t = gp11_qop_table(&n);
+    for (size_t i = 0; i < n; i++)
+        if (t[i].tag_len > m)
+            m = t[i].tag_len;
+    return (uint32_t)m;
+}
+
+/* The initiator's name as text, malloc'ed (FreeContextBuffer frees it). */
+static SECURITY_STATUS user_name(gss_ctx_id_t g, char **out)
+{
+    gss_name_t src = GSS_C_NO_NAME;
+    const struct gp11_name *n;
+    OM_uint32 major, minor;
+    SECURITY_STATUS st = SEC_E_OK;
+
+    major = gp11_gss_inquire_context(&minor, g, &src, NULL, NULL, NULL, NULL,
+                                     NULL, NULL);
+    if (GSS_ERROR(major))
+        return gp11_sspi_status(major, minor);
+    n = gp11_name_from_gss(src);
+    *out = n ? strdup(gp11_name_text(n)) : NULL;
+    if (*out == NULL)
+        st = SEC_E_INSUFFICIENT_MEMORY;
+    gp11_gss_release_name(&minor, &src);
+    return st;
+}
+
+SECURITY_STATUS gp11_sspi_query(struct gp11_sspi_ctx *c, ULONG attr, void *buf)
+{
+    gss_ctx_id_t g = gp11_sspi_engine_ctx(c);
+    OM_uint32 major, minor, life = 0;
+
+    if (g == GSS_C_NO_CONTEXT)
+        return SEC_E_INVALID_HANDLE;
+    if (buf == NULL)
+        return SEC_E_INVALID_PARAMETER;
+    switch (attr) {
+    case SECPKG_ATTR_SIZES: {
+        SecPkgContext_Sizes *s = buf;
+
+        s->cbMaxToken = GP11_SSPI_MAX_TOKEN;
+        s->cbMaxSignature = GP11_MSG_HDR_LEN + max_tag();
+        s->cbBlockSize = 1;
+        s->cbSecurityTrailer = GP11_MSG_HDR_LEN + max_tag();
+        return SEC_E_OK;
+    }
+    case SECPKG_ATTR_STREAM_SIZES: {
+        SecPkgContext_StreamSizes *s = buf;
+
+        s->cbHeader = GP11_MSG_HDR_LEN;
+        s->cbTrailer = max_tag();
+        s->cbMaximumMessage = GP11_SSPI_MAX_MESSAGE;
+        s->cBuffers = 4;
+        s->cbBlockSize = 1;
+        return SEC_E_OK;
+    }
+    case SECPKG_ATTR_NAMES:
+        return user_name(g, &((SecPkgContext_NamesA *)buf)->sUserName);
+    case SECPKG_ATTR_LIFESPAN: {
+        SecPkgContext_Lifespan *l = buf;
+
+        major = gp11_gss_context_time(&minor, g, &life);
+        if (GSS_ERROR(major))
+            return gp11_sspi_status(major, minor);
+        gp11_sspi_timestamp(c->start, &l->tsStart);
+        gp11_sspi_timestamp(time(NULL) + life, &l->tsExpiry);
+        return SEC_E_OK;
+    }
+    case SECPKG_ATTR_FLAGS:
+        ((SecPkgContext_Flags *)buf)->Flags = c->attrs;
+        return SEC_E_OK;
+    case SECPKG_ATTR_SESSION_KEY: /* context keys never leave the token */
+    default:
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    }
+}

@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+// The ABI check against <gss-pkcs11/sspi.h> compiled as C++.
+#include "gss-pkcs11/sspi.h"
+
+#include "sspi_abi_body.c"
