@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 #
-# The Debian packages: contrib/build-deb.sh builds gss-pkcs11 and
-# libgss-pkcs11-dev from the checkout's tracked files (--worktree) and runs
+# The Debian packages: contrib/build-deb.sh builds gss-pkcs11,
+# libgss-pkcs11-sspi0 and libgss-pkcs11-dev from the checkout's tracked files (--worktree) and runs
 # lintian (no error allowed; warnings are shown). The packages are then
 # extracted with dpkg -x into a throwaway root, which must hold each file
 # in its package (the module, the mech.d snippet as a conffile, the man
@@ -65,8 +65,10 @@ arch=$(dpkg --print-architecture)
 triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
 main=$(ls "$tmp/out/gss-pkcs11_${version}-"*"_$arch.deb" 2>/dev/null)
 dev=$(ls "$tmp/out/libgss-pkcs11-dev_${version}-"*"_$arch.deb" 2>/dev/null)
-if [ -z "$main" ] || [ -z "$dev" ]; then
-    echo "deb: FAIL: no gss-pkcs11 or libgss-pkcs11-dev $version package:" >&2
+sspi=$(ls "$tmp/out/libgss-pkcs11-sspi0_${version}-"*"_$arch.deb" 2>/dev/null)
+if [ -z "$main" ] || [ -z "$dev" ] || [ -z "$sspi" ]; then
+    echo "deb: FAIL: no gss-pkcs11, libgss-pkcs11-dev or libgss-pkcs11-sspi0" \
+        "$version package:" >&2
     ls "$tmp/out" >&2
     exit 1
 fi
@@ -98,7 +100,14 @@ has "$main" \
 has "$dev" \
     /usr/include/gss-pkcs11/gssapi_pkcs11.h \
     "/usr/lib/$triplet/pkgconfig/gss-pkcs11.pc" \
+    /usr/include/gss-pkcs11/sspi.h \
+    "/usr/lib/$triplet/libgss-pkcs11-sspi.so" \
+    "/usr/lib/$triplet/pkgconfig/gss-pkcs11-sspi.pc" \
+    /usr/share/man/man7/gss-pkcs11-sspi.7.gz \
     /usr/share/doc/libgss-pkcs11-dev/copyright
+has "$sspi" \
+    "/usr/lib/$triplet/libgss-pkcs11-sspi.so.0" \
+    /usr/share/doc/libgss-pkcs11-sspi0/copyright
 
 # The registration is a conffile (an administrator's edit survives an
 # upgrade); the real configuration is not shipped at all.
@@ -118,7 +127,7 @@ case $depends in
 esac
 
 root=$tmp/root
-for deb in "$main" "$dev"; do
+for deb in "$main" "$dev" "$sspi"; do
     if ! dpkg -x "$deb" "$root"; then
         echo "deb: FAIL: dpkg -x $deb" >&2
         exit 1
