@@ -568,7 +568,7 @@ static uint32_t check_tag(struct gp11_ctx *ctx, const struct gp11_qop *q,
                                                   NULL));
     if (q->kind == GP11_QOP_AEAD) {
         /* The token wants ciphertext || tag in one piece. */
-        if (tag != ct + ct_len) {
+        if (ct == NULL || tag != ct + ct_len) {
             joined = malloc(ct_len + q->tag_len);
             if (joined == NULL)
                 return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
