@@ -80,6 +80,12 @@ enum gp11_err {
     GP11_ERR_BAD_QOP,
     GP11_ERR_SEQ_EXHAUSTED,
     GP11_ERR_IV_CHANGED,
+    /* context export (docs/protocol.md 5) */
+    GP11_ERR_EXPORT_FORBIDDEN,
+    GP11_ERR_BLOB_MALFORMED,
+    GP11_ERR_BLOB_FOREIGN,
+    GP11_ERR_BLOB_ALTERED,
+    GP11_ERR_BLOB_USED,
     GP11_ERR_LAST /* keep last */
 };
 

@@ -2,6 +2,7 @@
 /* The initiator's side of the handshake (docs/protocol.md 2.1-2.3). */
 #include "gp11_algs.h"
 #include "gp11_context.h"
+#include "gp11_export.h"
 #include "gp11_gss.h"
 #include "gp11_hs_msg.h"
 #include "gp11_oid.h"
@@ -314,6 +315,7 @@ static uint32_t process_accept(struct gp11_ctx *ctx, gss_buffer_t input,
     ctx->flags = m.ret_flags;
     ctx->peer_caps = m.caps;
     set_expiry(ctx, m.lifetime, peer_not_after);
+    ctx->flags = gp11_export_ret_flags(ctx, ctx->flags); /* TRANS */
     gp11_seqwin_init(&ctx->recv, ctx->flags);
     ctx->state = GP11_CTX_ESTABLISHED;
     return GP11_OK;

@@ -2,6 +2,7 @@
 /* The process-wide configuration, token and trust anchors. */
 #include "gp11_runtime.h"
 #include "gp11_algs.h"
+#include "gp11_export.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -78,6 +79,7 @@ static uint32_t runtime_new(struct gp11_runtime **out)
     if (ret != GP11_OK)
         goto done;
     derive_offers(rt);
+    gp11_export_setup(rt); /* context export: protocol.md 5 */
     *out = rt;
     rt = NULL;
 done:
