@@ -30,7 +30,7 @@
 enum {
     CHILD_OK = 0,
     CHILD_DEFECTIVE = 3, /* GSS_S_DEFECTIVE_TOKEN */
-    CHILD_UNAVAILABLE = 4,
+    CHILD_UNAUTHORIZED = 4,
     CHILD_OTHER = 5,
     CHILD_MSG = 6, /* imported, but the messages failed */
 };
@@ -384,7 +384,7 @@ static int child(const char *blob_path, const char *in_path,
         gl_minor_text(minor, text, sizeof(text));
         fprintf(stderr, "child: import: 0x%x: %s\n", major, text);
         return major == GSS_S_DEFECTIVE_TOKEN ? CHILD_DEFECTIVE
-               : major == GSS_S_UNAVAILABLE   ? CHILD_UNAVAILABLE
+               : major == GSS_S_UNAUTHORIZED  ? CHILD_UNAUTHORIZED
                                               : CHILD_OTHER;
     }
     major = gss_unwrap(&minor, ctx, &in, &msg, NULL, NULL);
@@ -482,7 +482,7 @@ static void import_in_other_processes(void **state)
 
     /* Refused before anything is used up. */
     assert_int_equal(run_child(other_kek, bp, ip, op), CHILD_DEFECTIVE);
-    assert_int_equal(run_child(noexp, bp, ip, op), CHILD_UNAVAILABLE);
+    assert_int_equal(run_child(noexp, bp, ip, op), CHILD_UNAUTHORIZED);
     if (access(other_token, F_OK) == 0)
         assert_int_equal(run_child(other_token, bp, ip, op), CHILD_DEFECTIVE);
     /* The first import, in another process, works both ways. */
@@ -525,8 +525,12 @@ static void export_forbidden_by_policy(void **state)
     assert_false(hs.aflags & GSS_C_TRANS_FLAG);
     keep = hs.ictx;
     major = gss_export_sec_context(&minor, &hs.ictx, &blob);
-    assert_int_equal(major, GSS_S_UNAVAILABLE);
-    assert_minor_says(minor, "allow-export = no");
+    /* "Forbidden by local security policy". MIT 1.20's mechglue hands
+     * back minor 0 for a failed gss_export_sec_context (measured), so
+     * the sentence is checked where the minor survives. */
+    assert_int_equal(major, GSS_S_UNAUTHORIZED);
+    if (minor != 0)
+        assert_minor_says(minor, "allow-export = no");
     assert_ptr_equal(hs.ictx, keep);
     assert_int_equal(blob.length, 0);
     one_message(hs.ictx, hs.actx, "still usable");
