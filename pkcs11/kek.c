@@ -7,6 +7,9 @@
  *    gets CKR_ATTRIBUTE_READ_ONLY), and the SO cannot make private
  *    objects, so the KEK is untrusted there and context keys cannot be
  *    CKA_WRAP_WITH_TRUSTED (an untrusted KEK gets CKR_KEY_NOT_WRAPPABLE);
+ *    a C_GenerateKey of a token object refused for CKA_TRUSTED leaves a
+ *    label-less key behind that every process finds as a session secret
+ *    key, so the question is asked with a session object first;
  *    it enforces CKA_UNWRAP_TEMPLATE; CKM_AES_KEY_WRAP_KWP is
  *    CKR_MECHANISM_INVALID; an unwrap whose integrity check fails returns
  *    CKR_GENERAL_ERROR.
@@ -182,7 +185,7 @@ uint32_t gp11_kek_create(struct gp11_token *tok, const char *label,
         {CKA_TRUSTED, &yes, sizeof(yes)}, /* last: dropped if refused */
     };
     CK_ULONG n = sizeof(t) / sizeof(t[0]);
-    struct gp11_object kek, old;
+    struct gp11_object kek, old, probe;
     size_t found = 0;
     uint32_t ret;
     CK_RV rv;
@@ -196,12 +199,22 @@ uint32_t gp11_kek_create(struct gp11_token *tok, const char *label,
     ret = gp11_random(tok, id, sizeof(id));
     if (ret != GP11_OK)
         return ret;
+    /* Whether the user may set CKA_TRUSTED (SoftHSM2: only the SO) is
+     * tried on a session object first: a token object whose C_GenerateKey
+     * SoftHSM2 refuses for it stays behind as a label-less key that every
+     * process then finds (measured); a session one dies with the session.
+     * NSS softoken accepts it in the template but not in a later
+     * C_SetAttributeValue. */
+    t[3].pValue = &no;
+    rv = generate(tok, &m, t, n, &probe, &ret);
+    t[3].pValue = &yes;
+    if (ret != GP11_OK)
+        return ret;
+    if (rv == CKR_OK)
+        gp11_object_destroy(tok, &probe);
+    else
+        n--; /* without CKA_TRUSTED */
     rv = generate(tok, &m, t, n, &kek, &ret);
-    /* SoftHSM2: only the SO may set CKA_TRUSTED. */
-    if (ret == GP11_OK &&
-        (rv == CKR_ATTRIBUTE_READ_ONLY || rv == CKR_ATTRIBUTE_TYPE_INVALID ||
-         rv == CKR_ATTRIBUTE_VALUE_INVALID || rv == CKR_TEMPLATE_INCONSISTENT))
-        rv = generate(tok, &m, t, --n, &kek, &ret);
     if (ret != GP11_OK)
         return ret;
     if (rv != CKR_OK)
