@@ -156,6 +156,67 @@ static size_t onetime_objects(void)
     return n;
 }
 
+/* A CK_BBOOL attribute of o (fails the test if unreadable). */
+static bool bool_attr(struct gp11_token *tok, const struct gp11_object *o,
+                      CK_ATTRIBUTE_TYPE type)
+{
+    void *v = NULL;
+    CK_ULONG len = 0;
+    bool b;
+
+    assert_int_equal(gp11_object_get_attr(tok, o, type, &v, &len), GP11_OK);
+    assert_int_equal(len, sizeof(CK_BBOOL));
+    b = *(CK_BBOOL *)v == CK_TRUE;
+    free(v);
+    return b;
+}
+
+/* The KEK may wrap and unwrap only and never leaves the token; the keys
+ * of a context are extractable (so the KEK can wrap them), never
+ * readable, and wrap-with-trusted exactly when the KEK is trusted. */
+static void kek_and_key_attributes(void **state)
+{
+    struct gp11_token *tok = tl_open();
+    struct gp11_object *objs = NULL;
+    struct gp11_kek kek;
+    struct gl_hs hs = {0};
+    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+    CK_BBOOL no = CK_FALSE;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_TOKEN, &no, 1}};
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(gp11_token_login(tok), GP11_OK);
+    assert_int_equal(gp11_kek_find(tok, GP11_KEK_DEFAULT_LABEL, &kek), GP11_OK);
+    assert_true(bool_attr(tok, &kek.obj, CKA_WRAP));
+    assert_true(bool_attr(tok, &kek.obj, CKA_UNWRAP));
+    assert_true(bool_attr(tok, &kek.obj, CKA_SENSITIVE));
+    assert_true(bool_attr(tok, &kek.obj, CKA_TOKEN));
+    assert_false(bool_attr(tok, &kek.obj, CKA_DECRYPT));
+    assert_false(bool_attr(tok, &kek.obj, CKA_ENCRYPT));
+    assert_false(bool_attr(tok, &kek.obj, CKA_EXTRACTABLE));
+    assert_false(bool_attr(tok, &kek.obj, CKA_SIGN));
+    assert_false(bool_attr(tok, &kek.obj, CKA_DERIVE));
+    assert_int_equal(gp11_object_probe_attr(tok, &kek.obj, CKA_VALUE),
+                     CKR_ATTRIBUTE_SENSITIVE);
+    /* NSS softoken lets the user set CKA_TRUSTED, SoftHSM2 only its SO. */
+    assert_int_equal(kek.trusted, strcmp(tl_kind(), "nss") == 0);
+    establish_ok(&hs);
+    assert_int_equal(gp11_object_find(tok, t, 2, &objs, &n), GP11_OK);
+    assert_int_equal(n, 8); /* send, receive, K_prf, QOP KDK per side */
+    for (size_t i = 0; i < n; i++) {
+        assert_true(bool_attr(tok, &objs[i], CKA_EXTRACTABLE));
+        assert_true(bool_attr(tok, &objs[i], CKA_SENSITIVE));
+        assert_false(bool_attr(tok, &objs[i], CKA_WRAP));
+        assert_int_equal(gp11_object_probe_attr(tok, &objs[i], CKA_VALUE),
+                         CKR_ATTRIBUTE_SENSITIVE);
+        if (kek.trusted)
+            assert_true(bool_attr(tok, &objs[i], CKA_WRAP_WITH_TRUSTED));
+    }
+    free(objs);
+    gl_hs_release(&hs);
+}
+
 static void trans_flag_granted(void **state)
 {
     struct gl_hs hs = {0};
@@ -541,6 +602,7 @@ static void export_forbidden_by_policy(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest export_tests[] = {
+        cmocka_unit_test(kek_and_key_attributes),
         cmocka_unit_test(trans_flag_granted),
         cmocka_unit_test(export_import_continues),
         cmocka_unit_test(replay_window_exported),
