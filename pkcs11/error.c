@@ -152,6 +152,18 @@ static const char *const generic[] = {
         "CRL expired: the issuer's newest CRL is past its nextUpdate",
     [GP11_ERR_CRL_MISSING - GP11_ERR_BASE] =
         "no CRL for the issuer of a certificate of the peer's chain",
+    [GP11_ERR_EXPORT_FORBIDDEN - GP11_ERR_BASE] =
+        "context export is not allowed (policy allow-export, or no export "
+        "KEK on the token)",
+    [GP11_ERR_BLOB_MALFORMED - GP11_ERR_BASE] =
+        "the exported context is truncated, malformed or of another version",
+    [GP11_ERR_BLOB_FOREIGN - GP11_ERR_BASE] =
+        "the exported context was made on another token or under another KEK",
+    [GP11_ERR_BLOB_ALTERED - GP11_ERR_BASE] =
+        "the exported context was altered (its MAC does not verify)",
+    [GP11_ERR_BLOB_USED - GP11_ERR_BASE] =
+        "the exported context was already imported (or its one-time key is "
+        "gone)",
 };
 
 const char *gp11_err_generic(uint32_t code)

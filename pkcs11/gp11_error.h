@@ -90,6 +90,12 @@ enum gp11_err {
     GP11_ERR_CERT_REVOKED,
     GP11_ERR_CRL_EXPIRED,
     GP11_ERR_CRL_MISSING,
+    /* context export (docs/protocol.md 5) */
+    GP11_ERR_EXPORT_FORBIDDEN,
+    GP11_ERR_BLOB_MALFORMED,
+    GP11_ERR_BLOB_FOREIGN,
+    GP11_ERR_BLOB_ALTERED,
+    GP11_ERR_BLOB_USED,
     GP11_ERR_LAST /* keep last */
 };
 

@@ -229,3 +229,18 @@ CK_RV gp11_ck_SignFinal(struct gp11_module *m, CK_SESSION_HANDLE s,
 {
     return CALL(SignFinal, s, sig, sig_len);
 }
+
+CK_RV gp11_ck_WrapKey(struct gp11_module *m, CK_SESSION_HANDLE s,
+                      CK_MECHANISM *mech, CK_OBJECT_HANDLE wrapping,
+                      CK_OBJECT_HANDLE key, CK_BYTE *out, CK_ULONG *out_len)
+{
+    return CALL(WrapKey, s, mech, wrapping, key, out, out_len);
+}
+
+CK_RV gp11_ck_UnwrapKey(struct gp11_module *m, CK_SESSION_HANDLE s,
+                        CK_MECHANISM *mech, CK_OBJECT_HANDLE unwrapping,
+                        CK_BYTE *in, CK_ULONG in_len, CK_ATTRIBUTE *tmpl,
+                        CK_ULONG count, CK_OBJECT_HANDLE *key)
+{
+    return CALL(UnwrapKey, s, mech, unwrapping, in, in_len, tmpl, count, key);
+}

@@ -57,6 +57,8 @@ struct gp11_token {
      * still in flight, which may yet fail. */
     size_t n_open, n_opening, max, peak, waits, drops;
     unsigned generation; /* fork generation the sessions belong to */
+    /* gp11_kek.h: how context keys are made (enum gp11_export_policy). */
+    unsigned export_policy;
 
     /*
      * Owner sessions (object creation, login); owner_lock serialises
@@ -265,6 +267,14 @@ CK_RV gp11_ck_SignUpdate(struct gp11_module *m, CK_SESSION_HANDLE s,
                          CK_BYTE *part, CK_ULONG len);
 CK_RV gp11_ck_SignFinal(struct gp11_module *m, CK_SESSION_HANDLE s,
                         CK_BYTE *sig, CK_ULONG *sig_len);
+/* Context export (kek.c). */
+CK_RV gp11_ck_WrapKey(struct gp11_module *m, CK_SESSION_HANDLE s,
+                      CK_MECHANISM *mech, CK_OBJECT_HANDLE wrapping,
+                      CK_OBJECT_HANDLE key, CK_BYTE *out, CK_ULONG *out_len);
+CK_RV gp11_ck_UnwrapKey(struct gp11_module *m, CK_SESSION_HANDLE s,
+                        CK_MECHANISM *mech, CK_OBJECT_HANDLE unwrapping,
+                        CK_BYTE *in, CK_ULONG in_len, CK_ATTRIBUTE *tmpl,
+                        CK_ULONG count, CK_OBJECT_HANDLE *key);
 CK_RV gp11_ck_GenerateRandom(struct gp11_module *m, CK_SESSION_HANDLE s,
                              CK_BYTE *buf, CK_ULONG len);
 

@@ -80,6 +80,7 @@ static const struct key_def keys[] = {
     {SEC_POLICY, "allow-anonymous", K_BOOL, FIELD(allow_anonymous)},
     {SEC_POLICY, "max-lifetime", K_LIFETIME, FIELD(max_lifetime)},
     {SEC_POLICY, "allow-export", K_BOOL, FIELD(allow_export)},
+    {SEC_POLICY, "export-kek", K_SECRET, FIELD(export_kek)},
     {SEC_POLICY, "extra-qops", K_BOOL, FIELD(extra_qops)},
     {SEC_POLICY, "require-service-binding", K_BOOL,
      FIELD(require_service_binding)},
@@ -1002,5 +1003,6 @@ void gp11_config_free(struct gp11_config *cfg)
     wipe_free(cfg->user_name_san);
     wipe_free(cfg->trust_crls);
     wipe_free(cfg->initiator_identity);
+    wipe_free(cfg->export_kek);
     free(cfg);
 }

@@ -2,6 +2,7 @@
 /* The acceptor's side of the handshake (docs/protocol.md 2.1-2.3, 2.9). */
 #include "gp11_algs.h"
 #include "gp11_context.h"
+#include "gp11_export.h"
 #include "gp11_gss.h"
 #include "gp11_hs_msg.h"
 #include "gp11_oid.h"
@@ -12,7 +13,7 @@
 #include <unistd.h>
 
 /* Flags granted whatever was asked, and those granted on request. */
-/* GSS_C_TRANS_FLAG waits for gss_export_sec_context. */
+/* GSS_C_TRANS_FLAG is local (gp11_export_ret_flags), never sent. */
 #define ALWAYS (GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG)
 #define ON_REQUEST (GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG | GSS_C_ANON_FLAG)
 
@@ -391,6 +392,7 @@ static uint32_t process_finish(struct gp11_ctx *ctx, gss_buffer_t input,
     gp11_keys_drop_conf(ctx->rt->tok, &ctx->keys);
     if (not_after && not_after < ctx->expiry)
         ctx->expiry = not_after;
+    ctx->flags = gp11_export_ret_flags(ctx, ctx->flags); /* TRANS */
     gp11_seqwin_init(&ctx->recv, ctx->flags);
     ctx->state = GP11_CTX_ESTABLISHED;
     return GP11_OK;

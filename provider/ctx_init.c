@@ -2,6 +2,7 @@
 /* The initiator's side of the handshake (docs/protocol.md 2.1-2.3, 2.9). */
 #include "gp11_algs.h"
 #include "gp11_context.h"
+#include "gp11_export.h"
 #include "gp11_gss.h"
 #include "gp11_hs_msg.h"
 #include "gp11_oid.h"
@@ -406,6 +407,7 @@ static uint32_t process_confirm(struct gp11_ctx *ctx, gss_buffer_t input)
     if (ret != GP11_OK)
         return ret;
     gp11_keys_drop_conf(ctx->rt->tok, &ctx->keys);
+    ctx->flags = gp11_export_ret_flags(ctx, ctx->flags); /* TRANS */
     gp11_seqwin_init(&ctx->recv, ctx->flags);
     ctx->state = GP11_CTX_ESTABLISHED;
     return GP11_OK;

@@ -74,6 +74,8 @@ struct gp11_config {
     bool allow_anonymous;  /* "allow-anonymous", default false */
     uint32_t max_lifetime; /* "max-lifetime" in seconds, default 36000 */
     bool allow_export;     /* "allow-export", default false */
+    char *export_kek;      /* "export-kek": CKA_LABEL of the export KEK,
+                            * NULL: GP11_KEK_DEFAULT_LABEL */
     bool extra_qops;       /* "extra-qops", default true: QOPs other than 0
                             * (needs a derive-capable key per context) */
     bool require_service_binding; /* default true: SRVName _service.host */

@@ -19,7 +19,8 @@ struct gp11_keys {
     struct gp11_object conf_own;  /* K_conf of this side */
     struct gp11_object conf_peer; /* K_conf of the peer */
     struct gp11_object kdk;       /* derive-only key for non-default QOPs */
-    bool have_traffic, have_conf, have_kdk;
+    struct gp11_object prf;       /* K_prf of gss_pseudo_random (prf.c) */
+    bool have_traffic, have_conf, have_kdk, have_prf;
     uint8_t profile; /* how kdk derives (protocol.md 2.4) */
 };
 

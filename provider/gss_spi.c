@@ -10,6 +10,7 @@
  */
 #include "gp11_context.h"
 #include "gp11_creds.h"
+#include "gp11_export.h"
 #include "gp11_gss.h"
 #include "gp11_mech.h"
 #include "gp11_names.h"
@@ -220,15 +221,35 @@ EXPORT OM_uint32 gss_verify_mic_iov(OM_uint32 *minor, gss_ctx_id_t context,
 EXPORT OM_uint32 gss_export_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,
                                         gss_buffer_t token)
 {
-    (void)context, (void)token;
-    return gp11_gss_unavailable(minor, "gss_export_sec_context");
+    return gp11_gss_export_sec_context(minor, context, token);
 }
 
 EXPORT OM_uint32 gss_import_sec_context(OM_uint32 *minor, gss_buffer_t token,
                                         gss_ctx_id_t *context)
 {
-    (void)token, (void)context;
-    return gp11_gss_unavailable(minor, "gss_import_sec_context");
+    return gp11_gss_import_sec_context(minor, token, context);
+}
+
+/* MIT's mechglue prefers this one when a module has it. */
+EXPORT OM_uint32 gssspi_import_sec_context_by_mech(OM_uint32 *minor,
+                                                   gss_OID mech,
+                                                   gss_buffer_t token,
+                                                   gss_ctx_id_t *context);
+EXPORT OM_uint32 gssspi_import_sec_context_by_mech(OM_uint32 *minor,
+                                                   gss_OID mech,
+                                                   gss_buffer_t token,
+                                                   gss_ctx_id_t *context)
+{
+    return gp11_gss_import_sec_context_by_mech(minor, mech, token, context);
+}
+
+EXPORT OM_uint32 gss_pseudo_random(OM_uint32 *minor, gss_ctx_id_t context,
+                                   int prf_key, const gss_buffer_t prf_in,
+                                   ssize_t desired_output_len,
+                                   gss_buffer_t prf_out)
+{
+    return gp11_gss_pseudo_random(minor, context, prf_key, prf_in,
+                                  desired_output_len, prf_out);
 }
 
 EXPORT OM_uint32 gss_display_status(OM_uint32 *minor, OM_uint32 status_value,

@@ -3,6 +3,7 @@
 #include "gp11_keysched.h"
 #include "gp11_algs.h"
 #include "gp11_debug.h"
+#include "gp11_kek.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ static const uint8_t p384_der[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
 #define LABEL_CONF_I "conf i"
 #define LABEL_CONF_A "conf a"
 #define LABEL_KDK "qop kdk"
+#define LABEL_PRF "prf" /* K_prf of protocol.md 6 */
 
 const uint8_t *gp11_group_curve(uint8_t group, size_t *len)
 {
@@ -42,6 +44,7 @@ enum key_use {
     USE_DECRYPT = 2,
     USE_MAC = 4,
     USE_DERIVE = 8,
+    USE_EXPORT = 16, /* carried by an exported context (protocol.md 5) */
 };
 
 /* The one mechanism a derive-only key of the profile serves: the
@@ -61,6 +64,9 @@ static uint32_t derive_key(struct gp11_token *tok, CK_MECHANISM *mech,
 {
     CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
     CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    /* Context export: extractable only when the policy allows it and a
+     * KEK exists, then only by a trusted key where the token has one. */
+    unsigned xp = use & USE_EXPORT ? gp11_kek_policy(tok) : 0;
     CK_ATTRIBUTE t[] = {
         {CKA_CLASS, &cls, sizeof(cls)},
         {CKA_KEY_TYPE, &type, sizeof(type)},
@@ -72,7 +78,7 @@ static uint32_t derive_key(struct gp11_token *tok, CK_MECHANISM *mech,
          * and extractability do not depend on it. */
         {CKA_PRIVATE, &no, sizeof(no)},
         {CKA_SENSITIVE, &yes, sizeof(yes)},
-        {CKA_EXTRACTABLE, &no, sizeof(no)},
+        {CKA_EXTRACTABLE, xp & GP11_EXPORT_KEYS ? &yes : &no, sizeof(no)},
         {CKA_ENCRYPT, use & USE_ENCRYPT ? &yes : &no, sizeof(yes)},
         {CKA_DECRYPT, use & USE_DECRYPT ? &yes : &no, sizeof(yes)},
         {CKA_SIGN, use & USE_MAC ? &yes : &no, sizeof(yes)},
@@ -87,9 +93,13 @@ static uint32_t derive_key(struct gp11_token *tok, CK_MECHANISM *mech,
          * other derivation (quirk allowed-mechanisms-ignored: a token
          * that stores but does not enforce it). */
         {CKA_ALLOWED_MECHANISMS, &allowed, sizeof(allowed)},
+        {CKA_WRAP_WITH_TRUSTED, &yes, sizeof(yes)}, /* last: only if xp */
     };
+    CK_ULONG n =
+        sizeof(t) / sizeof(t[0]) -
+        ((xp & GP11_EXPORT_KEYS) && (xp & GP11_EXPORT_TRUSTED) ? 0 : 1);
 
-    return gp11_derive(tok, mech, base, t, sizeof(t) / sizeof(t[0]), out);
+    return gp11_derive(tok, mech, base, t, n, out);
 }
 
 /* Z = ECDH(eph_priv, peer point), as a derive-only key of the type the
@@ -110,9 +120,12 @@ static uint32_t ecdh(struct gp11_token *tok, uint8_t profile, uint8_t group,
     if (profile == GP11_PROFILE_ID_KDF_240)
         return derive_key(tok, &m, eph, CKK_AES, KEY_LEN, USE_DERIVE,
                           profile_mech(profile), z);
+    /* NSS softoken HKDF-derives no extractable key from a
+     * non-extractable one (CKR_KEY_FUNCTION_NOT_PERMITTED): Z is as
+     * exportable as the keys it makes, and destroyed at once. */
     return derive_key(tok, &m, eph, CKK_GENERIC_SECRET,
-                      group == GP11_GROUP_ID_P384 ? 48 : 32, USE_DERIVE,
-                      profile_mech(profile), z);
+                      group == GP11_GROUP_ID_P384 ? 48 : 32,
+                      USE_DERIVE | USE_EXPORT, profile_mech(profile), z);
 }
 
 /* Profile 1: K_L = AES-ECB_M(B_0 || B_1 ...), B_j = H(...)[0..14] || j,
@@ -224,15 +237,20 @@ static uint32_t derive_all(struct gp11_token *tok, uint8_t profile,
         CK_MECHANISM_TYPE allowed;
         struct gp11_object *out;
     } plan[] = {
-        {LABEL_I2A, CKK_AES, initiator ? USE_ENCRYPT : USE_DECRYPT, CKM_AES_GCM,
+        {LABEL_I2A, CKK_AES,
+         USE_EXPORT | (initiator ? USE_ENCRYPT : USE_DECRYPT), CKM_AES_GCM,
          initiator ? &k->send : &k->recv},
-        {LABEL_A2I, CKK_AES, initiator ? USE_DECRYPT : USE_ENCRYPT, CKM_AES_GCM,
+        {LABEL_A2I, CKK_AES,
+         USE_EXPORT | (initiator ? USE_DECRYPT : USE_ENCRYPT), CKM_AES_GCM,
          initiator ? &k->recv : &k->send},
         {LABEL_CONF_I, CKK_AES, USE_MAC, CKM_AES_CMAC,
          initiator ? &k->conf_own : &k->conf_peer},
         {LABEL_CONF_A, CKK_AES, USE_MAC, CKM_AES_CMAC,
          initiator ? &k->conf_peer : &k->conf_own},
-        {LABEL_KDK, kdk_type, USE_DERIVE, profile_mech(profile), &k->kdk},
+        {LABEL_PRF, CKK_GENERIC_SECRET, USE_EXPORT | USE_MAC, CKM_SHA256_HMAC,
+         &k->prf},
+        {LABEL_KDK, kdk_type, USE_EXPORT | USE_DERIVE, profile_mech(profile),
+         &k->kdk},
     };
     uint32_t ret = GP11_OK;
     /* The KDK is last: leaving it out (policy extra-qops = no) is n - 1. */
@@ -248,7 +266,7 @@ static uint32_t derive_all(struct gp11_token *tok, uint8_t profile,
             destroy_key(tok, plan[j].out, plan[j].label);
         return ret;
     }
-    k->have_traffic = k->have_conf = true;
+    k->have_traffic = k->have_conf = k->have_prf = true;
     k->have_kdk = with_kdk;
     k->profile = profile;
     return GP11_OK;
@@ -374,6 +392,10 @@ uint32_t gp11_keys_destroy(struct gp11_token *tok, struct gp11_keys *keys)
         r = destroy_key(tok, &keys->kdk, "the QOP key-derivation key");
         ret = ret != GP11_OK ? ret : r;
         keys->have_kdk = false;
+    }
+    if (keys->have_prf) {
+        gp11_object_destroy(tok, &keys->prf);
+        keys->have_prf = false;
     }
     if (!keys->have_traffic)
         return ret;

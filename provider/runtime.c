@@ -3,6 +3,7 @@
 #include "gp11_runtime.h"
 #include "gp11_revocation.h"
 #include "gp11_algs.h"
+#include "gp11_export.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -89,6 +90,7 @@ static uint32_t runtime_new(struct gp11_runtime **out)
     if (ret != GP11_OK)
         goto done;
     derive_offers(rt);
+    gp11_export_setup(rt); /* context export: protocol.md 5 */
     *out = rt;
     rt = NULL;
 done:

@@ -154,6 +154,10 @@ OM_uint32 gp11_major_for(uint32_t minor)
     case GP11_ERR_VERSION:
     case GP11_ERR_SIGNATURE:
     case GP11_ERR_KEY_CONFIRMATION:
+    case GP11_ERR_BLOB_MALFORMED:
+    case GP11_ERR_BLOB_FOREIGN:
+    case GP11_ERR_BLOB_ALTERED:
+    case GP11_ERR_BLOB_USED:
         return GSS_S_DEFECTIVE_TOKEN;
     case GP11_ERR_TOKEN_WRONG_MECH:
         return GSS_S_BAD_MECH;
@@ -187,6 +191,11 @@ OM_uint32 gp11_major_for(uint32_t minor)
     case GP11_ERR_CONTEXT_EXPIRED:
     case GP11_ERR_STALE_OBJECT: /* the token lost the context's keys */
         return GSS_S_CONTEXT_EXPIRED;
+    /* MIT's gss_export_sec_context drops the minor of an UNAVAILABLE
+     * (it tries its own export then); UNAUTHORIZED says "forbidden by
+     * local security policy", which is the case. */
+    case GP11_ERR_EXPORT_FORBIDDEN:
+        return GSS_S_UNAUTHORIZED;
     case GP11_ERR_UNAVAILABLE:
     case GP11_ERR_NO_LOCALNAME:
     case GP11_ERR_KEYS_STAY_IN_TOKEN:

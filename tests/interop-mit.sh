@@ -14,8 +14,6 @@
 #    framing), not the version-1 GSS calls; gss-server 1.20 no longer speaks
 #    it ("Expected NOOP token, got 0 token instead"), whatever the mechanism.
 #    Neither program calls gss_sign/gss_seal.
-#  - gss-server -export calls gss_export_sec_context, which our mechanism
-#    answers with GSS_S_UNAVAILABLE (allow-export = no).
 #  - gss-client -pass (gss_acquire_cred_with_password) and -na (no context).
 #
 # Environment (set by meson): GSS_MECH_CONFIG, GSS_PKCS11_CONF,
@@ -151,6 +149,7 @@ listening() {
 }
 
 # Starts gss-server on a free random port; up to 5 ports, 10 s each.
+# Arguments go to gss-server before the service name (e.g. -export).
 start_server() {
     slog=$tmp/server.log
     for attempt in 1 2 3 4 5; do
@@ -159,15 +158,15 @@ start_server() {
             echo "port $port is taken, trying another"
             continue
         fi
-        echo "run: gss-server -port $port $SERVICE  (attempt $attempt)"
+        echo "run: gss-server -port $port $* $SERVICE  (attempt $attempt)"
         # Started directly (not through a shell function, which would run
         # in a forked subshell) so that $! is the server itself.
         if [ -n "$server_checks" ]; then
             GSS_PKCS11_DEBUG=$sdebug \
-                stdbuf -oL gss-server -port "$port" "$SERVICE" >"$slog" 2>&1 &
+                stdbuf -oL gss-server -port "$port" "$@" "$SERVICE" >"$slog" 2>&1 &
         else
             GSS_PKCS11_DEBUG=$sdebug \
-                gss-server -port "$port" "$SERVICE" >"$slog" 2>&1 &
+                gss-server -port "$port" "$@" "$SERVICE" >"$slog" 2>&1 &
         fi
         server_pid=$!
         i=0
@@ -357,6 +356,40 @@ if [ -n "$server_checks" ]; then
         echo "ok: server refused the context for $OTHER_SERVICE"
     else
         fail "server log shows no refused context"
+    fi
+fi
+
+# gss-server -export: after accepting, it exports and re-imports the
+# context three times (gss_export_sec_context, gss_import_sec_context)
+# before the messages, with a configuration that allows export
+# (export.conf, made by setup-tokens.sh beside $GSS_PKCS11_CONF).
+export_conf=$(dirname "$GSS_PKCS11_CONF")/export.conf
+if [ ! -f "$export_conf" ]; then
+    fail "no $export_conf (tests/setup-tokens.sh makes it)"
+elif ! GSS_PKCS11_CONF=$export_conf start_server -export; then
+    fail "gss-server -export did not start"
+else
+    positive 'export: default' 1 1 0 -- \
+        -mech "$MECH" localhost "$SERVICE" "$MSG"
+    positive 'export: seq' 1 1 0 -- \
+        -mech "$MECH" -seq localhost "$SERVICE" "$MSG"
+    positive 'export: noreplay nomutual' 1 1 0 -- \
+        -mech "$MECH" -noreplay -nomutual localhost "$SERVICE" "$MSG"
+    positive 'export: -nx' 1 3 0 -- \
+        -mech "$MECH" -nx -mcount 3 localhost "$SERVICE" "$MSG"
+    positive 'export: -nw' 1 1 0 -- \
+        -mech "$MECH" -nw localhost "$SERVICE" "$MSG"
+    stop_server
+    if [ -n "$server_checks" ]; then
+        checks=$((checks + 1))
+        grep 'GSS-API error' "$tmp/server.log" |
+            grep -v -e 'gss_inquire_name' >"$tmp/server-errors"
+        grep 'Message not encrypted' "$tmp/server.log" >>"$tmp/server-errors"
+        if [ -s "$tmp/server-errors" ]; then
+            fail "gss-server -export log has errors: $(cat "$tmp/server-errors")"
+        else
+            echo "ok: gss-server -export log has no unexpected GSS-API error"
+        fi
     fi
 fi
 

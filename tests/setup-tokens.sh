@@ -46,6 +46,15 @@ add_test_identities() {
         >>"$env/limits.conf"
     chmod 600 "$env/limits.conf"
     chmod 600 "$env/anon.conf" "$env/extra.conf" "$env/noqop.conf"
+    # Context export allowed (tests/test_export.c, interop-mit.sh -export).
+    sed 's/^allow-export = no/allow-export = yes/' "$env/gss-pkcs11.conf" \
+        >"$env/export.conf"
+    chmod 600 "$env/export.conf"
+    # A second KEK on the token, and a configuration that uses it.
+    "$gssp11" kek create -c "$env/export.conf" -l "other export KEK" >/dev/null
+    sed 's/^export-kek = .*/export-kek = other export KEK/' \
+        "$env/export.conf" >"$env/export-other.conf"
+    chmod 600 "$env/export-other.conf"
     # A CA that expires (7 days) long before the leaf it issues (60 days)
     # and before the lifetime short.conf grants (30 days): contexts with
     # short@localhost on either side must end with the CA (test_ctxlife).

@@ -580,10 +580,10 @@ static void context_keys_stay_in_the_token(void **state)
     if (!gl_handshake(&hs))
         gl_fail("handshake", GSS_ERROR(hs.imajor) ? hs.imajor : hs.amajor,
                 GSS_ERROR(hs.imajor) ? hs.iminor : hs.aminor);
-    /* QOP 0: send, receive and the QOP key-derivation key, per side (the
-     * handshake's keys are gone). */
+    /* QOP 0: send, receive, K_prf and the QOP key-derivation key, per
+     * side (the handshake's keys are gone). */
     list_keys(&established);
-    assert_int_equal(check_new_keys(&before, &established), 6);
+    assert_int_equal(check_new_keys(&before, &established), 8); /* + K_prf */
     /* Both K_qop show the profile: kdf-3.0-hkdf wherever the token can
      * run it (the preferred profile), else the legacy kdf-2.40. */
     {
@@ -603,7 +603,7 @@ static void context_keys_stay_in_the_token(void **state)
     mic_with_qop(hs.ictx, hs.actx, 1);
     wrap_with_qop(hs.actx, hs.ictx, 5);
     list_keys(&used);
-    assert_int_equal(check_new_keys(&before, &used), 10);
+    assert_int_equal(check_new_keys(&before, &used), 12);
     gl_hs_release(&hs);
     free(before.objs);
     free(established.objs);

@@ -8,6 +8,7 @@
 #include "gp11_build_config.h"
 #include "gp11_pkcs11.h"
 #include "gssp11.h"
+#include "gp11_kek.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -498,6 +499,12 @@ static uint32_t make_identities(struct devenv *e)
         ret = gp11_token_login(tok);
     for (size_t i = 0; ret == GP11_OK && i < N_IDENTITIES; i++)
         ret = make_identity(e, tok, ca, &identities[i]);
+    /* The export KEK (protocol.md 5); used once allow-export = yes. */
+    if (ret == GP11_OK) {
+        bool trusted;
+
+        ret = gp11_kek_create(tok, GP11_KEK_DEFAULT_LABEL, &trusted);
+    }
     gp11_token_close(tok);
     gp11_devca_free(ca);
     return ret;
@@ -533,7 +540,7 @@ static uint32_t write_config(const struct devenv *e)
                                   identities[i].label);
     snprintf(text + n, sizeof(text) - n,
              "\n[policy]\nallow-anonymous = no\nmax-lifetime = 10h\n"
-             "allow-export = no\n");
+             "allow-export = no\nexport-kek = " GP11_KEK_DEFAULT_LABEL "\n");
     return write_new_file(in_dir(e, "gss-pkcs11.conf", path, sizeof(path)),
                           0600, text);
 }

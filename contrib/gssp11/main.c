@@ -19,6 +19,8 @@ static const struct {
      "show the configured module, token, capabilities and identities"},
     {"qop", gssp11_cmd_qop,
      "show the QOP values and which the configured token can run"},
+    {"kek", gssp11_cmd_kek,
+     "create or show the key-encryption key of context export"},
 };
 
 int gssp11_fail(uint32_t code)
