@@ -292,8 +292,8 @@ static void every_key_names_its_mechanism(void **state)
                                  a.point, a.point_len, th, true, true, &i.keys),
                   GP11_OK);
     unhook(tok);
-    /* ECDH, then five keys from Z. */
-    assert_int_equal(n_derived, 6);
+    /* ECDH, then six keys from Z (traffic, confirmation, K_prf, K_qop). */
+    assert_int_equal(n_derived, 7);
     assert_int_equal(derived[0].made_by, CKM_ECDH1_DERIVE);
     if (derived[0].allowed != kdf)
         fail_msg("Z was made allowing %s, want %s",
@@ -306,6 +306,7 @@ static void every_key_names_its_mechanism(void **state)
     assert_allowed(tok, &i.keys.recv, CKM_AES_GCM, "the receive key");
     assert_allowed(tok, &i.keys.conf_own, CKM_AES_CMAC, "a confirmation key");
     assert_allowed(tok, &i.keys.conf_peer, CKM_AES_CMAC, "a confirmation key");
+    assert_allowed(tok, &i.keys.prf, CKM_SHA256_HMAC, "K_prf");
     assert_allowed(tok, &i.keys.kdk, kdf, "K_qop");
     tl_assert_err(gp11_keys_destroy(tok, &i.keys), GP11_OK);
     tl_assert_err(gp11_object_destroy(tok, &a.eph), GP11_OK);
@@ -360,7 +361,7 @@ static void destroy_failure_refuses_the_context(void **state)
         assert_false(i.keys.have_traffic);
         assert_false(i.keys.have_kdk);
         /* which 0: Z was destroyed, the ephemeral key stays; which 1: Z
-         * stays. Nothing else: the five derived keys are gone. */
+         * stays. Nothing else: the six derived keys are gone. */
         assert_int_equal(count_secret_keys(tok),
                          keys_before + (which == 1 ? 1 : 0));
         if (which == 0)
