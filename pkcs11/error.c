@@ -152,6 +152,9 @@ static const char *const generic[] = {
         "CRL expired: the issuer's newest CRL is past its nextUpdate",
     [GP11_ERR_CRL_MISSING - GP11_ERR_BASE] =
         "no CRL for the issuer of a certificate of the peer's chain",
+    [GP11_ERR_IDENTITY_EXPOSED - GP11_ERR_BASE] =
+        "the identity's private key is, or was, extractable or not "
+        "sensitive",
 };
 
 const char *gp11_err_generic(uint32_t code)

@@ -90,6 +90,8 @@ enum gp11_err {
     GP11_ERR_CERT_REVOKED,
     GP11_ERR_CRL_EXPIRED,
     GP11_ERR_CRL_MISSING,
+    /* identity key protection (provider/creds.c) */
+    GP11_ERR_IDENTITY_EXPOSED,
     GP11_ERR_LAST /* keep last */
 };
 
