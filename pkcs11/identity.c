@@ -105,6 +105,13 @@ static unsigned read_exposure(struct gp11_token *tok,
     if (read_bool(tok, key, CKA_NEVER_EXTRACTABLE) == 0)
         e |= GP11_KEY_WAS_EXTRACTABLE;
     gp11_err_clear();
+    GP11_DEBUG("identity key attributes: sensitive %d, extractable %d, always "
+               "sensitive %d, never extractable %d",
+               read_bool(tok, key, CKA_SENSITIVE),
+               read_bool(tok, key, CKA_EXTRACTABLE),
+               read_bool(tok, key, CKA_ALWAYS_SENSITIVE),
+               read_bool(tok, key, CKA_NEVER_EXTRACTABLE));
+    gp11_err_clear();
     return e;
 }
 
