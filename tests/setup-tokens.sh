@@ -130,8 +130,10 @@ add_admin_identities() {
     printf 'wrong-pin-4711\n' >"$env/admin-badpin.pin"
     sed "s|^pin-source = .*|pin-source = $env/admin-badpin.pin|" \
         "$env/gss-pkcs11.conf" >"$env/admin-badpin.conf"
+    cp "$env/gss-pkcs11.conf" "$env/admin-nolog.conf"
+    printf '\n[log]\nsyslog = no\n' >>"$env/admin-nolog.conf"
     chmod 600 "$env/admin-allow.conf" "$env/admin-badpin.conf" \
-        "$env/admin-badpin.pin"
+        "$env/admin-badpin.pin" "$env/admin-nolog.conf"
 }
 
 rm -rf "$tokens"
