@@ -301,7 +301,7 @@ struct gp11_identity {
     unsigned char *chain_der[GP11_IDENTITY_MAX_CHAIN]; /* leaf's issuer up */
     size_t chain_len[GP11_IDENTITY_MAX_CHAIN];
     size_t n_chain;
-    unsigned exposed;    /* GP11_KEY_* bits: how the key may leave the token */
+    unsigned exposed;     /* GP11_KEY_* bits: how the key may leave the token */
     char token_label[33]; /* the token's label, for messages */
 };
 
