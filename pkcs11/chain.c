@@ -139,9 +139,7 @@ uint32_t gp11_identity_pick_chain_key(unsigned char **ders, const size_t *lens,
         X509_NAME_oneline(X509_get_subject_name(x[first]), subject,
                           sizeof(subject));
         ret = gp11_err_set(GP11_ERR_CERT_INVALID,
-                           "certificate \"%s\"%s does not match the key: it "
-                           "holds another public key",
-                           subject,
+                           "certificate \"%s\"%s does not match key", subject,
                            n > 1 ? " (nor any other sharing the CKA_ID)" : "");
         goto done;
     }

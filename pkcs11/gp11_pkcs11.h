@@ -338,8 +338,8 @@ uint32_t gp11_identity_pick_chain(unsigned char **ders, const size_t *lens,
  * The same, for the key whose public half is pub: the leaf is the first
  * certificate that is not a CA (or the only one) whose public key is
  * pub. When pub is known and no such certificate matches, returns
- * GP11_ERR_CERT_INVALID with "certificate \"SUBJECT\" does not match"
- * in the message (the caller names the key). pub NULL or not known: as
+ * GP11_ERR_CERT_INVALID with "certificate \"SUBJECT\" does not match
+ * key" (the caller appends the key's name). pub NULL or not known: as
  * gp11_identity_pick_chain.
  */
 uint32_t gp11_identity_pick_chain_key(unsigned char **ders, const size_t *lens,

@@ -135,7 +135,7 @@ static bool ec_point_raw(unsigned char *v, size_t *len)
 }
 
 /* The public half of the key: the public key object with the same CKA_ID
- * (SoftHSM2 and NSS softoken show no CKA_EC_POINT on a private EC key),
+ * (PKCS#11 defines no CKA_EC_POINT on a private EC key),
  * else the private key's own public attributes. */
 static void read_key_pub(struct gp11_token *tok, const struct gp11_object *key,
                          const struct gp11_identity *id,
@@ -220,9 +220,9 @@ static uint32_t load_chain(struct gp11_token *tok, struct gp11_identity *id,
 
         snprintf(first, sizeof(first), "%s", gp11_err_message(ret));
         ret = gp11_err_set(ret,
-                           "%s '%s' on token '%s' (a certificate issued "
-                           "for another key is stored under this key's "
-                           "CKA_ID)",
+                           "%s '%s' on token '%s': it holds another "
+                           "public key (a certificate issued for another "
+                           "key is stored under this key's CKA_ID)",
                            first, id->label ? id->label : "", id->token_label);
     }
     if (ret != GP11_OK)

@@ -112,7 +112,8 @@ static void foreign_certificate_refused(void **state)
 {
     (void)state;
     assert_refused("adm-foreign", GSS_S_DEFECTIVE_CREDENTIAL,
-                   "certificate \"/CN=adm-foreign@localhost\" does not match");
+                   "certificate \"/CN=adm-foreign@localhost\" does not match "
+                   "key 'adm-foreign'");
 }
 
 /* Item 12: of two leaf certificates sharing the CKA_ID, the one holding
