@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -48,9 +51,54 @@ static bool issued_by(X509 *x, X509 *ca)
            X509_verify(x, X509_get0_pubkey(ca)) == 1;
 }
 
+/* True if the big-endian integer v (leading zeros allowed) equals bn. */
+static bool bn_equals(const BIGNUM *bn, const unsigned char *v, size_t len)
+{
+    BIGNUM *k = BN_bin2bn(v, (int)len, NULL);
+    bool eq = k != NULL && bn != NULL && BN_cmp(k, bn) == 0;
+
+    BN_free(k);
+    return eq;
+}
+
+/* True if x's public key is the key pub describes. */
+static bool holds_key(X509 *x, const struct gp11_key_pub *pub)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+    unsigned char point[160];
+    BIGNUM *n = NULL, *e = NULL;
+    size_t len = 0;
+    bool eq = false;
+
+    if (pk == NULL)
+        return false;
+    if (pub->type == CKK_EC && EVP_PKEY_base_id(pk) == EVP_PKEY_EC) {
+        eq = EVP_PKEY_get_octet_string_param(pk,
+                                             OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                             point, sizeof(point), &len) == 1 &&
+             len == pub->la && memcmp(point, pub->a, len) == 0;
+    } else if (pub->type == CKK_RSA && EVP_PKEY_base_id(pk) == EVP_PKEY_RSA) {
+        eq = EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &n) == 1 &&
+             EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e) == 1 &&
+             bn_equals(n, pub->a, pub->la) && bn_equals(e, pub->b, pub->lb);
+    }
+    BN_free(n);
+    BN_free(e);
+    return eq;
+}
+
 uint32_t gp11_identity_pick_chain(unsigned char **ders, const size_t *lens,
                                   size_t n, size_t *leaf, size_t *chain,
                                   size_t *n_chain)
+{
+    return gp11_identity_pick_chain_key(ders, lens, n, NULL, leaf, chain,
+                                        n_chain);
+}
+
+uint32_t gp11_identity_pick_chain_key(unsigned char **ders, const size_t *lens,
+                                      size_t n, const struct gp11_key_pub *pub,
+                                      size_t *leaf, size_t *chain,
+                                      size_t *n_chain)
 {
     X509 *x[GP11_IDENTITY_MAX_CERTS] = {0};
     bool used[GP11_IDENTITY_MAX_CERTS] = {false};
@@ -67,16 +115,36 @@ uint32_t gp11_identity_pick_chain(unsigned char **ders, const size_t *lens,
                            GP11_IDENTITY_MAX_CERTS);
         goto done;
     }
-    if (n == 1)
-        goto done; /* the only certificate is the leaf, as it always was */
+    if (pub != NULL && !pub->known)
+        pub = NULL;
     for (i = 0; i < n; i++)
         x[i] = parse(ders[i], lens[i]);
-    /* The leaf: the first certificate that is not a CA. */
+    if (n == 1 && pub == NULL)
+        goto done; /* the only certificate is the leaf, as it always was */
+    /* The leaf: the first certificate that is not a CA (the only one
+     * may be anything) and holds the key's public key. */
     for (i = 0; i < n; i++)
-        if (x[i] != NULL && X509_check_ca(x[i]) == 0)
+        if (x[i] != NULL && (n == 1 || X509_check_ca(x[i]) == 0) &&
+            (pub == NULL || holds_key(x[i], pub)))
             break;
+    if (i == n && pub != NULL) {
+        char subject[256] = "?";
+        size_t first = 0;
+
+        while (first < n &&
+               (x[first] == NULL || (n > 1 && X509_check_ca(x[first]) != 0)))
+            first++;
+        if (first == n)
+            goto done; /* no leaf at all: acquisition reports it */
+        X509_NAME_oneline(X509_get_subject_name(x[first]), subject,
+                          sizeof(subject));
+        ret = gp11_err_set(GP11_ERR_CERT_INVALID,
+                           "certificate \"%s\"%s does not match key", subject,
+                           n > 1 ? " (nor any other sharing the CKA_ID)" : "");
+        goto done;
+    }
     *leaf = i < n ? i : 0;
-    if (x[*leaf] == NULL)
+    if (x[*leaf] == NULL || n == 1)
         goto done; /* acquisition reports the malformed leaf */
     used[*leaf] = true;
     cur = *leaf;

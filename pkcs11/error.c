@@ -164,6 +164,9 @@ static const char *const generic[] = {
     [GP11_ERR_BLOB_USED - GP11_ERR_BASE] =
         "the exported context was already imported (or its one-time key is "
         "gone)",
+    [GP11_ERR_IDENTITY_EXPOSED - GP11_ERR_BASE] =
+        "the identity's private key is, or was, extractable or not "
+        "sensitive",
 };
 
 const char *gp11_err_generic(uint32_t code)

@@ -96,6 +96,8 @@ enum gp11_err {
     GP11_ERR_BLOB_FOREIGN,
     GP11_ERR_BLOB_ALTERED,
     GP11_ERR_BLOB_USED,
+    /* identity key protection (provider/creds.c) */
+    GP11_ERR_IDENTITY_EXPOSED,
     GP11_ERR_LAST /* keep last */
 };
 

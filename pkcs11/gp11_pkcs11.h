@@ -301,6 +301,25 @@ struct gp11_identity {
     unsigned char *chain_der[GP11_IDENTITY_MAX_CHAIN]; /* leaf's issuer up */
     size_t chain_len[GP11_IDENTITY_MAX_CHAIN];
     size_t n_chain;
+    unsigned exposed;     /* GP11_KEY_* bits: how the key may leave the token */
+    char token_label[33]; /* the token's label, for messages */
+};
+
+/* gp11_identity.exposed: the private key's attributes say it can leave,
+ * or once could leave, the token in the clear (docs/admin-guide.md 6). */
+#define GP11_KEY_NOT_SENSITIVE 0x1u     /* CKA_SENSITIVE = FALSE */
+#define GP11_KEY_EXTRACTABLE 0x2u       /* CKA_EXTRACTABLE = TRUE */
+#define GP11_KEY_WAS_NOT_SENSITIVE 0x4u /* CKA_ALWAYS_SENSITIVE = FALSE */
+#define GP11_KEY_WAS_EXTRACTABLE 0x8u   /* CKA_NEVER_EXTRACTABLE = FALSE */
+
+/* The public half of an identity key, to compare with certificates: EC
+ * (a = the uncompressed point) or RSA (a = modulus, b = exponent), big
+ * endian; known = false when the token shows neither. */
+struct gp11_key_pub {
+    bool known;
+    CK_KEY_TYPE type;
+    unsigned char *a, *b;
+    size_t la, lb;
 };
 
 /*
@@ -314,6 +333,19 @@ struct gp11_identity {
 uint32_t gp11_identity_pick_chain(unsigned char **ders, const size_t *lens,
                                   size_t n, size_t *leaf, size_t *chain,
                                   size_t *n_chain);
+
+/*
+ * The same, for the key whose public half is pub: the leaf is the first
+ * certificate that is not a CA (or the only one) whose public key is
+ * pub. When pub is known and no such certificate matches, returns
+ * GP11_ERR_CERT_INVALID with "certificate \"SUBJECT\" does not match
+ * key" (the caller appends the key's name). pub NULL or not known: as
+ * gp11_identity_pick_chain.
+ */
+uint32_t gp11_identity_pick_chain_key(unsigned char **ders, const size_t *lens,
+                                      size_t n, const struct gp11_key_pub *pub,
+                                      size_t *leaf, size_t *chain,
+                                      size_t *n_chain);
 
 /*
  * Find the identity named by an object URI (object=, id=, type=private

@@ -74,9 +74,125 @@ static uint32_t check_rsa_size(struct gp11_token *tok,
     return GP11_OK;
 }
 
+/* Reads a CK_BBOOL attribute: 1 true, 0 false, -1 the token won't say. */
+static int read_bool(struct gp11_token *tok, const struct gp11_object *o,
+                     CK_ATTRIBUTE_TYPE type)
+{
+    CK_ULONG len = 0;
+    void *v = NULL;
+    int r = -1;
+
+    if (gp11_object_get_attr(tok, o, type, &v, &len) == GP11_OK &&
+        len == sizeof(CK_BBOOL))
+        r = *(CK_BBOOL *)v ? 1 : 0;
+    free(v);
+    return r;
+}
+
+/* How the key's attributes let it leave the token (GP11_KEY_* bits); an
+ * attribute the token does not report counts as not exposing. */
+static unsigned read_exposure(struct gp11_token *tok,
+                              const struct gp11_object *key)
+{
+    unsigned e = 0;
+
+    if (read_bool(tok, key, CKA_SENSITIVE) == 0)
+        e |= GP11_KEY_NOT_SENSITIVE;
+    if (read_bool(tok, key, CKA_EXTRACTABLE) == 1)
+        e |= GP11_KEY_EXTRACTABLE;
+    if (read_bool(tok, key, CKA_ALWAYS_SENSITIVE) == 0)
+        e |= GP11_KEY_WAS_NOT_SENSITIVE;
+    if (read_bool(tok, key, CKA_NEVER_EXTRACTABLE) == 0)
+        e |= GP11_KEY_WAS_EXTRACTABLE;
+    gp11_err_clear();
+    GP11_DEBUG("identity key attributes: sensitive %d, extractable %d, always "
+               "sensitive %d, never extractable %d",
+               read_bool(tok, key, CKA_SENSITIVE),
+               read_bool(tok, key, CKA_EXTRACTABLE),
+               read_bool(tok, key, CKA_ALWAYS_SENSITIVE),
+               read_bool(tok, key, CKA_NEVER_EXTRACTABLE));
+    gp11_err_clear();
+    return e;
+}
+
+/* Strips a DER OCTET STRING around an EC point (tokens differ). */
+static bool ec_point_raw(unsigned char *v, size_t *len)
+{
+    size_t hdr;
+
+    if (*len == 65 || *len == 97 || *len == 133)
+        return v[0] == 0x04; /* raw uncompressed point */
+    if (*len >= 2 && v[0] == 0x04 && v[1] < 0x80 && (size_t)v[1] + 2 == *len)
+        hdr = 2;
+    else if (*len >= 3 && v[0] == 0x04 && v[1] == 0x81 &&
+             (size_t)v[2] + 3 == *len)
+        hdr = 3;
+    else
+        return false;
+    memmove(v, v + hdr, *len - hdr);
+    *len -= hdr;
+    return true;
+}
+
+/* The public half of the key: the public key object with the same CKA_ID
+ * (PKCS#11 defines no CKA_EC_POINT on a private EC key),
+ * else the private key's own public attributes. */
+static void read_key_pub(struct gp11_token *tok, const struct gp11_object *key,
+                         const struct gp11_identity *id,
+                         struct gp11_key_pub *pub)
+{
+    CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+    CK_ATTRIBUTE t[] = {
+        {CKA_CLASS, &cls, sizeof(cls)},
+        {CKA_ID, id->id, id->id_len},
+    };
+    struct gp11_object *pubs = NULL;
+    const struct gp11_object *from[2] = {NULL, key};
+    CK_ULONG la = 0, lb = 0;
+    void *a = NULL, *b = NULL;
+    size_t n = 0;
+
+    memset(pub, 0, sizeof(*pub));
+    pub->type = id->key_type;
+    if (gp11_object_find(tok, t, 2, &pubs, &n) == GP11_OK && n == 1)
+        from[0] = &pubs[0];
+    for (int k = 0; k < 2 && !pub->known; k++) {
+        if (from[k] == NULL)
+            continue;
+        if (id->key_type == CKK_EC &&
+            gp11_object_get_attr(tok, from[k], CKA_EC_POINT, &a, &la) ==
+                GP11_OK) {
+            size_t l = la;
+
+            if (ec_point_raw(a, &l)) {
+                pub->a = a, pub->la = l, pub->known = true;
+                a = NULL;
+            }
+        } else if (id->key_type == CKK_RSA &&
+                   gp11_object_get_attr(tok, from[k], CKA_MODULUS, &a, &la) ==
+                       GP11_OK &&
+                   gp11_object_get_attr(tok, from[k], CKA_PUBLIC_EXPONENT, &b,
+                                        &lb) == GP11_OK) {
+            pub->a = a, pub->la = la, pub->b = b, pub->lb = lb;
+            pub->known = true;
+            a = b = NULL;
+        }
+        free(a);
+        free(b);
+        a = b = NULL;
+    }
+    if (!pub->known)
+        GP11_DEBUG("identity '%s': the token shows no public key for it; "
+                   "its certificate's key is not compared",
+                   id->label ? id->label : "");
+    free(pubs);
+    gp11_err_clear();
+}
+
 /* Reads the certificates sharing the CKA_ID; keeps the leaf and chain. */
 static uint32_t load_chain(struct gp11_token *tok, struct gp11_identity *id,
-                           const struct gp11_object *certs, size_t n)
+                           const struct gp11_object *certs, size_t n,
+                           const struct gp11_key_pub *pub)
 {
     unsigned char *ders[GP11_IDENTITY_MAX_CERTS] = {0};
     size_t lens[GP11_IDENTITY_MAX_CERTS] = {0};
@@ -97,7 +213,18 @@ static uint32_t load_chain(struct gp11_token *tok, struct gp11_identity *id,
         ders[i] = v;
         lens[i] = len;
     }
-    ret = gp11_identity_pick_chain(ders, lens, n, &leaf, chain, &n_chain);
+    ret = gp11_identity_pick_chain_key(ders, lens, n, pub, &leaf, chain,
+                                       &n_chain);
+    if (ret == GP11_ERR_CERT_INVALID) {
+        char first[512];
+
+        snprintf(first, sizeof(first), "%s", gp11_err_message(ret));
+        ret = gp11_err_set(ret,
+                           "%s '%s' on token '%s': it holds another "
+                           "public key (a certificate issued for another "
+                           "key is stored under this key's CKA_ID)",
+                           first, id->label ? id->label : "", id->token_label);
+    }
     if (ret != GP11_OK)
         goto done;
     id->cert = certs[leaf];
@@ -125,6 +252,7 @@ static uint32_t load_identity(struct gp11_token *tok,
     CK_CERTIFICATE_TYPE x509 = CKC_X_509;
     struct gp11_identity *id;
     struct gp11_object *certs = NULL;
+    struct gp11_key_pub pub = {0};
     CK_ULONG len;
     size_t n = 0;
     void *v = NULL;
@@ -146,6 +274,8 @@ static uint32_t load_identity(struct gp11_token *tok,
         memcpy(&id->key_type, v, sizeof(CK_KEY_TYPE));
     free(v);
     id->label = read_label(tok, key);
+    gp11_token_label(&tok->info, id->token_label);
+    id->exposed = read_exposure(tok, key);
     if (id->key_type == CKK_RSA) {
         ret = check_rsa_size(tok, key, id->label);
         if (ret != GP11_OK)
@@ -168,12 +298,15 @@ static uint32_t load_identity(struct gp11_token *tok,
                            id->label ? id->label : "");
         goto done;
     }
-    ret = load_chain(tok, id, certs, n);
+    read_key_pub(tok, key, id, &pub);
+    ret = load_chain(tok, id, certs, n, &pub);
     if (ret != GP11_OK)
         goto done;
     *out = id;
     id = NULL;
 done:
+    free(pub.a);
+    free(pub.b);
     free(certs);
     gp11_identity_free(id);
     return ret;

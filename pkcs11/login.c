@@ -194,12 +194,15 @@ done:
 }
 
 /* Fetches the PIN from the configured source, the URI's source or value. */
-static uint32_t fetch_pin(struct gp11_token *tok, char *pin, size_t *len)
+static uint32_t fetch_pin(struct gp11_token *tok, char *pin, size_t *len,
+                          char *from, size_t from_len)
 {
     P11KitUri *uri;
     const char *src, *value;
     uint32_t ret;
 
+    snprintf(from, from_len, "the PIN file %s",
+             tok->pin_source ? tok->pin_source : "?");
     if (tok->pin_source)
         return read_pin_file(tok->pin_source, pin, len);
     uri = p11_kit_uri_new();
@@ -212,6 +215,10 @@ static uint32_t fetch_pin(struct gp11_token *tok, char *pin, size_t *len)
     }
     src = p11_kit_uri_get_pin_source(uri);
     value = p11_kit_uri_get_pin_value(uri);
+    if (src)
+        snprintf(from, from_len, "the PIN file %s (the URI's pin-source)", src);
+    else
+        snprintf(from, from_len, "the token URI's pin-value");
     if (src) {
         ret = read_pin_file(src, pin, len);
     } else if (value && strlen(value) < PIN_MAX) {
@@ -239,23 +246,27 @@ done:
 static uint32_t check_lockout(struct gp11_token *tok)
 {
     CK_TOKEN_INFO info;
+    char label[33];
     CK_RV rv;
 
+    gp11_token_label(&tok->info, label);
     rv = gp11_ck_GetTokenInfo(tok->mod, tok->slot, &info);
     if (rv != CKR_OK)
         return gp11_err_ck(GP11_ERR_LOGIN, rv, "C_GetTokenInfo",
                            "cannot read the token's PIN state");
     if (info.flags & CKF_USER_PIN_LOCKED)
-        return gp11_err_set(GP11_ERR_PIN_LOCKED,
-                            "the user PIN of the token in slot %lu is locked; "
-                            "the security officer must reset it",
-                            (unsigned long)tok->slot);
+        return gp11_err_set(
+            GP11_ERR_PIN_LOCKED,
+            "the user PIN of the token '%s' (slot %lu) is locked; "
+            "the security officer must reset it",
+            label, (unsigned long)tok->slot);
     if (info.flags & CKF_USER_PIN_FINAL_TRY)
-        return gp11_err_set(GP11_ERR_PIN_FINAL_TRY,
-                            "one more wrong PIN would lock the token in slot "
-                            "%lu; refusing to try (log in once by hand to "
-                            "reset the counter)",
-                            (unsigned long)tok->slot);
+        return gp11_err_set(
+            GP11_ERR_PIN_FINAL_TRY,
+            "one more wrong PIN would lock the token '%s' (slot "
+            "%lu); refusing to try (log in once by hand to "
+            "reset the counter)",
+            label, (unsigned long)tok->slot);
     return GP11_OK;
 }
 
@@ -264,20 +275,22 @@ static uint32_t login_with_pin(struct gp11_token *tok, CK_SESSION_HANDLE s,
                                CK_RV *rv_out)
 {
     unsigned char tk[32], ph[32];
-    char pin[PIN_MAX];
+    char pin[PIN_MAX], from[4160], label[33];
     size_t len = 0;
     uint32_t ret;
     CK_RV rv;
 
-    ret = fetch_pin(tok, pin, &len);
+    gp11_token_label(&tok->info, label);
+    ret = fetch_pin(tok, pin, &len, from, sizeof(from));
     if (ret != GP11_OK)
         goto done;
     token_key(&tok->info, tk);
     pin_hash(pin, len, ph);
     if (pin_failed_before(tk, ph)) {
         ret = gp11_err_set(GP11_ERR_PIN_FAILED_BEFORE,
-                           "the configured PIN was rejected by this token "
-                           "before and is not tried again");
+                           "the PIN from %s was rejected by the token '%s' "
+                           "(slot %lu) before and is not tried again",
+                           from, label, (unsigned long)tok->slot);
         goto done;
     }
     rv = gp11_ck_Login(tok->mod, s, CKU_USER, (CK_UTF8CHAR *)pin, len);
@@ -287,16 +300,18 @@ static uint32_t login_with_pin(struct gp11_token *tok, CK_SESSION_HANDLE s,
     } else if (rv == CKR_PIN_INCORRECT) {
         remember_failed_pin(tk, ph);
         ret = gp11_err_ck(GP11_ERR_PIN_INCORRECT, rv, "C_Login",
-                          "the token in slot %lu rejected the PIN",
-                          (unsigned long)tok->slot);
+                          "the token '%s' (slot %lu) rejected the PIN from %s",
+                          label, (unsigned long)tok->slot, from);
     } else if (rv == CKR_PIN_LOCKED) {
         ret = gp11_err_ck(GP11_ERR_PIN_LOCKED, rv, "C_Login",
-                          "the user PIN of the token in slot %lu is locked",
-                          (unsigned long)tok->slot);
+                          "the user PIN of the token '%s' (slot %lu) is locked",
+                          label, (unsigned long)tok->slot);
     } else {
-        ret = gp11_err_ck(GP11_ERR_LOGIN, rv, "C_Login",
-                          "login to the token in slot %lu failed",
-                          (unsigned long)tok->slot);
+        ret =
+            gp11_err_ck(GP11_ERR_LOGIN, rv, "C_Login",
+                        "login to the token '%s' (slot %lu) with the PIN from "
+                        "%s failed",
+                        label, (unsigned long)tok->slot, from);
     }
 done:
     gp11_wipe(pin, sizeof(pin));

@@ -81,6 +81,30 @@ static void describe_tokens(const struct gp11_token_desc *d, size_t n,
         snprintf(buf, len, "no token at all");
 }
 
+/* The token attributes the URI does not give yet, as "serial=, token=". */
+static void uri_hint(P11KitUri *uri, char *buf, size_t len)
+{
+    CK_TOKEN_INFO *ti = p11_kit_uri_get_token_info(uri);
+    size_t used = 0;
+    struct {
+        bool has;
+        const char *name;
+    } attrs[] = {
+        {ti && ti->serialNumber[0] != 0, "serial="},
+        {ti && ti->label[0] != 0, "token="},
+        {ti && ti->model[0] != 0, "model="},
+        {p11_kit_uri_get_slot_id(uri) != (CK_SLOT_ID)-1, "slot-id="},
+    };
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+        if (!attrs[i].has && used < len)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s",
+                                     used ? ", " : "", attrs[i].name);
+    if (used == 0)
+        snprintf(buf, len, "the tokens look alike: give each its own label");
+}
+
 /* Picks the one token matching the URI among those the module offers. */
 static uint32_t select_token(struct gp11_token *tok, const char *uri_str)
 {
@@ -135,12 +159,30 @@ static uint32_t select_token(struct gp11_token *tok, const char *uri_str)
                            tok->mod->path, found);
         goto done;
     }
+    /* An empty slot (SoftHSM2 always offers one) is nobody's choice:
+     * when initialised tokens match too, it does not count. */
     if (hits > 1) {
+        size_t inited = 0;
+
+        for (size_t i = 0; i < n; i++)
+            if (match[i] && (descs[i].info.flags & CKF_TOKEN_INITIALIZED))
+                inited++;
+        for (size_t i = 0; inited > 0 && i < n; i++)
+            if (match[i] && !(descs[i].info.flags & CKF_TOKEN_INITIALIZED))
+                match[i] = false, hits--;
+        for (size_t i = 0; hits == 1 && i < n; i++)
+            if (match[i])
+                hit = i;
+    }
+    if (hits > 1) {
+        char hint[64];
+
         describe_tokens(descs, n, match, found, sizeof(found));
+        uri_hint(uri, hint, sizeof(hint));
         ret = gp11_err_set(GP11_ERR_TOKEN_AMBIGUOUS,
                            "%zu tokens match '%s' in %s: %s; make the URI "
-                           "more specific (serial=, model=)",
-                           hits, shown, tok->mod->path, found);
+                           "more specific (%s)",
+                           hits, shown, tok->mod->path, found, hint);
         goto done;
     }
     tok->slot = descs[hit].slot;

@@ -603,6 +603,40 @@ static void who_str(X509 *x, int depth, enum gp11_peer_role role, char *buf,
                  subject, depth, role_name(role));
 }
 
+/* Which usage x lacks for the role at this depth (OpenSSL's purpose
+ * check: the leaf's EKU and keyUsage, a CA's basicConstraints, keyUsage
+ * keyCertSign and EKU), into buf. */
+static void missing_usage(X509 *x, int depth, enum gp11_peer_role role,
+                          char *buf, size_t len)
+{
+    const char *eku = role == GP11_PEER_ACCEPTOR ? "serverAuth" : "clientAuth";
+    uint32_t want =
+        role == GP11_PEER_ACCEPTOR ? XKU_SSL_SERVER : XKU_SSL_CLIENT;
+    uint32_t flags = X509_get_extension_flags(x);
+    uint32_t ku = X509_get_key_usage(x);
+
+    if ((flags & EXFLAG_XKUSAGE) && !(X509_get_extended_key_usage(x) & want))
+        snprintf(buf, len, "it lacks extendedKeyUsage %s%s", eku,
+                 depth > 0 ? " (an extendedKeyUsage on a CA limits what "
+                             "its certificates may be used for)"
+                           : "");
+    else if (depth > 0 && X509_check_ca(x) == 0)
+        snprintf(buf, len, "it lacks basicConstraints CA:TRUE");
+    else if (depth > 0 && (flags & EXFLAG_KUSAGE) && !(ku & KU_KEY_CERT_SIGN))
+        snprintf(buf, len, "it lacks keyUsage keyCertSign");
+    else if (depth == 0 && (flags & EXFLAG_KUSAGE) &&
+             !(ku & KU_DIGITAL_SIGNATURE))
+        snprintf(buf, len, "it lacks keyUsage digitalSignature");
+    else if (flags & EXFLAG_NSCERT)
+        snprintf(buf, len, "its Netscape certificate type excludes an %s",
+                 role == GP11_PEER_ACCEPTOR ? "SSL server" : "SSL client");
+    else
+        snprintf(buf, len,
+                 "its keyUsage or extendedKeyUsage does not allow "
+                 "an %s",
+                 role == GP11_PEER_ACCEPTOR ? "acceptor" : "initiator");
+}
+
 /* Turns a failed X509_verify_cert into our code and a sentence. */
 static uint32_t verify_error(int err, int depth, X509 *x,
                              enum gp11_peer_role role)
@@ -632,11 +666,15 @@ static uint32_t verify_error(int err, int depth, X509 *x,
                            "%s is not valid before %s (%s)", who, when, why);
         break;
     case X509_V_ERR_INVALID_PURPOSE:
-    case X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE:
-        ret =
-            gp11_err_set(GP11_ERR_CERT_USAGE, "%s is not valid for an %s (%s)",
-                         who, role_name(role), why);
+    case X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE: {
+        char lacks[256];
+
+        missing_usage(x, depth, role, lacks, sizeof(lacks));
+        ret = gp11_err_set(GP11_ERR_CERT_USAGE,
+                           "%s is not valid for an %s: %s (%s)", who,
+                           role_name(role), lacks, why);
         break;
+    }
     case X509_V_ERR_OUT_OF_MEM:
         ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory verifying %s", who);
         break;

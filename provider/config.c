@@ -3,6 +3,7 @@
 #include "gp11_config.h"
 #include "gp11_build_config.h"
 #include "gp11_debug.h"
+#include "gp11_log.h"
 #include "gp11_error.h"
 #include "gp11_pkcs11.h"
 
@@ -29,13 +30,14 @@ enum section {
     SEC_INITIATOR,
     SEC_ACCEPTOR,
     SEC_POLICY,
+    SEC_LOG,
     SEC_COUNT
 };
 
 static const char *const section_names[SEC_COUNT] = {
     [SEC_TOKEN] = "token",         [SEC_TRUST] = "trust",
     [SEC_INITIATOR] = "initiator", [SEC_ACCEPTOR] = "acceptor",
-    [SEC_POLICY] = "policy",
+    [SEC_POLICY] = "policy",       [SEC_LOG] = "log",
 };
 
 /* How a value is checked and stored. */
@@ -88,6 +90,9 @@ static const struct key_def keys[] = {
     {SEC_POLICY, "aead-message-limit", K_COUNT, FIELD(aead_message_limit)},
     {SEC_POLICY, "aead-block-limit", K_COUNT, FIELD(aead_block_limit)},
     {SEC_POLICY, "forgery-limit", K_COUNT, FIELD(forgery_limit)},
+    {SEC_POLICY, "allow-extractable-identity", K_BOOL,
+     FIELD(allow_extractable_identity)},
+    {SEC_LOG, "syslog", K_BOOL, FIELD(syslog)},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -832,6 +837,7 @@ uint32_t gp11_config_parse(const char *path, const char *text, size_t len,
     p.cfg->max_lifetime = GP11_CONFIG_DEFAULT_LIFETIME;
     p.cfg->extra_qops = true;
     p.cfg->require_service_binding = true;
+    p.cfg->syslog = true;
 
     /* Invisible in an editor, and it would make line 1 malformed. */
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
@@ -950,6 +956,9 @@ uint32_t gp11_config_load(const char *path, struct gp11_config **out)
         len += (size_t)r;
     }
     rc = gp11_config_parse(path, buf, len, out);
+    /* The file read decides whether failures go to syslog (log.c). */
+    if (rc == GP11_OK)
+        gp11_log_configure((*out)->syslog);
 done:
     if (fd >= 0)
         close(fd);

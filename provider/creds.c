@@ -2,6 +2,7 @@
 /* Credentials: identities on the token and the anchors to judge peers. */
 #include "gp11_creds.h"
 #include "gp11_gss.h"
+#include "gp11_log.h"
 #include "gp11_oid.h"
 #include "gp11_revocation.h"
 
@@ -54,6 +55,38 @@ static uint32_t identity_name(const struct gp11_cred_id *ci,
     return ret;
 }
 
+/* Refuses an identity key that can leave, or once could leave, the token
+ * in the clear, unless [policy] allow-extractable-identity = yes. */
+static uint32_t check_exposure(const struct gp11_identity *id,
+                               const struct gp11_config *cfg)
+{
+    static const struct {
+        unsigned bit;
+        const char *what;
+    } why[] = {
+        {GP11_KEY_EXTRACTABLE, "CKA_EXTRACTABLE is TRUE"},
+        {GP11_KEY_NOT_SENSITIVE, "CKA_SENSITIVE is FALSE"},
+        {GP11_KEY_WAS_EXTRACTABLE,
+         "CKA_NEVER_EXTRACTABLE is FALSE (it was extractable or imported)"},
+        {GP11_KEY_WAS_NOT_SENSITIVE,
+         "CKA_ALWAYS_SENSITIVE is FALSE (it was once readable or imported)"},
+    };
+
+    if (cfg->allow_extractable_identity)
+        return GP11_OK;
+    for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++)
+        if (id->exposed & why[i].bit)
+            return gp11_err_set(
+                GP11_ERR_IDENTITY_EXPOSED,
+                "identity key '%s' on token '%s' is refused: %s, so the key "
+                "can leave (or has left) the token; generate it in the token "
+                "as sensitive and not extractable, or set [policy] "
+                "allow-extractable-identity = yes in %s",
+                id->label ? id->label : "", id->token_label, why[i].what,
+                cfg->path);
+    return GP11_OK;
+}
+
 /* Adds the identity named by uri to the credential. */
 static uint32_t add_identity(struct gp11_cred *cred, const char *uri,
                              const char *service, bool initiator)
@@ -74,6 +107,9 @@ static uint32_t add_identity(struct gp11_cred *cred, const char *uri,
     cred->n_ids++; /* from here on, gp11_cred_free releases it */
     if (service && (ci->service = strdup(service)) == NULL)
         return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    ret = check_exposure(ci->id, cred->rt->cfg);
+    if (ret != GP11_OK)
+        return ret;
     ret = gp11_cert_check_own(ci->id->cert_der, ci->id->cert_len, time(NULL),
                               &ci->not_after, &ci->sigalg);
     if (ret == GP11_OK)
@@ -301,8 +337,14 @@ OM_uint32 gp11_gss_acquire_cred_from(OM_uint32 *minor, gss_name_t name,
                                              (int)usage));
     parse_store(kv, &store);
     ret = gp11_cred_acquire(gp11_name_from_gss(name), usage, &store, &cred);
-    if (ret != GP11_OK)
+    if (ret != GP11_OK) {
+        gp11_log_failure(usage == GSS_C_ACCEPT ? "acceptor credential failed"
+                         : usage == GSS_C_INITIATE
+                             ? "initiator credential failed"
+                             : "credential failed",
+                         ret);
         return gp11_fail(minor, ret);
+    }
     if (actual && (*actual = gp11_oid_set_new(&mech, 1)) == GSS_C_NO_OID_SET) {
         gp11_cred_free(cred);
         return gp11_fail(minor, gp11_err_set(GP11_ERR_NOMEM, "out of memory"));

@@ -4,6 +4,7 @@
 #include "gp11_context.h"
 #include "gp11_export.h"
 #include "gp11_gss.h"
+#include "gp11_log.h"
 #include "gp11_hs_msg.h"
 #include "gp11_oid.h"
 
@@ -476,6 +477,7 @@ OM_uint32 gp11_gss_accept_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,
         return gp11_fail(minor, ret); /* a stray call leaves it intact */
     if (ret != GP11_OK) {
         /* A failed handshake leaves nothing behind (RFC 2744 5.1). */
+        gp11_log_failure("acceptor refused a context", ret);
         gp11_ctx_free(ctx);
         *context = GSS_C_NO_CONTEXT;
         return gp11_fail(minor, ret);

@@ -4,6 +4,7 @@
 #include "gp11_context.h"
 #include "gp11_export.h"
 #include "gp11_gss.h"
+#include "gp11_log.h"
 #include "gp11_hs_msg.h"
 #include "gp11_oid.h"
 
@@ -264,10 +265,12 @@ static void set_expiry(struct gp11_ctx *ctx, uint32_t granted,
 /* The acceptor's ERROR token answering INIT: unauthenticated, so only a
  * few majors are believed (protocol.md 2.9); the reason is reported,
  * never acted on. */
-static uint32_t peer_refused(const struct gp11_hs_error *e)
+static uint32_t peer_refused(const struct gp11_ctx *ctx,
+                             const struct gp11_hs_error *e)
 {
     const char *why = gp11_err_generic(e->reason);
     uint32_t code = GP11_ERR_PEER_REFUSED;
+    char svc[600] = "";
 
     if (e->has_mac)
         return gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
@@ -279,8 +282,13 @@ static uint32_t peer_refused(const struct gp11_hs_error *e)
         code = GP11_ERR_BAD_NAME;
     else if (e->major == GSS_S_BAD_MECH)
         code = GP11_ERR_TOKEN_WRONG_MECH;
-    return gp11_err_set(code, "the acceptor refused the context: %s",
-                        why ? why : "no reason given");
+    /* Which service it has none for: the one this initiator asked for. */
+    if (e->reason == GP11_ERR_NO_IDENTITY_FOR_SERVICE && ctx->target_service)
+        snprintf(svc, sizeof(svc), " '%s%s%s'", ctx->target_service,
+                 ctx->target_host ? "@" : "",
+                 ctx->target_host ? ctx->target_host : "");
+    return gp11_err_set(code, "the acceptor refused the context: %s%s",
+                        why ? why : "no reason given", svc);
 }
 
 /* The acceptor's name: service@host when its certificate binds the
@@ -315,7 +323,7 @@ static uint32_t process_accept(struct gp11_ctx *ctx, gss_buffer_t input,
         return ret;
     if (gp11_hs_tok_id(&inner) == GP11_TOK_ERROR &&
         gp11_hs_decode_error(&inner, &e) == GP11_OK)
-        return peer_refused(&e);
+        return peer_refused(ctx, &e);
     ret = gp11_hs_decode_accept(&inner, &m);
     if (ret == GP11_OK)
         ret = check_choices(ctx, &m);
@@ -485,6 +493,7 @@ OM_uint32 gp11_gss_init_sec_context(
     }
     if (ret != GP11_OK) {
         /* A failed handshake leaves nothing behind (RFC 2744 5.19). */
+        gp11_log_failure("initiator refused a context", ret);
         gp11_ctx_free((struct gp11_ctx *)*context);
         *context = GSS_C_NO_CONTEXT;
         free(output->value);

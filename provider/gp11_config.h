@@ -85,6 +85,11 @@ struct gp11_config {
     /* "aead-message-limit", "aead-block-limit", "forgery-limit": lower
      * the per-key usage limits of protocol.md 3.6; 0 = not set */
     uint64_t aead_message_limit, aead_block_limit, forgery_limit;
+    /* "allow-extractable-identity", default false: an identity key that
+     * is, or once was, extractable or not sensitive is refused */
+    bool allow_extractable_identity;
+    /* [log] */
+    bool syslog; /* "syslog", default true: refusals to LOG_AUTHPRIV */
 };
 
 /*

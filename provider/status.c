@@ -173,6 +173,7 @@ OM_uint32 gp11_major_for(uint32_t minor)
     case GP11_ERR_CERT_REVOKED:
     case GP11_ERR_CRL_EXPIRED:
     case GP11_ERR_CRL_MISSING:
+    case GP11_ERR_IDENTITY_EXPOSED:
         return GSS_S_DEFECTIVE_CREDENTIAL;
     case GP11_ERR_NO_CRED:
     case GP11_ERR_CRED_USAGE:

@@ -16,6 +16,10 @@
  *   --no-service      no SRVName
  *   --srv-host HOST   the SRVName's host instead of DNS
  *   --eku server|client|both   extendedKeyUsage (default both)
+ *   --extractable     the private key is CKA_EXTRACTABLE = TRUE
+ *   --not-sensitive   the private key is CKA_SENSITIVE = FALSE
+ *   --foreign-cert    the certificate holds another (software) key
+ *   --also-foreign-cert  store such a certificate first, then the right one
  *
  * NOT_BEFORE and NOT_AFTER are seconds relative to now. CA_DAYS is the
  * validity of the second CA when this call creates it (default 365), so
@@ -25,6 +29,8 @@
 #include "gp11_config.h"
 #include "gp11_pkcs11.h"
 
+#include <openssl/ec.h>
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,10 +41,14 @@ static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
                                      0xce, 0x3d, 0x03, 0x01, 0x07};
 
 /* Generates the key pair and returns its public key. */
+static bool key_extractable, key_not_sensitive;
+
 static uint32_t make_key(struct gp11_token *tok, const char *label, CK_BYTE id,
                          EVP_PKEY **pub_key)
 {
-    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_BBOOL yes = CK_TRUE;
+    CK_BBOOL ext = key_extractable ? CK_TRUE : CK_FALSE;
+    CK_BBOOL sens = key_not_sensitive ? CK_FALSE : CK_TRUE;
     CK_MECHANISM m = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
     CK_ATTRIBUTE pt[] = {{CKA_TOKEN, &yes, 1},
                          {CKA_VERIFY, &yes, 1},
@@ -47,8 +57,8 @@ static uint32_t make_key(struct gp11_token *tok, const char *label, CK_BYTE id,
                          {CKA_EC_PARAMS, (void *)p256, sizeof(p256)}};
     CK_ATTRIBUTE kt[] = {{CKA_TOKEN, &yes, 1},
                          {CKA_PRIVATE, &yes, 1},
-                         {CKA_SENSITIVE, &yes, 1},
-                         {CKA_EXTRACTABLE, &no, 1},
+                         {CKA_SENSITIVE, &sens, 1},
+                         {CKA_EXTRACTABLE, &ext, 1},
                          {CKA_SIGN, &yes, 1},
                          {CKA_ID, &id, 1},
                          {CKA_LABEL, (void *)label, strlen(label)}};
@@ -136,7 +146,8 @@ int main(int argc, char **argv)
     unsigned char *der = NULL;
     size_t len = 0;
     const char *service = NULL, *at;
-    bool no_service = false;
+    bool no_service = false, foreign = false, also_foreign = false;
+    EVP_PKEY *other = NULL;
     char path[4096];
     char svc[64];
     uint32_t ret;
@@ -159,6 +170,18 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[1], "--no-service") == 0) {
             no_service = true;
             argc++, argv--; /* takes no value */
+        } else if (strcmp(argv[1], "--extractable") == 0) {
+            key_extractable = true;
+            argc++, argv--;
+        } else if (strcmp(argv[1], "--not-sensitive") == 0) {
+            key_not_sensitive = true;
+            argc++, argv--;
+        } else if (strcmp(argv[1], "--foreign-cert") == 0) {
+            foreign = true;
+            argc++, argv--;
+        } else if (strcmp(argv[1], "--also-foreign-cert") == 0) {
+            also_foreign = true;
+            argc++, argv--;
         } else {
             break;
         }
@@ -198,10 +221,22 @@ int main(int argc, char **argv)
                       argc == 10 ? atoi(argv[9]) : 365, &ca);
     if (ret == GP11_OK)
         ret = make_key(tok, argv[2], id, &key);
-    if (ret == GP11_OK)
-        ret = gp11_devca_issue(ca, key, &prof, &der, &len);
-    if (ret == GP11_OK)
+    /* A certificate of another key under this key's CKA_ID. */
+    if (ret == GP11_OK && (foreign || also_foreign) &&
+        (other = EVP_EC_gen("P-256")) == NULL)
+        ret = gp11_err_set(GP11_ERR_INTERNAL, "EVP_EC_gen failed");
+    if (ret == GP11_OK && (foreign || also_foreign))
+        ret = gp11_devca_issue(ca, other, &prof, &der, &len);
+    if (ret == GP11_OK && (foreign || also_foreign))
         ret = store_cert(tok, argv[2], id, der, len);
+    if (ret == GP11_OK && !foreign) {
+        free(der);
+        der = NULL;
+        ret = gp11_devca_issue(ca, key, &prof, &der, &len);
+        if (ret == GP11_OK)
+            ret = store_cert(tok, argv[2], id, der, len);
+    }
+    EVP_PKEY_free(other);
     if (ret != GP11_OK)
         fprintf(stderr, "mkident: %s\n", gp11_err_message(ret));
     free(der);

@@ -118,6 +118,33 @@ add_trust_identities() {
     chmod 600 "$env/trust.conf" "$env/trust-nobind.conf"
 }
 
+# Identities for tests/test_admin.c and tests/test_syslog.c (issue 13):
+# keys that can leave the token, certificates of another key under the
+# key's CKA_ID; admin-allow.conf allows the former, admin-badpin.conf
+# reads a wrong PIN from a file.
+add_admin_identities() {
+    env=$1
+    # shellcheck disable=SC1091
+    . "$env/env"
+    "$mkident" --extractable "$env" adm-extract 80 adm-extract@localhost \
+        localhost -3600 86400
+    "$mkident" --not-sensitive "$env" adm-clear 81 adm-clear@localhost \
+        localhost -3600 86400
+    "$mkident" --foreign-cert "$env" adm-foreign 82 adm-foreign@localhost \
+        localhost -3600 86400
+    "$mkident" --also-foreign-cert "$env" adm-twocert 83 \
+        adm-twocert@localhost localhost -3600 86400
+    sed '/^\[policy\]/a allow-extractable-identity = yes' \
+        "$env/gss-pkcs11.conf" >"$env/admin-allow.conf"
+    printf 'wrong-pin-4711\n' >"$env/admin-badpin.pin"
+    sed "s|^pin-source = .*|pin-source = $env/admin-badpin.pin|" \
+        "$env/gss-pkcs11.conf" >"$env/admin-badpin.conf"
+    cp "$env/gss-pkcs11.conf" "$env/admin-nolog.conf"
+    printf '\n[log]\nsyslog = no\n' >>"$env/admin-nolog.conf"
+    chmod 600 "$env/admin-allow.conf" "$env/admin-badpin.conf" \
+        "$env/admin-badpin.pin" "$env/admin-nolog.conf"
+}
+
 rm -rf "$tokens"
 mkdir -p "$tokens"
 for kind in softhsm nss; do
@@ -128,6 +155,7 @@ for kind in softhsm nss; do
         (add_test_identities "$tokens/$kind")
         mkdir -p "$tokens/$kind/caA" "$tokens/$kind/caI"
         (add_trust_identities "$tokens/$kind")
+        (add_admin_identities "$tokens/$kind")
     else
         case $out in
         *"is not installed (package"*)

@@ -620,6 +620,9 @@ static void test_usage(void **state)
     assert_true(msg_has(rc, "the initiator's certificate \"CN=web\" is not "
                             "valid for an initiator"));
     assert_true(msg_has(rc, "unsuitable certificate purpose"));
+    /* Which usage it lacks (issue 13 item 14). */
+    assert_true(msg_has(rc, "\"CN=web\" is not valid for an initiator: it "
+                            "lacks extendedKeyUsage clientAuth"));
     free(der);
 
     /* A client certificate presented by an acceptor. */
@@ -628,6 +631,8 @@ static void test_usage(void **state)
     rc = verify1(s->trust, der, len, GP11_PEER_ACCEPTOR, "localhost", NULL,
                  NULL);
     assert_int_equal(rc, GP11_ERR_CERT_USAGE);
+    assert_true(msg_has(rc, "\"CN=bob\" is not valid for an acceptor: it "
+                            "lacks extendedKeyUsage serverAuth"));
     free(der);
 
     /* No extendedKeyUsage at all: refused for both roles. */

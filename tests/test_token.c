@@ -50,14 +50,36 @@ static void uri_matching_nothing_lists_tokens(void **state)
 
 static void uri_matching_many_is_ambiguous(void **state)
 {
-    struct gp11_token *tok;
-    /* Both modules present at least two tokens (SoftHSM2: a free slot). */
+    struct gp11_token *tok = NULL;
+    /* NSS presents two initialised tokens; SoftHSM2 one and a free slot,
+     * which is nobody's choice and does not count (issue 13 item 14). */
     uint32_t ret = open_with_uri("pkcs11:", &tok);
 
     (void)state;
+    if (strcmp(tl_kind(), "softhsm") == 0) {
+        tl_assert_err(ret, GP11_OK);
+        gp11_token_close(tok);
+        return;
+    }
     tl_assert_err(ret, GP11_ERR_TOKEN_AMBIGUOUS);
-    tl_assert_msg(ret, "tokens match 'pkcs11:'");
+    tl_assert_msg(ret, "2 tokens match 'pkcs11:'");
     tl_assert_msg(ret, "make the URI more specific");
+}
+
+/* The hint never suggests an attribute the URI already has. */
+static void ambiguous_hint_names_missing_attributes(void **state)
+{
+    struct gp11_token *tok = NULL;
+    uint32_t ret;
+
+    (void)state;
+    if (strcmp(tl_kind(), "nss") != 0)
+        skip(); /* SoftHSM2 offers only one initialised token */
+    ret = open_with_uri("pkcs11:model=NSS%203", &tok);
+    tl_assert_err(ret, GP11_ERR_TOKEN_AMBIGUOUS);
+    tl_assert_msg(ret, "more specific (serial=, token=, slot-id=)");
+    assert_null(
+        strstr(strstr(gp11_err_message(ret), "more specific"), "model="));
 }
 
 static void uri_query_is_never_shown(void **state)
@@ -414,6 +436,7 @@ int main(void)
         cmocka_unit_test(uri_selects_one_token),
         cmocka_unit_test(uri_matching_nothing_lists_tokens),
         cmocka_unit_test(uri_matching_many_is_ambiguous),
+        cmocka_unit_test(ambiguous_hint_names_missing_attributes),
         cmocka_unit_test(uri_query_is_never_shown),
         cmocka_unit_test(pin_in_uri_path_is_never_shown),
         cmocka_unit_test(slot_id_selects_the_slot),
