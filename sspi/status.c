@@ -60,6 +60,11 @@ static const struct {
     {GP11_ERR_REFLECTED, SEC_E_MESSAGE_ALTERED},
     {GP11_ERR_BAD_QOP, SEC_E_QOP_NOT_SUPPORTED},
     {GP11_ERR_SEQ_EXHAUSTED, SEC_E_CONTEXT_EXPIRED},
+    /* a caller-assigned MessageSeqNo: not above every number used
+     * (sender, refused before anything is computed) or not the token's
+     * (receiver) (docs/sspi.md, "MessageSeqNo") */
+    {GP11_ERR_SEQ_REUSED, SEC_E_OUT_OF_SEQUENCE},
+    {GP11_ERR_SEQ_MISMATCH, SEC_E_OUT_OF_SEQUENCE},
 };
 
 SECURITY_STATUS gp11_sspi_status(OM_uint32 major, OM_uint32 minor)

@@ -1026,7 +1026,7 @@ static void messages_sspi_to_sspi(void **state)
     assert_st(verify(&hs.a.ctx, tok, len, &qop), SEC_E_OUT_OF_SEQUENCE);
     tok[len - 1] ^= 1;
     assert_st(verify(&hs.a.ctx, tok, len, &qop), SEC_E_MESSAGE_ALTERED);
-    /* A short stream, an unknown QOP, caller-assigned numbers (not yet). */
+    /* A short stream, an unknown QOP, refused arguments. */
     assert_st(unseal_stream(&hs.i.ctx, wire, 20, &data, &qop),
               SEC_E_INCOMPLETE_MESSAGE);
     len = sizeof(tok);
@@ -1038,8 +1038,6 @@ static void messages_sspi_to_sspi(void **state)
                           {sizeof(tok), SECBUFFER_TOKEN, tok}};
         SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
 
-        assert_st(MakeSignature(&hs.i.ctx, 0, &d, 7),
-                  SEC_E_UNSUPPORTED_FUNCTION);
         d.ulVersion = 1;
         assert_st(MakeSignature(&hs.i.ctx, 0, &d, 0), SEC_E_INVALID_PARAMETER);
         d.ulVersion = SECBUFFER_VERSION;
@@ -1074,6 +1072,281 @@ static void messages_sspi_to_sspi(void **state)
                   SEC_E_OK);
     }
     sp_release(&hs);
+}
+
+/* ---- main group: caller-assigned sequence numbers (MessageSeqNo) ------- */
+
+/* The big-endian SND_SEQ of a token (docs/protocol.md 3). */
+static uint64_t tok_seq(const uint8_t *t)
+{
+    uint64_t v = 0;
+
+    for (int i = 8; i < 16; i++)
+        v = v << 8 | t[i];
+    return v;
+}
+
+/* MakeSignature of "hello world" numbered seqno into tok[80]. */
+static SECURITY_STATUS sign_n(CtxtHandle *h, ULONG seqno, uint8_t *tok,
+                              ULONG *len)
+{
+    SecBuffer b[2] = {{11, SECBUFFER_DATA, (void *)"hello world"},
+                      {80, SECBUFFER_TOKEN, tok}};
+    SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
+    SECURITY_STATUS st = MakeSignature(h, 0, &d, seqno);
+
+    *len = b[1].cbBuffer;
+    return st;
+}
+
+/* VerifySignature of "hello world" against tok, expecting seqno. */
+static SECURITY_STATUS verify_n(CtxtHandle *h, ULONG seqno, const uint8_t *tok,
+                                ULONG len)
+{
+    SecBuffer b[2] = {{11, SECBUFFER_DATA, (void *)"hello world"},
+                      {len, SECBUFFER_TOKEN, (void *)tok}};
+    SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
+    ULONG qop = 99;
+    SECURITY_STATUS st = VerifySignature(h, &d, seqno, &qop);
+
+    if (st == SEC_E_OK)
+        assert_int_equal(qop, 0);
+    return st;
+}
+
+/* An in-place sealed message: TOKEN + DATA in one struct. */
+struct sealed {
+    uint8_t tok[80], data[16];
+    SecBuffer b[2];
+    SecBufferDesc d;
+};
+
+/* EncryptMessage of "datagram" (QOP 0) numbered seqno, in place. */
+static SECURITY_STATUS seal_n(CtxtHandle *h, ULONG seqno, struct sealed *m)
+{
+    memset(m->tok, 0xa5, sizeof(m->tok));
+    memcpy(m->data, "datagram", 8);
+    m->b[0] = (SecBuffer){sizeof(m->tok), SECBUFFER_TOKEN, m->tok};
+    m->b[1] = (SecBuffer){8, SECBUFFER_DATA, m->data};
+    m->d = (SecBufferDesc){SECBUFFER_VERSION, 2, m->b};
+    return EncryptMessage(h, 0, &m->d, seqno);
+}
+
+/* DecryptMessage of a sealed message in place, expecting seqno. */
+static SECURITY_STATUS open_n(CtxtHandle *h, ULONG seqno, struct sealed *m)
+{
+    ULONG qop = 99;
+    SECURITY_STATUS st = DecryptMessage(h, &m->d, seqno, &qop);
+
+    if (st == SEC_E_OK) {
+        assert_int_equal(qop, 0);
+        assert_memory_equal(m->data, "datagram", 8);
+    }
+    return st;
+}
+
+/* A refused send changed nothing: the token buffer keeps its bytes and
+ * size, the message is still plaintext. */
+static void assert_untouched(const struct sealed *m)
+{
+    for (size_t i = 0; i < sizeof(m->tok); i++)
+        assert_int_equal(m->tok[i], 0xa5);
+    assert_int_equal(m->b[0].cbBuffer, sizeof(m->tok));
+    assert_memory_equal(m->data, "datagram", 8);
+}
+
+/*
+ * SSPI on both sides, REPLAY and SEQUENCE detection on, with
+ * caller-assigned numbers: in order, a gap, a receiver expecting another
+ * number (refused, nothing consumed), reuse and non-increasing numbers
+ * refused before anything is computed (nothing consumed, the token
+ * buffer untouched), implicit and explicit numbers mixed (the counter
+ * continues above the highest number used), on MIC and WRAP tokens.
+ */
+static void explicit_numbers_sspi(void **state)
+{
+    struct sp_hs hs;
+    uint8_t tok[80], t2[80];
+    ULONG len, len2;
+    struct sealed m, m2;
+
+    (void)state;
+    memset(&hs, 0, sizeof(hs));
+    hs.target = "host@localhost";
+    hs.i.sspi = hs.a.sspi = true;
+    hs.i.req = ALL_FLAGS;
+    assert_true(sp_handshake(&hs));
+    /* In order: the token carries the number, the receiver names it. */
+    for (ULONG n = 1; n <= 3; n++) {
+        assert_st(sign_n(&hs.i.ctx, n, tok, &len), SEC_E_OK);
+        assert_int_equal(len, 16 + 16);
+        assert_int_equal(tok_seq(tok), n);
+        assert_st(verify_n(&hs.a.ctx, n, tok, len), SEC_E_OK);
+    }
+    /* The receiver expecting another number: refused, and nothing
+     * consumed (the right number is then accepted, in order). */
+    assert_st(sign_n(&hs.i.ctx, 4, tok, &len), SEC_E_OK);
+    assert_st(verify_n(&hs.a.ctx, 5, tok, len), SEC_E_OUT_OF_SEQUENCE);
+    assert_st(verify_n(&hs.a.ctx, 3, tok, len), SEC_E_OUT_OF_SEQUENCE);
+    assert_st(verify_n(&hs.a.ctx, 4, tok, len), SEC_E_OK);
+    /* A verified token seen before is still a replay. */
+    assert_st(verify_n(&hs.a.ctx, 4, tok, len), SEC_E_OUT_OF_SEQUENCE);
+    /* A gap the caller chose: accepted under its own numbering. */
+    assert_st(sign_n(&hs.i.ctx, 10, tok, &len), SEC_E_OK);
+    assert_int_equal(tok_seq(tok), 10);
+    assert_st(verify_n(&hs.a.ctx, 10, tok, len), SEC_E_OK);
+    /* Reuse and smaller numbers: refused, the token buffer untouched. */
+    for (ULONG n = 1; n <= 10; n++) {
+        memset(t2, 0xa5, sizeof(t2));
+        assert_st(sign_n(&hs.i.ctx, n, t2, &len2), SEC_E_OUT_OF_SEQUENCE);
+        assert_int_equal(len2, 80);
+        for (size_t k = 0; k < sizeof(t2); k++)
+            assert_int_equal(t2[k], 0xa5);
+    }
+    /* Nothing consumed: the implicit counter continues at 11, which the
+     * receiver (implicit, SEQUENCE_DETECT) sees in order after 10. */
+    assert_st(sign_n(&hs.i.ctx, 0, tok, &len), SEC_E_OK);
+    assert_int_equal(tok_seq(tok), 11);
+    assert_st(verify_n(&hs.a.ctx, 0, tok, len), SEC_E_OK);
+    /* Mixed: explicit 12, then 12 again refused (also after the implicit
+     * message: 11 is used), the implicit counter goes on at 13. */
+    assert_st(sign_n(&hs.i.ctx, 11, tok, &len), SEC_E_OUT_OF_SEQUENCE);
+    assert_st(sign_n(&hs.i.ctx, 12, tok, &len), SEC_E_OK);
+    assert_st(verify_n(&hs.a.ctx, 0, tok, len), SEC_E_OK);
+    assert_st(sign_n(&hs.i.ctx, 12, tok, &len), SEC_E_OUT_OF_SEQUENCE);
+    assert_st(sign_n(&hs.i.ctx, 0, tok, &len), SEC_E_OK);
+    assert_int_equal(tok_seq(tok), 13);
+    assert_st(verify_n(&hs.a.ctx, 13, tok, len), SEC_E_OK);
+
+    /* WRAP tokens, the other direction (the acceptor's counter is its
+     * own): the AEAD nonce comes from the number. */
+    assert_st(seal_n(&hs.a.ctx, 0, &m), SEC_E_OK);
+    assert_int_equal(tok_seq(m.tok), 0);
+    assert_st(open_n(&hs.i.ctx, 0, &m), SEC_E_OK);
+    assert_st(seal_n(&hs.a.ctx, 7, &m), SEC_E_OK);
+    assert_int_equal(tok_seq(m.tok), 7);
+    assert_memory_not_equal(m.data, "datagram", 8);
+    /* The receiver expecting 8: refused, the ciphertext not released
+     * (DATA still encrypted), then 7 opens it. */
+    assert_st(open_n(&hs.i.ctx, 8, &m), SEC_E_OUT_OF_SEQUENCE);
+    assert_memory_not_equal(m.data, "datagram", 8);
+    assert_st(open_n(&hs.i.ctx, 7, &m), SEC_E_OK);
+    /* Number 7 again, or anything up to it: refused before anything is
+     * computed (no second message under nonce 7). */
+    for (ULONG n = 1; n <= 7; n++) {
+        assert_st(seal_n(&hs.a.ctx, n, &m2), SEC_E_OUT_OF_SEQUENCE);
+        assert_untouched(&m2);
+    }
+    assert_st(seal_n(&hs.a.ctx, 8, &m2), SEC_E_OK);
+    assert_st(open_n(&hs.i.ctx, 8, &m2), SEC_E_OK);
+    assert_st(seal_n(&hs.a.ctx, 0, &m2), SEC_E_OK);
+    assert_int_equal(tok_seq(m2.tok), 9);
+    assert_st(open_n(&hs.i.ctx, 9, &m2), SEC_E_OK);
+    /* Explicit sealed, implicit opened: accepted (in order after 9). */
+    assert_st(seal_n(&hs.a.ctx, 10, &m2), SEC_E_OK);
+    assert_st(open_n(&hs.i.ctx, 0, &m2), SEC_E_OK);
+    /* The stream layout takes the number too. */
+    {
+        uint8_t wire[128];
+        size_t wire_len;
+        SecBuffer data;
+        ULONG qop;
+
+        assert_st(seal_n(&hs.a.ctx, 20, &m2), SEC_E_OK);
+        memcpy(wire, m2.tok, m2.b[0].cbBuffer);
+        memcpy(wire + m2.b[0].cbBuffer, m2.data, 8);
+        wire_len = m2.b[0].cbBuffer + 8;
+        assert_st(unseal_stream(&hs.i.ctx, wire, wire_len, &data, &qop),
+                  SEC_E_OUT_OF_SEQUENCE); /* an implicit gap: 11..19 */
+        assert_st(seal_n(&hs.a.ctx, 21, &m2), SEC_E_OK);
+        memcpy(wire, m2.tok, m2.b[0].cbBuffer);
+        memcpy(wire + m2.b[0].cbBuffer, m2.data, 8);
+        {
+            SecBuffer b[2] = {{(ULONG)wire_len, SECBUFFER_STREAM, wire},
+                              {0, SECBUFFER_DATA, NULL}};
+            SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
+
+            assert_st(DecryptMessage(&hs.i.ctx, &d, 22, &qop),
+                      SEC_E_OUT_OF_SEQUENCE);
+            assert_null(b[1].pvBuffer);
+            assert_st(DecryptMessage(&hs.i.ctx, &d, 21, &qop), SEC_E_OK);
+            assert_int_equal(b[1].cbBuffer, 8);
+            assert_memory_equal(b[1].pvBuffer, "datagram", 8);
+        }
+    }
+    sp_release(&hs);
+}
+
+/* The numbers an SSPI sender assigns, as a GSS receiver (through the
+ * mechglue) sees them: gaps under GSS_C_SEQUENCE_FLAG, normal tokens
+ * without it; a GSS sender's implicit numbers to an SSPI receiver that
+ * names them. */
+static void explicit_numbers_gss_receiver(void **state)
+{
+    (void)state;
+    for (int flags = 0; flags < 2; flags++) {
+        struct sp_hs hs = {0};
+        OM_uint32 minor, major,
+            seq_flags = GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG;
+        uint8_t tok[80];
+        ULONG len;
+        struct sealed m;
+        gss_buffer_desc msg = {11, (void *)"hello world"}, t, in, out;
+
+        hs.target = "host@localhost";
+        hs.i.sspi = true;
+        hs.i.req =
+            ISC_REQ_MUTUAL_AUTH | ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY |
+            (flags ? ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT : 0);
+        assert_true(sp_handshake(&hs));
+        assert_int_equal(hs.a.flags & seq_flags, flags ? seq_flags : 0);
+        /* 0 (implicit), then 1, 2 in order, then 5: a gap. */
+        assert_st(sign_n(&hs.i.ctx, 0, tok, &len), SEC_E_OK);
+        t = (gss_buffer_desc){len, tok};
+        assert_int_equal(gss_verify_mic(&minor, hs.a.gctx, &msg, &t, NULL),
+                         GSS_S_COMPLETE);
+        for (ULONG n = 1; n <= 2; n++) {
+            assert_st(sign_n(&hs.i.ctx, n, tok, &len), SEC_E_OK);
+            t = (gss_buffer_desc){len, tok};
+            assert_int_equal(gss_verify_mic(&minor, hs.a.gctx, &msg, &t, NULL),
+                             GSS_S_COMPLETE);
+        }
+        assert_st(seal_n(&hs.i.ctx, 5, &m), SEC_E_OK);
+        {
+            uint8_t wire[128];
+
+            memcpy(wire, m.tok, m.b[0].cbBuffer);
+            memcpy(wire + m.b[0].cbBuffer, m.data, 8);
+            in = (gss_buffer_desc){m.b[0].cbBuffer + 8, wire};
+            major = gss_unwrap(&minor, hs.a.gctx, &in, &out, NULL, NULL);
+            assert_int_equal(major, flags ? GSS_S_GAP_TOKEN : GSS_S_COMPLETE);
+            assert_int_equal(out.length, 8);
+            assert_memory_equal(out.value, "datagram", 8);
+            gss_release_buffer(&minor, &out);
+        }
+        /* The implicit counter after 5 is 6: in order for GSS. */
+        assert_st(sign_n(&hs.i.ctx, 0, tok, &len), SEC_E_OK);
+        assert_int_equal(tok_seq(tok), 6);
+        t = (gss_buffer_desc){len, tok};
+        assert_int_equal(gss_verify_mic(&minor, hs.a.gctx, &msg, &t, NULL),
+                         GSS_S_COMPLETE);
+        /* GSS numbers its messages 0, 1, ...: an SSPI receiver naming
+         * them accepts them, and refuses a token under another number
+         * (GSS's first number, 0, is the one MessageSeqNo cannot name:
+         * that message is received with 0, implicit). */
+        for (ULONG n = 0; n <= 1; n++) {
+            assert_int_equal(gss_get_mic(&minor, hs.a.gctx, 0, &msg, &t),
+                             GSS_S_COMPLETE);
+            assert_int_equal(tok_seq(t.value), n);
+            if (n == 1)
+                assert_st(verify_n(&hs.i.ctx, 2, t.value, (ULONG)t.length),
+                          SEC_E_OUT_OF_SEQUENCE);
+            assert_st(verify_n(&hs.i.ctx, n, t.value, (ULONG)t.length),
+                      SEC_E_OK);
+            gss_release_buffer(&minor, &t);
+        }
+        sp_release(&hs);
+    }
 }
 
 /* Every byte of a MIC and of a WRAP token flipped, and every truncation:
@@ -1281,6 +1554,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(user_mode_table),
         cmocka_unit_test(messages_interoperate),
         cmocka_unit_test(messages_sspi_to_sspi),
+        cmocka_unit_test(explicit_numbers_sspi),
+        cmocka_unit_test(explicit_numbers_gss_receiver),
         cmocka_unit_test(flipped_and_truncated_tokens),
         cmocka_unit_test(forked_child_refused),
         cmocka_unit_test(threads),

@@ -14,6 +14,11 @@
  * in SLICES slices per cell, so that drifts of the machine hit both; with
  * -r each cell is measured REPEATS times and the best rate of each side is
  * kept (other load only ever slows a run down). The output is Markdown.
+ *
+ * Built with the SSPI face (GP11_BENCH_SSPI), a third side runs the same
+ * operations through libgss-pkcs11-sspi.so.0 in the same run and cells:
+ * MakeSignature, VerifySignature, EncryptMessage and DecryptMessage on an
+ * SSPI context pair, in place in the caller's buffers (no mechglue).
  */
 #include <errno.h>
 #include <gssapi/gssapi.h>
@@ -29,6 +34,13 @@
 #include "gp11_build_config.h"
 #include "gp11_config.h"
 #include "gp11_pkcs11.h"
+
+#ifdef GP11_BENCH_SSPI
+#include "gss-pkcs11/sspi.h"
+#define SIDES 3
+#else
+#define SIDES 2
+#endif
 
 #define MAX_SIZES 16
 #define MAX_THREADS 64
@@ -68,9 +80,21 @@ struct pair {
     gss_ctx_id_t actx;
 };
 
+/* The sides of a cell. */
+enum side { SIDE_MG, SIDE_RAW, SIDE_SSPI };
+
+/* One SSPI initiator/acceptor pair. */
+struct sspi_pair {
+#ifdef GP11_BENCH_SSPI
+    CtxtHandle ictx, actx;
+#endif
+    int unused;
+};
+
 /* What one thread measures and what it found. */
 struct job {
-    bool raw;
+    enum side side;
+    struct sspi_pair *sp; /* SSPI side */
     int op;
     size_t size;
     double seconds;
@@ -98,6 +122,7 @@ struct plan {
     struct pair *pairs;
     struct gp11_token *tok;
     struct gp11_object *keys;
+    struct sspi_pair *sps;
 };
 
 /* Monotonic time in seconds. */
@@ -287,22 +312,196 @@ static void raw_run(struct job *j)
     }
 }
 
+#ifdef GP11_BENCH_SSPI
+/* Establishes an SSPI pair with host@localhost (the same flags as the
+ * mechglue pairs); false with a message on failure. */
+static bool sspi_establish(struct sspi_pair *p, char *why, size_t len)
+{
+    static CredHandle icred, acred;
+    static bool have_creds;
+    SECURITY_STATUS ist = SEC_I_CONTINUE_NEEDED, ast = SEC_I_CONTINUE_NEEDED;
+    static uint8_t a[65536], b[65536];
+    ULONG in_len = 0, attrs;
+    TimeStamp exp;
+    bool first_i = true, first_a = true;
+
+    if (!have_creds) {
+        ist = AcquireCredentialsHandleA(NULL, (SEC_CHAR *)GSS_PKCS11_SSP_NAME,
+                                        SECPKG_CRED_OUTBOUND, NULL, NULL, NULL,
+                                        NULL, &icred, NULL);
+        if (ist == SEC_E_OK)
+            ist = AcquireCredentialsHandleA(
+                (SEC_CHAR *)"host@localhost", (SEC_CHAR *)GSS_PKCS11_SSP_NAME,
+                SECPKG_CRED_INBOUND, NULL, NULL, NULL, NULL, &acred, NULL);
+        if (ist != SEC_E_OK) {
+            snprintf(why, len, "AcquireCredentialsHandleA: 0x%08x",
+                     (unsigned)ist);
+            return false;
+        }
+        have_creds = true;
+        ist = SEC_I_CONTINUE_NEEDED;
+    }
+    while (ist == SEC_I_CONTINUE_NEEDED) {
+        SecBuffer ib = {in_len, SECBUFFER_TOKEN, b},
+                  ob = {sizeof(a), SECBUFFER_TOKEN, a};
+        SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib};
+        SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+
+        ist = InitializeSecurityContextA(
+            &icred, first_i ? NULL : &p->ictx,
+            first_i ? (SEC_CHAR *)"host@localhost" : NULL,
+            ISC_REQ_MUTUAL_AUTH | ISC_REQ_REPLAY_DETECT |
+                ISC_REQ_SEQUENCE_DETECT | ISC_REQ_CONFIDENTIALITY |
+                ISC_REQ_INTEGRITY,
+            0, SECURITY_NATIVE_DREP, first_i ? NULL : &id, 0, &p->ictx, &od,
+            &attrs, &exp);
+        first_i = false;
+        if (ist == SEC_E_OK)
+            break;
+        if (ist != SEC_I_CONTINUE_NEEDED) {
+            snprintf(why, len, "InitializeSecurityContextA: 0x%08x",
+                     (unsigned)ist);
+            return false;
+        }
+        ib = (SecBuffer){ob.cbBuffer, SECBUFFER_TOKEN, a};
+        ob = (SecBuffer){sizeof(b), SECBUFFER_TOKEN, b};
+        ast = AcceptSecurityContext(&acred, first_a ? NULL : &p->actx, &id, 0,
+                                    SECURITY_NATIVE_DREP, &p->actx, &od, &attrs,
+                                    &exp);
+        first_a = false;
+        if (ast != SEC_E_OK && ast != SEC_I_CONTINUE_NEEDED) {
+            snprintf(why, len, "AcceptSecurityContext: 0x%08x", (unsigned)ast);
+            return false;
+        }
+        in_len = ob.cbBuffer;
+    }
+    if (ast != SEC_E_OK) {
+        snprintf(why, len, "the SSPI establishment did not complete");
+        return false;
+    }
+    return true;
+}
+
+/*
+ * The SSPI side of one job, in place: MakeSignature over a READONLY DATA
+ * buffer into a TOKEN buffer; EncryptMessage of TOKEN + DATA (the DATA
+ * buffer encrypted again and again); VerifySignature of one MIC and
+ * DecryptMessage of one token made before the loop. DecryptMessage
+ * decrypts in place, so each round first copies the received token
+ * (TOKEN || DATA) into the working buffers, as a receiver gets fresh
+ * bytes. As on the mechglue side the same token is checked again and
+ * again: the tag is checked before the replay window, so each call does
+ * the full work. SEC_E_OUT_OF_SEQUENCE counts as done: the receiving
+ * calls return it only for a token whose tag verified (a repeat is a
+ * replay under REPLAY_DETECT; the first token of a slice may follow a gap,
+ * the other cells' messages never reaching this acceptor), as the
+ * mechglue side accepts GSS_S_DUPLICATE_TOKEN and GSS_S_GAP_TOKEN.
+ */
+static void sspi_run(struct job *j)
+{
+    uint8_t tok[16 + 64], wtok[16 + 64];
+    uint8_t *msg = malloc(j->size ? j->size : 1);
+    uint8_t *work = malloc(j->size ? j->size : 1);
+    SecBuffer b[2];
+    SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
+    SECURITY_STATUS st = SEC_E_OK;
+    ULONG tok_len = 0, qop;
+    uint64_t n = 0;
+    double start, t;
+
+    if (msg == NULL || work == NULL) {
+        snprintf(j->why, sizeof(j->why), "out of memory");
+        j->failed = true;
+        start_line(j->start);
+        free(msg);
+        free(work);
+        return;
+    }
+    for (size_t i = 0; i < j->size; i++)
+        msg[i] = (uint8_t)(i * 131u + 7u);
+    memcpy(work, msg, j->size);
+    /* The token the checking operations consume (by the initiator). */
+    if (j->op == GP11_BENCH_VERIFY) {
+        b[0] = (SecBuffer){(ULONG)j->size, SECBUFFER_DATA | SECBUFFER_READONLY,
+                           msg};
+        b[1] = (SecBuffer){sizeof(tok), SECBUFFER_TOKEN, tok};
+        st = MakeSignature(&j->sp->ictx, 0, &d, 0);
+        tok_len = b[1].cbBuffer;
+    } else if (j->op == GP11_BENCH_UNWRAP) {
+        b[0] = (SecBuffer){sizeof(tok), SECBUFFER_TOKEN, tok};
+        b[1] = (SecBuffer){(ULONG)j->size, SECBUFFER_DATA, msg};
+        st = EncryptMessage(&j->sp->ictx, 0, &d, 0);
+        tok_len = b[0].cbBuffer;
+    }
+    start_line(j->start);
+    start = t = now();
+    while (st == SEC_E_OK && t - start < j->seconds) {
+        switch (j->op) {
+        case GP11_BENCH_MIC:
+            b[0] = (SecBuffer){(ULONG)j->size,
+                               SECBUFFER_DATA | SECBUFFER_READONLY, work};
+            b[1] = (SecBuffer){sizeof(wtok), SECBUFFER_TOKEN, wtok};
+            st = MakeSignature(&j->sp->ictx, 0, &d, 0);
+            break;
+        case GP11_BENCH_VERIFY:
+            b[0] = (SecBuffer){(ULONG)j->size,
+                               SECBUFFER_DATA | SECBUFFER_READONLY, msg};
+            b[1] = (SecBuffer){tok_len, SECBUFFER_TOKEN, tok};
+            st = VerifySignature(&j->sp->actx, &d, 0, &qop);
+            break;
+        case GP11_BENCH_WRAP:
+            b[0] = (SecBuffer){sizeof(wtok), SECBUFFER_TOKEN, wtok};
+            b[1] = (SecBuffer){(ULONG)j->size, SECBUFFER_DATA, work};
+            st = EncryptMessage(&j->sp->ictx, 0, &d, 0);
+            break;
+        default:
+            memcpy(wtok, tok, tok_len);
+            memcpy(work, msg, j->size);
+            b[0] = (SecBuffer){tok_len, SECBUFFER_TOKEN, wtok};
+            b[1] = (SecBuffer){(ULONG)j->size, SECBUFFER_DATA, work};
+            st = DecryptMessage(&j->sp->actx, &d, 0, &qop);
+            break;
+        }
+        if (st == SEC_E_OUT_OF_SEQUENCE &&
+            (j->op == GP11_BENCH_VERIFY || j->op == GP11_BENCH_UNWRAP))
+            st = SEC_E_OK;
+        if (st == SEC_E_OK)
+            n++;
+        t = now();
+    }
+    if (st != SEC_E_OK) {
+        snprintf(j->why, sizeof(j->why), "SSPI %s: status 0x%08x",
+                 op_names[j->op], (unsigned)st);
+        j->failed = true;
+    }
+    j->ops = n;
+    j->elapsed = t - start;
+    free(msg);
+    free(work);
+}
+#endif
+
 /* Thread body: one job. */
 static void *job_main(void *arg)
 {
     struct job *j = arg;
 
-    if (j->raw)
+    if (j->side == SIDE_RAW)
         raw_run(j);
+#ifdef GP11_BENCH_SSPI
+    else if (j->side == SIDE_SSPI)
+        sspi_run(j);
+#endif
     else
         mg_run(j);
     return NULL;
 }
 
 /* Runs one cell in nthreads threads; the rate is the sum over threads. */
-static struct result measure(bool raw, int op, size_t size, double seconds,
-                             unsigned nthreads, struct pair *pairs,
-                             struct gp11_token *tok, struct gp11_object *keys)
+static struct result measure(enum side side, int op, size_t size,
+                             double seconds, unsigned nthreads,
+                             struct pair *pairs, struct gp11_token *tok,
+                             struct gp11_object *keys, struct sspi_pair *sps)
 {
     struct job jobs[MAX_THREADS];
     pthread_t th[MAX_THREADS];
@@ -313,7 +512,8 @@ static struct result measure(bool raw, int op, size_t size, double seconds,
         pthread_barrier_init(&bar, NULL, nthreads);
     for (unsigned i = 0; i < nthreads; i++) {
         jobs[i] = (struct job){
-            .raw = raw,
+            .side = side,
+            .sp = &sps[i],
             .op = op,
             .size = size,
             .seconds = seconds,
@@ -454,37 +654,41 @@ static void print_header(const struct plan *pl, const struct gp11_config *cfg,
  * One cell: the mechglue and the raw side alternate in short slices (the
  * order flipping each slice), so that drifts of the machine's speed hit
  * both alike; the rate of a side is its mean over the slices. Of several
- * repeats, the best rate of each side is kept. out[0] is the mechglue
- * side, out[1] the raw side.
+ * repeats, the best rate of each side is kept. out[SIDE_MG] is the
+ * mechglue side, out[SIDE_RAW] the raw side, out[SIDE_SSPI] the SSPI
+ * face (when built with it); the order of the sides rotates each slice.
  */
 static void measure_cell(const struct plan *pl, int op, size_t size,
-                         unsigned nthreads, struct result out[2])
+                         unsigned nthreads, struct result out[3])
 {
     double slice = pl->seconds / pl->slices;
 
-    out[0] = out[1] = (struct result){0, false};
+    out[0] = out[1] = out[2] = (struct result){0, false};
     for (unsigned r = 0; r < pl->repeats; r++) {
-        double sum[2] = {0, 0};
+        double sum[3] = {0, 0, 0};
 
         for (unsigned k = 0; k < pl->slices; k++) {
-            for (int i = 0; i < 2; i++) {
-                int side = (int)(k % 2) ^ i;
-                struct result x = measure(side == 1, op, size, slice, nthreads,
-                                          pl->pairs, pl->tok, pl->keys);
+            for (int i = 0; i < SIDES; i++) {
+                int side = (int)((k + (unsigned)i) % SIDES);
+                struct result x =
+                    measure((enum side)side, op, size, slice, nthreads,
+                            pl->pairs, pl->tok, pl->keys, pl->sps);
 
                 out[side].failed |= x.failed;
                 sum[side] += x.rate;
             }
         }
-        for (int side = 0; side < 2; side++)
+        for (int side = 0; side < SIDES; side++)
             if (sum[side] / pl->slices > out[side].rate)
                 out[side].rate = sum[side] / pl->slices;
     }
 }
 
-/* Prints one table row, with scaling columns when base is not NULL. */
+/* Prints one table row, with scaling columns when base is not NULL; the
+ * SSPI columns (rate, MB/s, ratio to raw) when sspi is not NULL. */
 static void print_row(int op, size_t size, struct result mg, struct result raw,
-                      const struct result *mg1, const struct result *raw1)
+                      const struct result *mg1, const struct result *raw1,
+                      const struct result *sspi)
 {
     char sz[32];
 
@@ -505,9 +709,15 @@ static void print_row(int op, size_t size, struct result mg, struct result raw,
         raw1->rate > 0 ? printf("%.2fx | ", raw.rate / raw1->rate)
                        : printf("- | ");
     if (mg.failed || raw.failed || raw.rate <= 0)
-        printf("- |\n");
+        printf("- |");
     else
-        printf("%.3f |\n", mg.rate / raw.rate);
+        printf("%.3f |", mg.rate / raw.rate);
+    if (sspi && (sspi->failed || raw.failed || raw.rate <= 0))
+        printf(" %s | - | - |", sspi->failed ? "failed" : "-");
+    else if (sspi)
+        printf(" %.0f | %.1f | %.3f |", sspi->rate,
+               sspi->rate * (double)size / 1e6, sspi->rate / raw.rate);
+    printf("\n");
     fflush(stdout);
 }
 
@@ -541,8 +751,11 @@ int main(int argc, char **argv)
     enum gp11_bench_private priv = GP11_BENCH_PRIVATE_DEFAULT;
     size_t sizes[MAX_SIZES], n_sizes, n_priv = 0, n_pub = 0;
     struct result(*one)[MAX_SIZES][2];
+    struct result(*sspi_one)[MAX_SIZES] = NULL;
+    struct result *sp_r;
     struct gp11_object keys[MAX_THREADS];
     struct pair pairs[MAX_THREADS];
+    static struct sspi_pair sps[MAX_THREADS];
     struct gp11_token_opts o = {0};
     struct gp11_config *cfg = NULL;
     struct gp11_token *tok = NULL;
@@ -629,6 +842,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "gp11-bench: %s\n", why);
             return 1;
         }
+#ifdef GP11_BENCH_SSPI
+        if (!sspi_establish(&sps[i], why, sizeof(why))) {
+            fprintf(stderr, "gp11-bench: %s\n", why);
+            return 1;
+        }
+#endif
     }
 
     ret = gp11_config_load(NULL, &cfg);
@@ -657,29 +876,46 @@ int main(int argc, char **argv)
              : kpriv   ? "TRUE"
                        : "FALSE",
              priv == GP11_BENCH_PRIVATE_DEFAULT ? " (token default)" : "");
-    pl = (struct plan){seconds, slices, repeats, pairs, tok, keys};
+    pl = (struct plan){seconds, slices, repeats, pairs, tok, keys, sps};
     print_header(&pl, cfg, kp);
     printf("Context keys visible on the token before the benchmark's own: "
            "%zu AES keys with CKA_PRIVATE=TRUE, %zu with FALSE.\n\n",
            n_priv, n_pub);
 
     /* Warm-up (not shown): first sessions, caches, CPU frequency. */
-    measure(false, GP11_BENCH_MIC, 64, seconds / 4, 1, pairs, tok, keys);
-    measure(true, GP11_BENCH_MIC, 64, seconds / 4, 1, pairs, tok, keys);
+    for (int side = 0; side < SIDES; side++)
+        measure((enum side)side, GP11_BENCH_MIC, 64, seconds / 4, 1, pairs, tok,
+                keys, sps);
 
     one = calloc(OP_COUNT, sizeof(*one));
+#ifdef GP11_BENCH_SSPI
+    sspi_one = calloc(OP_COUNT, sizeof(*sspi_one));
+    if (sspi_one == NULL)
+        return 1;
+#endif
     if (one == NULL)
         return 1;
     if (!multi_only) {
         printf("## 1 thread\n\n");
         printf("| op | size | mechglue ops/s | MB/s | raw ops/s | MB/s | "
-               "ratio |\n");
-        printf("|---|---:|---:|---:|---:|---:|---:|\n");
+               "ratio |%s\n",
+               SIDES == 3 ? " SSPI ops/s | MB/s | SSPI/raw |" : "");
+        printf("|---|---:|---:|---:|---:|---:|---:|%s\n",
+               SIDES == 3 ? "---:|---:|---:|" : "");
     }
     for (int op = 0; op < OP_COUNT && !multi_only; op++)
         for (size_t i = 0; i < n_sizes && (ops & 1u << op); i++) {
-            measure_cell(&pl, op, sizes[i], 1, one[op][i]);
-            print_row(op, sizes[i], one[op][i][0], one[op][i][1], NULL, NULL);
+            struct result r[3];
+
+            measure_cell(&pl, op, sizes[i], 1, r);
+            one[op][i][0] = r[0];
+            one[op][i][1] = r[1];
+            sp_r = NULL;
+#ifdef GP11_BENCH_SSPI
+            sspi_one[op][i] = r[2];
+            sp_r = &sspi_one[op][i];
+#endif
+            print_row(op, sizes[i], r[0], r[1], NULL, NULL, sp_r);
         }
 
     if (nthreads > 1) {
@@ -687,22 +923,29 @@ int main(int argc, char **argv)
                "\n\n",
                nthreads);
         printf("| op | size | mechglue ops/s | MB/s | scaling | raw ops/s | "
-               "MB/s | scaling | ratio |\n");
-        printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+               "MB/s | scaling | ratio |%s\n",
+               SIDES == 3 ? " SSPI ops/s | MB/s | SSPI/raw |" : "");
+        printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|%s\n",
+               SIDES == 3 ? "---:|---:|---:|" : "");
         for (int op = 0; op < OP_COUNT; op++)
             for (size_t i = 0; i < n_sizes && (ops & 1u << op); i++) {
-                struct result r[2];
+                struct result r[3];
 
                 measure_cell(&pl, op, sizes[i], nthreads, r);
                 print_row(op, sizes[i], r[0], r[1], &one[op][i][0],
-                          &one[op][i][1]);
+                          &one[op][i][1], SIDES == 3 ? &r[2] : NULL);
             }
     }
 
     free(one);
+    free(sspi_one);
     for (unsigned i = 0; i < nthreads; i++) {
         gss_delete_sec_context(&minor, &pairs[i].ictx, GSS_C_NO_BUFFER);
         gss_delete_sec_context(&minor, &pairs[i].actx, GSS_C_NO_BUFFER);
+#ifdef GP11_BENCH_SSPI
+        DeleteSecurityContext(&sps[i].ictx);
+        DeleteSecurityContext(&sps[i].actx);
+#endif
         gp11_object_destroy(tok, &keys[i]);
     }
     gp11_token_close(tok);
