@@ -78,7 +78,9 @@ OM_uint32 gp11_gss_pseudo_random(OM_uint32 *minor, gss_ctx_id_t context,
         return gp11_fail(minor, gp11_err_set(GP11_ERR_NO_CONTEXT,
                                              "the context has no PRF key"));
     len = (size_t)desired_output_len;
-    out = malloc(len ? len : 1);
+    if (len == 0)
+        return GSS_S_COMPLETE; /* prf_out stays {0, NULL} */
+    out = malloc(len);
     if (out == NULL)
         return gp11_fail(minor, gp11_err_set(GP11_ERR_NOMEM, "out of memory"));
     for (uint32_t i = 1; done < len; i++) {
