@@ -26,6 +26,7 @@ enum {
     MA_OOS_DET = 23,
     MA_CBINDINGS = 24,
     MA_PFS = 25,
+    MA_CTX_TRANS = 27,
 };
 
 /* Builds the attribute OID 1.3.6.1.5.5.13.n in buf. */
@@ -53,21 +54,21 @@ OM_uint32 gp11_gss_indicate_mechs(OM_uint32 *minor, gss_OID_set *mechs)
 }
 
 /*
- * True if the configured policy lets an acceptor take anonymous
- * initiators. Read from the configuration file alone: SPNEGO and SASL ask
- * for the attributes of every mechanism, and this must not open the
- * token. An unreadable configuration allows nothing.
+ * What the configured policy allows: anonymous initiators at an acceptor,
+ * and context export. Read from the configuration file alone: SPNEGO and
+ * SASL ask for the attributes of every mechanism, and this must not open
+ * the token. An unreadable configuration allows nothing.
  */
-static bool anonymous_allowed(void)
+static void policy_allows(bool *anonymous, bool *export)
 {
     struct gp11_config *cfg = NULL;
-    bool allowed;
 
+    *anonymous = *export = false;
     if (gp11_config_load(NULL, &cfg) != GP11_OK)
-        return false;
-    allowed = cfg->allow_anonymous;
+        return;
+    *anonymous = cfg->allow_anonymous;
+    *export = cfg->allow_export;
     gp11_config_free(cfg);
-    return allowed;
 }
 
 /*
@@ -77,8 +78,10 @@ static bool anonymous_allowed(void)
  * anonymous initiators: a Cyrus SASL server with noanonymous skips
  * mechanisms that report it), with channel bindings and forward secrecy
  * (ephemeral ECDH), integrity and confidentiality by MIC and wrap, replay
- * and out-of-sequence detection. Never GSS_C_MA_NOT_DFLT_MECH, which
- * would hide it from SPNEGO. Every attribute here is a known one.
+ * and out-of-sequence detection; GSS_C_MA_CTX_TRANS only when the policy
+ * allows context export (contexts are transferable exactly then). Never
+ * GSS_C_MA_NOT_DFLT_MECH, which would hide it from SPNEGO. Every
+ * attribute here is a known one.
  */
 OM_uint32 gp11_gss_inquire_attrs_for_mech(OM_uint32 *minor, gss_const_OID mech,
                                           gss_OID_set *attrs,
@@ -88,7 +91,8 @@ OM_uint32 gp11_gss_inquire_attrs_for_mech(OM_uint32 *minor, gss_const_OID mech,
         MA_MECH_CONCRETE,  MA_ITOK_FRAMED, MA_AUTH_INIT, MA_AUTH_TARG,
         MA_INTEG_PROT,     MA_CONF_PROT,   MA_MIC,       MA_WRAP,
         MA_REPLAY_DET,     MA_OOS_DET,     MA_CBINDINGS, MA_PFS,
-        MA_AUTH_INIT_ANON, /* keep last: reported only by policy */
+        /* the last two: reported only when the policy allows */
+        MA_CTX_TRANS,      MA_AUTH_INIT_ANON,
     };
 #define N_ATTRS (sizeof(have) / sizeof(have[0]))
     unsigned char bufs[N_ATTRS][7];
@@ -106,9 +110,22 @@ OM_uint32 gp11_gss_inquire_attrs_for_mech(OM_uint32 *minor, gss_const_OID mech,
         oids[i] = ma_oid(have[i], bufs[i]);
         ptrs[i] = &oids[i];
     }
-    if (attrs && !anonymous_allowed())
-        n_have--;
-    if (attrs && (*attrs = gp11_oid_set_new(ptrs, n_have)) == GSS_C_NO_OID_SET)
+    if (attrs) {
+        const gss_OID_desc *trans = ptrs[N_ATTRS - 2];
+        const gss_OID_desc *anon = ptrs[N_ATTRS - 1];
+        bool allow_anon, allow_export;
+
+        policy_allows(&allow_anon, &allow_export);
+        n_have = N_ATTRS - 2;
+        if (allow_export)
+            ptrs[n_have++] = trans;
+        if (allow_anon)
+            ptrs[n_have++] = anon;
+        *attrs = gp11_oid_set_new(ptrs, n_have);
+        ptrs[N_ATTRS - 2] = trans;
+        ptrs[N_ATTRS - 1] = anon;
+    }
+    if (attrs && *attrs == GSS_C_NO_OID_SET)
         return gp11_fail(minor, gp11_err_set(GP11_ERR_NOMEM, "out of memory"));
     if (known &&
         (*known = gp11_oid_set_new(ptrs, N_ATTRS)) == GSS_C_NO_OID_SET) {

@@ -30,6 +30,7 @@ from gssapi.raw import IOV, IOVBufferType  # noqa: E402
 MECH = gssapi.OID.from_int_seq(
     "1.2.840.113556.1.8000.2554.699.53753.52470.19374.43690.12206812.14507593")
 SPNEGO = gssapi.OID.from_int_seq("1.3.6.1.5.5.2")
+CTX_TRANS = gssapi.OID.from_int_seq("1.3.6.1.5.5.13.27")  # RFC 5587
 SERVICE = "host@localhost"
 # QOPs of docs/protocol.md 3.3: 0, 5 and 6 seal, 1-4 only sign.
 SEALING_QOPS = [0, 5]
@@ -227,6 +228,8 @@ def test_inquire(ini, acc):
     check(r.lifetime > 0, "inquire_context: lifetime")
     attrs = raw.inquire_attrs_for_mech(MECH)
     check(len(attrs.mech_attrs) > 0, "inquire_attrs_for_mech answers")
+    check(CTX_TRANS not in attrs.mech_attrs and CTX_TRANS in attrs.known_mech_attrs,
+          "GSS_C_MA_CTX_TRANS not claimed while allow-export = no")
     sasl = raw.inquire_saslname_for_mech(MECH)
     check(sasl.sasl_mech_name.startswith(b"GS2-"),
           "SASL name %r" % sasl.sasl_mech_name)
@@ -297,6 +300,8 @@ def test_export():
     ini, acc = establish(flags)
     check(gssapi.RequirementFlag.transferable in ini.actual_flags,
           "TRANS granted with allow-export = yes")
+    check(CTX_TRANS in raw.inquire_attrs_for_mech(MECH).mech_attrs,
+          "GSS_C_MA_CTX_TRANS claimed with allow-export = yes")
     check(acc.unwrap(ini.wrap(b"one", True).message).message == b"one",
           "wrap before export")
     blob = ini.export()
