@@ -352,6 +352,31 @@ static void check_crls(struct report *r, const struct gp11_config *cfg)
     }
 }
 
+/* What to do about a refusal of gp11_cred_acquire. */
+static const char *acquire_fix(uint32_t code)
+{
+    switch (code) {
+    case GP11_ERR_IDENTITY_NOT_FOUND:
+    case GP11_ERR_NO_IDENTITY_FOR_SERVICE:
+        return "correct the object= label of the identity URI ('gssp11 info' "
+               "lists the identities on the token)";
+    case GP11_ERR_CERT_MISSING:
+        return "store the key's certificate on the token with the key's "
+               "CKA_ID";
+    case GP11_ERR_CERT_INVALID:
+        return "store the certificate issued for this key under its CKA_ID "
+               "and remove the other one";
+    case GP11_ERR_CERT_EXPIRED:
+    case GP11_ERR_CERT_NOT_YET_VALID:
+        return "renew the certificate and store it under the key's CKA_ID";
+    case GP11_ERR_IDENTITY_EXPOSED:
+        return "generate a new key pair inside the token (sensitive, not "
+               "extractable) and certify it";
+    default:
+        return "see the message; 'gssp11 info' shows the token's identities";
+    }
+}
+
 /* ---- identities --------------------------------------------------------- */
 
 /*
@@ -387,10 +412,7 @@ static void check_identity(struct report *r, struct gp11_runtime *rt,
         ret = gp11_cred_acquire(NULL, GSS_C_INITIATE, &store, &cred);
     }
     if (ret != GP11_OK) {
-        emit(r, L_FAIL, item,
-             "check the object= label of the identity URI against 'gssp11 "
-             "info', and that the key and its certificate share one CKA_ID",
-             "%s", gp11_err_message(ret));
+        emit(r, L_FAIL, item, acquire_fix(ret), "%s", gp11_err_message(ret));
         goto done;
     }
     ci =
