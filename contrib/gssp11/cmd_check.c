@@ -377,6 +377,35 @@ static const char *acquire_fix(uint32_t code)
     }
 }
 
+/* What to do about a chain its peers would refuse. */
+static const char *chain_fix(uint32_t code, bool acceptor)
+{
+    switch (code) {
+    case GP11_ERR_CRL_MISSING:
+    case GP11_ERR_CRL_EXPIRED:
+        return "put a current CRL of each issuer in [trust] crls, or set "
+               "crl-policy = if-present";
+    case GP11_ERR_CERT_REVOKED:
+        return "issue a new certificate (from a CA that is not revoked)";
+    case GP11_ERR_CERT_EXPIRED:
+    case GP11_ERR_CERT_NOT_YET_VALID:
+        return "renew the certificate, or the CA certificate that expired";
+    case GP11_ERR_CERT_HOSTNAME:
+        return "reissue it with the host name of the [acceptor] section in "
+               "its dNSName";
+    case GP11_ERR_CERT_USAGE:
+        return acceptor ? "reissue it with keyUsage digitalSignature and "
+                          "extendedKeyUsage serverAuth"
+                        : "reissue it with keyUsage digitalSignature and "
+                          "extendedKeyUsage clientAuth";
+    default:
+        return acceptor ? "issue it from a CA among the acceptor anchors "
+                          "([trust] anchors or acceptor-anchors)"
+                        : "issue it from a CA among the initiator anchors "
+                          "([trust] anchors or initiator-anchors)";
+    }
+}
+
 /* ---- identities --------------------------------------------------------- */
 
 /*
@@ -448,11 +477,7 @@ static void check_identity(struct report *r, struct gp11_runtime *rt,
         rt->trust, certs, n, service ? GP11_PEER_ACCEPTOR : GP11_PEER_INITIATOR,
         host[0] ? host : NULL, now, &leaf, &not_after);
     if (ret != GP11_OK) {
-        emit(r, L_FAIL, item,
-             service ? "issue it from a CA among the acceptor anchors, with "
-                       "serverAuth and the host name in its dNSName"
-                     : "issue it from a CA among the initiator anchors, with "
-                       "clientAuth",
+        emit(r, L_FAIL, item, chain_fix(ret, service != NULL),
              "its peers refuse it: %s", gp11_err_message(ret));
         goto done;
     }
