@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -340,7 +341,13 @@ static void check_crls(struct report *r, const struct gp11_config *cfg)
         char p[4096];
 
         while (d && (e = readdir(d)) != NULL) {
-            if (e->d_name[0] == '.')
+            size_t l = strlen(e->d_name);
+
+            /* The files gp11_crls_load reads. */
+            if (e->d_name[0] == '.' || l < 4 ||
+                (strcasecmp(e->d_name + l - 4, ".pem") != 0 &&
+                 strcasecmp(e->d_name + l - 4, ".crl") != 0 &&
+                 strcasecmp(e->d_name + l - 4, ".der") != 0))
                 continue;
             snprintf(p, sizeof(p), "%s/%s", cfg->trust_crls, e->d_name);
             crl_file_dates(r, p, policy);
