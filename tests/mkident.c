@@ -147,6 +147,7 @@ int main(int argc, char **argv)
     size_t len = 0;
     const char *service = NULL, *at;
     bool no_service = false, foreign = false, also_foreign = false;
+    bool no_cert = false;
     EVP_PKEY *other = NULL;
     char path[4096];
     char svc[64];
@@ -178,6 +179,9 @@ int main(int argc, char **argv)
             argc++, argv--;
         } else if (strcmp(argv[1], "--foreign-cert") == 0) {
             foreign = true;
+            argc++, argv--;
+        } else if (strcmp(argv[1], "--no-cert") == 0) {
+            no_cert = true; /* a key alone (gssp11 check) */
             argc++, argv--;
         } else if (strcmp(argv[1], "--also-foreign-cert") == 0) {
             also_foreign = true;
@@ -229,7 +233,7 @@ int main(int argc, char **argv)
         ret = gp11_devca_issue(ca, other, &prof, &der, &len);
     if (ret == GP11_OK && (foreign || also_foreign))
         ret = store_cert(tok, argv[2], id, der, len);
-    if (ret == GP11_OK && !foreign) {
+    if (ret == GP11_OK && !foreign && !no_cert) {
         free(der);
         der = NULL;
         ret = gp11_devca_issue(ca, key, &prof, &der, &len);

@@ -134,6 +134,9 @@ add_admin_identities() {
         localhost -3600 86400
     "$mkident" --also-foreign-cert "$env" adm-twocert 83 \
         adm-twocert@localhost localhost -3600 86400
+    # A key without a certificate (tests/test-gssp11-check.sh).
+    "$mkident" --no-cert "$env" adm-nocert 84 adm-nocert@localhost \
+        localhost -3600 86400
     sed '/^\[policy\]/a allow-extractable-identity = yes' \
         "$env/gss-pkcs11.conf" >"$env/admin-allow.conf"
     printf 'wrong-pin-4711\n' >"$env/admin-badpin.pin"

@@ -21,6 +21,8 @@ static const struct {
      "show the QOP values and which the configured token can run"},
     {"kek", gssp11_cmd_kek,
      "create or show the key-encryption key of context export"},
+    {"check", gssp11_cmd_check,
+     "check everything the plugin needs on this host (ok/WARN/FAIL)"},
 };
 
 int gssp11_fail(uint32_t code)
