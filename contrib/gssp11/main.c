@@ -21,6 +21,8 @@ static const struct {
      "show the QOP values and which the configured token can run"},
     {"kek", gssp11_cmd_kek,
      "create or show the key-encryption key of context export"},
+    {"identity", gssp11_cmd_identity,
+     "make a key and CSR, import its certificate, list identities"},
 };
 
 int gssp11_fail(uint32_t code)
