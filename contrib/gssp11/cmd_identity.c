@@ -27,7 +27,9 @@
 #include <time.h>
 
 /* CKA_APPLICATION of the data object that keeps a key's request. */
-#define REQ_APP "gssp11 identity request"
+/* CKA_SUBJECT OU of keys made by gssp11 identity new, naming the role. */
+#define REQ_OU_SERVICE "gssp11 identity: service"
+#define REQ_OU_USER "gssp11 identity: user"
 #define ID_LEN 16
 
 /* The role an identity is made for, and its names. */
@@ -197,6 +199,7 @@ static uint32_t key_public(struct gp11_token *tok, const char *label,
 /* Generates the key pair in the token: token objects, sign-only. */
 static uint32_t generate(struct gp11_token *tok, const char *label,
                          const char *type, const unsigned char *id,
+                         const unsigned char *subj, int subj_len,
                          struct gp11_object *pub, struct gp11_object *priv)
 {
     /* DER of the prime256v1 and secp384r1 OIDs. */
@@ -215,6 +218,7 @@ static uint32_t generate(struct gp11_token *tok, const char *label,
         {CKA_VERIFY, &yes, sizeof(yes)},
         {CKA_ID, (void *)id, ID_LEN},
         {CKA_LABEL, (void *)label, strlen(label)},
+        {CKA_SUBJECT, (void *)subj, (CK_ULONG)subj_len},
         rsa ? (CK_ATTRIBUTE){CKA_MODULUS_BITS, &bits, sizeof(bits)}
         : strcmp(type, "ec-p384") == 0
             ? (CK_ATTRIBUTE){CKA_EC_PARAMS, (void *)p384, sizeof(p384)}
@@ -230,12 +234,13 @@ static uint32_t generate(struct gp11_token *tok, const char *label,
         {CKA_DERIVE, &no, sizeof(no)},
         {CKA_ID, (void *)id, ID_LEN},
         {CKA_LABEL, (void *)label, strlen(label)},
+        {CKA_SUBJECT, (void *)subj, (CK_ULONG)subj_len},
         {CKA_DECRYPT, &no, sizeof(no)},
         {CKA_UNWRAP, &no, sizeof(no)},
     };
 
-    return gp11_object_generate_pair(tok, rsa ? &rsam : &ec, pub_t, rsa ? 6 : 5,
-                                     priv_t, rsa ? 10 : 8, pub, priv);
+    return gp11_object_generate_pair(tok, rsa ? &rsam : &ec, pub_t, rsa ? 7 : 6,
+                                     priv_t, rsa ? 11 : 9, pub, priv);
 }
 
 /* Adds a GENERAL_NAME (IA5String value) of type to gens; otherName when
@@ -429,24 +434,34 @@ done:
     return ret;
 }
 
-/* Keeps the request on the token (a data object labelled as the key), so
- * that import-cert and list know the role asked for. */
-static uint32_t store_request(struct gp11_token *tok, const char *label,
-                              const unsigned char *der, int len)
+/*
+ * The request's record, kept in CKA_SUBJECT of both keys (NSS's softoken
+ * refuses token data objects): the DER of "CN=<S@H or U>, OU=<REQ_OU_*>",
+ * so that import-cert and list know the role asked for.
+ */
+static uint32_t role_subject(const struct role *r, unsigned char **der,
+                             int *len)
 {
-    CK_OBJECT_CLASS cls = CKO_DATA;
-    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-    struct gp11_object obj;
-    CK_ATTRIBUTE t[] = {
-        {CKA_CLASS, &cls, sizeof(cls)},
-        {CKA_TOKEN, &yes, sizeof(yes)},
-        {CKA_PRIVATE, &no, sizeof(no)},
-        {CKA_LABEL, (void *)label, strlen(label)},
-        {CKA_APPLICATION, (void *)REQ_APP, strlen(REQ_APP)},
-        {CKA_VALUE, (void *)der, (CK_ULONG)len},
-    };
+    X509_NAME *n = X509_NAME_new();
+    char cn[520];
+    const char *ou = r->service ? REQ_OU_SERVICE : REQ_OU_USER;
 
-    return gp11_object_create(tok, t, sizeof(t) / sizeof(t[0]), &obj);
+    if (r->service)
+        snprintf(cn, sizeof(cn), "%s@%s", r->name, r->host);
+    else
+        snprintf(cn, sizeof(cn), "%s", r->name);
+    *der = NULL;
+    *len = 0;
+    if (n != NULL &&
+        X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+                                   (const unsigned char *)cn, -1, -1, 0) &&
+        X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_UTF8,
+                                   (const unsigned char *)ou, -1, -1, 0))
+        *len = i2d_X509_NAME(n, der);
+    X509_NAME_free(n);
+    if (*len <= 0)
+        return gp11_err_set(GP11_ERR_NOMEM, "cannot encode the subject");
+    return GP11_OK;
 }
 
 /* Writes the request as PEM to path (or standard output). */
@@ -472,10 +487,10 @@ static uint32_t cmd_new(struct gp11_token *tok, const char *label,
                         const struct role *r, const char *type, const char *out)
 {
     struct gp11_object *found = NULL, pub, priv;
-    unsigned char id[ID_LEN], *der = NULL;
+    unsigned char id[ID_LEN], *der = NULL, *subj = NULL;
     EVP_PKEY *key = NULL;
     size_t n = 0;
-    int der_len = 0;
+    int der_len = 0, subj_len = 0;
     uint32_t ret;
 
     if (strcmp(type, "ec-p256") && strcmp(type, "ec-p384") &&
@@ -493,89 +508,63 @@ static uint32_t cmd_new(struct gp11_token *tok, const char *label,
     if (ret == GP11_OK)
         ret = gp11_random(tok, id, sizeof(id));
     if (ret == GP11_OK)
-        ret = generate(tok, label, type, id, &pub, &priv);
+        ret = role_subject(r, &subj, &subj_len);
+    if (ret == GP11_OK)
+        ret = generate(tok, label, type, id, subj, subj_len, &pub, &priv);
     if (ret == GP11_OK)
         ret = key_public(tok, label, id, sizeof(id), &key);
     if (ret == GP11_OK)
         ret = make_request(tok, &priv, key, r, &der, &der_len);
     if (ret == GP11_OK)
-        ret = store_request(tok, label, der, der_len);
-    if (ret == GP11_OK)
         ret = write_request(out, der, der_len);
     OPENSSL_free(der);
+    OPENSSL_free(subj);
     EVP_PKEY_free(key);
     return ret;
 }
 
-/* The role asked for in the key's stored request; false if none. */
-static bool stored_role(struct gp11_token *tok, const char *label,
+/* The role asked for by identity new (the key's CKA_SUBJECT); false if
+ * the key was not made so. */
+static bool stored_role(struct gp11_token *tok, struct gp11_object *key,
                         struct role *r)
 {
-    CK_OBJECT_CLASS cls = CKO_DATA;
-    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)},
-                        {CKA_LABEL, (void *)label, strlen(label)},
-                        {CKA_APPLICATION, (void *)REQ_APP, strlen(REQ_APP)}};
-    struct gp11_object *found = NULL;
-    STACK_OF(X509_EXTENSION) *exts = NULL;
-    GENERAL_NAMES *gens = NULL;
-    EXTENDED_KEY_USAGE *eku = NULL;
-    X509_REQ *req = NULL;
+    char cn[520] = "", ou[64] = "";
     const unsigned char *p;
+    X509_NAME *n = NULL;
     void *der = NULL;
     CK_ULONG len = 0;
-    size_t n = 0;
     bool ok = false;
+    char *at;
 
     memset(r, 0, sizeof(*r));
-    if (gp11_object_find(tok, t, 3, &found, &n) != GP11_OK || n == 0 ||
-        gp11_object_get_attr(tok, &found[0], CKA_VALUE, &der, &len) != GP11_OK)
+    if (gp11_object_get_attr(tok, key, CKA_SUBJECT, &der, &len) != GP11_OK ||
+        len == 0)
         goto done;
     p = der;
-    req = d2i_X509_REQ(NULL, &p, (long)len);
-    exts = req ? X509_REQ_get_extensions(req) : NULL;
-    if (exts == NULL)
+    n = d2i_X509_NAME(NULL, &p, (long)len);
+    if (n == NULL ||
+        X509_NAME_get_text_by_NID(n, NID_commonName, cn, sizeof(cn)) <= 0 ||
+        X509_NAME_get_text_by_NID(n, NID_organizationalUnitName, ou,
+                                  sizeof(ou)) <= 0)
         goto done;
-    eku = X509V3_get_d2i(exts, NID_ext_key_usage, NULL, NULL);
-    gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
-    if (eku == NULL || gens == NULL)
-        goto done;
-    for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++)
-        if (OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i)) == NID_server_auth)
-            r->service = true;
-    for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
-        GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-        ASN1_OBJECT *oid;
-        ASN1_TYPE *v;
-        const char *s;
-
-        if (g->type == GEN_EMAIL && !r->service) {
-            snprintf(r->name, sizeof(r->name), "%.*s",
-                     ASN1_STRING_length(g->d.rfc822Name),
-                     (const char *)ASN1_STRING_get0_data(g->d.rfc822Name));
-            ok = true;
-        } else if (g->type == GEN_OTHERNAME && r->service &&
-                   GENERAL_NAME_get0_otherName(g, &oid, &v) &&
-                   OBJ_obj2nid(oid) == NID_SRVName &&
-                   v->type == V_ASN1_IA5STRING) {
-            s = (const char *)ASN1_STRING_get0_data(v->value.ia5string);
-            const char *dot = strchr(s, '.');
-
-            if (s[0] == '_' && dot != NULL &&
-                (size_t)(dot - s - 1) < sizeof(r->name) &&
-                strlen(dot + 1) < sizeof(r->host)) {
-                memcpy(r->name, s + 1, (size_t)(dot - s - 1));
-                strcpy(r->host, dot + 1);
-                ok = true;
-            }
-        }
+    if (strcmp(ou, REQ_OU_SERVICE) == 0) {
+        at = strchr(cn, '@');
+        if (at == NULL || (size_t)(at - cn) >= sizeof(r->name) ||
+            strlen(at + 1) >= sizeof(r->host))
+            goto done;
+        r->service = true;
+        memcpy(r->name, cn, (size_t)(at - cn));
+        strcpy(r->host, at + 1);
+        ok = true;
+    } else if (strcmp(ou, REQ_OU_USER) == 0 && strlen(cn) < sizeof(r->name)) {
+        strcpy(r->name, cn);
+        ok = true;
     }
 done:
-    EXTENDED_KEY_USAGE_free(eku);
-    GENERAL_NAMES_free(gens);
-    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-    X509_REQ_free(req);
+    if (!ok)
+        memset(r, 0, sizeof(*r));
+    X509_NAME_free(n);
     free(der);
-    free(found);
     return ok;
 }
 
@@ -785,7 +774,7 @@ static uint32_t cmd_import(const struct gp11_config *cfg,
 {
     X509 *leaf[1] = {NULL}, *chain[GP11_CERTVAL_MAX_CHAIN] = {0};
     struct gp11_object *certs = NULL, key;
-    size_t n_leaf = 0, n_chain = 0, n_certs = 0;
+    size_t n_leaf = 0, n_chain = 0, n_certs = 0, stored = 0;
     EVP_PKEY *pub = NULL;
     void *id = NULL;
     CK_ULONG id_len = 0;
@@ -802,9 +791,9 @@ static uint32_t cmd_import(const struct gp11_config *cfg,
                              &n_chain);
     if (ret != GP11_OK)
         goto done;
-    if (!stored_role(tok, label, &r) && !cert_role(leaf[0], &r)) {
+    if (!stored_role(tok, &key, &r) && !cert_role(leaf[0], &r)) {
         ret = gp11_err_set(GP11_ERR_CERT_USAGE,
-                           "key \"%s\" has no request of gssp11 identity new "
+                           "key \"%s\" was not made by gssp11 identity new "
                            "and the certificate names no service or user",
                            label);
         goto done;
@@ -820,11 +809,24 @@ static uint32_t cmd_import(const struct gp11_config *cfg,
                            label, n_certs);
     if (ret == GP11_OK)
         ret = store_cert(tok, label, id, id_len, leaf[0]);
-    for (size_t i = 0; ret == GP11_OK && i < n_chain; i++)
-        ret = store_cert(tok, label, id, id_len, chain[i]);
+    /* The CA certificates below the root, labelled L-ca, L-ca2, ... (NSS
+     * wants one subject per label); roots are the peers' anchors, never
+     * sent (pkcs11/chain.c), so they are not stored. */
+    for (size_t i = 0; ret == GP11_OK && i < n_chain; i++) {
+        char ca_label[300];
+
+        if (X509_get_extension_flags(chain[i]) & EXFLAG_SS)
+            continue;
+        if (stored == 0)
+            snprintf(ca_label, sizeof(ca_label), "%s-ca", label);
+        else
+            snprintf(ca_label, sizeof(ca_label), "%s-ca%zu", label, stored + 1);
+        ret = store_cert(tok, ca_label, id, id_len, chain[i]);
+        stored++;
+    }
     if (ret == GP11_OK)
         printf("stored the certificate of \"%s\" and %zu CA certificate(s)\n",
-               label, n_chain);
+               label, stored);
 done:
     X509_free(leaf[0]);
     for (size_t i = 0; i < n_chain; i++)
@@ -896,7 +898,7 @@ static unsigned list_one(const struct gp11_config *cfg, struct gp11_token *tok,
         label = l;
         label[ll] = '\0';
     }
-    have_req = stored_role(tok, label, &r);
+    have_req = stored_role(tok, key, &r);
     find_by(tok, CKO_CERTIFICATE, NULL, id, id_len, &certs, &n_certs);
     for (size_t i = 0; i < n_certs; i++) {
         const unsigned char *p;
@@ -956,7 +958,8 @@ static unsigned list_one(const struct gp11_config *cfg, struct gp11_token *tok,
     }
     if (leaf == NULL) {
         printf("no certificate%s\n",
-               have_req ? " (request made; import-cert the CA's answer)" : "");
+               have_req ? " (made by identity new; import-cert the CA's answer)"
+                        : "");
         bad++;
         goto done;
     }
