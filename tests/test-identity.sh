@@ -33,6 +33,14 @@ expect_error() {
     echo "ok: $name: $(cat "$work/err")"
 }
 
+"$gssp11" identity --help >"$work/out" 2>&1 || fail "identity --help failed"
+grep -q "^Usage: gssp11 identity new" "$work/out" || fail "identity --help: no usage"
+for args in "" "frob --label x" "new" "import-cert --label x" "list extra"; do
+    # shellcheck disable=SC2086
+    "$gssp11" identity $args >/dev/null 2>&1
+    [ $? -eq 2 ] || fail "identity $args: want usage error (exit 2)"
+done
+
 # A fresh token, PIN and configuration (setup-dev's CA is not used below:
 # the anchors become the OpenSSL CA's certificate).
 "$gssp11" setup-dev --token "$kind" "$work/env" >"$work/setup.log" 2>&1 ||
@@ -152,6 +160,16 @@ expect_error "chain file of a CA that is no anchor" "is not trusted" \
 "$gssp11" identity list >list2 2>&1
 sed -n "/^web2\$/,/status:/p" list2 | grep -qF "no certificate (made by identity new" ||
     fail "a refused import stored something: $(cat list2)"
+# A user's certificate without its rfc822Name.
+"$gssp11" identity new --label carol --user carol@example.com --out carol.csr ||
+    fail "identity new carol"
+printf 'keyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth\nsubjectAltName = email:mallory@example.com\n' >mallory.ext
+sign carol.csr carol-wrong.pem ca -extfile mallory.ext
+expect_error "user without its rfc822Name" 'lacks the rfc822Name carol@example.com' \
+    "$gssp11" identity import-cert --label carol carol-wrong.pem
+expect_error "no role for a second new" "give exactly one of --service S@H and --user U" \
+    "$gssp11" identity new --label dave --user dave@example.com --service x@y
+
 # The right certificate still goes in afterwards, from an intermediate CA:
 # the chain is stored with the key's CKA_ID (the root is not).
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
