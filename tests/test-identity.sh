@@ -167,6 +167,10 @@ printf 'keyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth\nsu
 sign carol.csr carol-wrong.pem ca -extfile mallory.ext
 expect_error "user without its rfc822Name" 'lacks the rfc822Name carol@example.com' \
     "$gssp11" identity import-cert --label carol carol-wrong.pem
+expect_error "request to an unwritable file" "cannot write the request to $work/none/x.csr" \
+    "$gssp11" identity new --label erin --user erin@example.com --out "$work/none/x.csr"
+"$gssp11" identity new --label erin --user erin@example.com --out erin.csr ||
+    fail "identity new erin after a failed one: the first left its key behind"
 expect_error "no role for a second new" "give exactly one of --service S@H and --user U" \
     "$gssp11" identity new --label dave --user dave@example.com --service x@y
 

@@ -511,12 +511,19 @@ static uint32_t cmd_new(struct gp11_token *tok, const char *label,
         ret = role_subject(r, &subj, &subj_len);
     if (ret == GP11_OK)
         ret = generate(tok, label, type, id, subj, subj_len, &pub, &priv);
-    if (ret == GP11_OK)
-        ret = key_public(tok, label, id, sizeof(id), &key);
+    if (ret != GP11_OK)
+        goto done;
+    ret = key_public(tok, label, id, sizeof(id), &key);
     if (ret == GP11_OK)
         ret = make_request(tok, &priv, key, r, &der, &der_len);
     if (ret == GP11_OK)
         ret = write_request(out, der, der_len);
+    /* No key pair without its request: a second try may use the label. */
+    if (ret != GP11_OK) {
+        gp11_object_destroy(tok, &priv);
+        gp11_object_destroy(tok, &pub);
+    }
+done:
     OPENSSL_free(der);
     OPENSSL_free(subj);
     EVP_PKEY_free(key);
