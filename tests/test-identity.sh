@@ -174,6 +174,19 @@ expect_error "request to an unwritable file" "cannot write the request to $work/
 expect_error "no role for a second new" "give exactly one of --service S@H and --user U" \
     "$gssp11" identity new --label dave --user dave@example.com --service x@y
 
+# [policy] user-name-san = upn: the request carries the UPN otherName, and
+# import-cert judges the name the peers will read.
+sed "s|^\[policy\]|&\nuser-name-san = upn|" "$conf" >upn.conf
+"$gssp11" identity new --config upn.conf --label frank --user frank@example.com \
+    --out frank.csr || fail "identity new frank (upn)"
+openssl req -in frank.csr -noout -text 2>&1 | grep -qF "othername: UPN::frank@example.com" ||
+    fail "frank.csr lacks the UPN: $(openssl req -in frank.csr -noout -text 2>&1)"
+sign frank.csr frank.pem ca -copy_extensions copyall
+expect_error "UPN certificate under rfc822Name" 'lacks the rfc822Name frank@example.com' \
+    "$gssp11" identity import-cert --label frank frank.pem
+"$gssp11" identity import-cert --config upn.conf --label frank frank.pem ||
+    fail "import-cert frank (upn)"
+
 # The right certificate still goes in afterwards, from an intermediate CA:
 # the chain is stored with the key's CKA_ID (the root is not).
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \

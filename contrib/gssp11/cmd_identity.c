@@ -9,6 +9,7 @@
 #include "gp11_buf.h"
 #include "gp11_certval.h"
 #include "gp11_config.h"
+#include "gp11_names.h"
 #include "gp11_pkcs11.h"
 #include "gssp11.h"
 
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* CKA_APPLICATION of the data object that keeps a key's request. */
@@ -85,6 +87,18 @@ static uint32_t open_token(const struct gp11_config *cfg,
     if (ret == GP11_OK)
         ret = gp11_token_login(*tok);
     return ret;
+}
+
+/* The otherName OID of [policy] user-name-san, NULL for rfc822Name. */
+static const char *user_san_oid(const struct gp11_config *cfg)
+{
+    const char *v = cfg->user_name_san;
+
+    if (v == NULL || strcasecmp(v, "rfc822Name") == 0)
+        return NULL;
+    if (strcasecmp(v, "upn") == 0)
+        return "1.3.6.1.4.1.311.20.2.3";
+    return v;
 }
 
 /* Parses "S@H" or "U" into a role. */
@@ -243,25 +257,28 @@ static uint32_t generate(struct gp11_token *tok, const char *label,
                                      priv_t, rsa ? 11 : 9, pub, priv);
 }
 
-/* Adds a GENERAL_NAME (IA5String value) of type to gens; otherName when
- * type is GEN_OTHERNAME (the RFC 4985 SRVName). */
-static bool push_name(GENERAL_NAMES *gens, int type, const char *s)
+/* Adds a GENERAL_NAME of type to gens: an IA5String, or for GEN_OTHERNAME
+ * an otherName of type oid holding a string of str_type (the RFC 4985
+ * SRVName: IA5String; a user name otherName such as the UPN: UTF8String). */
+static bool push_name(GENERAL_NAMES *gens, int type, const char *oid_txt,
+                      int str_type, const char *s)
 {
     GENERAL_NAME *g = GENERAL_NAME_new();
-    ASN1_IA5STRING *v = ASN1_IA5STRING_new();
+    ASN1_STRING *v = ASN1_STRING_type_new(
+        type == GEN_OTHERNAME ? str_type : V_ASN1_IA5STRING);
     ASN1_TYPE *any = NULL;
 
     if (g == NULL || v == NULL || !ASN1_STRING_set(v, s, (int)strlen(s)))
         goto fail;
     if (type == GEN_OTHERNAME) {
-        ASN1_OBJECT *oid = OBJ_txt2obj(GP11_OID_SRVNAME, 1);
+        ASN1_OBJECT *oid = OBJ_txt2obj(oid_txt, 1);
 
         any = ASN1_TYPE_new();
         if (oid == NULL || any == NULL) {
             ASN1_OBJECT_free(oid);
             goto fail;
         }
-        ASN1_TYPE_set(any, V_ASN1_IA5STRING, v);
+        ASN1_TYPE_set(any, str_type, v);
         v = NULL;
         if (!GENERAL_NAME_set0_othername(g, oid, any)) {
             ASN1_OBJECT_free(oid);
@@ -277,13 +294,14 @@ static bool push_name(GENERAL_NAMES *gens, int type, const char *s)
     return true;
 fail:
     ASN1_TYPE_free(any);
-    ASN1_IA5STRING_free(v);
+    ASN1_STRING_free(v);
     GENERAL_NAME_free(g);
     return false;
 }
 
 /* The role's profile as requested extensions (devca.c issues the same). */
-static bool add_profile(X509_REQ *req, const struct role *r)
+static bool add_profile(X509_REQ *req, const struct role *r,
+                        const char *user_san)
 {
     STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
     GENERAL_NAMES *gens = GENERAL_NAMES_new();
@@ -303,10 +321,16 @@ static bool add_profile(X509_REQ *req, const struct role *r)
         goto done;
     if (r->service) {
         snprintf(srv, sizeof(srv), "_%s.%s", r->name, r->host);
-        if (!push_name(gens, GEN_DNS, r->host) ||
-            !push_name(gens, GEN_OTHERNAME, srv))
+        if (!push_name(gens, GEN_DNS, NULL, 0, r->host) ||
+            !push_name(gens, GEN_OTHERNAME, GP11_OID_SRVNAME, V_ASN1_IA5STRING,
+                       srv))
             goto done;
-    } else if (!push_name(gens, GEN_EMAIL, r->name)) {
+    } else if (user_san != NULL) {
+        /* [policy] user-name-san: the otherName the peers read. */
+        if (!push_name(gens, GEN_OTHERNAME, user_san, V_ASN1_UTF8STRING,
+                       r->name))
+            goto done;
+    } else if (!push_name(gens, GEN_EMAIL, NULL, 0, r->name)) {
         goto done;
     }
     e = X509V3_EXT_i2d(NID_subject_alt_name, 0, gens);
@@ -402,7 +426,8 @@ done:
 /* Builds the PEM request for the key pair; *pem is malloc'ed. */
 static uint32_t make_request(struct gp11_token *tok, struct gp11_object *priv,
                              EVP_PKEY *pub, const struct role *r,
-                             unsigned char **der, int *der_len)
+                             const char *user_san, unsigned char **der,
+                             int *der_len)
 {
     X509_REQ *req = X509_REQ_new();
     X509_NAME *subj = X509_NAME_new();
@@ -417,7 +442,7 @@ static uint32_t make_request(struct gp11_token *tok, struct gp11_object *priv,
         !X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8,
                                     (const unsigned char *)cn, -1, -1, 0) ||
         !X509_REQ_set_subject_name(req, subj) ||
-        !X509_REQ_set_pubkey(req, pub) || !add_profile(req, r)) {
+        !X509_REQ_set_pubkey(req, pub) || !add_profile(req, r, user_san)) {
         ret = gp11_err_set(GP11_ERR_NOMEM, "cannot build the request");
         goto done;
     }
@@ -484,7 +509,8 @@ static uint32_t write_request(const char *path, const unsigned char *der,
 
 /* gssp11 identity new. */
 static uint32_t cmd_new(struct gp11_token *tok, const char *label,
-                        const struct role *r, const char *type, const char *out)
+                        const struct role *r, const char *type,
+                        const char *user_san, const char *out)
 {
     struct gp11_object *found = NULL, pub, priv;
     unsigned char id[ID_LEN], *der = NULL, *subj = NULL;
@@ -515,7 +541,7 @@ static uint32_t cmd_new(struct gp11_token *tok, const char *label,
         goto done;
     ret = key_public(tok, label, id, sizeof(id), &key);
     if (ret == GP11_OK)
-        ret = make_request(tok, &priv, key, r, &der, &der_len);
+        ret = make_request(tok, &priv, key, r, user_san, &der, &der_len);
     if (ret == GP11_OK)
         ret = write_request(out, der, der_len);
     /* No key pair without its request: a second try may use the label. */
@@ -676,10 +702,20 @@ static uint32_t check_cert(const struct gp11_config *cfg, const char *label,
         ret = gp11_certval_service(leaf, r->name, r->host);
         if (ret != GP11_OK)
             return ret;
-    } else if (X509_check_email(leaf, r->name, 0, 0) != 1) {
-        return gp11_err_set(GP11_ERR_CERT_HOSTNAME,
-                            "certificate \"%s\" lacks the rfc822Name %s", subj,
-                            r->name);
+    } else {
+        /* The user name the peers will read (docs/names.md). */
+        struct gp11_name *nm = NULL;
+        const char *san = user_san_oid(cfg);
+        bool same = gp11_name_from_cert_ex(leaf, false, NULL, false, NULL, san,
+                                           &nm) == GP11_OK &&
+                    gp11_name_kind(nm) == GP11_NAME_USER &&
+                    strcmp(gp11_name_text(nm), r->name) == 0;
+
+        gp11_name_free(nm);
+        if (!same)
+            return gp11_err_set(
+                GP11_ERR_CERT_HOSTNAME, "certificate \"%s\" lacks the %s %s",
+                subj, san ? "user name otherName" : "rfc822Name", r->name);
     }
     ret = gp11_trust_load_roles(cfg->trust_anchors, cfg->initiator_anchors,
                                 cfg->acceptor_anchors, NULL, &trust);
@@ -1084,7 +1120,7 @@ int gssp11_cmd_identity(int argc, char **argv)
     if (ret == GP11_OK)
         ret = open_token(cfg, &tok);
     if (ret == GP11_OK && strcmp(verb, "new") == 0)
-        ret = cmd_new(tok, label, &r, type, out);
+        ret = cmd_new(tok, label, &r, type, user_san_oid(cfg), out);
     else if (ret == GP11_OK && strcmp(verb, "import-cert") == 0)
         ret = cmd_import(cfg, tok, label, argv[optind],
                          argc - optind == 2 ? argv[optind + 1] : NULL);
