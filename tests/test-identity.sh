@@ -135,6 +135,19 @@ echo "ok: context bob -> web@localhost established"
 expect_error "another key's certificate" \
     'certificate "CN=web@localhost" does not match key "web2"' \
     "$gssp11" identity import-cert --label web2 web.pem
+# ... and one that suits web2 in every other way: right profile, right CA,
+# but a key that is not web2's (a software key).
+cat >web2.ext <<EOF
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, otherName:1.3.6.1.5.5.7.8.7;IA5STRING:_web2.localhost
+EOF
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout soft.key -out soft.csr -subj "/CN=web2@localhost" 2>/dev/null
+sign soft.csr soft.pem ca -extfile web2.ext
+expect_error "a software key's certificate of the right profile" \
+    'certificate "CN=web2@localhost" does not match key "web2"' \
+    "$gssp11" identity import-cert --label web2 soft.pem
 cat >client.ext <<EOF
 keyUsage = critical, digitalSignature
 extendedKeyUsage = clientAuth
