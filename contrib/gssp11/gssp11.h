@@ -11,6 +11,7 @@ int gssp11_cmd_info(int argc, char **argv);
 int gssp11_cmd_qop(int argc, char **argv);
 int gssp11_cmd_kek(int argc, char **argv);
 int gssp11_cmd_check(int argc, char **argv);
+int gssp11_cmd_identity(int argc, char **argv);
 
 /* Prints "gssp11: <message of code>" on stderr and returns 1. */
 int gssp11_fail(uint32_t code);

@@ -23,6 +23,8 @@ static const struct {
      "create or show the key-encryption key of context export"},
     {"check", gssp11_cmd_check,
      "check everything the plugin needs on this host (ok/WARN/FAIL)"},
+    {"identity", gssp11_cmd_identity,
+     "make a key and CSR, import its certificate, list identities"},
 };
 
 int gssp11_fail(uint32_t code)
