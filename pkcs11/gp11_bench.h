@@ -30,7 +30,7 @@ enum gp11_bench_private {
 
 /*
  * Generate an AES-256 session key in the token (CKM_AES_KEY_GEN) with the
- * template provider/keysched.c gives context keys (CKA_TOKEN, SIGN,
+ * template core/keysched.c gives context keys (CKA_TOKEN, SIGN,
  * VERIFY, DERIVE, EXTRACTABLE FALSE, SENSITIVE TRUE, CKA_PRIVATE left to
  * the token), except that it may both encrypt and decrypt.
  */

@@ -86,7 +86,7 @@ enum gp11_err {
     GP11_ERR_FORGERY_LIMIT,
     GP11_ERR_SEQ_REUSED,
     GP11_ERR_SEQ_MISMATCH,
-    /* revocation (provider/revocation.c) */
+    /* revocation (core/revocation.c) */
     GP11_ERR_CERT_REVOKED,
     GP11_ERR_CRL_EXPIRED,
     GP11_ERR_CRL_MISSING,
@@ -96,7 +96,7 @@ enum gp11_err {
     GP11_ERR_BLOB_FOREIGN,
     GP11_ERR_BLOB_ALTERED,
     GP11_ERR_BLOB_USED,
-    /* identity key protection (provider/creds.c) */
+    /* identity key protection (core/creds.c) */
     GP11_ERR_IDENTITY_EXPOSED,
     GP11_ERR_LAST /* keep last */
 };

@@ -2,7 +2,7 @@
 /*
  * Credentials, context establishment and context attributes of the SSPI
  * face, translated onto the mechanism's internal entry points (the
- * gp11_gss_* functions beneath provider/gss_spi.c, never an exported
+ * gp11_gss_* functions beneath gss/gss_spi.c, never an exported
  * gss_* name). The only file of the face that speaks the engine's
  * GSS-typed API for establishment: when the engine gets neutral types,
  * this file is what changes (docs/sspi.md, "Layout").

@@ -3,7 +3,7 @@
  * Per-message calls of the SSPI face (MakeSignature, VerifySignature,
  * EncryptMessage, DecryptMessage and their Sp* forms): SecBufferDesc
  * layouts translated onto the per-message core's role-tagged spans
- * (provider/msg_core.c, docs/msg-core.md), so the tokens are exactly the
+ * (core/msg_core.c, docs/msg-core.md), so the tokens are exactly the
  * GSS face's. The caller's buffers are the spans (in place; the spans
  * live on the stack). A non-zero MessageSeqNo is the caller-assigned
  * sequence number of docs/protocol.md 3.5 (docs/sspi.md, "MessageSeqNo").

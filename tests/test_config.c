@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests of the gss-pkcs11.conf parser (provider/config.c). */
+/* Unit tests of the gss-pkcs11.conf parser (core/config.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The CRL loader of provider/revocation.c: the forms it refuses (delta,
+ * The CRL loader of core/revocation.c: the forms it refuses (delta,
  * scoped, without nextUpdate, malformed, none at all) with the sentence
  * an administrator sees. Chains against CRLs are tested through the
  * mechglue in test_revocation.c.

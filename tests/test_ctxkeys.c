@@ -493,7 +493,7 @@ static void check_context_key(const struct gp11_object *o)
     assert_bool(o, CKA_TOKEN, "CKA_TOKEN", CK_FALSE);
     assert_bool(o, CKA_SENSITIVE, "CKA_SENSITIVE", CK_TRUE);
     assert_bool(o, CKA_EXTRACTABLE, "CKA_EXTRACTABLE", CK_FALSE);
-    /* provider/keysched.c makes context keys CKA_PRIVATE=FALSE on
+    /* core/keysched.c makes context keys CKA_PRIVATE=FALSE on
      * purpose (SoftHSM2 decrypts private keys under a token-wide lock on
      * every operation); they are session objects of this process, and
      * sensitivity and extractability do not depend on it. */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of the context-establishment tokens (provider/hs_msg.c), the
- * wire reader and writer (provider/wire.c) and the mechanism OID
- * (provider/oid.c), against docs/protocol.md sections 1 and 2.
+ * Unit tests of the context-establishment tokens (core/hs_msg.c), the
+ * wire reader and writer (core/wire.c) and the mechanism OID
+ * (core/oid.c), against docs/protocol.md sections 1 and 2.
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * IOV buffers of a type no call knows (found by tests/fuzz/fuzz_iov.c):
- * the type is the caller's 16-bit value, and provider/permsg_iov.c
+ * the type is the caller's 16-bit value, and gss/permsg_iov.c
  * selected buffers by shifting 1u by it, which is undefined from 32 on
  * (UBSan: "shift exponent 33 is too large"); on x86 the shift wraps, so
  * type 33 was taken for DATA (1) and 43 for SIGN_ONLY (11), and the tag

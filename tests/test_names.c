@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests of GSS names (provider/names.c). */
+/* Unit tests of GSS names (core/names.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The per-message core (provider/msg_core.c) called directly, as the SSPI
+ * The per-message core (core/msg_core.c) called directly, as the SSPI
  * face will call it, on contexts established in-process on the suite's
  * token (tests/fuzz/fuzz_ctx.c): caller-assigned sequence numbers
  * (protocol.md 3.5: a number not above every number used is refused

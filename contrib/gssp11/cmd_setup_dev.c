@@ -130,11 +130,11 @@ static void default_mech_module(char *out, size_t len)
     if (slash == NULL)
         return;
     *slash = '\0';
-    /* Build tree layout: <build>/contrib/gssp11 and <build>/provider/. */
+    /* Build tree layout: <build>/contrib/gssp11 and <build>/gss/. */
     slash = strrchr(exe, '/');
     if (slash && strcmp(slash, "/contrib") == 0) {
         *slash = '\0';
-        snprintf(out, len, "%s/provider/gss_pkcs11.so", exe);
+        snprintf(out, len, "%s/gss/gss_pkcs11.so", exe);
         if (access(out, R_OK) != 0)
             snprintf(out, len, "%s", GP11_MODULE_INSTALL_PATH);
     }

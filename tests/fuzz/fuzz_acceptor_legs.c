@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target: the acceptor's state machine (provider/ctx_accept.c)
+ * libFuzzer target: the acceptor's state machine (core/ctx_accept.c)
  * fed whole legs: a fresh acceptor context gets an INIT, and if it
  * answers with ACCEPT, a FINISH, on the SoftHSM2 token; its answer to
  * FINISH (CONFIRM or ERROR) goes to the initiator in real mode.

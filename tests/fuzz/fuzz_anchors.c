@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the trust-anchor reader (gp11_trust_load in
- * provider/certval.c) on a file or a directory written from the input.
+ * core/certval.c) on a file or a directory written from the input.
  *
  * Input: byte 0 bits 0-1 choose the layout: 0 one file "anchors.pem",
  * 1 one file without suffix, 2 and 3 a directory. A file's content is

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target: the initiator's state machine (provider/ctx_init.c)
+ * libFuzzer target: the initiator's state machine (core/ctx_init.c)
  * fed the acceptor's legs: an initiator context that sent a real INIT gets
  * the acceptor's answer (ACCEPT or ERROR), and one that sent a real FINISH
  * gets the answer to that (CONFIRM or ERROR), on the SoftHSM2 token.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target: IOV layouts (provider/permsg_iov.c). The layout checks
+ * libFuzzer target: IOV layouts (gss/permsg_iov.c). The layout checks
  * are static and run only after the context and its QOP key are checked,
  * so they are fuzzed through the IOV calls on a real context pair on the
  * SoftHSM2 token (established once at start-up).

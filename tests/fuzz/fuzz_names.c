@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target: GSS names (provider/names.c). Byte 0 chooses what the
+ * libFuzzer target: GSS names (core/names.c). Byte 0 chooses what the
  * rest of the input is:
  *   0 user name (GSS_C_NT_USER_NAME)   1 the same with GSS_C_NO_OID
  *   2 host-based service               3 the same, the old OID

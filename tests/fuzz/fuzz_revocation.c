@@ -2,7 +2,7 @@
 /*
  * libFuzzer target: certificate lists and CRLs together (protocol.md
  * 2.11), through gp11_certval_verify with a CRL set attached to the
- * anchors (provider/certval.c, provider/revocation.c).
+ * anchors (core/certval.c, core/revocation.c).
  *
  * The PKI is made at start-up (a root, an intermediate, a leaf; fresh
  * keys each process), because a CRL the fuzzer writes can never carry a

@@ -63,11 +63,11 @@ struct gp11_ctx {
     uint64_t send_seq;
     struct gp11_seqwin recv;
     /* Keys of non-default QOPs, [qop][0 send, 1 receive], made on first
-     * use (provider/qop.c); msg_lock protects them. */
+     * use (core/qop.c); msg_lock protects them. */
     struct gp11_object qop_keys[GP11_MAX_QOPS][2];
     bool have_qop_key[GP11_MAX_QOPS][2];
     /* Usage of each QOP key, [qop][0 send, 1 receive], against the limits
-     * of protocol.md 3.6 (provider/msg_core.c); msg_lock protects them. */
+     * of protocol.md 3.6 (core/msg_core.c); msg_lock protects them. */
     struct {
         uint64_t messages, blocks, forgeries;
     } usage[GP11_MAX_QOPS][2];

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Failure causes to syslog for the administrator (provider/log.c). */
+/* Failure causes to syslog for the administrator (core/log.c). */
 #ifndef GP11_LOG_H
 #define GP11_LOG_H
 

@@ -3,7 +3,7 @@
  * The GSS-API face of per-message protection (docs/protocol.md 3):
  * gss_get_mic, gss_verify_mic, gss_wrap, gss_unwrap and
  * gss_wrap_size_limit translated onto the per-message core
- * (provider/msg_core.c). The only allocation is the output buffer.
+ * (core/msg_core.c). The only allocation is the output buffer.
  */
 #include "gp11_context.h"
 #include "gp11_gss.h"
