@@ -658,7 +658,7 @@ static const char *subject_of(X509 *x, char *buf, size_t len)
  * The checks of import-cert and list, in this order: the certificate holds
  * the key's public key; its profile suits the role (keyUsage, EKU, dNSName
  * and SRVName of a service, rfc822Name of a user); it chains to the
- * anchors of its role (provider/certval.c, as a peer would judge it).
+ * anchors of its role (core/certval.c, as a peer would judge it).
  */
 static uint32_t check_cert(const struct gp11_config *cfg, const char *label,
                            EVP_PKEY *key, const struct role *r, X509 *leaf,
