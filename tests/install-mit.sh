@@ -255,6 +255,10 @@ echo "registered: $(cat /etc/gss/mech.d/*.conf | grep -v '^#')"
 start_server() {
     slog=$work/server.log
     for attempt in 1 2 3 4 5; do
+        # Emptied here, not only by the background job's redirection:
+        # that runs later, and the previous server's "starting..."
+        # would be taken for this one's.
+        : >"$slog"
         n=$(od -An -N2 -tu2 /dev/urandom | tr -dc 0-9)
         port=$((20000 + ${n:-0} % 40000))
         stdbuf -oL gss-server -port "$port" "$SERVICE" >"$slog" 2>&1 &

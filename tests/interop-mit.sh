@@ -153,6 +153,10 @@ listening() {
 start_server() {
     slog=$tmp/server.log
     for attempt in 1 2 3 4 5; do
+        # Emptied here, not only by the background job's redirection:
+        # that runs later, and the previous server's "starting..."
+        # would be taken for this one's.
+        : >"$slog"
         port=$(rand_port)
         if listening "$port"; then
             echo "port $port is taken, trying another"

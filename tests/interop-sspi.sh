@@ -100,6 +100,10 @@ rand_port() {
 start_server() {
     slog=$tmp/server.log
     for attempt in 1 2 3 4 5; do
+        # Emptied here, not only by the background job's redirection:
+        # that runs later, and the previous server's "starting..."
+        # would be taken for this one's.
+        : >"$slog"
         port=$(rand_port)
         echo "run: $1 -port $port $SERVICE  (attempt $attempt)"
         if [ "$1" = gss-server ]; then
