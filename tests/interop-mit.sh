@@ -49,53 +49,14 @@ for p in gss-server gss-client; do
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp11-interop.XXXXXX") || exit 1
-server_pid=
-port=
-failures=0
-checks=0
-step=0
+# shellcheck source=tests/server-lib.sh
+. "$(dirname "$0")/server-lib.sh"
 
 # Keep Kerberos out of the way: no keytab for the acceptor, no ticket
 # cache for the initiator, whatever the machine has.
 KRB5_KTNAME=FILE:$tmp/none.keytab
 KRB5CCNAME=FILE:$tmp/none.ccache
 export KRB5_KTNAME KRB5CCNAME
-
-# alive PID: the process exists and is not a zombie (our own child stays a
-# zombie until waited for, and kill -0 succeeds on it).
-alive() {
-    kill -0 "$1" 2>/dev/null || return 1
-    case $(ps -o stat= -p "$1" 2>/dev/null) in
-    Z* | "") return 1 ;;
-    esac
-    return 0
-}
-
-stop_server() {
-    [ -n "$server_pid" ] || return 0
-    if alive "$server_pid"; then
-        kill "$server_pid" 2>/dev/null
-        i=0
-        while alive "$server_pid" && [ "$i" -lt 50 ]; do
-            sleep 0.1
-            i=$((i + 1))
-        done
-        alive "$server_pid" && kill -9 "$server_pid" 2>/dev/null
-    fi
-    wait "$server_pid" 2>/dev/null
-    server_pid=
-}
-
-# shellcheck disable=SC2317 # invoked by the trap
-cleanup() {
-    rc=$?
-    trap - EXIT HUP INT PIPE TERM
-    stop_server
-    rm -rf "$tmp"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
 
 # bounded SECONDS CMD...: CMD with a time limit when timeout(1) exists.
 if command -v timeout >/dev/null 2>&1; then
@@ -117,13 +78,6 @@ fi
 # (gss-server prints only the last mechanism's minor status).
 sdebug=${GSS_PKCS11_DEBUG:-$tmp/server-debug.log}
 
-# show FILE: a log, long lines cut (the server echoes whole messages).
-show() {
-    echo "----- $1"
-    cut -c1-300 "$1"
-    echo "-----"
-}
-
 show_server() {
     show "$tmp/server.log"
     if [ -f "$sdebug" ]; then
@@ -133,72 +87,19 @@ show_server() {
     fi
 }
 
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-rand_port() {
-    n=$(od -An -N2 -tu2 /dev/urandom | tr -dc 0-9)
-    echo $((20000 + ${n:-0} % 40000))
-}
-
-listening() {
-    command -v ss >/dev/null 2>&1 || return 1
-    ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
-}
-
-# Starts gss-server on a free random port; up to 5 ports, 10 s each.
-# Arguments go to gss-server before the service name (e.g. -export).
-start_server() {
-    slog=$tmp/server.log
-    for attempt in 1 2 3 4 5; do
-        # Emptied here, not only by the background job's redirection:
-        # that runs later, and the previous server's "starting..."
-        # would be taken for this one's.
-        : >"$slog"
-        port=$(rand_port)
-        if listening "$port"; then
-            echo "port $port is taken, trying another"
-            continue
-        fi
-        echo "run: gss-server -port $port $* $SERVICE  (attempt $attempt)"
-        # Started directly (not through a shell function, which would run
-        # in a forked subshell) so that $! is the server itself.
-        if [ -n "$server_checks" ]; then
-            GSS_PKCS11_DEBUG=$sdebug \
-                stdbuf -oL gss-server -port "$port" "$@" "$SERVICE" >"$slog" 2>&1 &
-        else
-            GSS_PKCS11_DEBUG=$sdebug \
-                gss-server -port "$port" "$@" "$SERVICE" >"$slog" 2>&1 &
-        fi
-        server_pid=$!
-        i=0
-        while [ "$i" -lt 100 ]; do
-            # "starting..." is printed after listen().
-            if grep -q '^starting\.\.\.' "$slog"; then
-                echo "gss-server (pid $server_pid) listens on port $port"
-                return 0
-            fi
-            alive "$server_pid" || break
-            sleep 0.1
-            i=$((i + 1))
-        done
-        if grep -q 'binding socket' "$slog"; then
-            stop_server
-            echo "port $port is in use, trying another"
-            continue
-        fi
-        if alive "$server_pid"; then
-            echo "FAIL: gss-server did not listen within 10 s" >&2
-        else
-            echo "FAIL: gss-server exited before listening" >&2
-        fi
-        show_server
-        return 1
-    done
-    echo "FAIL: no free port after 5 attempts" >&2
-    return 1
+# launch_gss_server PORT ARG...: gss-server on PORT in the background,
+# ARGs (e.g. -export) before the service name, with the plugin's debug log.
+# shellcheck disable=SC2317 # invoked by start_server
+launch_gss_server() {
+    p=$1
+    shift
+    if [ -n "$server_checks" ]; then
+        GSS_PKCS11_DEBUG=$sdebug \
+            stdbuf -oL gss-server -port "$p" "$@" "$SERVICE" >"$slog" 2>&1 &
+    else
+        GSS_PKCS11_DEBUG=$sdebug \
+            gss-server -port "$p" "$@" "$SERVICE" >"$slog" 2>&1 &
+    fi
 }
 
 count() {
@@ -285,7 +186,7 @@ negative() {
     fi
 }
 
-if ! start_server; then
+if ! start_server gss-server launch_gss_server; then
     echo "interop-mit: FAIL ($token): gss-server did not start"
     exit 1
 fi
@@ -370,7 +271,7 @@ fi
 export_conf=$(dirname "$GSS_PKCS11_CONF")/export.conf
 if [ ! -f "$export_conf" ]; then
     fail "no $export_conf (tests/setup-tokens.sh makes it)"
-elif ! GSS_PKCS11_CONF=$export_conf start_server -export; then
+elif ! GSS_PKCS11_CONF=$export_conf start_server gss-server launch_gss_server -export; then
     fail "gss-server -export did not start"
 else
     positive 'export: default' 1 1 0 -- \

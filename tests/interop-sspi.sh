@@ -36,101 +36,20 @@ for p in gss-server gss-client "$SSPI_CLIENT" "$SSPI_SERVER"; do
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp11-isspi.XXXXXX") || exit 1
-server_pid=
-port=
-failures=0
-checks=0
-step=0
+# shellcheck source=tests/server-lib.sh
+. "$(dirname "$0")/server-lib.sh"
 KRB5_KTNAME=FILE:$tmp/none.keytab
 KRB5CCNAME=FILE:$tmp/none.ccache
 export KRB5_KTNAME KRB5CCNAME
 
-alive() {
-    kill -0 "$1" 2>/dev/null || return 1
-    case $(ps -o stat= -p "$1" 2>/dev/null) in
-    Z* | "") return 1 ;;
-    esac
-    return 0
+# The two servers, started in the background by start_server.
+# shellcheck disable=SC2317 # invoked by start_server
+launch_gss_server() {
+    stdbuf -oL gss-server -port "$1" "$SERVICE" >"$slog" 2>&1 &
 }
-
-stop_server() {
-    [ -n "$server_pid" ] || return 0
-    if alive "$server_pid"; then
-        kill "$server_pid" 2>/dev/null
-        i=0
-        while alive "$server_pid" && [ "$i" -lt 50 ]; do
-            sleep 0.1
-            i=$((i + 1))
-        done
-        alive "$server_pid" && kill -9 "$server_pid" 2>/dev/null
-    fi
-    wait "$server_pid" 2>/dev/null
-    server_pid=
-}
-
-# shellcheck disable=SC2317 # invoked by the trap
-cleanup() {
-    rc=$?
-    trap - EXIT HUP INT PIPE TERM
-    stop_server
-    rm -rf "$tmp"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-show() {
-    echo "----- $1"
-    cut -c1-300 "$1" | grep -v '^[0-9a-f]*$' | head -n 60
-    echo "-----"
-}
-
-rand_port() {
-    n=$(od -An -N2 -tu2 /dev/urandom | tr -dc 0-9)
-    echo $((20000 + ${n:-0} % 40000))
-}
-
-# start_server NAME: gss-server or sspi-server on a random free port,
-# up to 5 attempts; both print "starting..." once they listen.
-start_server() {
-    slog=$tmp/server.log
-    for attempt in 1 2 3 4 5; do
-        # Emptied here, not only by the background job's redirection:
-        # that runs later, and the previous server's "starting..."
-        # would be taken for this one's.
-        : >"$slog"
-        port=$(rand_port)
-        echo "run: $1 -port $port $SERVICE  (attempt $attempt)"
-        if [ "$1" = gss-server ]; then
-            stdbuf -oL gss-server -port "$port" "$SERVICE" >"$slog" 2>&1 &
-        else
-            "$SSPI_SERVER" -port "$port" "$SERVICE" >"$slog" 2>&1 &
-        fi
-        server_pid=$!
-        i=0
-        while [ "$i" -lt 100 ]; do
-            if grep -q '^starting\.\.\.' "$slog"; then
-                echo "$1 (pid $server_pid) listens on port $port"
-                return 0
-            fi
-            alive "$server_pid" || break
-            sleep 0.1
-            i=$((i + 1))
-        done
-        if grep -q 'binding socket' "$slog"; then
-            stop_server
-            continue
-        fi
-        echo "FAIL: $1 did not start" >&2
-        show "$slog"
-        return 1
-    done
-    return 1
+# shellcheck disable=SC2317 # invoked by start_server
+launch_sspi_server() {
+    "$SSPI_SERVER" -port "$1" "$SERVICE" >"$slog" 2>&1 &
 }
 
 count() {
@@ -203,7 +122,7 @@ awk 'BEGIN { for (i = 0; i < 1500; i++)
              printf "line %05d of a message larger than 64 KiB ......\n", i }' >"$big"
 
 # 1. MIT gss-server <- sspi-client
-if ! start_server gss-server; then
+if ! start_server gss-server launch_gss_server; then
     echo "interop-sspi: FAIL ($token): gss-server did not start"
     exit 1
 fi
@@ -225,7 +144,7 @@ positive 'sspi-client default again' 1 1 0 -- $(c) localhost "$SERVICE" "$MSG"
 stop_server
 
 # 2. sspi-server <- MIT gss-client
-if ! start_server sspi-server; then
+if ! start_server sspi-server launch_sspi_server; then
     echo "interop-sspi: FAIL ($token): sspi-server did not start"
     exit 1
 fi
