@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Trust anchors, peer chain validation and handshake signature checks. */
 #include "gp11_certval.h"
+#include "gp11_file.h"
 #include "gp11_debug.h"
 #include "gp11_error.h"
 #include "gp11_revocation.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -225,74 +225,6 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
     return -1;
 }
 
-/* Reads the regular file path (at most ANCHOR_FILE_MAX bytes) into *buf. */
-static uint32_t read_anchor_file(const char *path, uint8_t **buf, size_t *len)
-{
-    uint8_t *data = NULL;
-    struct stat sb;
-    size_t got = 0;
-    uint32_t ret = GP11_OK;
-    ssize_t n;
-    int fd;
-
-    *buf = NULL;
-    *len = 0;
-    /* O_NONBLOCK: a FIFO put in place of the file must not hang us. */
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        ret = gp11_err_set(GP11_ERR_CONFIG_MISSING,
-                           "cannot open the trust anchors file %s: %s", path,
-                           strerror(errno));
-        goto done;
-    }
-    if (fstat(fd, &sb) != 0) {
-        ret = gp11_err_set(GP11_ERR_CONFIG_MISSING,
-                           "cannot read the trust anchors file %s: %s", path,
-                           strerror(errno));
-        goto done;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        ret = gp11_err_set(GP11_ERR_CONFIG_VALUE,
-                           "the trust anchors %s are neither a regular file "
-                           "nor a directory",
-                           path);
-        goto done;
-    }
-    if (sb.st_size > ANCHOR_FILE_MAX) {
-        ret = gp11_err_set(GP11_ERR_CONFIG_VALUE,
-                           "the trust anchors file %s is larger than %ld MiB",
-                           path, ANCHOR_FILE_MAX >> 20);
-        goto done;
-    }
-    data = malloc((size_t)sb.st_size + 1);
-    if (data == NULL) {
-        ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory reading %s", path);
-        goto done;
-    }
-    while (got < (size_t)sb.st_size) {
-        n = read(fd, data + got, (size_t)sb.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            ret = gp11_err_set(GP11_ERR_CONFIG_MISSING,
-                               "cannot read the trust anchors file %s: %s",
-                               path, strerror(errno));
-            goto done;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    *buf = data;
-    *len = got;
-    data = NULL;
-done:
-    free(data);
-    if (fd >= 0)
-        close(fd);
-    return ret;
-}
-
 /* Adds one certificate to the store and counts it. */
 static uint32_t add_anchor(X509_STORE *st, X509 *x, const char *path,
                            size_t *count)
@@ -319,7 +251,8 @@ static uint32_t add_anchor_file(X509_STORE *st, const char *path, size_t *count)
     unsigned long e;
     size_t len = 0;
 
-    ret = read_anchor_file(path, &data, &len);
+    ret = gp11_file_read(path, "trust anchors file", ANCHOR_FILE_MAX, &data,
+                         &len);
     if (ret != GP11_OK)
         goto done;
     bio = BIO_new_mem_buf(data, (int)len);

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* CRLs: loading [trust] crls and checking a verified chain against them. */
 #include "gp11_revocation.h"
+#include "gp11_file.h"
 #include "gp11_debug.h"
 #include "gp11_error.h"
 #include "gp11_runtime.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -192,61 +192,6 @@ fail:
     return ret;
 }
 
-/* Reads the regular file path (at most GP11_CRL_FILE_MAX bytes). */
-static uint32_t read_file(const char *path, uint8_t **buf, size_t *len)
-{
-    uint8_t *data = NULL;
-    struct stat sb;
-    size_t got = 0;
-    uint32_t ret = GP11_OK;
-    ssize_t n;
-    int fd;
-
-    *buf = NULL;
-    *len = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0 || fstat(fd, &sb) != 0) {
-        ret = gp11_err_set(GP11_ERR_CONFIG_MISSING,
-                           "cannot read the CRL file %s: %s", path,
-                           strerror(errno));
-        goto done;
-    }
-    if (!S_ISREG(sb.st_mode) || sb.st_size > GP11_CRL_FILE_MAX) {
-        ret = gp11_err_set(GP11_ERR_CONFIG_VALUE,
-                           "the CRL file %s is not a regular file of at most "
-                           "%ld MiB",
-                           path, GP11_CRL_FILE_MAX >> 20);
-        goto done;
-    }
-    data = malloc((size_t)sb.st_size + 1);
-    if (data == NULL) {
-        ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory reading %s", path);
-        goto done;
-    }
-    while (got < (size_t)sb.st_size) {
-        n = read(fd, data + got, (size_t)sb.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            ret = gp11_err_set(GP11_ERR_CONFIG_MISSING,
-                               "cannot read the CRL file %s: %s", path,
-                               strerror(errno));
-            goto done;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    *buf = data;
-    *len = got;
-    data = NULL;
-done:
-    free(data);
-    if (fd >= 0)
-        close(fd);
-    return ret;
-}
-
 /* PEM passphrase callback that refuses. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {
@@ -327,7 +272,7 @@ static uint32_t add_crl_file(struct gp11_crls *c, const char *path)
     size_t len = 0;
     uint32_t ret;
 
-    ret = read_file(path, &data, &len);
+    ret = gp11_file_read(path, "CRL file", GP11_CRL_FILE_MAX, &data, &len);
     if (ret == GP11_OK)
         ret = gp11_crls_add_mem(c, data, len, path);
     free(data);
