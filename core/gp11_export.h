@@ -35,6 +35,11 @@ OM_uint32 gp11_gss_import_sec_context(OM_uint32 *minor, gss_buffer_t token,
 OM_uint32 gp11_gss_import_sec_context_by_mech(OM_uint32 *minor, gss_OID mech,
                                               gss_buffer_t token,
                                               gss_ctx_id_t *context);
+/* The context's pseudo-random function (protocol.md 6): len bytes (at
+ * most GP11_PRF_MAX) of output for the input in into out; on failure out
+ * is wiped. */
+uint32_t gp11_ctx_prf(struct gp11_ctx *ctx, const uint8_t *in, size_t in_len,
+                      uint8_t *out, size_t len);
 OM_uint32 gp11_gss_pseudo_random(OM_uint32 *minor, gss_ctx_id_t context,
                                  int prf_key, const gss_buffer_t prf_in,
                                  ssize_t desired_output_len,
