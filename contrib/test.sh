@@ -81,6 +81,9 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 #   context-mangle: every byte of every handshake leg flipped and
 #   truncated, about 16 minutes per token under memcheck (the gcc and ASan
 #   runs above cover it).
+#   sspi-export: SSPI export/import with exec'd children, 8 s (SoftHSM2)
+#   and 24 s (NSS softoken) under memcheck, over the 5 s budget; it
+#   passed memcheck clean on 2026-12-02 (the gcc and ASan runs cover it).
 vg_suites='--suite unit --suite softhsm --suite nss --suite module'
 vg_tests=$(meson introspect build --tests | python3 -c '
 import json, sys
@@ -88,7 +91,7 @@ suites = {"gss-pkcs11:" + s for s in ("unit", "softhsm", "nss", "module")}
 names = {t["name"] for t in json.load(sys.stdin)
          if suites & set(t["suite"]) and not t["cmd"][0].endswith(".sh")
          and not t["cmd"][0].endswith("python3")}
-print("\n".join(sorted(names - {"context-mangle"})))')
+print("\n".join(sorted(names - {"context-mangle", "sspi-export"})))')
 # shellcheck disable=SC2086
 run_suite build --setup valgrind --no-rebuild $vg_suites $vg_tests || rc=1
 

@@ -12,6 +12,7 @@
 #include "gp11_context.h"
 #include "gp11_creds.h"
 #include "gp11_error.h"
+#include "gp11_export.h"
 #include "gp11_msgtok.h"
 #include "gp11_names.h"
 #include "gp11_qop.h"
@@ -526,6 +527,97 @@ done:
 SECURITY_STATUS gp11_sspi_delete(CtxtHandle *h)
 {
     return gp11_sspi_handle_remove(GP11_SSPI_CTX, h);
+}
+
+/* ---- export and import (protocol.md 5) ---------------------------------- */
+
+SECURITY_STATUS gp11_sspi_export(CtxtHandle *h, ULONG flags, SecBuffer *packed,
+                                 HANDLE *token)
+{
+    gss_buffer_desc blob = GSS_C_EMPTY_BUFFER;
+    struct gp11_sspi_ctx *c;
+    OM_uint32 major, minor = 0;
+    SECURITY_STATUS st;
+
+    if (packed == NULL)
+        return SEC_E_INVALID_PARAMETER;
+    /* RESET_NEW would restart the sequence numbers (and the AES-GCM
+     * nonces) under the same keys; there is no kernel. */
+    if (flags &
+        (SECPKG_CONTEXT_EXPORT_RESET_NEW | SECPKG_CONTEXT_EXPORT_TO_KERNEL))
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    if (flags & ~(ULONG)SECPKG_CONTEXT_EXPORT_DELETE_OLD)
+        return SEC_E_INVALID_PARAMETER;
+    c = gp11_sspi_get(GP11_SSPI_CTX, h);
+    if (c == NULL)
+        return SEC_E_INVALID_HANDLE;
+    pthread_mutex_lock(&c->lock);
+    if (gp11_sspi_engine_ctx(c) == GSS_C_NO_CONTEXT) {
+        st = SEC_E_INVALID_HANDLE;
+    } else {
+        /* The engine's export consumes its context (RFC 2743 2.2.8), and
+         * leaves it as it was when it refuses. */
+        major = gp11_gss_export_sec_context(&minor, &c->gctx, &blob);
+        st = GSS_ERROR(major) ? gp11_sspi_status(major, minor) : SEC_E_OK;
+    }
+    if (st == SEC_E_OK) {
+        /* Never two live copies: this one is dead from now on. */
+        c->gctx = GSS_C_NO_CONTEXT;
+        c->open = false;
+        packed->pvBuffer = blob.value;
+        packed->cbBuffer = (ULONG)blob.length;
+        if (token)
+            *token = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    gp11_sspi_put(c);
+    if (st == SEC_E_OK && (flags & SECPKG_CONTEXT_EXPORT_DELETE_OLD))
+        gp11_sspi_handle_remove(GP11_SSPI_CTX, h);
+    return st;
+}
+
+SECURITY_STATUS gp11_sspi_import(const char *package, SecBuffer *packed,
+                                 CtxtHandle *out)
+{
+    gss_buffer_desc blob;
+    struct gp11_sspi_ctx *c = NULL;
+    OM_uint32 major, minor = 0, flags = 0;
+    int local = 0;
+    SECURITY_STATUS st;
+
+    if (package == NULL || strcmp(package, GSS_PKCS11_SSP_NAME) != 0)
+        return SEC_E_SECPKG_NOT_FOUND;
+    if (packed == NULL || out == NULL)
+        return SEC_E_INVALID_PARAMETER;
+    if (packed->pvBuffer == NULL || packed->cbBuffer == 0)
+        return SEC_E_INVALID_TOKEN;
+    c = ctx_new(false, 0);
+    if (c == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    blob.value = packed->pvBuffer;
+    blob.length = packed->cbBuffer;
+    major = gp11_gss_import_sec_context(&minor, &blob, &c->gctx);
+    if (GSS_ERROR(major)) {
+        st = gp11_sspi_status(major, minor);
+        goto done;
+    }
+    major = gp11_gss_inquire_context(&minor, c->gctx, NULL, NULL, NULL, NULL,
+                                     &flags, &local, NULL);
+    if (GSS_ERROR(major)) {
+        st = gp11_sspi_status(major, minor);
+        goto done;
+    }
+    c->initiator = local != 0;
+    c->attrs = ret_attrs(flags, c->initiator);
+    c->open = true;
+    c->start = time(NULL);
+    st = gp11_sspi_handle_new(GP11_SSPI_CTX, &c->hdr, ctx_destroy, out);
+    if (st == SEC_E_OK)
+        c = NULL;
+done:
+    if (c != NULL)
+        ctx_destroy(c);
+    return st;
 }
 
 /* ---- attributes -----------------------------------------------------------

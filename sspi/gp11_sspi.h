@@ -99,6 +99,20 @@ SECURITY_STATUS gp11_sspi_accept(CredHandle *cred, CtxtHandle *ctx,
 SECURITY_STATUS gp11_sspi_delete(CtxtHandle *h);
 SECURITY_STATUS gp11_sspi_query(struct gp11_sspi_ctx *c, ULONG attr, void *buf);
 
+/*
+ * ExportSecurityContext onto the mechanism's context export (protocol.md
+ * 5): the packed context is the blob, malloc'ed (FreeContextBuffer). The
+ * context's keys are gone afterwards whatever fFlags says: with
+ * SECPKG_CONTEXT_EXPORT_DELETE_OLD the handle is removed, without it the
+ * handle stays (for DeleteSecurityContext) but nothing else accepts it.
+ */
+SECURITY_STATUS gp11_sspi_export(CtxtHandle *h, ULONG flags, SecBuffer *packed,
+                                 HANDLE *token);
+/* ImportSecurityContextA: a blob of ExportSecurityContext (or of the GSS
+ * face's export, without the mechglue's OID prefix) into a new handle. */
+SECURITY_STATUS gp11_sspi_import(const char *package, SecBuffer *packed,
+                                 CtxtHandle *out);
+
 /* An established context's engine handle, or NULL (not established,
  * failed); c->lock must be held. */
 gss_ctx_id_t gp11_sspi_engine_ctx(struct gp11_sspi_ctx *c);

@@ -174,21 +174,19 @@ EXPORT SECURITY_STATUS SEC_ENTRY DecryptMessage(PCtxtHandle phContext,
     WITH_CTX(c, gp11_sspi_decrypt(c, pMessage, MessageSeqNo, pfQOP));
 }
 
-/* Context export comes with the export issue; until then unsupported. */
 EXPORT SECURITY_STATUS SEC_ENTRY
 ExportSecurityContext(PCtxtHandle phContext, ULONG fFlags,
                       PSecBuffer pPackedContext, HANDLE *pToken)
 {
-    (void)phContext, (void)fFlags, (void)pPackedContext, (void)pToken;
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    return gp11_sspi_export(phContext, fFlags, pPackedContext, pToken);
 }
 
 EXPORT SECURITY_STATUS SEC_ENTRY
 ImportSecurityContextA(SEC_CHAR *pszPackage, PSecBuffer pPackedContext,
                        HANDLE pToken, PCtxtHandle phContext)
 {
-    (void)pszPackage, (void)pPackedContext, (void)pToken, (void)phContext;
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    (void)pToken; /* no impersonation token: identities live on the token */
+    return gp11_sspi_import(pszPackage, pPackedContext, phContext);
 }
 
 static SecurityFunctionTableA function_table = {

@@ -65,6 +65,14 @@ static const struct {
      * (receiver) (docs/sspi.md, "MessageSeqNo") */
     {GP11_ERR_SEQ_REUSED, SEC_E_OUT_OF_SEQUENCE},
     {GP11_ERR_SEQ_MISMATCH, SEC_E_OUT_OF_SEQUENCE},
+    /* context export (protocol.md 5): the policy or the KEK refuses it,
+     * or the packed context cannot be imported (damaged, of another
+     * token or KEK, already imported) */
+    {GP11_ERR_EXPORT_FORBIDDEN, SEC_E_CANNOT_PACK},
+    {GP11_ERR_BLOB_MALFORMED, SEC_E_INVALID_TOKEN},
+    {GP11_ERR_BLOB_FOREIGN, SEC_E_INVALID_TOKEN},
+    {GP11_ERR_BLOB_ALTERED, SEC_E_INVALID_TOKEN},
+    {GP11_ERR_BLOB_USED, SEC_E_INVALID_TOKEN},
 };
 
 SECURITY_STATUS gp11_sspi_status(OM_uint32 major, OM_uint32 minor)

@@ -6,7 +6,11 @@
 # mech.d snippet beside them, the plugin it names is there, and a program
 # (tests/install-probe.c) built with nothing but
 # `pkg-config --cflags --libs gss-pkcs11`, the tree as PKG_CONFIG_SYSROOT_DIR,
-# compiles against the tree's header and prints the mechanism OID.
+# compiles against the tree's header and prints the mechanism OID. The
+# same for gss-pkcs11-sspi.pc when the tree has the SSPI face: a program
+# (tests/install-probe-sspi.c, beside PROBE_SOURCE) built with nothing but
+# `pkg-config --cflags --libs gss-pkcs11-sspi` runs on the tree's library
+# and lists the package.
 #
 # Usage: install-pc.sh ROOT PROBE_SOURCE OID VERSION
 #   ROOT          the installed tree (paths in it are ROOT/usr/...)
@@ -143,6 +147,53 @@ if "$cc" -std=c11 -Wall -Wextra -Werror -MD -MF "$tmp/probe.d" $cflags \
 else
     fail "probe did not build:"
     cat "$tmp/cc.log" >&2
+fi
+
+# ---- gss-pkcs11-sspi.pc: the SSPI face ----------------------------------
+sspi_probe=$(dirname "$probe")/install-probe-sspi.c
+sspi_pcs=$(find "$root" -name gss-pkcs11-sspi.pc)
+sspi_libs=$(find "$root" -name 'libgss-pkcs11-sspi.so.0')
+if [ -z "$sspi_pcs" ] && [ -z "$sspi_libs" ]; then
+    echo "note: no SSPI face in the tree (built with -Dsspi=false)"
+elif [ "$(printf '%s\n' "$sspi_pcs" | grep -c .)" -ne 1 ]; then
+    fail "gss-pkcs11-sspi.pc: '$sspi_pcs' under $root (libgss-pkcs11-sspi.so.0: $sspi_libs)"
+else
+    ok "gss-pkcs11-sspi.pc at ${sspi_pcs#"$root"}"
+    PKG_CONFIG_PATH=$(dirname "$sspi_pcs")
+    sspi_var() {
+        env -u PKG_CONFIG_SYSROOT_DIR pkg-config --variable="$1" gss-pkcs11-sspi
+    }
+    eq "sspi version" "$(pkg-config --modversion gss-pkcs11-sspi)" "$want_version"
+    pkg=$(sspi_var package_name)
+    eq "sspi package_name" "$pkg" gss-pkcs11
+    libdir=$(sspi_var libdir)
+    cflags=$(pkg-config --cflags gss-pkcs11-sspi) || fail "pkg-config --cflags gss-pkcs11-sspi"
+    libs=$(pkg-config --libs gss-pkcs11-sspi) || fail "pkg-config --libs gss-pkcs11-sspi"
+    echo "sspi cflags: $cflags"
+    echo "sspi libs: $libs"
+    # shellcheck disable=SC2086 # word splitting of the flags is wanted
+    if "$cc" -std=c11 -Wall -Wextra -Werror -MD -MF "$tmp/sspi.d" $cflags \
+        "$sspi_probe" $libs -o "$tmp/sspi-probe" 2>"$tmp/sspi-cc.log"; then
+        ok "SSPI probe built with pkg-config --cflags --libs gss-pkcs11-sspi"
+        # shellcheck disable=SC1003,SC2020 # blanks and backslashes to newlines
+        hdr=$(tr ' \\' '\n\n' <"$tmp/sspi.d" | grep 'gss-pkcs11/sspi\.h$')
+        case $hdr in
+        "$root"/*) ok "SSPI header from the tree: ${hdr#"$root"}" ;;
+        *) fail "the SSPI probe included '$hdr', not the tree's header" ;;
+        esac
+        # The tree's library, found where its .pc says it is.
+        if out=$(env LD_LIBRARY_PATH="$root$libdir" "$tmp/sspi-probe" 2>&1); then
+            eq "SSPI probe: package" "$(printf '%s\n' "$out" | sed -n 1p)" "$pkg"
+            eq "SSPI probe: cbMaxToken" "$(printf '%s\n' "$out" | sed -n 2p)" 65535
+            eq "SSPI probe: library" "$(printf '%s\n' "$out" | sed -n 3p)" \
+                "$root$libdir/libgss-pkcs11-sspi.so.0"
+        else
+            fail "SSPI probe failed: $out"
+        fi
+    else
+        fail "SSPI probe did not build:"
+        cat "$tmp/sspi-cc.log" >&2
+    fi
 fi
 
 if [ "$failures" -ne 0 ]; then

@@ -70,6 +70,7 @@ static void emit(struct report *r, enum level lv, const char *item,
     char msg[2048];
     va_list ap;
 
+    gssp11_progress_clear(); /* a result line replaces the progress line */
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
@@ -712,6 +713,7 @@ int gssp11_cmd_check(int argc, char **argv)
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     struct report r = {.first = true};
+    struct gssp11_progress progress = {0};
     struct gp11_config *cfg = NULL;
     struct gp11_runtime *rt = NULL;
     const char *path = NULL;
@@ -752,14 +754,25 @@ int gssp11_cmd_check(int argc, char **argv)
              gp11_err_message(ret));
         goto mech;
     }
-    if (cfg->initiator_identity)
+    /* On a terminal: each identity, then each context. */
+    gssp11_progress_start(&progress, "check",
+                          (cfg->initiator_identity ? 1 : 0) +
+                              (unsigned)cfg->n_acceptors *
+                                  (cfg->initiator_identity ? 2 : 1));
+    if (cfg->initiator_identity) {
+        gssp11_progress_step(&progress, "initiator identity %s",
+                             cfg->initiator_identity);
         check_identity(&r, rt, NULL, cfg->initiator_identity);
-    else
+    } else {
         emit(&r, L_OK, "initiator identity", NULL,
              "none configured (this host does not initiate by default)");
-    for (size_t i = 0; i < cfg->n_acceptors; i++)
+    }
+    for (size_t i = 0; i < cfg->n_acceptors; i++) {
+        gssp11_progress_step(&progress, "acceptor identity %s",
+                             cfg->acceptors[i].service);
         check_identity(&r, rt, cfg->acceptors[i].service,
                        cfg->acceptors[i].identity);
+    }
     check_kek(&r, rt);
 mech:
     check_mech(&r);
@@ -769,9 +782,13 @@ mech:
                  "configure an [initiator] identity to test establishment",
                  "not established: no [initiator] identity on this host");
         else
-            for (size_t i = 0; i < cfg->n_acceptors; i++)
+            for (size_t i = 0; i < cfg->n_acceptors; i++) {
+                gssp11_progress_step(&progress, "context to %s",
+                                     cfg->acceptors[i].service);
                 check_context(&r, cfg->acceptors[i].service);
+            }
     }
+    gssp11_progress_end(&progress);
     if (r.json) {
         printf("\n  ],\n  \"ok\": %d,\n  \"warnings\": %d,\n  \"failures\": "
                "%d\n}\n",

@@ -513,6 +513,7 @@ static uint32_t cmd_new(struct gp11_token *tok, const char *label,
                         const char *user_san, const char *out)
 {
     struct gp11_object *found = NULL, pub, priv;
+    struct gssp11_progress progress = {0};
     unsigned char id[ID_LEN], *der = NULL, *subj = NULL;
     EVP_PKEY *key = NULL;
     size_t n = 0;
@@ -535,11 +536,15 @@ static uint32_t cmd_new(struct gp11_token *tok, const char *label,
         ret = gp11_random(tok, id, sizeof(id));
     if (ret == GP11_OK)
         ret = role_subject(r, &subj, &subj_len);
+    /* On a terminal: the key pair (seconds for RSA), then the request. */
+    gssp11_progress_start(&progress, "identity new", 2);
+    gssp11_progress_step(&progress, "key pair %s (%s)", label, type);
     if (ret == GP11_OK)
         ret = generate(tok, label, type, id, subj, subj_len, &pub, &priv);
     if (ret != GP11_OK)
         goto done;
     ret = key_public(tok, label, id, sizeof(id), &key);
+    gssp11_progress_step(&progress, "certificate request %s", out);
     if (ret == GP11_OK)
         ret = make_request(tok, &priv, key, r, user_san, &der, &der_len);
     if (ret == GP11_OK)
@@ -550,6 +555,7 @@ static uint32_t cmd_new(struct gp11_token *tok, const char *label,
         gp11_object_destroy(tok, &pub);
     }
 done:
+    gssp11_progress_end(&progress);
     OPENSSL_free(der);
     OPENSSL_free(subj);
     EVP_PKEY_free(key);

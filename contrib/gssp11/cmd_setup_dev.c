@@ -88,6 +88,9 @@ static const struct dev_identity identities[] = {
 
 #define N_IDENTITIES (sizeof(identities) / sizeof(identities[0]))
 
+/* On a terminal: the token, the CA, each identity, the KEK. */
+static struct gssp11_progress progress;
+
 static void setup_usage(FILE *f)
 {
     fprintf(f,
@@ -489,6 +492,8 @@ static uint32_t make_identities(struct devenv *e)
     o.pin_source = in_dir(e, "user.pin", pin, sizeof(pin));
     ret = make_dir(in_dir(e, "certs", certs, sizeof(certs)), 0755);
     if (ret == GP11_OK)
+        gssp11_progress_step(&progress, "development CA");
+    if (ret == GP11_OK)
         ret = gp11_devca_create("gss-pkcs11 development CA", CERT_DAYS * 10,
                                 in_dir(e, "ca/ca.key", ca_key, sizeof(ca_key)),
                                 in_dir(e, "ca/ca.pem", ca_pem, sizeof(ca_pem)),
@@ -497,12 +502,16 @@ static uint32_t make_identities(struct devenv *e)
         ret = gp11_token_open(&o, &tok);
     if (ret == GP11_OK)
         ret = gp11_token_login(tok);
-    for (size_t i = 0; ret == GP11_OK && i < N_IDENTITIES; i++)
+    for (size_t i = 0; ret == GP11_OK && i < N_IDENTITIES; i++) {
+        gssp11_progress_step(&progress, "identity %s (%s)", identities[i].label,
+                             identities[i].rsa ? "RSA-3072" : "EC P-256");
         ret = make_identity(e, tok, ca, &identities[i]);
+    }
     /* The export KEK (protocol.md 5); used once allow-export = yes. */
     if (ret == GP11_OK) {
         bool trusted;
 
+        gssp11_progress_step(&progress, "export KEK");
         ret = gp11_kek_create(tok, GP11_KEK_DEFAULT_LABEL, &trusted);
     }
     gp11_token_close(tok);
@@ -595,12 +604,18 @@ static uint32_t setup(struct devenv *e, const char *dir)
         ret = write_new_file(in_dir(e, "so.pin", path, sizeof(path)), 0600,
                              pin_line);
     gp11_wipe_str(pin_line);
-    if (ret == GP11_OK)
-        ret = e->nss ? init_nss(e) : init_softhsm(e);
     if (ret != GP11_OK)
         return ret;
+    gssp11_progress_start(&progress, "setup-dev", 3 + N_IDENTITIES);
+    gssp11_progress_step(&progress, "%s token", e->nss ? "NSS" : "SoftHSM2");
+    ret = e->nss ? init_nss(e) : init_softhsm(e);
+    if (ret != GP11_OK) {
+        gssp11_progress_end(&progress);
+        return ret;
+    }
     token_uri(e);
     ret = make_identities(e);
+    gssp11_progress_end(&progress);
     if (ret == GP11_OK)
         ret = write_config(e);
     if (ret == GP11_OK)

@@ -29,6 +29,7 @@ static const struct {
 
 int gssp11_fail(uint32_t code)
 {
+    gssp11_progress_clear();
     fprintf(stderr, "gssp11: %s\n", gp11_err_message(code));
     return 1;
 }
@@ -37,6 +38,7 @@ int gssp11_failf(const char *fmt, ...)
 {
     va_list ap;
 
+    gssp11_progress_clear();
     fputs("gssp11: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
