@@ -48,6 +48,15 @@ if [ "${1:-}" = --host ]; then
     # ---- one host's namespace: overlays, then the block.
     shift
     role=$1 block=$2 work=$3 prefix=$4 sysconfdir=$5
+    # Never on the machine's own mount tree: the blocks write to /etc. The
+    # scratch tmpfs, and the outer namespace's id in it, exist only in
+    # the outer namespace; this one must be another, nested in it.
+    ns=$(readlink /proc/self/ns/mnt)
+    if ! mountpoint -q "$work/scratch" || [ ! -f "$work/scratch/outer-ns" ] ||
+        [ "$ns" = "$(cat "$work/scratch/outer-ns")" ]; then
+        echo "$prog: FAIL: --host outside a private mount namespace" >&2
+        exit 1
+    fi
     ns_prog=$prog # read by ns-lib.sh
     export ns_prog
     ns_scratch=$work/scratch
@@ -113,7 +122,8 @@ if [ "${1:-}" != --inside ]; then
     trap 'exit 1' HUP INT PIPE TERM
     env -u GSS_MECH_CONFIG -u GSS_PKCS11_CONF -u SOFTHSM2_CONF \
         -u GSS_PKCS11_DEBUG unshare --mount --propagation private \
-        sh "$0" --inside "$guide" "$build" "$prefix" "$sysconfdir" "$work"
+        sh "$0" --inside "$guide" "$build" "$prefix" "$sysconfdir" "$work" \
+        "$(readlink /proc/self/ns/mnt)"
     rc=$?
     after=$(snapshot 2>&1)
     if [ "$before" != "$after" ]; then
@@ -129,9 +139,14 @@ fi
 
 # ---- inside the outer namespace: the installation, then the blocks.
 shift
-guide=$1 build=$2 prefix=$3 sysconfdir=$4 work=$5
+guide=$1 build=$2 prefix=$3 sysconfdir=$4 work=$5 outside_ns=$6
+my_ns=$(readlink /proc/self/ns/mnt)
+if [ -z "$my_ns" ] || [ "$my_ns" = "$outside_ns" ]; then
+    fail "--inside outside a private mount namespace"
+fi
 scratch=$work/scratch
 mkdir "$scratch" && mount -t tmpfs -o mode=0755 gp11-walk "$scratch" || exit 1
+echo "$my_ns" >"$scratch/outer-ns"
 bg_pid=
 bg_role=
 # shellcheck disable=SC2317 # invoked by the trap
