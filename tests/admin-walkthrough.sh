@@ -38,7 +38,12 @@
 #   /etc/gss-pkcs11       -> SYSCONFDIR/gss-pkcs11 when the build's
 #                            sysconfdir is not /etc (a /usr/local build)
 #
-# Usage: admin-walkthrough.sh GUIDE BUILD PREFIX SYSCONFDIR
+# Usage: admin-walkthrough.sh GUIDE BUILD PREFIX SYSCONFDIR [DEBDIR]
+#   BUILD   a meson build directory (meson install --destdir), or
+#           --root=DIR: an installed tree already made (Debian packages
+#           extracted with dpkg -x, tests/deb.sh), used as it is
+#   DEBDIR  with --root: where the packages are; each ./FILE.deb the
+#           install blocks name must be there
 # Needs root (the guide creates an account and runs commands as it).
 # Exit: 0 pass, 1 failure, 77 skipped (not root, or no unshare, outside CI).
 set -u
@@ -87,7 +92,7 @@ fail() {
 
 if [ "${1:-}" != --inside ]; then
     # ---- outside: checks, a snapshot of the real files, the namespace.
-    guide=$1 build=$2 prefix=$3 sysconfdir=$4
+    guide=$1 build=$2 prefix=$3 sysconfdir=$4 debdir=${5:-}
     skip() {
         if [ "${CI:-}" = true ]; then
             fail "$*"
@@ -123,7 +128,7 @@ if [ "${1:-}" != --inside ]; then
     env -u GSS_MECH_CONFIG -u GSS_PKCS11_CONF -u SOFTHSM2_CONF \
         -u GSS_PKCS11_DEBUG unshare --mount --propagation private \
         sh "$0" --inside "$guide" "$build" "$prefix" "$sysconfdir" "$work" \
-        "$(readlink /proc/self/ns/mnt)"
+        "$(readlink /proc/self/ns/mnt)" "$debdir"
     rc=$?
     after=$(snapshot 2>&1)
     if [ "$before" != "$after" ]; then
@@ -139,7 +144,7 @@ fi
 
 # ---- inside the outer namespace: the installation, then the blocks.
 shift
-guide=$1 build=$2 prefix=$3 sysconfdir=$4 work=$5 outside_ns=$6
+guide=$1 build=$2 prefix=$3 sysconfdir=$4 work=$5 outside_ns=$6 debdir=$7
 my_ns=$(readlink /proc/self/ns/mnt)
 if [ -z "$my_ns" ] || [ "$my_ns" = "$outside_ns" ]; then
     fail "--inside outside a private mount namespace"
@@ -162,14 +167,22 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' HUP INT PIPE TERM
 
-# The stand-in for the package: meson install into a DESTDIR, its prefix
-# overlaid on the real one in each host, its mech.d snippet where the
-# Debian package puts it (MIT reads only /etc/gss/mech.d).
-if ! meson install -C "$build" --destdir "$scratch/dest" --no-rebuild \
-    --quiet >"$work/install.log" 2>&1; then
-    cat "$work/install.log" >&2
-    fail "meson install --destdir"
-fi
+# The stand-in for the package: meson install into a DESTDIR (or the
+# extracted packages), its prefix overlaid on the real one in each host,
+# its mech.d snippet where the Debian package puts it (MIT reads only
+# /etc/gss/mech.d).
+case $build in
+--root=*)
+    ln -s "$(cd "${build#--root=}" && pwd)" "$scratch/dest" || exit 1
+    ;;
+*)
+    if ! meson install -C "$build" --destdir "$scratch/dest" --no-rebuild \
+        --quiet >"$work/install.log" 2>&1; then
+        cat "$work/install.log" >&2
+        fail "meson install --destdir"
+    fi
+    ;;
+esac
 mkdir -p "$scratch/inst-etc/gss/mech.d"
 cp "$scratch/dest$sysconfdir/gss/mech.d/gss-pkcs11.conf" \
     "$scratch/inst-etc/gss/mech.d/" || fail "no mech.d snippet in the DESTDIR"
@@ -219,7 +232,16 @@ for b in "$work/blocks"/*; do
         echo "ok [$num packages]: installed: $(printf "%s" "$pk" | tr "\n" " ")"
         ;;
     install)
-        echo "ok [$num install]: stood in for by meson install --destdir"
+        if [ -n "$debdir" ]; then
+            debs=$(grep -o '\./[^ ]*\.deb' "$b" | sed 's|^\./||')
+            [ -n "$debs" ] || fail "block $num: names no ./FILE.deb"
+            for d in $debs; do
+                [ -f "$debdir/$d" ] || fail "block $num names $d, not in $debdir"
+            done
+            echo "ok [$num install]: $(printf '%s' "$debs" | tr '\n' ' ')built; stood in for by dpkg -x"
+        else
+            echo "ok [$num install]: stood in for by meson install --destdir"
+        fi
         ;;
     copy)
         while IFS= read -r line; do
