@@ -238,7 +238,7 @@ for b in "$work/blocks"/*; do
             for d in $debs; do
                 [ -f "$debdir/$d" ] || fail "block $num names $d, not in $debdir"
             done
-            echo "ok [$num install]: $(printf '%s' "$debs" | tr '\n' ' ')built; stood in for by dpkg -x"
+            echo "ok [$num install]: built: $(printf '%s' "$debs" | tr '\n' ' '); stood in for by dpkg -x"
         else
             echo "ok [$num install]: stood in for by meson install --destdir"
         fi
