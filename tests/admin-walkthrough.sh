@@ -189,11 +189,16 @@ cp "$scratch/dest$sysconfdir/gss/mech.d/gss-pkcs11.conf" \
 if [ "$sysconfdir" = /etc ]; then
     cp -R "$scratch/dest/etc/." "$scratch/inst-etc/"
 fi
-n=$(od -An -N2 -tu2 /dev/urandom | tr -dc 0-9)
-port=$((20000 + ${n:-0} % 40000))
+# A random port; the port is put into each block when it runs, so that a
+# server that finds its port in use can be started on another.
+new_port() {
+    n=$(od -An -N2 -tu2 /dev/urandom | tr -dc 0-9)
+    port=$((20000 + ${n:-0} % 40000))
+}
+new_port
 sub_conf=
 [ "$sysconfdir" = /etc ] || sub_conf="s|/etc/gss-pkcs11|$sysconfdir/gss-pkcs11|g;"
-subst="s/acceptor\.example\.com/localhost/g;s/-port 4444/-port $port/g;$sub_conf"
+subst="s/acceptor\.example\.com/localhost/g;$sub_conf"
 
 # Split the guide into blocks: blocks/NNN.KIND, in document order.
 mkdir "$work/blocks"
@@ -212,7 +217,7 @@ awk -v dir="$work/blocks" '
 ' "$guide"
 nblocks=$(find "$work/blocks" -type f | wc -l)
 [ "$nblocks" -ge 10 ] || fail "only $nblocks walkthrough blocks in $guide"
-echo "$prog: $nblocks blocks from $guide; port $port; sysconfdir $sysconfdir"
+echo "$prog: $nblocks blocks from $guide; sysconfdir $sysconfdir"
 
 ran=0
 for b in "$work/blocks"/*; do
@@ -262,25 +267,38 @@ for b in "$work/blocks"/*; do
         role=${kind%-background}
         out=$work/out.$role
         if [ "$kind" = acceptor-background ]; then
-            : >"$out"
-            unshare --mount --propagation private \
-                sh "$0" --host "$role" "$b" "$work" "$prefix" "$sysconfdir" \
-                >"$out" 2>&1 &
-            bg_pid=$! bg_role=$role
-            i=0
-            until grep -q '^starting\.\.\.' "$out"; do
-                kill -0 "$bg_pid" 2>/dev/null || {
-                    cat "$out"
-                    fail "block $num ($role, background) exited"
-                }
-                i=$((i + 1))
-                [ "$i" -lt 100 ] || fail "block $num: no 'starting...' in 10 s"
-                sleep 0.1
+            attempt=0
+            while :; do
+                attempt=$((attempt + 1))
+                : >"$out"
+                sed "s/-port 4444/-port $port/g" "$b" >"$work/run-$num.sh"
+                unshare --mount --propagation private \
+                    sh "$0" --host "$role" "$work/run-$num.sh" "$work" "$prefix" \
+                    "$sysconfdir" >"$out" 2>&1 &
+                bg_pid=$! bg_role=$role
+                i=0
+                until grep -q '^starting\.\.\.' "$out"; do
+                    kill -0 "$bg_pid" 2>/dev/null || break
+                    i=$((i + 1))
+                    [ "$i" -lt 100 ] || fail "block $num: no 'starting...' in 10 s"
+                    sleep 0.1
+                done
+                grep -q '^starting\.\.\.' "$out" && break
+                wait "$bg_pid"
+                bg_pid=''
+                if grep -q 'binding socket' "$out" && [ "$attempt" -lt 5 ]; then
+                    echo "port $port is in use, trying another"
+                    new_port
+                    continue
+                fi
+                cat "$out"
+                fail "block $num ($role, background) exited"
             done
-            echo "ok [$num $kind]: started"
+            echo "ok [$num $kind]: started on port $port"
         else
+            sed "s/-port 4444/-port $port/g" "$b" >"$work/run-$num.sh"
             if ! unshare --mount --propagation private sh "$0" --host \
-                "$role" "$b" "$work" "$prefix" "$sysconfdir" >"$out" 2>&1; then
+                "$role" "$work/run-$num.sh" "$work" "$prefix" "$sysconfdir" >"$out" 2>&1; then
                 echo "----- block $num ($role):"
                 cat "$b"
                 echo "----- its output:"
