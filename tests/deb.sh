@@ -9,7 +9,8 @@
 # pages, the header and the .pc); the man pages must render without
 # warnings, gss-pkcs11.pc must work (tests/install-pc.sh), and the
 # extracted files alone must serve MIT's gss-client and gss-server on each
-# token (tests/install-mit.sh).
+# token (tests/install-mit.sh) and the admin guide's walk-through
+# (tests/admin-walkthrough.sh).
 #
 # Usage: deb.sh SOURCE_ROOT TOKENS PROBE_SOURCE OID VERSION
 # Exit: 0 pass, 1 failure, 77 skipped (not a git checkout; the build tools
@@ -146,6 +147,15 @@ for kind in softhsm nss; do
     *) fail "install-mit on $kind" ;;
     esac
 done
+# The admin guide's walk-through on the packages' files, with the paths
+# of the package (no path substituted).
+"$here/admin-walkthrough.sh" "$src/docs/admin-guide.md" --root="$root" \
+    /usr /etc "$(dirname "$main")"
+case $? in
+0) ;;
+77) echo "deb: admin-walkthrough skipped" ;;
+*) fail "admin-walkthrough on the packages" ;;
+esac
 
 if [ "$failures" -ne 0 ]; then
     echo "deb: FAIL: $failures failures"

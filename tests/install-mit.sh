@@ -172,59 +172,10 @@ export KRB5_KTNAME KRB5CCNAME
 scratch=$work/scratch
 mkdir "$scratch"
 mount -t tmpfs -o mode=0700 gp11-scratch "$scratch" || exit 1
-layers=0
-
-# open_dir DIR: DIR becomes writable in this namespace: an overlay whose
-# upper layer is on the scratch tmpfs. Mounts under DIR are bound again on
-# top of it (a copy of DIR's mount tree keeps them reachable).
-open_dir() {
-    dir=$1
-    layers=$((layers + 1))
-    l=$scratch/layer$layers
-    mkdir -p "$l/upper" "$l/work"
-    subs=$(awk -v d="$dir/" 'index($5, d) == 1 { print $5 }' \
-        /proc/self/mountinfo | grep -v "^$scratch/")
-    if [ -n "$subs" ]; then
-        mkdir "$l/old"
-        mount --rbind "$dir" "$l/old" || return 1
-    fi
-    if ! mount -t overlay gp11-overlay \
-        -o "lowerdir=$dir,upperdir=$l/upper,workdir=$l/work" "$dir"; then
-        echo "install-mit: FAIL: cannot put an overlay over $dir" >&2
-        return 1
-    fi
-    for s in $subs; do
-        mount --bind "$l/old/${s#"$dir"/}" "$s" || return 1
-    done
-}
-
-# place SRC DST: SRC (file or directory) seen at DST.
-place() {
-    src=$1 dst=$2
-    if [ ! -e "$dst" ] && [ ! -L "$dst" ]; then
-        anc=$(dirname "$dst")
-        while [ ! -d "$anc" ]; do
-            anc=$(dirname "$anc")
-        done
-        if [ "$anc" = / ]; then
-            echo "install-mit: FAIL: will not put an overlay over / for $dst" >&2
-            return 1
-        fi
-        open_dir "$anc" || return 1
-        mkdir -p "$(dirname "$dst")"
-        if [ -d "$src" ]; then
-            mkdir "$dst"
-        else
-            : >"$dst"
-        fi
-    fi
-    if mount --bind "$src" "$dst"; then
-        echo "placed $dst <- $src"
-    else
-        echo "install-mit: FAIL: mount --bind $src $dst" >&2
-        return 1
-    fi
-}
+ns_prog=install-mit
+ns_scratch=$scratch
+# shellcheck source=tests/ns-lib.sh
+. "$(dirname "$0")/ns-lib.sh"
 
 # shellcheck disable=SC2046 # the line's three fields
 set -- $(mech_line)

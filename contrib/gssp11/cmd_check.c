@@ -691,13 +691,23 @@ static bool check_startup(struct report *r, const char *path,
     if (trust == NULL)
         emit(r, L_WARN, "trust anchors", "set [trust] anchors",
              "none configured: no peer certificate can be verified");
-    else
-        emit(r, L_OK, "trust anchors", NULL, "%s%s%s%s%s",
-             cfg->trust_anchors ? cfg->trust_anchors : "",
-             cfg->initiator_anchors ? ", initiator-anchors " : "",
-             cfg->initiator_anchors ? cfg->initiator_anchors : "",
-             cfg->acceptor_anchors ? ", acceptor-anchors " : "",
-             cfg->acceptor_anchors ? cfg->acceptor_anchors : "");
+    else {
+        /* "anchors A, initiator-anchors I, acceptor-anchors C", the
+         * keys that are set only. */
+        const char *key[] = {"anchors", "initiator-anchors",
+                             "acceptor-anchors"};
+        const char *val[] = {cfg->trust_anchors, cfg->initiator_anchors,
+                             cfg->acceptor_anchors};
+        char what[3 * 4200];
+        size_t n = 0;
+
+        what[0] = '\0';
+        for (size_t i = 0; i < 3; i++)
+            if (val[i] && n < sizeof(what))
+                n += (size_t)snprintf(what + n, sizeof(what) - n, "%s%s %s",
+                                      n ? ", " : "", key[i], val[i]);
+        emit(r, L_OK, "trust anchors", NULL, "%s", what);
+    }
     check_crls(r, cfg);
     good = true;
 done:
