@@ -149,22 +149,13 @@ for v in GSS_MECH_CONFIG GSS_PKCS11_CONF SOFTHSM2_CONF; do
 done
 
 work=$5
-server_pid=
 # Nothing is removed in here (the outside removes $work): the scratch
 # tmpfs holds bind mounts of real directories. The mounts end with the
 # namespace, once its last process (the server) is gone.
-# shellcheck disable=SC2317 # invoked by the trap
-cleanup() {
-    rc=$?
-    trap - EXIT HUP INT PIPE TERM
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
+tmp=$work
+server_lib_keep_tmp=yes
+# shellcheck source=tests/server-lib.sh
+. "$(dirname "$0")/server-lib.sh"
 KRB5_KTNAME=FILE:$work/none.keytab
 KRB5CCNAME=FILE:$work/none.ccache
 export KRB5_KTNAME KRB5CCNAME
@@ -202,44 +193,11 @@ echo "/etc/gss/mech.d now holds: $(cd /etc/gss/mech.d && echo *)"
 echo "registered: $(cat /etc/gss/mech.d/*.conf | grep -v '^#')"
 [ "$mech_name" = gss-pkcs11 ] || fail "the snippet registers '$mech_name'"
 
-# Starts gss-server on a free random port; up to 5 ports.
-start_server() {
-    slog=$work/server.log
-    for attempt in 1 2 3 4 5; do
-        # Emptied here, not only by the background job's redirection:
-        # that runs later, and the previous server's "starting..."
-        # would be taken for this one's.
-        : >"$slog"
-        n=$(od -An -N2 -tu2 /dev/urandom | tr -dc 0-9)
-        port=$((20000 + ${n:-0} % 40000))
-        stdbuf -oL gss-server -port "$port" "$SERVICE" >"$slog" 2>&1 &
-        server_pid=$!
-        i=0
-        while [ "$i" -lt 100 ]; do
-            if grep -q '^starting\.\.\.' "$slog"; then
-                echo "gss-server (pid $server_pid) listens on port $port"
-                return 0
-            fi
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-        server_pid=
-        if grep -q 'binding socket' "$slog"; then
-            echo "port $port is in use (attempt $attempt), trying another"
-            continue
-        fi
-        echo "install-mit: FAIL: gss-server did not start:" >&2
-        cat "$slog" >&2
-        return 1
-    done
-    echo "install-mit: FAIL: no free port after 5 attempts" >&2
-    return 1
+# shellcheck disable=SC2317 # invoked by start_server
+launch_gss_server() {
+    stdbuf -oL gss-server -port "$1" "$SERVICE" >"$slog" 2>&1 &
 }
 
-step=0
 # client LABEL VERIFIED -- ARGS...: gss-client must exit 0, show our
 # mechanism and print "Signature verified." VERIFIED times.
 client() {
@@ -266,7 +224,7 @@ client() {
     fi
 }
 
-start_server || exit 1
+start_server gss-server launch_gss_server || exit 1
 client default 1 -- -mech "$MECH" localhost "$SERVICE" "$MSG"
 initiator=$(sed -n 's/^"\([^"]*\)" to ".*/\1/p' "$work/client-1.log" | head -n 1)
 client 'seq, 3 messages' 3 -- -mech "$MECH" -seq -mcount 3 localhost \

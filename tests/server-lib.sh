@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=sh disable=SC2034,SC2154 # tmp: the caller's; checks, step: for it
 #
 # Sourced by the loopback interop tests (interop-mit.sh, interop-sspi.sh):
 # one sample server at a time, started on a free random port, watched and
 # stopped; the failure counter and the clean-up trap.
 #
-# The caller sets tmp (a private directory, removed on exit) before
-# sourcing, and may define show_server (called when a server does not
-# start; the default shows $tmp/server.log).
+# The caller sets tmp (a private directory, removed on exit unless
+# server_lib_keep_tmp is set) before sourcing, and may define show_server
+# (called when a server does not start; the default shows
+# $tmp/server.log).
 
 server_pid=
 port=
@@ -45,7 +47,7 @@ cleanup() {
     rc=$?
     trap - EXIT HUP INT PIPE TERM
     stop_server
-    rm -rf "$tmp"
+    [ -n "${server_lib_keep_tmp:-}" ] || rm -rf "$tmp"
     exit "$rc"
 }
 trap cleanup EXIT
