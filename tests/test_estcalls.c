@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_FN 128
@@ -42,6 +43,7 @@ static gp11_latency_snapshot_fn snap;
 static gp11_latency_name_fn fn_name;
 static char real_module[1024], conf_path[1200], anchor_path[1200];
 static char tmpdir[1024];
+static char uri_prefix[1024]; /* "pkcs11:token=...;" of the identities */
 
 /* Calls since a snapshot: per function. */
 struct counts {
@@ -232,6 +234,11 @@ static void write_conf(void)
         if (strstr(line, "object=alice;") != NULL) {
             /* The initiator is an identity this test may replace. */
             char *at = strstr(line, "object=alice;");
+            char *p = strstr(line, "pkcs11:");
+
+            if (p != NULL && p < at)
+                snprintf(uri_prefix, sizeof(uri_prefix), "%.*s", (int)(at - p),
+                         p);
 
             fprintf(out, "%.*sobject=" ID_LABEL "%s", (int)(at - line), line,
                     at + strlen("object=alice"));
@@ -268,11 +275,11 @@ static CK_FUNCTION_LIST *module_list(void);
 /* Destroys every object labelled ID_LABEL on the token (through a session
  * of the test's own on the latency module's list, or, before the plugin
  * loaded it, nothing: mkident's process does the first creation). */
-static void destroy_identity(CK_FUNCTION_LIST *l)
+static void destroy_label(CK_FUNCTION_LIST *l, const char *label)
 {
     CK_SLOT_ID slots[16];
     CK_ULONG n = 16, found;
-    CK_ATTRIBUTE t[] = {{CKA_LABEL, ID_LABEL, sizeof(ID_LABEL) - 1}};
+    CK_ATTRIBUTE t[] = {{CKA_LABEL, (void *)label, strlen(label)}};
     CK_OBJECT_HANDLE h[16];
     CK_SESSION_HANDLE s;
     char pin[256] = "", path[1200];
@@ -300,6 +307,11 @@ static void destroy_identity(CK_FUNCTION_LIST *l)
         }
         l->C_CloseSession(s);
     }
+}
+
+static void destroy_identity(CK_FUNCTION_LIST *l)
+{
+    destroy_label(l, ID_LABEL);
 }
 
 /* Makes the test's initiator identity (a new key pair and certificate)
@@ -597,6 +609,43 @@ static void test_identity_replaced(void **state)
     gss_release_cred(&minor, &ic);
 }
 
+/* A cached identity's certificate dates are checked on every use: one
+ * that expires while cached is refused from then on. */
+static void test_expiry_while_cached(void **state)
+{
+    char uri[1200], cmd[4096];
+    gss_key_value_element_desc kv;
+    gss_key_value_set_desc store = {1, &kv};
+    gss_cred_id_t c = GSS_C_NO_CREDENTIAL;
+    OM_uint32 major, minor;
+    time_t made;
+
+    (void)state;
+    assert_true(uri_prefix[0] != '\0');
+    destroy_label(module_list(), "estexp");
+    /* Valid for 3 s from now. */
+    snprintf(cmd, sizeof(cmd),
+             "'%s' --eku client --email estexp@localhost '%s/%s' estexp 98 "
+             "estexp@localhost - -3600 3",
+             getenv("GP11_MKIDENT"), getenv("GP11_TOKENS"), tl_kind());
+    made = time(NULL);
+    assert_int_equal(system(cmd), 0);
+    snprintf(uri, sizeof(uri), "%sobject=estexp;type=private", uri_prefix);
+    kv = (gss_key_value_element_desc){"pkcs11-identity", uri};
+    major = gss_acquire_cred_from(&minor, GSS_C_NO_NAME, 0, gl_mech_set(),
+                                  GSS_C_INITIATE, &store, &c, NULL, NULL);
+    if (major != GSS_S_COMPLETE)
+        gl_fail("gss_acquire_cred_from (valid)", major, minor);
+    gss_release_cred(&minor, &c);
+    while (time(NULL) <= made + 4)
+        sleep(1);
+    major = gss_acquire_cred_from(&minor, GSS_C_NO_NAME, 0, gl_mech_set(),
+                                  GSS_C_INITIATE, &store, &c, NULL, NULL);
+    gss_release_cred(&minor, &c);
+    destroy_label(module_list(), "estexp");
+    assert_true(GSS_ERROR(major));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -606,7 +655,16 @@ int main(void)
         cmocka_unit_test(test_logout),
         cmocka_unit_test(test_anchor_change),
         cmocka_unit_test(test_identity_replaced),
+        cmocka_unit_test(test_expiry_while_cached),
+    };
+    const struct CMUnitTest noqop[] = {
+        cmocka_unit_test(test_default_creds),
+        cmocka_unit_test(test_acquired_creds),
+        cmocka_unit_test(test_per_message),
     };
 
+    /* The noqop run holds the counts to 16; the rest is the same. */
+    if (getenv("GP11_ESTCALLS_NOQOP") != NULL)
+        return cmocka_run_group_tests(noqop, setup, teardown);
     return cmocka_run_group_tests(tests, setup, teardown);
 }
