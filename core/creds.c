@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,7 @@ struct idc_entry {
     struct gp11_cred_id ci; /* ci.uri, ci.service: the key */
     unsigned generation;
     unsigned epoch;
+    time_t not_before; /* of the certificate; ci.not_after the other end */
     atomic_bool stale;
 };
 
@@ -109,6 +111,21 @@ static struct idc_entry *idc_get(struct gp11_token *tok, const char *uri,
 
 /* Enters a resolved identity (a copy of ci), replacing an older entry of
  * the same key. A failure only means it is not cached. */
+/* The certificate's notBefore (0 if unreadable: then every use runs the
+ * full check, which reports it). */
+static time_t cert_not_before(const struct gp11_identity *id)
+{
+    const unsigned char *p = id->cert_der;
+    X509 *x = d2i_X509(NULL, &p, (long)id->cert_len);
+    struct tm tm;
+    time_t t = 0;
+
+    if (x != NULL && ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) == 1)
+        t = timegm(&tm);
+    X509_free(x);
+    return t;
+}
+
 static void idc_put_new(struct gp11_token *tok, const struct gp11_cred_id *ci,
                         unsigned generation, unsigned epoch)
 {
@@ -124,6 +141,9 @@ static void idc_put_new(struct gp11_token *tok, const struct gp11_cred_id *ci,
     e->ci.name = NULL;
     e->generation = generation;
     e->epoch = epoch;
+    e->not_before = cert_not_before(ci->id);
+    if (e->not_before == 0)
+        e->not_before = (time_t)INT64_MAX; /* unreadable: always check */
     if (e->ci.id == NULL || e->ci.uri == NULL ||
         (ci->service && e->ci.service == NULL) ||
         gp11_name_dup(ci->name, &e->ci.name) != GP11_OK) {
@@ -272,12 +292,17 @@ uint32_t gp11_idcache_lookup(struct gp11_runtime *rt, const char *uri,
 
     memset(ci, 0, sizeof(*ci));
     if (e != NULL) {
+        time_t now = time(NULL);
+        bool in_dates = now >= e->not_before && now <= e->ci.not_after;
+
         ret = copy_cred_id(&e->ci, ci);
         idc_put(e);
-        /* The token was not asked; the certificate's dates still are. */
-        if (ret == GP11_OK)
-            ret = gp11_cert_check_own(ci->id->cert_der, ci->id->cert_len,
-                                      time(NULL), &ci->not_after, &ci->sigalg);
+        /* The token was not asked; the certificate's dates still are
+         * (both bounds inclusive, as gp11_cert_check_own, which says
+         * why when they do not hold). */
+        if (ret == GP11_OK && !in_dates)
+            ret = gp11_cert_check_own(ci->id->cert_der, ci->id->cert_len, now,
+                                      &ci->not_after, &ci->sigalg);
         return ret;
     }
     /* Stamped before the look-up: a loss during it makes the entry old. */
