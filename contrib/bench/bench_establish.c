@@ -261,7 +261,8 @@ static void breakdown(const char *side, const struct tally *t)
     printf("- %s:", side);
     for (size_t i = 0; i < t->n && i < MAX_FN; i++)
         if (t->c[i])
-            printf(" %s %lu", fn_name(i), t->c[i]);
+            printf(" %s %lu (%.0f us)", fn_name(i), t->c[i],
+                   (double)t->ns[i] / 1e3);
     printf("\n");
 }
 
@@ -332,8 +333,8 @@ bool gp11_bench_establish_table(gss_OID mech, unsigned n)
         }
     }
     if (ok && n > 0) {
-        printf("\nCalls of the last warm establishment with "
-               "host@localhost, by function:\n\n");
+        printf("\nCalls of one more warm establishment with "
+               "host@localhost, by function (time inside the token):\n\n");
         one_pair(mech, names[0], &warm[0]);
         breakdown("initiator", &warm[0].ini);
         breakdown("acceptor", &warm[0].acc);
