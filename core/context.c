@@ -30,7 +30,13 @@ uint32_t gp11_ctx_new(bool initiator, struct gp11_ctx **out)
         gp11_ctx_free(ctx);
         return ret;
     }
-    ctx->trust = ctx->rt->trust;
+    /* The runtime's anchors as they are now (a changed file reloaded). */
+    ret = gp11_runtime_trust(ctx->rt, &ctx->own_trust);
+    if (ret != GP11_OK) {
+        gp11_ctx_free(ctx);
+        return ret;
+    }
+    ctx->trust = ctx->own_trust;
     *out = ctx;
     return GP11_OK;
 }
@@ -69,40 +75,45 @@ uint32_t gp11_ctx_set_identity(struct gp11_ctx *ctx,
                                const struct gp11_cred *cred,
                                const struct gp11_cred_id *ci)
 {
+    struct gp11_cred_id now;
     uint32_t ret;
 
-    ctx->id_key = ci->id->key;
-    ctx->id_ckaid = malloc(ci->id->id_len ? ci->id->id_len : 1);
-    if (ctx->id_ckaid == NULL)
-        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
-    if (ci->id->id_len)
-        memcpy(ctx->id_ckaid, ci->id->id, ci->id->id_len);
-    ctx->id_ckaid_len = ci->id->id_len;
-    ctx->sigalg = ci->sigalg;
-    ctx->own_not_after = ci->not_after;
-    ctx->cert_der = malloc(ci->id->cert_len);
-    if (ctx->cert_der == NULL)
-        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
-    memcpy(ctx->cert_der, ci->id->cert_der, ci->id->cert_len);
-    ctx->cert_len = ci->id->cert_len;
-    for (size_t i = 0; i < ci->id->n_chain; i++) {
-        ctx->chain_der[i] = malloc(ci->id->chain_len[i]);
-        if (ctx->chain_der[i] == NULL)
-            return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
-        memcpy(ctx->chain_der[i], ci->id->chain_der[i], ci->id->chain_len[i]);
-        ctx->chain_len[i] = ci->id->chain_len[i];
-        ctx->n_chain = i + 1;
-    }
-    ret = gp11_name_dup(ci->name, &ctx->own_name);
+    /* The identity as the cache has it now: a credential acquired long
+     * ago gets the key and certificate resolved again after a token loss,
+     * a failed key handle or a fork (docs/token-layer.md 6). */
+    ret =
+        gp11_idcache_lookup(ctx->rt, ci->uri, ci->service, ci->initiator, &now);
     if (ret != GP11_OK)
-        return ret;
+        goto done;
+    ctx->id_key = now.id->key;
+    ctx->id_ckaid = now.id->id;
+    ctx->id_ckaid_len = now.id->id_len;
+    now.id->id = NULL;
+    ctx->sigalg = now.sigalg;
+    ctx->own_not_after = now.not_after;
+    ctx->cert_der = now.id->cert_der;
+    ctx->cert_len = now.id->cert_len;
+    now.id->cert_der = NULL;
+    for (size_t i = 0; i < now.id->n_chain; i++) {
+        ctx->chain_der[i] = now.id->chain_der[i];
+        ctx->chain_len[i] = now.id->chain_len[i];
+    }
+    ctx->n_chain = now.id->n_chain;
+    now.id->n_chain = 0;
+    ctx->own_name = now.name;
+    now.name = NULL;
     if (cred->own_trust) {
+        /* The cred store's anchors, instead of the runtime's. */
+        gp11_trust_free(ctx->own_trust);
         ctx->own_trust = gp11_trust_ref(cred->trust);
         ctx->trust = ctx->own_trust;
-    } else {
-        ctx->trust = cred->trust;
     }
-    return GP11_OK;
+done:
+    gp11_identity_free(now.id);
+    gp11_name_free(now.name);
+    free(now.service);
+    free(now.uri);
+    return ret;
 }
 
 _Static_assert(1 + GP11_IDENTITY_MAX_CHAIN <= GP11_HS_MAX_CERTS,
@@ -169,16 +180,23 @@ uint32_t gp11_ctx_sign(struct gp11_ctx *ctx, const char *context,
     CK_MECHANISM rsa = {CKM_RSA_PKCS_PSS, &pss, sizeof(pss)};
     uint8_t digest[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
+    CK_OBJECT_HANDLE handle;
     uint32_t ret;
 
     ret = sig_digest(ctx->sigalg, context, th, digest, &dlen);
     if (ret != GP11_OK)
         return ret;
     /* Found again by its CKA_ID if the token lost login or sessions. */
-    return gp11_identity_sign(
+    handle = ctx->id_key.handle;
+    ret = gp11_identity_sign(
         ctx->rt->tok, &ctx->id_key, ctx->id_ckaid, ctx->id_ckaid_len,
         ctx->sigalg == GP11_SIGALG_RSA_PSS_SHA256 ? &rsa : &ecdsa, digest, dlen,
         sig, sig_len);
+    /* The cached handle failed: the next context resolves the identity
+     * again (key, certificate, chain, checks), once. */
+    if (ret != GP11_OK || ctx->id_key.handle != handle)
+        gp11_idcache_stale(ctx->id_ckaid, ctx->id_ckaid_len);
+    return ret;
 }
 
 /* Hashes u32 length || bytes, the opaque32 of protocol.md 2.7. */

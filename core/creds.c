@@ -8,6 +8,9 @@
 
 #include <gssapi/gssapi_ext.h>
 #include <openssl/x509.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,19 +22,185 @@
 #define STORE_ACCEPTOR_ANCHORS "acceptor-anchors"
 #define STORE_CRLS "trust-crls"
 
+/* Frees what a credential's identity holds (not the struct itself). */
+static void cred_id_clear(struct gp11_cred_id *ci)
+{
+    gp11_identity_free(ci->id);
+    gp11_name_free(ci->name);
+    free(ci->service);
+    free(ci->uri);
+    memset(ci, 0, sizeof(*ci));
+}
+
 void gp11_cred_free(struct gp11_cred *cred)
 {
     if (cred == NULL)
         return;
-    for (size_t i = 0; i < cred->n_ids; i++) {
-        gp11_identity_free(cred->ids[i].id);
-        gp11_name_free(cred->ids[i].name);
-        free(cred->ids[i].service);
-    }
+    for (size_t i = 0; i < cred->n_ids; i++)
+        cred_id_clear(&cred->ids[i]);
     free(cred->ids);
-    if (cred->own_trust)
-        gp11_trust_free(cred->trust);
+    gp11_trust_free(cred->trust); /* always a reference of its own */
     free(cred);
+}
+
+/* ---- the identity cache (docs/token-layer.md 6) ----------------------- */
+/*
+ * An identity resolved on the token (key handle, certificate and chain,
+ * the checks of add_identity passed, its name), kept per runtime and keyed
+ * by (URI, role, service), so that neither a new credential nor a new
+ * context looks it up again. An entry is used while it is valid: same fork
+ * generation, same token loss epoch, and not marked stale (a signature
+ * with its key handle failed, gp11_idcache_stale); otherwise it is
+ * resolved again, once, by the next user. Entries are immutable and
+ * reference counted: a user holds its entry while it copies from it.
+ */
+struct idc_entry {
+    struct idc_entry *next;
+    atomic_uint refs;
+    struct gp11_cred_id ci; /* ci.uri, ci.service: the key */
+    unsigned generation;
+    unsigned epoch;
+    time_t not_before; /* of the certificate; ci.not_after the other end */
+    atomic_bool stale;
+};
+
+static pthread_mutex_t idc_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct idc_entry *idc_head; /* protected by idc_lock */
+static atomic_ulong idc_resolves;  /* identities resolved on the token */
+
+/* Drops a reference; the last one frees the entry. */
+static void idc_put(struct idc_entry *e)
+{
+    if (e == NULL || atomic_fetch_sub(&e->refs, 1) != 1)
+        return;
+    cred_id_clear(&e->ci);
+    free(e);
+}
+
+/* True if a and b are both NULL or equal strings. */
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* True if the entry may be used now. */
+static bool idc_valid(const struct idc_entry *e, struct gp11_token *tok)
+{
+    return e->generation == gp11_fork_generation() &&
+           e->epoch == gp11_token_epoch(tok) && !atomic_load(&e->stale);
+}
+
+/* The valid entry for the key, referenced, or NULL. */
+static struct idc_entry *idc_get(struct gp11_token *tok, const char *uri,
+                                 const char *service, bool initiator)
+{
+    struct idc_entry *e;
+
+    pthread_mutex_lock(&idc_lock);
+    for (e = idc_head; e; e = e->next)
+        if (e->ci.initiator == initiator && strcmp(e->ci.uri, uri) == 0 &&
+            same_str(e->ci.service, service))
+            break;
+    if (e && idc_valid(e, tok))
+        atomic_fetch_add(&e->refs, 1);
+    else
+        e = NULL;
+    pthread_mutex_unlock(&idc_lock);
+    return e;
+}
+
+/* Enters a resolved identity (a copy of ci), replacing an older entry of
+ * the same key. A failure only means it is not cached. */
+/* The certificate's notBefore (0 if unreadable: then every use runs the
+ * full check, which reports it). */
+static time_t cert_not_before(const struct gp11_identity *id)
+{
+    const unsigned char *p = id->cert_der;
+    X509 *x = d2i_X509(NULL, &p, (long)id->cert_len);
+    struct tm tm;
+    time_t t = 0;
+
+    if (x != NULL && ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) == 1)
+        t = timegm(&tm);
+    X509_free(x);
+    return t;
+}
+
+static void idc_put_new(struct gp11_token *tok, const struct gp11_cred_id *ci,
+                        unsigned generation, unsigned epoch)
+{
+    struct idc_entry *e = calloc(1, sizeof(*e)), **pp;
+
+    if (e == NULL)
+        return;
+    atomic_init(&e->refs, 1);
+    e->ci = *ci;
+    e->ci.id = gp11_identity_dup(ci->id);
+    e->ci.uri = strdup(ci->uri);
+    e->ci.service = ci->service ? strdup(ci->service) : NULL;
+    e->ci.name = NULL;
+    e->generation = generation;
+    e->epoch = epoch;
+    e->not_before = cert_not_before(ci->id);
+    if (e->not_before == 0)
+        e->not_before = (time_t)INT64_MAX; /* unreadable: always check */
+    if (e->ci.id == NULL || e->ci.uri == NULL ||
+        (ci->service && e->ci.service == NULL) ||
+        gp11_name_dup(ci->name, &e->ci.name) != GP11_OK) {
+        idc_put(e);
+        return;
+    }
+    (void)tok;
+    pthread_mutex_lock(&idc_lock);
+    for (pp = &idc_head; *pp; pp = &(*pp)->next)
+        if ((*pp)->ci.initiator == ci->initiator &&
+            strcmp((*pp)->ci.uri, ci->uri) == 0 &&
+            same_str((*pp)->ci.service, ci->service)) {
+            struct idc_entry *old = *pp;
+
+            e->next = old->next;
+            *pp = e;
+            idc_put(old);
+            e = NULL;
+            break;
+        }
+    if (e) {
+        e->next = idc_head;
+        idc_head = e;
+    }
+    pthread_mutex_unlock(&idc_lock);
+}
+
+void gp11_idcache_stale(const void *ckaid, size_t len)
+{
+    pthread_mutex_lock(&idc_lock);
+    for (struct idc_entry *e = idc_head; e; e = e->next)
+        if (e->ci.id->id_len == len && memcmp(e->ci.id->id, ckaid, len) == 0)
+            atomic_store(&e->stale, true);
+    pthread_mutex_unlock(&idc_lock);
+}
+
+unsigned long gp11_idcache_resolves(void)
+{
+    return atomic_load(&idc_resolves);
+}
+
+/* Fills ci (empty on entry) as a copy of the entry's. */
+static uint32_t copy_cred_id(const struct gp11_cred_id *from,
+                             struct gp11_cred_id *ci)
+{
+    *ci = *from;
+    ci->id = gp11_identity_dup(from->id);
+    ci->uri = strdup(from->uri);
+    ci->service = from->service ? strdup(from->service) : NULL;
+    ci->name = NULL;
+    if (ci->id == NULL || ci->uri == NULL ||
+        (from->service && ci->service == NULL) ||
+        gp11_name_dup(from->name, &ci->name) != GP11_OK) {
+        cred_id_clear(ci);
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    }
+    return GP11_OK;
 }
 
 /* The name an identity authenticates as: its certificate's for an
@@ -87,6 +256,64 @@ static uint32_t check_exposure(const struct gp11_identity *id,
     return GP11_OK;
 }
 
+/* Resolves the identity named by uri on the token into ci (empty on
+ * entry): key, certificate, chain, every check, its name. */
+static uint32_t resolve_identity(struct gp11_runtime *rt, const char *uri,
+                                 const char *service, bool initiator,
+                                 struct gp11_cred_id *ci)
+{
+    uint32_t ret;
+
+    ci->initiator = initiator;
+    if ((ci->uri = strdup(uri)) == NULL ||
+        (service && (ci->service = strdup(service)) == NULL))
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    atomic_fetch_add(&idc_resolves, 1);
+    ret = gp11_identity_find(rt->tok, uri, &ci->id);
+    if (ret != GP11_OK)
+        return ret;
+    ret = check_exposure(ci->id, rt->cfg);
+    if (ret != GP11_OK)
+        return ret;
+    ret = gp11_cert_check_own(ci->id->cert_der, ci->id->cert_len, time(NULL),
+                              &ci->not_after, &ci->sigalg);
+    if (ret == GP11_OK)
+        ret = identity_name(ci, rt->cfg->user_name_san, &ci->name);
+    return ret;
+}
+
+uint32_t gp11_idcache_lookup(struct gp11_runtime *rt, const char *uri,
+                             const char *service, bool initiator,
+                             struct gp11_cred_id *ci)
+{
+    struct idc_entry *e = idc_get(rt->tok, uri, service, initiator);
+    unsigned generation, epoch;
+    uint32_t ret;
+
+    memset(ci, 0, sizeof(*ci));
+    if (e != NULL) {
+        time_t now = time(NULL);
+        bool in_dates = now >= e->not_before && now <= e->ci.not_after;
+
+        ret = copy_cred_id(&e->ci, ci);
+        idc_put(e);
+        /* The token was not asked; the certificate's dates still are
+         * (both bounds inclusive, as gp11_cert_check_own, which says
+         * why when they do not hold). */
+        if (ret == GP11_OK && !in_dates)
+            ret = gp11_cert_check_own(ci->id->cert_der, ci->id->cert_len, now,
+                                      &ci->not_after, &ci->sigalg);
+        return ret;
+    }
+    /* Stamped before the look-up: a loss during it makes the entry old. */
+    generation = gp11_fork_generation();
+    epoch = gp11_token_epoch(rt->tok);
+    ret = resolve_identity(rt, uri, service, initiator, ci);
+    if (ret == GP11_OK)
+        idc_put_new(rt->tok, ci, generation, epoch);
+    return ret;
+}
+
 /* Adds the identity named by uri to the credential. */
 static uint32_t add_identity(struct gp11_cred *cred, const char *uri,
                              const char *service, bool initiator)
@@ -99,21 +326,8 @@ static uint32_t add_identity(struct gp11_cred *cred, const char *uri,
         return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
     cred->ids = grown;
     ci = &cred->ids[cred->n_ids];
-    memset(ci, 0, sizeof(*ci));
-    ci->initiator = initiator;
-    ret = gp11_identity_find(cred->rt->tok, uri, &ci->id);
-    if (ret != GP11_OK)
-        return ret;
+    ret = gp11_idcache_lookup(cred->rt, uri, service, initiator, ci);
     cred->n_ids++; /* from here on, gp11_cred_free releases it */
-    if (service && (ci->service = strdup(service)) == NULL)
-        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
-    ret = check_exposure(ci->id, cred->rt->cfg);
-    if (ret != GP11_OK)
-        return ret;
-    ret = gp11_cert_check_own(ci->id->cert_der, ci->id->cert_len, time(NULL),
-                              &ci->not_after, &ci->sigalg);
-    if (ret == GP11_OK)
-        ret = identity_name(ci, cred->rt->cfg->user_name_san, &ci->name);
     if (ret == GP11_OK && (cred->expiry == 0 || ci->not_after < cred->expiry))
         cred->expiry = ci->not_after;
     return ret;
@@ -198,11 +412,15 @@ uint32_t gp11_cred_acquire(const struct gp11_name *name, gss_cred_usage_t usage,
     ret = gp11_runtime_get(&cred->rt);
     if (ret != GP11_OK)
         goto done;
-    cred->trust = cred->rt->trust;
+    ret = gp11_runtime_trust(cred->rt, &cred->trust);
+    if (ret != GP11_OK)
+        goto done;
     if (store && (store->anchors || store->initiator_anchors ||
                   store->acceptor_anchors || store->crls)) {
         /* A role the store does not name keeps the configured anchors;
          * without trust-crls, the configured CRLs apply. */
+        gp11_trust_free(cred->trust);
+        cred->trust = NULL;
         ret = gp11_revocation_store_trust(
             cred->rt, store->anchors, store->initiator_anchors,
             store->acceptor_anchors, store->crls, &cred->trust);

@@ -152,7 +152,7 @@ static uint32_t build_accept(struct gp11_ctx *ctx,
         return gp11_err_set(GP11_ERR_CERT_EXPIRED,
                             "the acceptor's certificate has expired");
     ctx->expiry = time(NULL) + m.lifetime;
-    ret = gp11_random(ctx->rt->tok, m.nonce, sizeof(m.nonce));
+    ret = gp11_random_public(ctx->rt->tok, m.nonce, sizeof(m.nonce));
     if (ret == GP11_OK)
         ret = gp11_hs_encode_accept_core(&ctx->transcript, &m);
     if (ret == GP11_OK)

@@ -63,10 +63,9 @@ static uint32_t set_initiator_identity(struct gp11_ctx *ctx,
          * which acceptors are believed (issue 9 item 1). */
         ctx->anonymous = true;
         if (cred != NULL && cred->own_trust) {
+            gp11_trust_free(ctx->own_trust);
             ctx->own_trust = gp11_trust_ref(cred->trust);
             ctx->trust = ctx->own_trust;
-        } else if (cred != NULL) {
-            ctx->trust = cred->trust;
         }
         return gp11_name_new(GP11_NAME_ANONYMOUS, NULL, &ctx->own_name);
     }
@@ -111,7 +110,7 @@ static uint32_t build_init(struct gp11_ctx *ctx, OM_uint32 time_req,
     m.n_sigalgs = sizeof(sigalgs);
     m.group = ctx->group;
     m.eph = (struct gp11_buf){ctx->eph_point, ctx->eph_len};
-    ret = gp11_random(ctx->rt->tok, m.nonce, sizeof(m.nonce));
+    ret = gp11_random_public(ctx->rt->tok, m.nonce, sizeof(m.nonce));
     if (ret != GP11_OK)
         return ret;
     memcpy(m.cb_hash, ctx->cb_hash, sizeof(m.cb_hash));

@@ -57,7 +57,7 @@ struct gp11_ctx {
     char *target; /* "service@host" the initiator asked for */
     char *target_service, *target_host;
     struct gp11_trust *trust;     /* borrowed from the runtime */
-    struct gp11_trust *own_trust; /* from a cred store, owned */
+    struct gp11_trust *own_trust; /* a reference: the runtime's or a store's */
     /* Per-message state, protected by msg_lock. */
     pthread_mutex_t msg_lock;
     uint64_t send_seq;

@@ -22,6 +22,7 @@ struct gp11_cred_id {
     uint8_t sigalg;         /* protocol.md 2.5 */
     time_t not_after;       /* of its certificate */
     bool initiator;         /* usable to initiate (else to accept) */
+    char *uri;              /* the identity URI it was resolved from */
 };
 
 struct gp11_cred {
@@ -29,9 +30,9 @@ struct gp11_cred {
     gss_cred_usage_t usage;
     struct gp11_cred_id *ids;
     size_t n_ids;
-    struct gp11_trust *trust; /* rt->trust, or its own (cred store) */
-    bool own_trust;
-    time_t expiry; /* earliest certificate expiry */
+    struct gp11_trust *trust; /* a reference: the runtime's, or the store's */
+    bool own_trust;           /* trust comes from the cred store */
+    time_t expiry;            /* earliest certificate expiry */
 };
 
 /* Overrides of the configuration (gss_acquire_cred_from cred store). */
@@ -52,6 +53,24 @@ uint32_t gp11_cred_acquire(const struct gp11_name *name, gss_cred_usage_t usage,
                            const struct gp11_cred_store *store,
                            struct gp11_cred **out);
 void gp11_cred_free(struct gp11_cred *cred);
+
+/*
+ * The identity cache (docs/token-layer.md 6): fills ci (its own copy; the
+ * caller frees its members) with the identity uri names in this role,
+ * from the cache when its entry is valid (no token call), else resolved on
+ * the token with every check of a credential and entered. A cached
+ * certificate's dates are checked again on every use.
+ */
+uint32_t gp11_idcache_lookup(struct gp11_runtime *rt, const char *uri,
+                             const char *service, bool initiator,
+                             struct gp11_cred_id *ci);
+
+/* Marks every cached identity whose key has this CKA_ID to be resolved
+ * again by its next user (its key handle failed or was found again). */
+void gp11_idcache_stale(const void *ckaid, size_t len);
+
+/* How many identities were resolved on the token so far (tests). */
+unsigned long gp11_idcache_resolves(void);
 
 /* The identity to initiate with (NULL if the credential has none). */
 const struct gp11_cred_id *gp11_cred_initiator(const struct gp11_cred *cred);

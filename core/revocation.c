@@ -557,12 +557,16 @@ uint32_t gp11_revocation_store_trust(struct gp11_runtime *rt,
                                      const char *crls, struct gp11_trust **out)
 {
     struct gp11_crls *own = NULL;
-    struct gp11_trust *t = NULL;
+    struct gp11_trust *t = NULL, *base = NULL;
     uint32_t ret;
 
     *out = NULL;
-    ret = gp11_trust_load_roles(anchors, initiator_anchors, acceptor_anchors,
-                                rt->trust, &t);
+    /* The runtime's anchors as they are now (they may be reloaded). */
+    ret = gp11_runtime_trust(rt, &base);
+    if (ret == GP11_OK)
+        ret = gp11_trust_load_roles(anchors, initiator_anchors,
+                                    acceptor_anchors, base, &t);
+    gp11_trust_free(base);
     if (ret == GP11_OK && t == NULL) {
         ret = gp11_err_set(GP11_ERR_CONFIG_VALUE,
                            "trust-crls needs trust anchors (the "

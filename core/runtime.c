@@ -7,9 +7,91 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gp11_runtime *runtime; /* protected by runtime_lock */
+/* rt->trust and rt->anchor_sig: swapped by gp11_runtime_trust. */
+static pthread_mutex_t trust_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The configured anchor paths, in the order of anchor_sig. */
+static void anchor_paths(const struct gp11_config *cfg, const char *p[3])
+{
+    p[0] = cfg->trust_anchors;
+    p[1] = cfg->initiator_anchors;
+    p[2] = cfg->acceptor_anchors;
+}
+
+/* stat() of each configured anchor path. */
+static void anchor_stat(const struct gp11_config *cfg,
+                        struct gp11_file_sig sig[3])
+{
+    const char *p[3];
+    struct stat st;
+
+    anchor_paths(cfg, p);
+    memset(sig, 0, 3 * sizeof(*sig));
+    for (int i = 0; i < 3; i++) {
+        if (p[i] == NULL || stat(p[i], &st) != 0)
+            continue;
+        sig[i].present = true;
+        sig[i].dev = st.st_dev;
+        sig[i].ino = st.st_ino;
+        sig[i].size = st.st_size;
+        sig[i].mtime = st.st_mtim;
+        sig[i].ctime = st.st_ctim;
+    }
+}
+
+/* True if two stat() results describe the same unchanged file. */
+static bool same_sig(const struct gp11_file_sig *a,
+                     const struct gp11_file_sig *b)
+{
+    return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
+           a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+           a->mtime.tv_nsec == b->mtime.tv_nsec &&
+           a->ctime.tv_sec == b->ctime.tv_sec &&
+           a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+/* Loads the configured anchors, with the configured CRLs attached. */
+static uint32_t load_trust(struct gp11_runtime *rt, struct gp11_trust **out)
+{
+    uint32_t ret;
+
+    ret = gp11_trust_load_roles(rt->cfg->trust_anchors,
+                                rt->cfg->initiator_anchors,
+                                rt->cfg->acceptor_anchors, NULL, out);
+    if (ret == GP11_OK)
+        gp11_trust_set_crls(*out, rt->crls);
+    return ret;
+}
+
+uint32_t gp11_runtime_trust(struct gp11_runtime *rt, struct gp11_trust **out)
+{
+    struct gp11_file_sig now[3];
+    struct gp11_trust *fresh = NULL;
+    uint32_t ret = GP11_OK;
+
+    *out = NULL;
+    anchor_stat(rt->cfg, now);
+    pthread_mutex_lock(&trust_lock);
+    if (!same_sig(&now[0], &rt->anchor_sig[0]) ||
+        !same_sig(&now[1], &rt->anchor_sig[1]) ||
+        !same_sig(&now[2], &rt->anchor_sig[2])) {
+        ret = load_trust(rt, &fresh);
+        if (ret == GP11_OK) {
+            gp11_trust_free(rt->trust);
+            rt->trust = fresh;
+            memcpy(rt->anchor_sig, now, sizeof(now));
+        }
+    }
+    if (ret == GP11_OK)
+        *out = gp11_trust_ref(rt->trust);
+    pthread_mutex_unlock(&trust_lock);
+    return ret;
+}
 
 /* Which profiles and per-message algorithms the token supports. */
 static void derive_offers(struct gp11_runtime *rt)
@@ -76,17 +158,16 @@ static uint32_t runtime_new(struct gp11_runtime **out)
         ret = gp11_token_login(rt->tok);
     if (ret == GP11_OK)
         ret = gp11_caps_probe(rt->tok, &rt->caps);
-    if (ret == GP11_OK)
-        ret = gp11_trust_load_roles(
-            rt->cfg->trust_anchors, rt->cfg->initiator_anchors,
-            rt->cfg->acceptor_anchors, NULL, &rt->trust);
     if (ret == GP11_OK && rt->cfg->trust_crls)
         ret = gp11_crls_load(rt->cfg->trust_crls,
                              rt->cfg->crl_policy != 0 ? rt->cfg->crl_policy
                                                       : GP11_CRL_REQUIRE,
                              &rt->crls);
+    /* Stat first: a change while loading is seen by the next user. */
     if (ret == GP11_OK)
-        gp11_trust_set_crls(rt->trust, rt->crls);
+        anchor_stat(rt->cfg, rt->anchor_sig);
+    if (ret == GP11_OK)
+        ret = load_trust(rt, &rt->trust);
     if (ret != GP11_OK)
         goto done;
     derive_offers(rt);

@@ -2,6 +2,7 @@
 /* Cryptographic operations on token keys: random, ECDH keys, derive, sign. */
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,46 @@ uint32_t gp11_random(struct gp11_token *tok, void *buf, size_t len)
     return ret;
 }
 
+/* The buffer of gp11_random_public: one token's bytes, handed out once. */
+static struct {
+    pthread_mutex_t lock;
+    const struct gp11_token *tok; /* whose generator filled it */
+    unsigned generation;          /* fork generation it was filled in */
+    size_t left;                  /* unused bytes at the end of buf */
+    uint8_t buf[GP11_RANDOM_POOL];
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+uint32_t gp11_random_public(struct gp11_token *tok, void *buf, size_t len)
+{
+    uint32_t ret = GP11_OK;
+    uint8_t *from;
+
+    if (len > 64)
+        return gp11_random(tok, buf, len);
+    pthread_mutex_lock(&pool.lock);
+    /* A child must not hand out what its parent may hand out too. */
+    if (pool.tok != tok || pool.generation != gp11_fork_generation()) {
+        gp11_wipe(pool.buf, sizeof(pool.buf));
+        pool.left = 0;
+    }
+    if (pool.left < len) {
+        pool.left = 0;
+        ret = gp11_random(tok, pool.buf, sizeof(pool.buf));
+        if (ret != GP11_OK)
+            goto done;
+        pool.tok = tok;
+        pool.generation = gp11_fork_generation();
+        pool.left = sizeof(pool.buf);
+    }
+    from = pool.buf + sizeof(pool.buf) - pool.left;
+    memcpy(buf, from, len);
+    gp11_wipe(from, len);
+    pool.left -= len;
+done:
+    pthread_mutex_unlock(&pool.lock);
+    return ret;
+}
+
 /* Strips the DER OCTET STRING around CKA_EC_POINT (tokens differ). */
 static uint32_t unwrap_point(const uint8_t *v, size_t len, uint8_t *point,
                              size_t *point_len)
@@ -58,6 +99,30 @@ static uint32_t unwrap_point(const uint8_t *v, size_t len, uint8_t *point,
     memcpy(point, v + hdr, len - hdr);
     *point_len = len - hdr;
     return GP11_OK;
+}
+
+/* CKA_EC_POINT in one C_GetAttributeValue with a buffer large enough
+ * for P-384 in an OCTET STRING; an error if it does not fit. */
+static uint32_t read_point(struct gp11_token *tok,
+                           const struct gp11_object *pub, uint8_t *point,
+                           size_t *point_len)
+{
+    uint8_t v[128];
+    CK_ATTRIBUTE a = {CKA_EC_POINT, v, sizeof(v)};
+    CK_SESSION_HANDLE s;
+    uint32_t ret;
+    CK_RV rv;
+
+    ret = gp11_session_get(tok, &s);
+    if (ret != GP11_OK)
+        return ret;
+    rv = gp11_ck_GetAttributeValue(tok->mod, s, pub->handle, &a, 1);
+    gp11_session_put(tok, s, rv);
+    if (rv != CKR_OK || a.ulValueLen > sizeof(v))
+        return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, "C_GetAttributeValue",
+                           "cannot read CKA_EC_POINT of object %lu",
+                           (unsigned long)pub->handle);
+    return unwrap_point(v, a.ulValueLen, point, point_len);
 }
 
 uint32_t gp11_ec_ephemeral(struct gp11_token *tok, const uint8_t *curve_der,
@@ -91,9 +156,14 @@ uint32_t gp11_ec_ephemeral(struct gp11_token *tok, const uint8_t *curve_der,
                                     priv);
     if (ret != GP11_OK)
         return ret;
-    ret = gp11_object_get_attr(tok, &pub, CKA_EC_POINT, &v, &len);
-    if (ret == GP11_OK)
-        ret = unwrap_point(v, len, point, point_len);
+    /* One call into a buffer of the largest size (issue 11: every call is
+     * a round trip on a network HSM); the size query only if it fails. */
+    ret = read_point(tok, &pub, point, point_len);
+    if (ret != GP11_OK) {
+        ret = gp11_object_get_attr(tok, &pub, CKA_EC_POINT, &v, &len);
+        if (ret == GP11_OK)
+            ret = unwrap_point(v, len, point, point_len);
+    }
     free(v);
     gp11_object_destroy(tok, &pub);
     if (ret != GP11_OK)

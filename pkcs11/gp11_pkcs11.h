@@ -362,6 +362,14 @@ uint32_t gp11_identity_list(struct gp11_token *tok, struct gp11_identity ***out,
 
 void gp11_identity_free(struct gp11_identity *id);
 
+/* A deep copy of an identity (the same handles), or NULL without memory. */
+struct gp11_identity *gp11_identity_dup(const struct gp11_identity *id);
+
+/* The token's loss epoch (docs/token-layer.md 12): it moves on when the
+ * token lost its login or sessions; identities resolved in an older epoch
+ * are resolved again (section 6, "the identity cache"). */
+unsigned gp11_token_epoch(struct gp11_token *tok);
+
 /*
  * Sign with an identity's private key *key, whose CKA_ID is ckaid. If the
  * token lost the login or its sessions since the handle was found (the
@@ -465,6 +473,17 @@ uint32_t gp11_dev_init_user_pin(const char *module, const char *init_params,
 
 /* Random bytes from the token's generator. */
 uint32_t gp11_random(struct gp11_token *tok, void *buf, size_t len);
+
+/*
+ * Random bytes from the token's generator for public values (handshake
+ * nonces), at most 64 at a time: drawn from a process buffer that one
+ * C_GenerateRandom fills with GP11_RANDOM_POOL bytes, so a handshake
+ * costs that call once in GP11_RANDOM_POOL / len. Each byte is handed out
+ * once and wiped; the buffer is dropped in a forked child and when it was
+ * filled from another token. Never for secrets.
+ */
+#define GP11_RANDOM_POOL 1024
+uint32_t gp11_random_public(struct gp11_token *tok, void *buf, size_t len);
 
 /*
  * Generate an ephemeral EC key pair as session objects (private key

@@ -19,6 +19,42 @@ void gp11_identity_free(struct gp11_identity *id)
     free(id);
 }
 
+/* A copy of len bytes, or NULL (len 0 copies one byte). */
+static void *dup_bytes(const void *p, size_t len)
+{
+    void *c = malloc(len ? len : 1);
+
+    if (c != NULL && len)
+        memcpy(c, p, len);
+    return c;
+}
+
+struct gp11_identity *gp11_identity_dup(const struct gp11_identity *id)
+{
+    struct gp11_identity *c = calloc(1, sizeof(*c));
+    bool ok;
+
+    if (c == NULL)
+        return NULL;
+    *c = *id;
+    c->id = NULL, c->label = NULL, c->cert_der = NULL;
+    c->n_chain = 0;
+    c->id = dup_bytes(id->id, id->id_len);
+    c->label = id->label ? strdup(id->label) : NULL;
+    c->cert_der = dup_bytes(id->cert_der, id->cert_len);
+    ok = c->id && (c->label || !id->label) && c->cert_der;
+    for (size_t i = 0; ok && i < id->n_chain; i++) {
+        c->chain_der[i] = dup_bytes(id->chain_der[i], id->chain_len[i]);
+        ok = c->chain_der[i] != NULL;
+        c->n_chain = ok ? i + 1 : i;
+    }
+    if (!ok) {
+        gp11_identity_free(c);
+        return NULL;
+    }
+    return c;
+}
+
 /* Reads CKA_LABEL as a C string (empty if absent). */
 static char *read_label(struct gp11_token *tok, const struct gp11_object *o)
 {

@@ -24,9 +24,9 @@
  * reinsert=N, removed), which may also come from a file.
  * It never replaces the token: every operation runs on the real one.
  */
-#include <dlfcn.h>
+#include "p11_passthru.h"
+
 #include <fcntl.h>
-#include <p11-kit/pkcs11.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,16 +468,12 @@ EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list);
 
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 {
-    const char *path = getenv("GP11_FAULT_TARGET");
-    CK_C_GetFunctionList get;
-    void *dl;
+    static struct p11_target real;
 
     if (target == NULL) {
-        if (path == NULL || (dl = dlopen(path, RTLD_NOW)) == NULL)
+        if (p11_passthru_load("GP11_FAULT_TARGET", &real) != 0)
             return CKR_GENERAL_ERROR;
-        get = (CK_C_GetFunctionList)dlsym(dl, "C_GetFunctionList");
-        if (get == NULL || get(&target) != CKR_OK)
-            return CKR_GENERAL_ERROR;
+        target = real.list;
         wrapped = *target;
         wrapped.C_Initialize = fault_Initialize;
         wrapped.C_GetTokenInfo = fault_GetTokenInfo;

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_establish.h"
 #include "gp11_bench.h"
 #include "gp11_build_config.h"
 #include "gp11_config.h"
@@ -738,6 +739,10 @@ static void usage(int status)
             "  -M  only the second table (for profiling)\n"
             "  -P  CKA_PRIVATE of the raw key (default: left to the token,\n"
             "      as for context keys)\n"
+            "  -E  the establishment table only, median of N warm runs\n"
+            "  -L  the token behind tests/latency_module.so with US us per\n"
+            "      call: establishment table (N of -E, default 30), call\n"
+            "      counts per message, then the per-message tables\n"
             "GSS_MECH_CONFIG must name the plugin; GSS_PKCS11_CONF the "
             "token.\n");
     exit(status);
@@ -770,11 +775,22 @@ int main(int argc, char **argv)
     char why[1024] = "", kp[32];
     uint32_t ret;
     int c, kpriv;
+    long est_n = -1, lat_us = -1;
 
     memcpy(sizes, default_sizes, sizeof(default_sizes));
     n_sizes = sizeof(default_sizes) / sizeof(default_sizes[0]);
-    while ((c = getopt(argc, argv, "t:s:n:r:i:o:P:Mh")) != -1) {
+    while ((c = getopt(argc, argv, "t:s:n:r:i:o:P:ME:L:h")) != -1) {
         switch (c) {
+        case 'E':
+            est_n = strtol(optarg, NULL, 10);
+            if (est_n < 1 || est_n > 100000)
+                usage(2);
+            break;
+        case 'L':
+            lat_us = strtol(optarg, NULL, 10);
+            if (lat_us < 0 || lat_us > 10000000)
+                usage(2);
+            break;
         case 't':
             seconds = strtod(optarg, NULL);
             if (!(seconds > 0 && seconds <= 3600))
@@ -824,6 +840,10 @@ int main(int argc, char **argv)
     }
     if (optind != argc)
         usage(2);
+    /* Establishment and network-HSM figures: bench_establish.c. */
+    if ((est_n > 0 || lat_us >= 0) &&
+        !gp11_bench_latency_setup(lat_us > 0 ? lat_us : 0))
+        return 1;
 
     /* The mechglue side first: the plugin initialises the module, and
      * the raw side joins it (never finalising it under the plugin). */
@@ -837,6 +857,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "gp11-bench: %s\n", why);
         return 1;
     }
+    if ((est_n > 0 || lat_us >= 0) &&
+        !gp11_bench_establish_table(mech, est_n > 0 ? (unsigned)est_n : 30))
+        return 1;
+    if (est_n > 0 && lat_us < 0)
+        return 0;
     for (unsigned i = 0; i < nthreads; i++) {
         if (!establish(mech, target, &pairs[i], why, sizeof(why))) {
             fprintf(stderr, "gp11-bench: %s\n", why);
@@ -881,6 +906,8 @@ int main(int argc, char **argv)
     printf("Context keys visible on the token before the benchmark's own: "
            "%zu AES keys with CKA_PRIVATE=TRUE, %zu with FALSE.\n\n",
            n_priv, n_pub);
+    if (lat_us >= 0)
+        gp11_bench_msg_calls(pairs[0].ictx, pairs[0].actx);
 
     /* Warm-up (not shown): first sessions, caches, CPU frequency. */
     for (int side = 0; side < SIDES; side++)
