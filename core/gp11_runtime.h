@@ -56,6 +56,13 @@ uint32_t gp11_runtime_get(struct gp11_runtime **out);
  */
 uint32_t gp11_runtime_trust(struct gp11_runtime *rt, struct gp11_trust **out);
 
+/*
+ * The running configuration's [policy] allow-anonymous and allow-export,
+ * if the runtime is set up already (true); false, nothing set, if not:
+ * it is never set up for this (that would open the token).
+ */
+bool gp11_runtime_policy(bool *anonymous, bool *export);
+
 /* True if this token can run the key-derivation profile. */
 bool gp11_runtime_has_profile(const struct gp11_runtime *rt, uint8_t profile);
 

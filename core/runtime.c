@@ -191,6 +191,20 @@ uint32_t gp11_runtime_get(struct gp11_runtime **out)
     return ret;
 }
 
+bool gp11_runtime_policy(bool *anonymous, bool *export)
+{
+    bool have;
+
+    pthread_mutex_lock(&runtime_lock);
+    have = runtime != NULL;
+    if (have) {
+        *anonymous = runtime->cfg->allow_anonymous;
+        *export = runtime->cfg->allow_export;
+    }
+    pthread_mutex_unlock(&runtime_lock);
+    return have;
+}
+
 bool gp11_runtime_has_profile(const struct gp11_runtime *rt, uint8_t profile)
 {
     for (size_t i = 0; i < rt->n_profiles; i++)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Mechanism-level calls: what the mechanism is and says about itself. */
 #include "gp11_mech.h"
+#include "gp11_runtime.h"
 #include "gp11_config.h"
 #include "gp11_error.h"
 #include "gp11_gss.h"
@@ -55,15 +56,19 @@ OM_uint32 gp11_gss_indicate_mechs(OM_uint32 *minor, gss_OID_set *mechs)
 
 /*
  * What the configured policy allows: anonymous initiators at an acceptor,
- * and context export. Read from the configuration file alone: SPNEGO and
- * SASL ask for the attributes of every mechanism, and this must not open
- * the token. An unreadable configuration allows nothing.
+ * and context export. The running configuration once the mechanism runs
+ * (MIT's mechglue asks on every establishment; what the running contexts
+ * do is what counts), else the configuration file alone: SPNEGO and SASL
+ * ask for the attributes of every mechanism, and this must not open the
+ * token. An unreadable configuration allows nothing.
  */
 static void policy_allows(bool *anonymous, bool *export)
 {
     struct gp11_config *cfg = NULL;
 
     *anonymous = *export = false;
+    if (gp11_runtime_policy(anonymous, export))
+        return;
     if (gp11_config_load(NULL, &cfg) != GP11_OK)
         return;
     *anonymous = cfg->allow_anonymous;
