@@ -670,6 +670,31 @@ static void anonymous_attribute_follows_policy_on(void **state)
     assert_true(mech_attr(GSS_C_MA_AUTH_INIT, false));
 }
 
+/*
+ * Once the mechanism runs, its attributes are those of the running
+ * configuration: a configuration file that changes (here: disappears)
+ * afterwards changes neither the contexts nor what the attributes say.
+ */
+static void attributes_follow_the_running_configuration(void **state)
+{
+    const char *conf = getenv("GSS_PKCS11_CONF");
+    char *saved;
+    struct gl_hs hs = {0};
+    bool anon;
+
+    (void)state;
+    assert_non_null(conf);
+    saved = strdup(conf);
+    assert_non_null(saved);
+    establish_ok(&hs, "host@localhost", GSS_C_ANON_FLAG);
+    gl_hs_release(&hs);
+    assert_int_equal(setenv("GSS_PKCS11_CONF", "/nonexistent/gp11.conf", 1), 0);
+    anon = mech_attr(GSS_C_MA_AUTH_INIT_ANON, false);
+    assert_int_equal(setenv("GSS_PKCS11_CONF", saved, 1), 0);
+    free(saved);
+    assert_true(anon);
+}
+
 /* ---- extra group ------------------------------------------------------ */
 
 /* Handshake to a service whose certificate is bad; the initiator fails. */
@@ -885,6 +910,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(anonymous_allowed),
         cmocka_unit_test(anonymous_uses_the_credentials_anchors),
         cmocka_unit_test(anonymous_attribute_follows_policy_on),
+        cmocka_unit_test(attributes_follow_the_running_configuration),
     };
     const struct CMUnitTest extra_tests[] = {
         cmocka_unit_test(untrusted_acceptor),
