@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Trust anchors, peer chain validation and handshake signature checks. */
 #include "gp11_certval.h"
+#include "gp11_certcache.h"
 #include "gp11_file.h"
 #include "gp11_debug.h"
 #include "gp11_error.h"
@@ -55,6 +56,8 @@ struct gp11_trust {
     size_t n_anchors; /* certificates added (duplicates included) */
     /* Revocation (gp11_revocation.h), NULL when not configured. */
     struct gp11_crls *crls;
+    /* Chains validated with these anchors (certcache.c); NULL: none. */
+    struct gp11_certcache *cache;
 };
 
 /* Records code with the sentence fmt, then OpenSSL's first queued reason. */
@@ -380,6 +383,7 @@ void gp11_trust_free(struct gp11_trust *t)
     X509_STORE_free(t->store[0]);
     X509_STORE_free(t->store[1]);
     gp11_crls_free(t->crls);
+    gp11_certcache_free(t->cache);
     free(t);
 }
 
@@ -390,6 +394,18 @@ void gp11_trust_set_crls(struct gp11_trust *t, struct gp11_crls *crls)
         return;
     gp11_crls_free(t->crls);
     t->crls = gp11_crls_ref(crls);
+}
+
+/* An empty set of anchors with one reference and its validation cache. */
+static struct gp11_trust *trust_new(void)
+{
+    struct gp11_trust *t = calloc(1, sizeof(*t));
+
+    if (t == NULL)
+        return NULL;
+    atomic_init(&t->refs, 1);
+    t->cache = gp11_certcache_new(); /* without one, nothing is cached */
+    return t;
 }
 
 /* Loads the anchors of a PEM/DER file or of a directory of such files. */
@@ -415,12 +431,11 @@ uint32_t gp11_trust_load(const char *path, struct gp11_trust **out)
         goto done;
     }
     dir = S_ISDIR(sb.st_mode);
-    t = calloc(1, sizeof(*t));
+    t = trust_new();
     if (t == NULL) {
         ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory for trust anchors");
         goto done;
     }
-    atomic_init(&t->refs, 1);
     t->store[0] = X509_STORE_new();
     if (t->store[0] == NULL || X509_STORE_up_ref(t->store[0]) != 1) {
         ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory for trust anchors");
@@ -494,12 +509,11 @@ uint32_t gp11_trust_load_roles(const char *both, const char *initiator_anchors,
         goto done;
     }
     *out = NULL;
-    t = calloc(1, sizeof(*t));
+    t = trust_new();
     if (t == NULL) {
         ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory for trust anchors");
         goto done;
     }
-    atomic_init(&t->refs, 1);
     ret = role_store(t, GP11_PEER_ACCEPTOR, acc, NULL, fallback);
     if (ret == GP11_OK)
         ret = role_store(t, GP11_PEER_INITIATOR, ini, acc, fallback);
@@ -866,39 +880,19 @@ done:
     return ret;
 }
 
-/* Validates a peer's chain, usage and (acceptor) host name at now. */
-uint32_t gp11_certval_verify(struct gp11_trust *t, const struct gp11_buf *certs,
-                             size_t n_certs, enum gp11_peer_role role,
-                             const char *host, time_t now, X509 **leaf_out,
-                             time_t *not_after)
+/* Parses and validates a peer's chain and its leaf's usage at now: the
+ * leaf (*leaf_out) and the chain's earliest notAfter. */
+static uint32_t validate_chain(struct gp11_trust *t,
+                               const struct gp11_buf *certs, size_t n_certs,
+                               enum gp11_peer_role role, time_t now,
+                               X509 **leaf_out, time_t *earliest)
 {
     STACK_OF(X509) *untrusted = NULL;
-    char subject[SUBJECT_MAX];
     uint32_t ret = GP11_OK;
-    time_t earliest = 0;
     X509 *leaf = NULL;
     X509 *x = NULL;
     size_t i;
 
-    if (leaf_out != NULL)
-        *leaf_out = NULL;
-    if (not_after != NULL)
-        *not_after = 0;
-    if (t == NULL || certs == NULL || n_certs == 0 ||
-        (role != GP11_PEER_ACCEPTOR && role != GP11_PEER_INITIATOR) ||
-        (host != NULL && *host == '\0')) {
-        ret = gp11_err_set(GP11_ERR_BAD_ARG,
-                           "certval_verify needs anchors, at least one "
-                           "certificate, a role and a non-empty host or NULL");
-        goto done;
-    }
-    if (n_certs > GP11_CERTVAL_MAX_CHAIN) {
-        ret = gp11_err_set(GP11_ERR_CERT_INVALID,
-                           "the %s sent %zu certificates, more than the %d "
-                           "allowed",
-                           role_name(role), n_certs, GP11_CERTVAL_MAX_CHAIN);
-        goto done;
-    }
     ERR_clear_error();
     leaf = parse_der(certs[0].data, certs[0].len);
     if (leaf == NULL) {
@@ -928,12 +922,70 @@ uint32_t gp11_certval_verify(struct gp11_trust *t, const struct gp11_buf *certs,
         }
         x = NULL;
     }
-    ret = run_verify(t, leaf, untrusted, role, now, &earliest);
-    if (ret != GP11_OK)
+    ret = run_verify(t, leaf, untrusted, role, now, earliest);
+    if (ret == GP11_OK)
+        ret = check_leaf_usage(leaf, role);
+    if (ret == GP11_OK) {
+        *leaf_out = leaf;
+        leaf = NULL;
+    }
+done:
+    X509_free(x);
+    X509_free(leaf);
+    sk_X509_pop_free(untrusted, X509_free);
+    ERR_clear_error();
+    return ret;
+}
+
+/*
+ * Validates a peer's chain, usage and (acceptor) host name at now. A
+ * chain these anchors validated before, still within its validity, is
+ * taken from their cache (not when CRLs apply: certcache.c); the host is
+ * checked every time.
+ */
+uint32_t gp11_certval_verify(struct gp11_trust *t, const struct gp11_buf *certs,
+                             size_t n_certs, enum gp11_peer_role role,
+                             const char *host, time_t now, X509 **leaf_out,
+                             time_t *not_after)
+{
+    uint8_t key[GP11_CERTCACHE_KEY_LEN];
+    char subject[SUBJECT_MAX];
+    uint32_t ret = GP11_OK;
+    time_t earliest = 0;
+    bool cacheable, cached = false;
+    X509 *leaf = NULL;
+
+    if (leaf_out != NULL)
+        *leaf_out = NULL;
+    if (not_after != NULL)
+        *not_after = 0;
+    if (t == NULL || certs == NULL || n_certs == 0 ||
+        (role != GP11_PEER_ACCEPTOR && role != GP11_PEER_INITIATOR) ||
+        (host != NULL && *host == '\0')) {
+        ret = gp11_err_set(GP11_ERR_BAD_ARG,
+                           "certval_verify needs anchors, at least one "
+                           "certificate, a role and a non-empty host or NULL");
         goto done;
-    ret = check_leaf_usage(leaf, role);
-    if (ret != GP11_OK)
+    }
+    if (n_certs > GP11_CERTVAL_MAX_CHAIN) {
+        ret = gp11_err_set(GP11_ERR_CERT_INVALID,
+                           "the %s sent %zu certificates, more than the %d "
+                           "allowed",
+                           role_name(role), n_certs, GP11_CERTVAL_MAX_CHAIN);
         goto done;
+    }
+    cacheable = t->cache != NULL && t->crls == NULL &&
+                gp11_certcache_key((int)role, certs, n_certs, key);
+    if (cacheable)
+        leaf = gp11_certcache_get(t->cache, key, now, &earliest);
+    cached = leaf != NULL;
+    if (!cached) {
+        ret = validate_chain(t, certs, n_certs, role, now, &leaf, &earliest);
+        if (ret != GP11_OK)
+            goto done;
+        if (cacheable)
+            gp11_certcache_put(t->cache, key, leaf, now, earliest);
+    }
     if (role == GP11_PEER_ACCEPTOR && host != NULL) {
         ret = check_host(leaf, host);
         if (ret != GP11_OK)
@@ -941,8 +993,9 @@ uint32_t gp11_certval_verify(struct gp11_trust *t, const struct gp11_buf *certs,
     }
     if (gp11_debug_on) {
         subject_str(leaf, subject, sizeof(subject));
-        GP11_DEBUG("%s certificate \"%s\" verified (%zu in the message)",
-                   role_name(role), subject, n_certs);
+        GP11_DEBUG("%s certificate \"%s\" verified (%zu in the message%s)",
+                   role_name(role), subject, n_certs,
+                   cached ? ", validated before" : "");
     }
     if (not_after != NULL)
         *not_after = earliest;
@@ -951,9 +1004,7 @@ uint32_t gp11_certval_verify(struct gp11_trust *t, const struct gp11_buf *certs,
         leaf = NULL;
     }
 done:
-    X509_free(x);
     X509_free(leaf);
-    sk_X509_pop_free(untrusted, X509_free);
     ERR_clear_error();
     return ret;
 }

@@ -606,6 +606,109 @@ static void test_strict(void **state)
     free(der);
 }
 
+/* ---- the validation cache (core/certcache.c) ---------------------------- */
+
+/* gp11_certval_verify of one certificate at a given time. */
+static uint32_t verify_at(struct gp11_trust *t, const uint8_t *der, size_t len,
+                          enum gp11_peer_role role, const char *host,
+                          time_t now)
+{
+    struct gp11_buf b = {der, len};
+
+    return gp11_certval_verify(t, &b, 1, role, host, now, NULL, NULL);
+}
+
+/* A chain validated (and so cached) is refused once it has expired, and
+ * before the time it was validated at (the clock set back) it is
+ * validated again: here it is not yet valid then. */
+static void test_cache_keeps_validity(void **state)
+{
+    struct state *s = *state;
+    struct gp11_trust *t = NULL;
+    time_t now = time(NULL);
+    size_t len;
+    uint8_t *der = issue(s->ca, s->p256, "cached", "localhost", true, true, -60,
+                         DAY, &len);
+    uint32_t rc;
+
+    assert_int_equal(gp11_trust_load(s->ca_cert, &t), GP11_OK);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(
+            verify_at(t, der, len, GP11_PEER_ACCEPTOR, "localhost", now),
+            GP11_OK);
+    rc = verify_at(t, der, len, GP11_PEER_ACCEPTOR, "localhost", now + 2 * DAY);
+    assert_int_equal(rc, GP11_ERR_CERT_EXPIRED);
+    assert_true(msg_has(rc, "CN=cached"));
+    rc = verify_at(t, der, len, GP11_PEER_ACCEPTOR, "localhost", now - 3600);
+    assert_int_equal(rc, GP11_ERR_CERT_NOT_YET_VALID);
+    /* Still good at now (the refusals did not replace the entry). */
+    assert_int_equal(
+        verify_at(t, der, len, GP11_PEER_ACCEPTOR, "localhost", now), GP11_OK);
+    gp11_trust_free(t);
+    free(der);
+}
+
+/* What the cache holds was validated for one role: the same chain from
+ * the other role, a wrong host, or another certificate with the same
+ * subject from an untrusted CA are judged as if it were empty. */
+static void test_cache_per_role_host_and_bytes(void **state)
+{
+    struct state *s = *state;
+    struct gp11_trust *t = NULL;
+    time_t now = time(NULL);
+    size_t len, len2;
+    uint8_t *der =
+        issue(s->ca, s->p256, "srv", "localhost", true, false, -60, DAY, &len);
+    uint8_t *forged = issue(s->ca2, s->p256, "srv", "localhost", true, false,
+                            -60, DAY, &len2);
+    uint32_t rc;
+
+    assert_int_equal(gp11_trust_load(s->ca_cert, &t), GP11_OK);
+    assert_int_equal(
+        verify_at(t, der, len, GP11_PEER_ACCEPTOR, "localhost", now), GP11_OK);
+    rc = verify_at(t, der, len, GP11_PEER_INITIATOR, NULL, now);
+    assert_int_equal(rc, GP11_ERR_CERT_USAGE);
+    rc = verify_at(t, der, len, GP11_PEER_ACCEPTOR, "other.example", now);
+    assert_int_equal(rc, GP11_ERR_CERT_HOSTNAME);
+    rc = verify_at(t, forged, len2, GP11_PEER_ACCEPTOR, "localhost", now);
+    assert_int_equal(rc, GP11_ERR_CERT_UNTRUSTED);
+    gp11_trust_free(t);
+    free(der);
+    free(forged);
+}
+
+/* More chains than the cache holds: every one is still judged right, the
+ * replaced ones validated again. */
+static void test_cache_replacement(void **state)
+{
+    struct state *s = *state;
+    struct gp11_trust *t = NULL;
+    time_t now = time(NULL);
+    uint8_t *der[40];
+    size_t len[40];
+    char cn[16];
+
+    assert_int_equal(gp11_trust_load(s->ca_cert, &t), GP11_OK);
+    for (int i = 0; i < 40; i++) {
+        snprintf(cn, sizeof(cn), "c%d", i);
+        der[i] = issue(s->ca, s->p256, cn, "localhost", false, true, -60,
+                       i % 2 ? DAY : 2 * DAY, &len[i]);
+    }
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 40; i++)
+            assert_int_equal(
+                verify_at(t, der[i], len[i], GP11_PEER_INITIATOR, NULL, now),
+                GP11_OK);
+    /* After one day and a half only the longer-lived half is valid. */
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(verify_at(t, der[i], len[i], GP11_PEER_INITIATOR, NULL,
+                                   now + DAY + DAY / 2),
+                         i % 2 ? GP11_ERR_CERT_EXPIRED : GP11_OK);
+    for (int i = 0; i < 40; i++)
+        free(der[i]);
+    gp11_trust_free(t);
+}
+
 static void test_usage(void **state)
 {
     struct state *s = *state;
@@ -1358,6 +1461,9 @@ int main(void)
         cmocka_unit_test(test_untrusted_ca),
         cmocka_unit_test(test_expired),
         cmocka_unit_test(test_not_yet_valid),
+        cmocka_unit_test(test_cache_keeps_validity),
+        cmocka_unit_test(test_cache_per_role_host_and_bytes),
+        cmocka_unit_test(test_cache_replacement),
         cmocka_unit_test(test_wrong_host),
         cmocka_unit_test(test_wildcard_host),
         cmocka_unit_test(test_partial_wildcard),
