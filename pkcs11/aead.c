@@ -33,6 +33,11 @@ unsigned gp11_token_msg_api(const struct gp11_token *tok)
     return tok->msg_api;
 }
 
+void gp11_token_msg_api_limit(struct gp11_token *tok, unsigned mask)
+{
+    tok->msg_api &= mask;
+}
+
 void gp11_msgop_stats(const struct gp11_token *tok, size_t *open,
                       size_t *opened)
 {

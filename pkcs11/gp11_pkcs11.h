@@ -542,6 +542,9 @@ uint32_t gp11_aead_encrypt(struct gp11_token *tok, enum gp11_aead alg,
  * its session closed), called by gp11_object_destroy.
  */
 unsigned gp11_token_msg_api(const struct gp11_token *tok);
+/* Restricts the message API to the AEADs of mask (never widens what the
+ * probe found; tests drive both paths with it). */
+void gp11_token_msg_api_limit(struct gp11_token *tok, unsigned mask);
 void gp11_msgop_end(struct gp11_token *tok, struct gp11_object *key);
 /* Sessions holding a message operation now, and ever opened, on tok. */
 void gp11_msgop_stats(const struct gp11_token *tok, size_t *open,
