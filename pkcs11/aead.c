@@ -340,8 +340,9 @@ uint32_t gp11_aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
         param = msg_params(&mp, alg, iv_copy,
                            (uint8_t *)in + in_len - GP11_GCM_TAG_LEN, &plen);
         out_len = in_len - GP11_GCM_TAG_LEN;
-        /* Never a NULL ciphertext, even of 0 bytes: NSS softoken then
-         * skips the tag check (quirk message-decrypt-null-data). */
+        /* Never a NULL output, even for 0 bytes: that is a length query
+         * (PKCS#11 5.2), which NSS softoken answers CKR_OK without
+         * checking the tag. */
         rv = gp11_ck_DecryptMessage(tok->mod, m->s, param, plen, (CK_BYTE *)aad,
                                     aad_len, (CK_BYTE *)in, out_len,
                                     out ? out : scratch, &out_len);

@@ -61,17 +61,13 @@ enum gp11_quirk {
      * (NSS softoken 3.87, measured). Informational: keys carry the list
      * anyway; the tests expect refusals only without this quirk. */
     GP11_QUIRK_ALLOWED_MECHANISMS_IGNORED = 1u << 7,
-    /* C_DecryptMessage with pCiphertext NULL (0 bytes) returns CKR_OK
-     * without checking the tag (NSS softoken 3.87); the layer never passes
-     * NULL, so this only documents it. */
-    GP11_QUIRK_MESSAGE_NULL_SKIPS_TAG = 1u << 8,
     /* C_MessageSignInit refuses the MAC mechanisms (NSS softoken 3.87:
      * CKR_MECHANISM_INVALID for HMAC and AES-CMAC): MAC QOPs keep
      * C_SignInit + C_Sign. */
-    GP11_QUIRK_NO_MESSAGE_MAC = 1u << 9,
+    GP11_QUIRK_NO_MESSAGE_MAC = 1u << 8,
     /* Never use the PKCS#11 3.0 message-based functions, even where the
      * token offers them (configured only). */
-    GP11_QUIRK_NO_MESSAGE_API = 1u << 10,
+    GP11_QUIRK_NO_MESSAGE_API = 1u << 9,
 };
 
 /* Name of one quirk bit ("no-deinit"), or NULL. */

@@ -31,9 +31,6 @@ static const struct quirk_def quirk_defs[] = {
     {GP11_QUIRK_ALLOWED_MECHANISMS_IGNORED, "allowed-mechanisms-ignored",
      "CKA_ALLOWED_MECHANISMS is stored but not enforced: a key runs every "
      "mechanism its usage flags permit"},
-    {GP11_QUIRK_MESSAGE_NULL_SKIPS_TAG, "message-decrypt-null-data",
-     "C_DecryptMessage with pCiphertext NULL (0 bytes) returns CKR_OK "
-     "without checking the tag (the layer never passes NULL)"},
     {GP11_QUIRK_NO_MESSAGE_MAC, "no-message-mac",
      "C_MessageSignInit refuses HMAC and AES-CMAC (CKR_MECHANISM_INVALID); "
      "MACs use C_SignInit + C_Sign"},
@@ -56,7 +53,6 @@ static const struct {
     /* NSS softoken 3.87: measured, see docs/token-layer.md. */
     {"Mozilla Foundation", GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA |
                                GP11_QUIRK_ALLOWED_MECHANISMS_IGNORED |
-                               GP11_QUIRK_MESSAGE_NULL_SKIPS_TAG |
                                GP11_QUIRK_NO_MESSAGE_MAC},
 };
 

@@ -255,8 +255,8 @@ static void operation_bound_to_its_key(void **state)
 }
 
 /* A MIC of an empty message with a flipped tag bit is refused: on the
- * message path too (NSS softoken skips the tag check of a NULL
- * ciphertext, quirk message-decrypt-null-data). */
+ * message path too (a C_DecryptMessage with a NULL output buffer is a
+ * length query, which NSS softoken answers CKR_OK without a tag check). */
 static void forged_empty_mic_refused(void **state)
 {
     gss_buffer_desc empty = {0, NULL}, t;
