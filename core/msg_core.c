@@ -417,7 +417,7 @@ uint32_t gp11_mc_protect(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
                          bool conf, uint32_t qop, struct gp11_span *spans,
                          size_t n, struct gp11_mc_seq *seq)
 {
-    bool sealed = kind == GP11_MC_WRAP && conf, direct, big_a;
+    bool sealed = kind == GP11_MC_WRAP && conf, direct, big_a, split = false;
     struct gp11_msg_hdr h = {kind == GP11_MC_MIC ? GP11_TOK_MIC : GP11_TOK_WRAP,
                              0, 0, 0};
     uint8_t hdr[GP11_MSG_HDR_LEN], iv[GP11_GCM_IV_LEN], stack[STACK_A];
@@ -496,7 +496,14 @@ uint32_t gp11_mc_protect(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
                                     : GP11_IV_WRAP_CLEAR,
                 h.seq);
     mac_len = q->tag_len;
-    if (q->kind == GP11_QOP_AEAD)
+    /* One DATA span apart from its tag (SSPI's layout): ciphertext and
+     * tag straight to their places; ct is only the token layer's staging
+     * buffer when it runs Init + op. */
+    split = sealed && !direct && l.n_data == 1 && q->kind == GP11_QOP_AEAD;
+    if (split)
+        ret = gp11_aead_encrypt_split(ctx->rt->tok, q->aead, key, iv, a, a_len,
+                                      plain, l.data_len, l.data1->out, tag, ct);
+    else if (q->kind == GP11_QOP_AEAD)
         ret = gp11_aead_encrypt(ctx->rt->tok, q->aead, key, iv, a, a_len,
                                 sealed ? plain : NULL, sealed ? l.data_len : 0,
                                 direct   ? l.data1->out
@@ -517,7 +524,7 @@ uint32_t gp11_mc_protect(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
     memcpy(l.header->out, hdr, GP11_MSG_HDR_LEN);
     if (seq)
         seq->value = use;
-    if (sealed && !direct) {
+    if (sealed && !direct && !split) {
         scatter_data(spans, n, ct);
         memcpy(tag, ct + l.data_len, q->tag_len);
     } else if (!sealed) {
@@ -604,15 +611,10 @@ static uint32_t check_tag(struct gp11_ctx *ctx, const struct gp11_qop *q,
                                                   iv, a, a_len, tag, q->tag_len,
                                                   NULL));
     if (q->kind == GP11_QOP_AEAD) {
-        /* The token wants ciphertext || tag in one piece. */
-        if (ct == NULL || tag != ct + ct_len) {
-            if (ct_len)
-                memcpy(joined, ct, ct_len);
-            memcpy(joined + ct_len, tag, q->tag_len);
-            ct = joined;
-        }
-        ret = gp11_aead_decrypt(ctx->rt->tok, q->aead, key, iv, a, a_len, ct,
-                                ct_len + q->tag_len, out);
+        /* The tag where it is; joined is used only by Init + op, which
+         * wants ciphertext || tag in one piece. */
+        ret = gp11_aead_decrypt_split(ctx->rt->tok, q->aead, key, iv, a, a_len,
+                                      ct, ct_len, tag, out, joined);
         return gp11_object_lost(ctx->rt->tok, key, ret);
     }
     ret =

@@ -227,15 +227,24 @@ static void aead_params(struct aead_mech *a, enum gp11_aead alg, uint8_t *iv,
     a->m = (CK_MECHANISM){CKM_AES_GCM, &a->gcm, sizeof(a->gcm)};
 }
 
-uint32_t gp11_aead_encrypt(struct gp11_token *tok, enum gp11_aead alg,
-                           const struct gp11_object *key,
-                           const uint8_t iv[GP11_GCM_IV_LEN],
-                           const uint8_t *aad, size_t aad_len,
-                           const uint8_t *in, size_t in_len, uint8_t *out)
+/*
+ * One AEAD encryption: ciphertext into out (in_len bytes, may be in),
+ * tag into tag. The message API writes them where they go; Init + op
+ * writes ciphertext || tag in one piece, so unless tag == out + in_len
+ * it goes through stage (in_len + 16 bytes) first.
+ */
+static uint32_t aead_encrypt(struct gp11_token *tok, enum gp11_aead alg,
+                             const struct gp11_object *key,
+                             const uint8_t iv[GP11_GCM_IV_LEN],
+                             const uint8_t *aad, size_t aad_len,
+                             const uint8_t *in, size_t in_len, uint8_t *out,
+                             uint8_t *tag, uint8_t *stage)
 {
     uint8_t iv_copy[GP11_GCM_IV_LEN];
     struct aead_mech a;
     CK_ULONG out_len = in_len + GP11_GCM_TAG_LEN, plen;
+    bool joined = tag == out + in_len;
+    uint8_t *dst = joined ? out : stage;
     struct msg_params mp;
     struct gp11_msgop *m;
     CK_SESSION_HANDLE s;
@@ -253,9 +262,11 @@ uint32_t gp11_aead_encrypt(struct gp11_token *tok, enum gp11_aead alg,
      * even for 0 bytes (SoftHSM2: CKR_ARGUMENTS_BAD). */
     if (in == NULL && in_len == 0)
         in = iv_copy;
+    if (out == NULL && in_len == 0)
+        out = tag;
     if ((m = msgop_take(tok, alg, key, false)) != NULL) {
         call = "C_EncryptMessage";
-        param = msg_params(&mp, alg, iv_copy, out + in_len, &plen);
+        param = msg_params(&mp, alg, iv_copy, tag, &plen);
         out_len = in_len;
         rv = gp11_ck_EncryptMessage(tok->mod, m->s, param, plen, (CK_BYTE *)aad,
                                     aad_len, (CK_BYTE *)in, in_len, out,
@@ -265,13 +276,17 @@ uint32_t gp11_aead_encrypt(struct gp11_token *tok, enum gp11_aead alg,
         out_len += GP11_GCM_TAG_LEN;
         goto sent;
     }
+    if (dst == NULL)
+        return gp11_err_set(GP11_ERR_BAD_ARG,
+                            "AEAD encryption with the tag apart from the "
+                            "ciphertext needs a staging buffer");
     ret = gp11_session_get(tok, &s);
     if (ret != GP11_OK)
         return ret;
     rv = gp11_ck_EncryptInit(tok->mod, s, &a.m, key->handle);
     /* Some HSMs choose the IV themselves and write it back. */
     if (rv == CKR_OK && memcmp(iv_copy, iv, sizeof(iv_copy)) != 0) {
-        gp11_ck_Encrypt(tok->mod, s, (CK_BYTE *)in, in_len, out, &out_len);
+        gp11_ck_Encrypt(tok->mod, s, (CK_BYTE *)in, in_len, dst, &out_len);
         gp11_session_put(tok, s, CKR_OK);
         return gp11_err_set(GP11_ERR_IV_CHANGED,
                             "the token replaced the AES-GCM IV; this token "
@@ -279,9 +294,14 @@ uint32_t gp11_aead_encrypt(struct gp11_token *tok, enum gp11_aead alg,
     }
     if (rv == CKR_OK) {
         call = "C_Encrypt";
-        rv = gp11_ck_Encrypt(tok->mod, s, (CK_BYTE *)in, in_len, out, &out_len);
+        rv = gp11_ck_Encrypt(tok->mod, s, (CK_BYTE *)in, in_len, dst, &out_len);
     }
     gp11_session_put(tok, s, rv);
+    if (rv == CKR_OK && !joined && out_len == in_len + GP11_GCM_TAG_LEN) {
+        if (in_len)
+            memmove(out, dst, in_len);
+        memcpy(tag, dst + in_len, GP11_GCM_TAG_LEN);
+    }
 sent:
     if (rv == CKR_OK && memcmp(iv_copy, iv, sizeof(iv_copy)) != 0)
         return gp11_err_set(GP11_ERR_IV_CHANGED,
@@ -300,6 +320,27 @@ sent:
     return GP11_OK;
 }
 
+uint32_t gp11_aead_encrypt(struct gp11_token *tok, enum gp11_aead alg,
+                           const struct gp11_object *key,
+                           const uint8_t iv[GP11_GCM_IV_LEN],
+                           const uint8_t *aad, size_t aad_len,
+                           const uint8_t *in, size_t in_len, uint8_t *out)
+{
+    return aead_encrypt(tok, alg, key, iv, aad, aad_len, in, in_len, out,
+                        out + in_len, NULL);
+}
+
+uint32_t gp11_aead_encrypt_split(struct gp11_token *tok, enum gp11_aead alg,
+                                 const struct gp11_object *key,
+                                 const uint8_t iv[GP11_GCM_IV_LEN],
+                                 const uint8_t *aad, size_t aad_len,
+                                 const uint8_t *in, size_t in_len, uint8_t *out,
+                                 uint8_t *tag, uint8_t *stage)
+{
+    return aead_encrypt(tok, alg, key, iv, aad, aad_len, in, in_len, out, tag,
+                        stage);
+}
+
 /* True if rv is how this token reports a GCM tag that does not verify. */
 static bool is_bad_tag(const struct gp11_token *tok, CK_RV rv)
 {
@@ -308,47 +349,68 @@ static bool is_bad_tag(const struct gp11_token *tok, CK_RV rv)
             (tok->quirks & GP11_QUIRK_GCM_TAG_GENERAL_ERROR));
 }
 
-uint32_t gp11_aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
-                           const struct gp11_object *key,
-                           const uint8_t iv[GP11_GCM_IV_LEN],
-                           const uint8_t *aad, size_t aad_len,
-                           const uint8_t *in, size_t in_len, uint8_t *out)
+/*
+ * One AEAD decryption of ct (ct_len bytes) with its tag into out (room
+ * for ct_len + 16: SoftHSM2 wants room for the whole input; NULL only
+ * when ct_len is 0). The message API takes the tag where it is; Init +
+ * op wants ciphertext || tag in one piece, so unless tag == ct + ct_len
+ * they are joined in join (ct_len + 16 bytes) first.
+ */
+static uint32_t aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
+                             const struct gp11_object *key,
+                             const uint8_t iv[GP11_GCM_IV_LEN],
+                             const uint8_t *aad, size_t aad_len,
+                             const uint8_t *ct, size_t ct_len,
+                             const uint8_t *tag, uint8_t *out, uint8_t *join)
 {
     uint8_t iv_copy[GP11_GCM_IV_LEN], scratch[GP11_GCM_TAG_LEN];
     struct aead_mech a;
-    /* SoftHSM2 wants room for the whole input (tag included), so out is
-     * sized in_len (see gp11_pkcs11.h); a tag-only input needs scratch. */
-    CK_ULONG out_len = in_len, plen;
+    CK_ULONG out_len = ct_len + GP11_GCM_TAG_LEN, plen;
+    const uint8_t *in = ct;
     struct msg_params mp;
     struct gp11_msgop *m;
     CK_SESSION_HANDLE s;
     void *param;
     const char *call = "C_DecryptInit";
+    bool checked = false; /* the call that checks the tag was made */
     uint32_t ret;
     CK_RV rv;
 
-    if (in_len < GP11_GCM_TAG_LEN || (out == NULL && in_len > sizeof(scratch)))
-        return gp11_err_set(GP11_ERR_BAD_ARG, "AES-GCM input shorter than "
-                                              "its tag, or no output buffer");
+    if (tag == NULL || (out == NULL && ct_len > 0))
+        return gp11_err_set(GP11_ERR_BAD_ARG, "AES-GCM input without its "
+                                              "tag, or no output buffer");
+    if (ct == NULL)
+        ct = in = tag; /* 0 bytes: any address but NULL */
     ret = gp11_object_check(tok, key);
     if (ret != GP11_OK)
         return ret;
     memcpy(iv_copy, iv, sizeof(iv_copy));
     aead_params(&a, alg, iv_copy, aad, aad_len);
     if ((m = msgop_take(tok, alg, key, true)) != NULL) {
-        call = "C_Decrypt"; /* the tag is checked by this one call */
-        param = msg_params(&mp, alg, iv_copy,
-                           (uint8_t *)in + in_len - GP11_GCM_TAG_LEN, &plen);
-        out_len = in_len - GP11_GCM_TAG_LEN;
+        call = "C_DecryptMessage";
+        checked = true;
+        param = msg_params(&mp, alg, iv_copy, (uint8_t *)tag, &plen);
+        out_len = ct_len;
         /* Never a NULL output, even for 0 bytes: that is a length query
          * (PKCS#11 5.2), which NSS softoken answers CKR_OK without
          * checking the tag. */
         rv = gp11_ck_DecryptMessage(tok->mod, m->s, param, plen, (CK_BYTE *)aad,
-                                    aad_len, (CK_BYTE *)in, out_len,
+                                    aad_len, (CK_BYTE *)ct, ct_len,
                                     out ? out : scratch, &out_len);
         msgop_after(tok, m, rv, is_bad_tag(tok, rv));
         pthread_mutex_unlock(&m->lock);
         goto received;
+    }
+    if (ct_len == 0) {
+        in = tag;
+    } else if (tag != ct + ct_len) {
+        if (join == NULL)
+            return gp11_err_set(GP11_ERR_BAD_ARG,
+                                "AEAD decryption with the tag apart from "
+                                "the ciphertext needs a joining buffer");
+        memcpy(join, ct, ct_len);
+        memcpy(join + ct_len, tag, GP11_GCM_TAG_LEN);
+        in = join;
     }
     ret = gp11_session_get(tok, &s);
     if (ret != GP11_OK)
@@ -356,23 +418,52 @@ uint32_t gp11_aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
     rv = gp11_ck_DecryptInit(tok->mod, s, &a.m, key->handle);
     if (rv == CKR_OK) {
         call = "C_Decrypt";
-        rv = gp11_ck_Decrypt(tok->mod, s, (CK_BYTE *)in, in_len,
-                             out ? out : scratch, &out_len);
+        checked = true;
+        rv = gp11_ck_Decrypt(tok->mod, s, (CK_BYTE *)in,
+                             ct_len + GP11_GCM_TAG_LEN, out ? out : scratch,
+                             &out_len);
     }
     gp11_session_put(tok, s, rv);
 received:
-    /* Only C_Decrypt checks the tag: a failed Init is the token's. */
-    if (rv != CKR_OK && strcmp(call, "C_Decrypt") == 0 && is_bad_tag(tok, rv))
+    /* Only the decryption checks the tag: a failed Init is the token's. */
+    if (rv != CKR_OK && checked && is_bad_tag(tok, rv))
         return gp11_err_ck(GP11_ERR_BAD_TAG, rv, call,
                            "the message was altered or is not from this "
                            "context: its AEAD tag does not verify");
     if (rv != CKR_OK)
         return gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv, call,
                            "the token refused AEAD decryption");
-    if (out_len != in_len - GP11_GCM_TAG_LEN)
+    if (out_len != ct_len)
         return gp11_err_set(GP11_ERR_TOKEN_REFUSED,
                             "the token returned %lu bytes of plaintext for "
-                            "%zu bytes of AES-GCM input",
-                            (unsigned long)out_len, in_len);
+                            "%zu bytes of AES-GCM ciphertext",
+                            (unsigned long)out_len, ct_len);
     return GP11_OK;
+}
+
+uint32_t gp11_aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
+                           const struct gp11_object *key,
+                           const uint8_t iv[GP11_GCM_IV_LEN],
+                           const uint8_t *aad, size_t aad_len,
+                           const uint8_t *in, size_t in_len, uint8_t *out)
+{
+    if (in == NULL || in_len < GP11_GCM_TAG_LEN ||
+        (out == NULL && in_len > GP11_GCM_TAG_LEN))
+        return gp11_err_set(GP11_ERR_BAD_ARG, "AES-GCM input shorter than "
+                                              "its tag, or no output buffer");
+    return aead_decrypt(tok, alg, key, iv, aad, aad_len, in,
+                        in_len - GP11_GCM_TAG_LEN,
+                        in + in_len - GP11_GCM_TAG_LEN, out, NULL);
+}
+
+uint32_t gp11_aead_decrypt_split(struct gp11_token *tok, enum gp11_aead alg,
+                                 const struct gp11_object *key,
+                                 const uint8_t iv[GP11_GCM_IV_LEN],
+                                 const uint8_t *aad, size_t aad_len,
+                                 const uint8_t *ct, size_t ct_len,
+                                 const uint8_t *tag, uint8_t *out,
+                                 uint8_t *join)
+{
+    return aead_decrypt(tok, alg, key, iv, aad, aad_len, ct, ct_len, tag, out,
+                        join);
 }

@@ -531,6 +531,32 @@ uint32_t gp11_aead_encrypt(struct gp11_token *tok, enum gp11_aead alg,
  * GP11_ERR_BAD_TAG, however the token reports it.
  */
 /*
+ * gp11_aead_encrypt with the tag apart: ciphertext into out (in_len
+ * bytes; may be in: in place), the tag into tag. Init + op makes them in
+ * one piece, so then stage (in_len + 16 bytes) is needed unless
+ * tag == out + in_len.
+ */
+uint32_t gp11_aead_encrypt_split(struct gp11_token *tok, enum gp11_aead alg,
+                                 const struct gp11_object *key,
+                                 const uint8_t iv[GP11_GCM_IV_LEN],
+                                 const uint8_t *aad, size_t aad_len,
+                                 const uint8_t *in, size_t in_len, uint8_t *out,
+                                 uint8_t *tag, uint8_t *stage);
+
+/*
+ * gp11_aead_decrypt with the tag apart: ct of ct_len bytes and its tag
+ * into out (room for ct_len + 16). Init + op wants them in one piece, so
+ * then join (ct_len + 16 bytes) is needed unless tag == ct + ct_len.
+ */
+uint32_t gp11_aead_decrypt_split(struct gp11_token *tok, enum gp11_aead alg,
+                                 const struct gp11_object *key,
+                                 const uint8_t iv[GP11_GCM_IV_LEN],
+                                 const uint8_t *aad, size_t aad_len,
+                                 const uint8_t *ct, size_t ct_len,
+                                 const uint8_t *tag, uint8_t *out,
+                                 uint8_t *join);
+
+/*
  * Per-message AEAD through the PKCS#11 3.0 message functions (token-
  * layer.md 5, "Message operations"): the capability probe sets which
  * algorithms may use them (bit 1 << alg) on tokens that offer them;
