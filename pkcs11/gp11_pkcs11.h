@@ -581,8 +581,8 @@ uint32_t gp11_aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
                            const uint8_t *in, size_t in_len, uint8_t *out);
 
 /*
- * A MAC (HMAC, CMAC) over part1 || part2 in one multi-part C_Sign
- * operation; *mac_len in: room, out: length.
+ * A MAC (HMAC, CMAC) over part1 || part2: C_SignInit + C_Sign when part2
+ * is empty, else one multi-part sign; *mac_len in: room, out: length.
  */
 uint32_t gp11_mac(struct gp11_token *tok, CK_MECHANISM_TYPE mech,
                   const struct gp11_object *key, const uint8_t *part1,

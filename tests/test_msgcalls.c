@@ -4,7 +4,8 @@
  * finds the PKCS#11 3.0 message API (NSS softoken 3.87) every gss_get_mic,
  * gss_verify_mic, gss_wrap and gss_unwrap costs ONE token call
  * (C_EncryptMessage / C_DecryptMessage on the key's message operation);
- * on a 2.40 token (SoftHSM2) two (Init + operation). Counted by the token
+ * on a 2.40 token (SoftHSM2) two (Init + operation); a MAC QOP's MIC two
+ * on both (C_SignInit + C_Sign). Counted by the token
  * layer's per-thread call counter (gp11_ck_calls: every C_* call the
  * layer makes goes through pkcs11/interface.c, which counts it), on
  * contexts established in-process (tests/fuzz/fuzz_ctx.c), through the
@@ -69,6 +70,18 @@ static void op_get_mic(gss_ctx_id_t ini, gss_ctx_id_t acc, int i)
     mics[i + 1] = t;
 }
 
+/* A MIC of QOP 1 (HMAC-SHA-256): C_SignInit + C_Sign on both tokens
+ * (NSS offers no message operation for MACs: quirk no-message-mac). */
+static void op_get_mic_hmac(gss_ctx_id_t ini, gss_ctx_id_t acc, int i)
+{
+    gss_buffer_desc m = {sizeof(msg_text), (void *)msg_text}, t;
+    OM_uint32 minor;
+
+    (void)acc;
+    assert_int_equal(gp11_gss_get_mic(&minor, ini, 1, &m, &t), 0);
+    mics[i + 1] = t;
+}
+
 static void op_verify_mic(gss_ctx_id_t ini, gss_ctx_id_t acc, int i)
 {
     gss_buffer_desc m = {sizeof(msg_text), (void *)msg_text};
@@ -127,6 +140,9 @@ static void calls_per_message(void **state)
     assert_int_equal(calls_of(op_verify_mic, ini, acc), want);
     assert_int_equal(calls_of(op_wrap, ini, acc), want);
     assert_int_equal(calls_of(op_unwrap, ini, acc), want);
+    release_tokens();
+    assert_int_equal(calls_of(op_get_mic_hmac, ini, acc), 2);
+    assert_int_equal(calls_of(op_verify_mic, ini, acc), 2);
     release_tokens();
     fz_delete(&ini);
     fz_delete(&acc);
