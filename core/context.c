@@ -24,6 +24,7 @@ uint32_t gp11_ctx_new(bool initiator, struct gp11_ctx **out)
     ctx->pid = getpid();
     ctx->generation = gp11_fork_generation();
     pthread_mutex_init(&ctx->msg_lock, NULL);
+    pthread_mutex_init(&ctx->stage_lock, NULL);
     gp11_wr_init(&ctx->transcript);
     ret = gp11_runtime_get(&ctx->rt);
     if (ret != GP11_OK) {
@@ -68,6 +69,13 @@ void gp11_ctx_free(struct gp11_ctx *ctx)
     free(ctx->target_service);
     free(ctx->target_host);
     pthread_mutex_destroy(&ctx->msg_lock);
+    /* The receive buffer held plaintext; the send one only ciphertext
+     * and what was sent in the clear. */
+    if (ctx->stage_recv)
+        gp11_wipe(ctx->stage_recv, ctx->stage_recv_cap);
+    free(ctx->stage_recv);
+    free(ctx->stage_send);
+    pthread_mutex_destroy(&ctx->stage_lock);
     free(ctx);
 }
 

@@ -73,6 +73,13 @@ struct gp11_ctx {
     } usage[GP11_MAX_QOPS][2];
     uint32_t msg_expired; /* the limit that expired the context, or 0 */
     uint16_t msg_expired_qop;
+    /* msg_core's reusable buffers, so that no message mallocs: the send
+     * side's (ciphertext of TOKEN-first seals, long AADs) under msg_lock;
+     * the receive side's under stage_lock, taken with trylock (a second
+     * thread checking on the same context allocates instead). */
+    uint8_t *stage_send, *stage_recv;
+    size_t stage_send_cap, stage_recv_cap;
+    pthread_mutex_t stage_lock;
 };
 
 /* ---- context.c: common parts ------------------------------------------ */

@@ -95,6 +95,17 @@ uint32_t gp11_mc_check(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
                        struct gp11_mc_seq *seq, struct gp11_mc_result *r);
 
 /*
+ * gp11_mc_check where the one DATA span's `out` (not its `in`) has room
+ * bytes more after its length: with room >= the tag, a sealed message is
+ * decrypted straight into it (no copy; zeroed again if the tag does not
+ * verify). gss_unwrap gives its fresh output buffer.
+ */
+uint32_t gp11_mc_check_room(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
+                            struct gp11_span *spans, size_t n,
+                            struct gp11_mc_seq *seq, struct gp11_mc_result *r,
+                            size_t room);
+
+/*
  * Finds the parts of a contiguous WRAP token: its header (16 bytes, or
  * 16 + tag when TagFirst), body and tag. The header is parsed and
  * checked; *body_len is the carried message's length.

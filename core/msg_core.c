@@ -268,23 +268,13 @@ static uint32_t find_layout(struct gp11_span *spans, size_t n, struct layout *l)
     return GP11_OK;
 }
 
-/*
- * Builds the authenticated string A of protocol.md 3.1 into *a (stack
- * when it fits, else allocated; *heap says which): header, then for each
- * run u8 role, u64 length and, unless it is a data run of a sealed
- * token, the bytes.
- */
-static uint32_t build_a(enum gp11_mc_kind kind, bool sealed,
-                        const uint8_t hdr[GP11_MSG_HDR_LEN],
-                        const struct gp11_span *spans, size_t n, uint8_t *stack,
-                        uint8_t **a, size_t *a_len, bool *heap)
+/* The length of the authenticated string A of protocol.md 3.1. */
+static uint32_t a_length(enum gp11_mc_kind kind, bool sealed,
+                         const struct gp11_span *spans, size_t n, size_t *out)
 {
-    size_t len = GP11_MSG_HDR_LEN, pos, run_at = 0;
+    size_t len = GP11_MSG_HDR_LEN;
     int prev = 0;
-    uint64_t run_len = 0;
-    uint8_t *p;
 
-    /* First pass: the length. */
     for (size_t i = 0; i < n; i++) {
         int role = frame_role(kind, spans[i].role);
         size_t add;
@@ -294,20 +284,29 @@ static uint32_t build_a(enum gp11_mc_kind kind, bool sealed,
         add = (sealed && role == ROLE_DATA) ? 0 : spans[i].len;
         if (role != prev)
             add += FRAME_LEN;
-        if (len > SIZE_MAX / 2 - add)
+        if (len > SIZE_MAX / 4 - add)
             return gp11_err_set(GP11_ERR_BAD_ARG, "message too long");
         len += add;
         prev = role;
     }
-    *heap = len > STACK_A;
-    p = *heap ? malloc(len) : stack;
-    if (p == NULL)
-        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    *out = len;
+    return GP11_OK;
+}
+
+/*
+ * Writes A into p (a_length bytes): header, then for each run u8 role,
+ * u64 length and, unless it is a data run of a sealed token, the bytes.
+ */
+static void a_fill(enum gp11_mc_kind kind, bool sealed,
+                   const uint8_t hdr[GP11_MSG_HDR_LEN],
+                   const struct gp11_span *spans, size_t n, uint8_t *p)
+{
+    size_t pos = GP11_MSG_HDR_LEN, run_at = 0;
+    int prev = 0;
+    uint64_t run_len = 0;
+
     memcpy(p, hdr, GP11_MSG_HDR_LEN);
-    pos = GP11_MSG_HDR_LEN;
-    prev = 0;
-    /* Second pass: frames and bytes; a run's length is written when the
-     * run ends. */
+    /* Frames and bytes; a run's length is written when the run ends. */
     for (size_t i = 0; i <= n; i++) {
         int role = i < n ? frame_role(kind, spans[i].role) : -1;
 
@@ -332,9 +331,36 @@ static uint32_t build_a(enum gp11_mc_kind kind, bool sealed,
             pos += spans[i].len;
         }
     }
-    *a = p;
-    *a_len = pos;
-    return GP11_OK;
+}
+
+/* Kept between messages up to this size; a longer one is allocated for
+ * its message alone. */
+#define STAGE_KEEP (UINT64_C(2) * 1048576 + 4 * MAX_TAG)
+
+/*
+ * A buffer of len bytes: the context's reusable one (*buf, *cap; grown
+ * once, kept) or, beyond STAGE_KEEP, a new one (*own, freed by the
+ * caller). wipe: the old buffer held plaintext.
+ */
+static uint8_t *stage(uint8_t **buf, size_t *cap, size_t len, bool wipe,
+                      uint8_t **own)
+{
+    uint8_t *p;
+
+    *own = NULL;
+    if (len > STAGE_KEEP)
+        return *own = malloc(len);
+    if (*cap >= len)
+        return *buf;
+    p = malloc(STAGE_KEEP < 2 * len ? STAGE_KEEP : 2 * len);
+    if (p == NULL)
+        return NULL;
+    if (*buf && wipe)
+        gp11_wipe(*buf, *cap);
+    free(*buf);
+    *buf = p;
+    *cap = STAGE_KEEP < 2 * len ? STAGE_KEEP : 2 * len;
+    return p;
 }
 
 /* Concatenates the DATA spans' input into *out (a new buffer with extra
@@ -391,15 +417,16 @@ uint32_t gp11_mc_protect(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
                          bool conf, uint32_t qop, struct gp11_span *spans,
                          size_t n, struct gp11_mc_seq *seq)
 {
-    bool sealed = kind == GP11_MC_WRAP && conf, heap = false, direct;
+    bool sealed = kind == GP11_MC_WRAP && conf, direct, big_a, split = false;
     struct gp11_msg_hdr h = {kind == GP11_MC_MIC ? GP11_TOK_MIC : GP11_TOK_WRAP,
                              0, 0, 0};
     uint8_t hdr[GP11_MSG_HDR_LEN], iv[GP11_GCM_IV_LEN], stack[STACK_A];
     uint8_t tagbuf[MAX_TAG], *a = NULL, *pt = NULL, *ct = NULL, *tag;
+    uint8_t *buf = NULL, *own = NULL;
     const uint8_t *plain = NULL;
     const struct gp11_object *key;
     const struct gp11_qop *q;
-    size_t a_len = 0, mac_len;
+    size_t a_len = 0, mac_len, need;
     struct layout l;
     uint64_t use = 0, b = 0;
     bool reserved = false;
@@ -428,9 +455,8 @@ uint32_t gp11_mc_protect(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
         plain = l.data1->in;
     else if (sealed && l.n_data > 1)
         ret = gather_data(spans, n, l.data_len, 0, &pt);
-    if (ret == GP11_OK && sealed && !direct &&
-        (ct = malloc(l.data_len + q->tag_len)) == NULL)
-        ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    if (ret == GP11_OK)
+        ret = a_length(kind, sealed, spans, n, &a_len);
     if (ret != GP11_OK)
         goto done;
     if (pt)
@@ -446,9 +472,19 @@ uint32_t gp11_mc_protect(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
               (sealed ? GP11_FLAG_SEALED : 0) |
               (kind == GP11_MC_WRAP && !l.trailer ? GP11_FLAG_TAG_FIRST : 0);
     gp11_msg_hdr_write(hdr, &h);
-    ret = build_a(kind, sealed, hdr, spans, n, stack, &a, &a_len, &heap);
-    if (ret != GP11_OK)
+    /* A long A and the ciphertext of a seal that cannot go straight into
+     * the token: the context's send buffer (msg_lock held), no malloc. */
+    big_a = a_len > STACK_A;
+    need =
+        (big_a ? a_len : 0) + (sealed && !direct ? l.data_len + q->tag_len : 0);
+    if (need && (buf = stage(&ctx->stage_send, &ctx->stage_send_cap, need,
+                             false, &own)) == NULL) {
+        ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
         goto unlock;
+    }
+    a = big_a ? buf : stack;
+    ct = sealed && !direct ? buf + (big_a ? a_len : 0) : NULL;
+    a_fill(kind, sealed, hdr, spans, n, a);
     b = gp11_mc_blocks(a_len, sealed ? l.data_len : 0);
     ret = reserve(ctx, q, 0, b);
     if (ret != GP11_OK)
@@ -460,7 +496,14 @@ uint32_t gp11_mc_protect(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
                                     : GP11_IV_WRAP_CLEAR,
                 h.seq);
     mac_len = q->tag_len;
-    if (q->kind == GP11_QOP_AEAD)
+    /* One DATA span apart from its tag (SSPI's layout): ciphertext and
+     * tag straight to their places; ct is only the token layer's staging
+     * buffer when it runs Init + op. */
+    split = sealed && !direct && l.n_data == 1 && q->kind == GP11_QOP_AEAD;
+    if (split)
+        ret = gp11_aead_encrypt_split(ctx->rt->tok, q->aead, key, iv, a, a_len,
+                                      plain, l.data_len, l.data1->out, tag, ct);
+    else if (q->kind == GP11_QOP_AEAD)
         ret = gp11_aead_encrypt(ctx->rt->tok, q->aead, key, iv, a, a_len,
                                 sealed ? plain : NULL, sealed ? l.data_len : 0,
                                 direct   ? l.data1->out
@@ -481,7 +524,7 @@ uint32_t gp11_mc_protect(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
     memcpy(l.header->out, hdr, GP11_MSG_HDR_LEN);
     if (seq)
         seq->value = use;
-    if (sealed && !direct) {
+    if (sealed && !direct && !split) {
         scatter_data(spans, n, ct);
         memcpy(tag, ct + l.data_len, q->tag_len);
     } else if (!sealed) {
@@ -499,9 +542,7 @@ done:
     if (pt)
         gp11_wipe(pt, l.data_len);
     free(pt);
-    free(ct);
-    if (heap)
-        free(a);
+    free(own);
     return ret;
 }
 
@@ -551,13 +592,16 @@ uint32_t gp11_mc_split(struct gp11_ctx *ctx, const uint8_t *tok, size_t len,
 }
 
 /* Checks the tag over A (and decrypts a sealed body into out, which has
- * data_len + tag bytes of room). GP11_ERR_BAD_TAG if it does not verify. */
+ * data_len + tag bytes of room). joined: room for ciphertext || tag when
+ * the tag does not follow the ciphertext. GP11_ERR_BAD_TAG if it does
+ * not verify. */
 static uint32_t check_tag(struct gp11_ctx *ctx, const struct gp11_qop *q,
                           const struct gp11_object *key, const uint8_t *iv,
                           const uint8_t *a, size_t a_len, const uint8_t *ct,
-                          size_t ct_len, const uint8_t *tag, uint8_t *out)
+                          size_t ct_len, const uint8_t *tag, uint8_t *out,
+                          uint8_t *joined)
 {
-    uint8_t want[MAX_TAG], *joined = NULL;
+    uint8_t want[MAX_TAG];
     size_t mac_len = sizeof(want);
     uint32_t ret;
 
@@ -567,19 +611,10 @@ static uint32_t check_tag(struct gp11_ctx *ctx, const struct gp11_qop *q,
                                                   iv, a, a_len, tag, q->tag_len,
                                                   NULL));
     if (q->kind == GP11_QOP_AEAD) {
-        /* The token wants ciphertext || tag in one piece. */
-        if (ct == NULL || tag != ct + ct_len) {
-            joined = malloc(ct_len + q->tag_len);
-            if (joined == NULL)
-                return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
-            if (ct_len)
-                memcpy(joined, ct, ct_len);
-            memcpy(joined + ct_len, tag, q->tag_len);
-            ct = joined;
-        }
-        ret = gp11_aead_decrypt(ctx->rt->tok, q->aead, key, iv, a, a_len, ct,
-                                ct_len + q->tag_len, out);
-        free(joined);
+        /* The tag where it is; joined is used only by Init + op, which
+         * wants ciphertext || tag in one piece. */
+        ret = gp11_aead_decrypt_split(ctx->rt->tok, q->aead, key, iv, a, a_len,
+                                      ct, ct_len, tag, out, joined);
         return gp11_object_lost(ctx->rt->tok, key, ret);
     }
     ret =
@@ -607,20 +642,22 @@ static void count_forgery(struct gp11_ctx *ctx, const struct gp11_qop *q)
     }
 }
 
-uint32_t gp11_mc_check(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
-                       struct gp11_span *spans, size_t n,
-                       struct gp11_mc_seq *seq, struct gp11_mc_result *r)
+uint32_t gp11_mc_check_room(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
+                            struct gp11_span *spans, size_t n,
+                            struct gp11_mc_seq *seq, struct gp11_mc_result *r,
+                            size_t room)
 {
     uint16_t tok_id = kind == GP11_MC_MIC ? GP11_TOK_MIC : GP11_TOK_WRAP;
     uint8_t iv[GP11_GCM_IV_LEN], stack[STACK_A], *a = NULL, *pt = NULL;
+    uint8_t *buf = NULL, *own = NULL, *joined = NULL, *gathered = NULL;
     const uint8_t *tag, *ct = NULL;
     const struct gp11_object *key;
     const struct gp11_qop *q;
     struct gp11_msg_hdr h;
     struct layout l;
-    size_t a_len, want;
+    size_t a_len = 0, want, need = 0, at = 0;
     uint64_t b = 0;
-    bool sealed, first, heap = false, reserved = false;
+    bool sealed, first, reserved = false, direct = false, join, locked = false;
     uint32_t ret;
 
     ret = gp11_mc_ready(ctx);
@@ -657,15 +694,44 @@ uint32_t gp11_mc_check(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
     if (sealed && l.n_data == 1)
         ct = l.data1->in;
     else if (sealed && l.n_data > 1)
-        ret = gather_data(spans, n, l.data_len, 0, (uint8_t **)&ct);
-    if (ret == GP11_OK && sealed &&
-        (pt = malloc(l.data_len + q->tag_len)) == NULL)
-        ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+        ret = gather_data(spans, n, l.data_len, 0, &gathered);
+    if (gathered)
+        ct = gathered;
     if (ret == GP11_OK)
-        ret = build_a(kind, sealed, l.header->in, spans, n, stack, &a, &a_len,
-                      &heap);
+        ret = a_length(kind, sealed, spans, n, &a_len);
     if (ret != GP11_OK)
         goto done;
+    /* Straight into the caller's fresh buffer when it has room for the
+     * tag too; else the plaintext waits in the context's receive buffer
+     * until the tag verified. */
+    direct = sealed && l.n_data == 1 && room >= q->tag_len &&
+             l.data1->out != l.data1->in;
+    join = sealed && q->kind == GP11_QOP_AEAD &&
+           (ct == NULL || tag != ct + l.data_len);
+    need = (a_len > STACK_A ? a_len : 0) +
+           (sealed && !direct ? l.data_len + q->tag_len : 0) +
+           (join ? l.data_len + q->tag_len : 0);
+    if (need) {
+        locked = pthread_mutex_trylock(&ctx->stage_lock) == 0;
+        buf = locked ? stage(&ctx->stage_recv, &ctx->stage_recv_cap, need, true,
+                             &own)
+                     : (own = malloc(need));
+        if (buf == NULL) {
+            ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+    }
+    a = a_len > STACK_A ? buf : stack;
+    at = a_len > STACK_A ? a_len : 0;
+    if (sealed && !direct) {
+        pt = buf + at;
+        at += l.data_len + q->tag_len;
+    } else if (direct) {
+        pt = l.data1->out;
+    }
+    if (join)
+        joined = buf + at;
+    a_fill(kind, sealed, l.header->in, spans, n, a);
     b = gp11_mc_blocks(a_len, sealed ? l.data_len : 0);
     pthread_mutex_lock(&ctx->msg_lock);
     ret = reserve(ctx, q, 1, b);
@@ -679,7 +745,7 @@ uint32_t gp11_mc_check(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
                                     : GP11_IV_WRAP_CLEAR,
                 h.seq);
     ret = check_tag(ctx, q, key, iv, a, a_len, ct, sealed ? l.data_len : 0, tag,
-                    pt);
+                    pt, joined);
     if (ret == GP11_OK && seq && seq->explicit_ && h.seq != seq->value)
         ret = gp11_err_set(GP11_ERR_SEQ_MISMATCH,
                            "the token carries sequence number %llu, not the "
@@ -699,21 +765,32 @@ uint32_t gp11_mc_check(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
     if (ret != GP11_OK)
         goto done;
     /* Only a verified message is released. */
-    if (sealed)
+    if (sealed && !direct)
         scatter_data(spans, n, pt);
-    else if (kind == GP11_MC_WRAP)
+    else if (kind == GP11_MC_WRAP && !sealed)
         carry_data(spans, n);
     r->qop = h.qop;
     r->sealed = sealed;
     if (seq)
         seq->value = h.seq;
 done:
-    if (pt)
+    /* Nothing of an unverified message stays in the caller's buffer. */
+    if (ret != GP11_OK && direct && pt)
         gp11_wipe(pt, l.data_len + q->tag_len);
-    free(pt);
-    if (sealed && l.n_data > 1)
-        free((uint8_t *)ct);
-    if (heap)
-        free(a);
+    else if (pt && !direct)
+        gp11_wipe(pt, l.data_len + q->tag_len);
+    if (own)
+        gp11_wipe(own, need);
+    free(own);
+    if (locked)
+        pthread_mutex_unlock(&ctx->stage_lock);
+    free(gathered);
     return ret;
+}
+
+uint32_t gp11_mc_check(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
+                       struct gp11_span *spans, size_t n,
+                       struct gp11_mc_seq *seq, struct gp11_mc_result *r)
+{
+    return gp11_mc_check_room(ctx, kind, spans, n, seq, r, 0);
 }

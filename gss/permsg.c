@@ -165,14 +165,15 @@ static uint32_t open_wrap(struct gp11_ctx *ctx, const gss_buffer_t in,
                             &tag, &tag_len);
     if (ret != GP11_OK)
         return ret;
-    msg = malloc(body_len ? body_len : 1);
+    /* Room for the tag too: the token decrypts straight into it. */
+    msg = malloc(body_len + tag_len);
     if (msg == NULL)
         return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
     s[0] = (struct gp11_span){GP11_SPAN_HEADER, tok, NULL, hdr_len};
     s[1] = (struct gp11_span){GP11_SPAN_DATA, body, msg, body_len};
     if (hdr_len == GP11_MSG_HDR_LEN)
         s[n++] = (struct gp11_span){GP11_SPAN_TRAILER, tag, NULL, tag_len};
-    ret = gp11_mc_check(ctx, GP11_MC_WRAP, s, n, NULL, r);
+    ret = gp11_mc_check_room(ctx, GP11_MC_WRAP, s, n, NULL, r, tag_len);
     if (ret != GP11_OK || body_len == 0) {
         /* {0, NULL}: gss_release_buffer frees no buffer of length 0. The
          * core wrote nothing of an unverified message. */

@@ -128,6 +128,9 @@ struct bench_run {
     uint8_t *out; /* size + 16 bytes: ciphertext || tag */
     uint8_t *in;  /* size + 16 bytes: input of unwrap */
     size_t size;
+    unsigned mode;            /* GP11_BENCH_MODE_* */
+    CK_SESSION_HANDLE ms;     /* message API: the operation's session */
+    bool ms_open, ms_decrypt; /* which operation runs on ms */
 };
 
 /* Points the GCM parameters at the IV and the given AAD. */
@@ -177,9 +180,131 @@ static CK_RV bench_decrypt(struct bench_run *r, const uint8_t *aad,
     return rv;
 }
 
+/* Message API: C_Message*Init once on a session of its own. */
+static CK_RV bench_msg_start(struct bench_run *r, struct gp11_token *tok,
+                             bool decrypt)
+{
+    CK_MECHANISM m = {CKM_AES_GCM, NULL, 0};
+    CK_RV rv;
+
+    if (r->ms_open && r->ms_decrypt == decrypt)
+        return CKR_OK;
+    if (r->ms_open) {
+        r->ms_decrypt ? gp11_ck_MessageDecryptFinal(r->mod, r->ms)
+                      : gp11_ck_MessageEncryptFinal(r->mod, r->ms);
+        gp11_ck_CloseSession(r->mod, r->ms);
+        r->ms_open = false;
+    }
+    rv = gp11_ck_OpenSession(r->mod, tok->slot, CKF_SERIAL_SESSION, &r->ms);
+    if (rv != CKR_OK)
+        return rv;
+    rv = decrypt ? gp11_ck_MessageDecryptInit(r->mod, r->ms, &m, r->key)
+                 : gp11_ck_MessageEncryptInit(r->mod, r->ms, &m, r->key);
+    if (rv != CKR_OK) {
+        gp11_ck_CloseSession(r->mod, r->ms);
+        return rv;
+    }
+    r->ms_open = true;
+    r->ms_decrypt = decrypt;
+    return CKR_OK;
+}
+
+/* One C_EncryptMessage (decrypt false) or C_DecryptMessage: the same
+ * buffers as the Init + op pair, the tag after the data. */
+static CK_RV bench_msg(struct bench_run *r, bool decrypt, const uint8_t *aad,
+                       size_t aad_len, const uint8_t *in, size_t len,
+                       uint8_t *out)
+{
+    size_t data = decrypt ? len - GP11_GCM_TAG_LEN : len;
+    CK_GCM_MESSAGE_PARAMS p = {r->iv,
+                               GP11_GCM_IV_LEN,
+                               0,
+                               CKG_NO_GENERATE,
+                               decrypt ? (CK_BYTE *)in + data : out + data,
+                               GP11_GCM_TAG_LEN * 8};
+    CK_ULONG out_len = data;
+    CK_RV rv;
+
+    rv = decrypt ? gp11_ck_DecryptMessage(r->mod, r->ms, &p, sizeof(p),
+                                          (CK_BYTE *)aad, aad_len,
+                                          (CK_BYTE *)in, data, out, &out_len)
+                 : gp11_ck_EncryptMessage(r->mod, r->ms, &p, sizeof(p),
+                                          (CK_BYTE *)aad, aad_len,
+                                          (CK_BYTE *)in, data, out, &out_len);
+    if (rv == CKR_OK && out_len != data)
+        rv = CKR_GENERAL_ERROR;
+    return rv;
+}
+
+/* Encrypt by the run's pattern. */
+static CK_RV run_encrypt(struct bench_run *r, const uint8_t *aad,
+                         size_t aad_len, const uint8_t *in, size_t len,
+                         uint8_t *out)
+{
+    if (r->mode & GP11_BENCH_MODE_MSGAPI)
+        return bench_msg(r, false, aad, aad_len, in, len, out);
+    return bench_encrypt(r, aad, aad_len, in, len, out);
+}
+
+/* Decrypt by the run's pattern. */
+static CK_RV run_decrypt(struct bench_run *r, const uint8_t *aad,
+                         size_t aad_len, const uint8_t *in, size_t len,
+                         uint8_t *out)
+{
+    if (r->mode & GP11_BENCH_MODE_MSGAPI)
+        return bench_msg(r, true, aad, aad_len, in, len, out);
+    return bench_decrypt(r, aad, aad_len, in, len, out);
+}
+
+/* One operation with a fresh output buffer, as the GSS-API makes the
+ * mechanism allocate the token or message it returns. */
+static CK_RV bench_alloc_one(struct bench_run *r, int op)
+{
+    uint8_t *out;
+    CK_RV rv;
+
+    switch (op) {
+    case GP11_BENCH_MIC:
+        out = malloc(BENCH_HDR_LEN + GP11_GCM_TAG_LEN);
+        rv = out ? run_encrypt(r, r->msg, r->size, r->scratch, 0, out)
+                 : CKR_HOST_MEMORY;
+        break;
+    case GP11_BENCH_WRAP:
+        out = malloc(BENCH_HDR_LEN + r->size + GP11_GCM_TAG_LEN);
+        rv = out ? run_encrypt(r, r->hdr, BENCH_HDR_LEN, r->msg, r->size,
+                               out + BENCH_HDR_LEN)
+                 : CKR_HOST_MEMORY;
+        break;
+    default:
+        out = malloc(r->size + GP11_GCM_TAG_LEN);
+        rv = out ? run_decrypt(r, r->hdr, BENCH_HDR_LEN, r->in,
+                               r->size + GP11_GCM_TAG_LEN, out)
+                 : CKR_HOST_MEMORY;
+        break;
+    }
+    free(out);
+    return rv;
+}
+
 /* One operation of the loop; encryptions use a fresh IV each time. */
 static CK_RV bench_one(struct bench_run *r, int op, uint64_t i)
 {
+    if (op == GP11_BENCH_MIC || op == GP11_BENCH_WRAP)
+        memcpy(r->iv + 4, &i, sizeof(i));
+    if ((r->mode & GP11_BENCH_MODE_ALLOC) && op != GP11_BENCH_VERIFY)
+        return bench_alloc_one(r, op);
+    if (r->mode & GP11_BENCH_MODE_MSGAPI) {
+        if (op == GP11_BENCH_MIC)
+            return run_encrypt(r, r->msg, r->size, r->scratch, 0, r->out);
+        if (op == GP11_BENCH_VERIFY)
+            return run_decrypt(r, r->msg, r->size, r->tag, GP11_GCM_TAG_LEN,
+                               r->scratch);
+        if (op == GP11_BENCH_WRAP)
+            return run_encrypt(r, r->hdr, BENCH_HDR_LEN, r->msg, r->size,
+                               r->out);
+        return run_decrypt(r, r->hdr, BENCH_HDR_LEN, r->in,
+                           r->size + GP11_GCM_TAG_LEN, r->out);
+    }
     switch (op) {
     case GP11_BENCH_MIC:
         memcpy(r->iv + 4, &i, sizeof(i));
@@ -216,7 +341,18 @@ uint32_t gp11_bench_gcm_ex(struct gp11_token *tok,
                            double seconds, void (*ready)(void *), void *arg,
                            uint64_t *ops, double *elapsed)
 {
-    struct bench_run r = {.mod = tok->mod, .key = key->handle, .size = size};
+    return gp11_bench_gcm_mode(tok, key, op, size, seconds,
+                               GP11_BENCH_MODE_ALLOC, ready, arg, ops, elapsed);
+}
+
+uint32_t gp11_bench_gcm_mode(struct gp11_token *tok,
+                             const struct gp11_object *key, int op, size_t size,
+                             double seconds, unsigned mode,
+                             void (*ready)(void *), void *arg, uint64_t *ops,
+                             double *elapsed)
+{
+    struct bench_run r = {
+        .mod = tok->mod, .key = key->handle, .size = size, .mode = mode};
     double start = 0, t = 0;
     uint64_t n = 0;
     uint32_t ret;
@@ -244,10 +380,23 @@ uint32_t gp11_bench_gcm_ex(struct gp11_token *tok,
         r.msg[i] = (uint8_t)(i * 131u + 7u);
     for (size_t i = 0; i < sizeof(r.hdr); i++)
         r.hdr[i] = (uint8_t)(0xa0u + i);
+    if ((mode & GP11_BENCH_MODE_MSGAPI) &&
+        !(tok->msg_api & (1u << GP11_AEAD_AES_GCM))) {
+        ret = gp11_err_set(GP11_ERR_MECH_UNSUPPORTED,
+                           "the token offers no AES-GCM message API");
+        goto done;
+    }
     ret = gp11_session_get(tok, &r.s);
     if (ret != GP11_OK)
         goto done;
+    /* The inputs are made by Init + op; the loop then runs its pattern. */
+    mode = r.mode;
+    r.mode = 0;
     rv = bench_prepare(&r, op);
+    r.mode = mode;
+    if (rv == CKR_OK && (mode & GP11_BENCH_MODE_MSGAPI))
+        rv = bench_msg_start(
+            &r, tok, op == GP11_BENCH_VERIFY || op == GP11_BENCH_UNWRAP);
     if (ready) {
         ready(arg);
         ready = NULL;
@@ -260,12 +409,20 @@ uint32_t gp11_bench_gcm_ex(struct gp11_token *tok,
         t = bench_now();
     }
     gp11_session_put(tok, r.s, rv);
+    if (r.ms_open) {
+        r.ms_decrypt ? gp11_ck_MessageDecryptFinal(r.mod, r.ms)
+                     : gp11_ck_MessageEncryptFinal(r.mod, r.ms);
+        gp11_ck_CloseSession(r.mod, r.ms);
+    }
     if (rv != CKR_OK) {
-        ret = gp11_err_ck(GP11_ERR_TOKEN_REFUSED, rv,
-                          op == GP11_BENCH_MIC || op == GP11_BENCH_WRAP
-                              ? "C_Encrypt"
-                              : "C_Decrypt",
-                          "the token refused AES-GCM in the benchmark");
+        ret = gp11_err_ck(
+            GP11_ERR_TOKEN_REFUSED, rv,
+            op == GP11_BENCH_MIC || op == GP11_BENCH_WRAP
+                ? (mode & GP11_BENCH_MODE_MSGAPI ? "C_EncryptMessage"
+                                                 : "C_Encrypt")
+                : (mode & GP11_BENCH_MODE_MSGAPI ? "C_DecryptMessage"
+                                                 : "C_Decrypt"),
+            "the token refused AES-GCM in the benchmark");
         goto done;
     }
     *ops = n;

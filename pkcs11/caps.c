@@ -44,6 +44,10 @@ static const struct feature_def defs[GP11_F_COUNT] = {
      CKF_WRAP | CKF_UNWRAP, 0},
     {GP11_F_GENERIC_SECRET_KEYGEN, "generic secret generation",
      CKM_GENERIC_SECRET_KEY_GEN, CKF_GENERATE, 0},
+    {GP11_F_MSG_AES_GCM, "AES-GCM message API (3.0)", CKM_AES_GCM,
+     CKF_MESSAGE_ENCRYPT | CKF_MESSAGE_DECRYPT, 0},
+    {GP11_F_MSG_CHACHA20, "ChaCha20 message API (3.0)", CKM_CHACHA20_POLY1305,
+     CKF_MESSAGE_ENCRYPT | CKF_MESSAGE_DECRYPT, 0},
 };
 
 static const struct gp11_offering offerings[] = {
@@ -94,6 +98,13 @@ static const struct gp11_offering offerings[] = {
      "wrap with ChaCha20-Poly1305",
      1,
      {GP11_F_CHACHA20_POLY1305}},
+    {"message-api",
+     "feature",
+     "one token call per message: C_EncryptMessage / C_DecryptMessage "
+     "(PKCS#11 3.0) on a message operation kept per context key; else "
+     "Init + operation",
+     1,
+     {GP11_F_MSG_AES_GCM}},
     {"context-export",
      "feature",
      "gss_export_sec_context with keys wrapped under a token KEK",
@@ -150,6 +161,14 @@ static void judge(struct gp11_token *tok, const struct feature_def *d,
 
     st->mech = d->mech;
     st->available = false;
+    if ((d->feature == GP11_F_MSG_AES_GCM ||
+         d->feature == GP11_F_MSG_CHACHA20) &&
+        (tok->mod->fns3 == NULL || (tok->quirks & GP11_QUIRK_NO_MESSAGE_API))) {
+        st->why_not = tok->mod->fns3 ? "quirk no-message-api"
+                                     : "the module offers no PKCS#11 3.0 "
+                                       "interface (C_GetInterface)";
+        return;
+    }
     if (!listed(list, n, d->mech) &&
         d->feature == GP11_F_AES_ECB_ENCRYPT_DATA &&
         (tok->quirks & GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA)) {
@@ -163,7 +182,13 @@ static void judge(struct gp11_token *tok, const struct feature_def *d,
         st->why_not = "mechanism not offered by the token";
         return;
     }
-    rv = gp11_ck_GetMechanismInfo(tok->mod, tok->slot, d->mech, &st->info);
+    /* The CKF_MESSAGE_* flags: from the 3.0 list (NSS softoken 3.87
+     * clears them in what its 2.x list reports). */
+    if (d->flags & (CKF_MESSAGE_ENCRYPT | CKF_MESSAGE_DECRYPT))
+        rv =
+            gp11_ck_GetMechanismInfo30(tok->mod, tok->slot, d->mech, &st->info);
+    else
+        rv = gp11_ck_GetMechanismInfo(tok->mod, tok->slot, d->mech, &st->info);
     if (rv != CKR_OK) {
         st->why_not = "C_GetMechanismInfo failed";
         return;
@@ -204,6 +229,12 @@ uint32_t gp11_caps_probe(struct gp11_token *tok, struct gp11_caps *caps)
     caps->mech_count = n;
     for (int f = 0; f < GP11_F_COUNT; f++)
         judge(tok, &defs[f], list, n, &caps->f[f]);
+    /* The probe chooses the per-message path (aead.c). */
+    tok->msg_api =
+        (caps->f[GP11_F_MSG_AES_GCM].available ? 1u << GP11_AEAD_AES_GCM : 0) |
+        (caps->f[GP11_F_MSG_CHACHA20].available
+             ? 1u << GP11_AEAD_CHACHA20_POLY1305
+             : 0);
 done:
     free(list);
     return ret;

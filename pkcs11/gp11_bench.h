@@ -54,9 +54,10 @@ uint32_t gp11_bench_count_aes_keys(struct gp11_token *tok, size_t *priv,
 
 /*
  * Run op on messages of size bytes for about seconds: one session borrowed
- * for the whole run, then Init + operation in a loop. The inputs of the
- * decrypting operations are made once beforehand by an encryption.
- * *ops receives the number of operations done.
+ * for the whole run, then Init + operation in a loop, each with a fresh
+ * output buffer as the GSS-API forces (GP11_BENCH_MODE_ALLOC). The inputs of
+ * the decrypting operations are made once beforehand by an encryption. *ops
+ * receives the number of operations done.
  */
 uint32_t gp11_bench_gcm(struct gp11_token *tok, const struct gp11_object *key,
                         int op, size_t size, double seconds, uint64_t *ops);
@@ -71,5 +72,23 @@ uint32_t gp11_bench_gcm_ex(struct gp11_token *tok,
                            const struct gp11_object *key, int op, size_t size,
                            double seconds, void (*ready)(void *), void *arg,
                            uint64_t *ops, double *elapsed);
+
+/* How the raw side drives the token (bits). */
+enum gp11_bench_mode {
+    /* A fresh output buffer per call (the token or message the GSS-API
+     * returns), freed after it: the default of gp11_bench_gcm_ex. */
+    GP11_BENCH_MODE_ALLOC = 1u << 0,
+    /* PKCS#11 3.0: C_Message*Init once, one C_EncryptMessage /
+     * C_DecryptMessage per operation (GP11_ERR_MECH_UNSUPPORTED on a
+     * token without it); else C_EncryptInit + C_Encrypt per operation. */
+    GP11_BENCH_MODE_MSGAPI = 1u << 1,
+};
+
+/* gp11_bench_gcm_ex with the pattern chosen (mode: GP11_BENCH_MODE_*). */
+uint32_t gp11_bench_gcm_mode(struct gp11_token *tok,
+                             const struct gp11_object *key, int op, size_t size,
+                             double seconds, unsigned mode,
+                             void (*ready)(void *), void *arg, uint64_t *ops,
+                             double *elapsed);
 
 #endif

@@ -61,6 +61,13 @@ enum gp11_quirk {
      * (NSS softoken 3.87, measured). Informational: keys carry the list
      * anyway; the tests expect refusals only without this quirk. */
     GP11_QUIRK_ALLOWED_MECHANISMS_IGNORED = 1u << 7,
+    /* C_MessageSignInit refuses the MAC mechanisms (NSS softoken 3.87:
+     * CKR_MECHANISM_INVALID for HMAC and AES-CMAC): MAC QOPs keep
+     * C_SignInit + C_Sign. */
+    GP11_QUIRK_NO_MESSAGE_MAC = 1u << 8,
+    /* Never use the PKCS#11 3.0 message-based functions, even where the
+     * token offers them (configured only). */
+    GP11_QUIRK_NO_MESSAGE_API = 1u << 9,
 };
 
 /* Name of one quirk bit ("no-deinit"), or NULL. */
@@ -217,6 +224,10 @@ struct gp11_object {
     unsigned generation;
     struct gp11_owner *owner; /* NULL: a token object, or one found */
     unsigned epoch;
+    /* The key's PKCS#11 3.0 message operation (aead.c), made on first
+     * use; ended by gp11_object_destroy. Never copy an object that has
+     * one (the copy would share it; aead.c refuses a mismatched handle). */
+    struct gp11_msgop *msg;
 };
 
 /*
@@ -403,6 +414,8 @@ enum gp11_feature {
     GP11_F_CHACHA20_POLY1305,
     GP11_F_AES_KEY_WRAP,
     GP11_F_GENERIC_SECRET_KEYGEN,
+    GP11_F_MSG_AES_GCM,  /* C_MessageEncryptInit / C_EncryptMessage */
+    GP11_F_MSG_CHACHA20, /* the same for ChaCha20-Poly1305 */
     GP11_F_COUNT
 };
 
@@ -536,6 +549,50 @@ uint32_t gp11_aead_encrypt(struct gp11_token *tok, enum gp11_aead alg,
  * NULL when in is only the tag (GMAC). A tag that does not verify is
  * GP11_ERR_BAD_TAG, however the token reports it.
  */
+/*
+ * gp11_aead_encrypt with the tag apart: ciphertext into out (in_len
+ * bytes; may be in: in place), the tag into tag. Init + op makes them in
+ * one piece, so then stage (in_len + 16 bytes) is needed unless
+ * tag == out + in_len.
+ */
+uint32_t gp11_aead_encrypt_split(struct gp11_token *tok, enum gp11_aead alg,
+                                 const struct gp11_object *key,
+                                 const uint8_t iv[GP11_GCM_IV_LEN],
+                                 const uint8_t *aad, size_t aad_len,
+                                 const uint8_t *in, size_t in_len, uint8_t *out,
+                                 uint8_t *tag, uint8_t *stage);
+
+/*
+ * gp11_aead_decrypt with the tag apart: ct of ct_len bytes and its tag
+ * into out (room for ct_len + 16). Init + op wants them in one piece, so
+ * then join (ct_len + 16 bytes) is needed unless tag == ct + ct_len.
+ */
+uint32_t gp11_aead_decrypt_split(struct gp11_token *tok, enum gp11_aead alg,
+                                 const struct gp11_object *key,
+                                 const uint8_t iv[GP11_GCM_IV_LEN],
+                                 const uint8_t *aad, size_t aad_len,
+                                 const uint8_t *ct, size_t ct_len,
+                                 const uint8_t *tag, uint8_t *out,
+                                 uint8_t *join);
+
+/*
+ * Per-message AEAD through the PKCS#11 3.0 message functions (token-
+ * layer.md 5, "Message operations"): the capability probe sets which
+ * algorithms may use them (bit 1 << alg) on tokens that offer them;
+ * gp11_msgop_end ends a key's message operation (C_Message*Final and
+ * its session closed), called by gp11_object_destroy.
+ */
+unsigned gp11_token_msg_api(const struct gp11_token *tok);
+/* Restricts the message API to the AEADs of mask (never widens what the
+ * probe found; tests drive both paths with it). */
+void gp11_token_msg_api_limit(struct gp11_token *tok, unsigned mask);
+void gp11_msgop_end(struct gp11_token *tok, struct gp11_object *key);
+/* Sessions holding a message operation now, and ever opened, on tok. */
+void gp11_msgop_stats(const struct gp11_token *tok, size_t *open,
+                      size_t *opened);
+/* PKCS#11 calls the calling thread has made through this layer. */
+unsigned long gp11_ck_calls(void);
+
 uint32_t gp11_aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
                            const struct gp11_object *key,
                            const uint8_t iv[GP11_GCM_IV_LEN],
@@ -543,8 +600,8 @@ uint32_t gp11_aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
                            const uint8_t *in, size_t in_len, uint8_t *out);
 
 /*
- * A MAC (HMAC, CMAC) over part1 || part2 in one multi-part C_Sign
- * operation; *mac_len in: room, out: length.
+ * A MAC (HMAC, CMAC) over part1 || part2: C_SignInit + C_Sign when part2
+ * is empty, else one multi-part sign; *mac_len in: room, out: length.
  */
 uint32_t gp11_mac(struct gp11_token *tok, CK_MECHANISM_TYPE mech,
                   const struct gp11_object *key, const uint8_t *part1,

@@ -9,6 +9,13 @@
 /* The calling thread's last failed call (recover.c names it). */
 static _Thread_local const char *fail_call;
 static _Thread_local CK_RV fail_rv;
+/* PKCS#11 calls made by the calling thread (gp11_ck_calls). */
+static _Thread_local unsigned long n_calls;
+
+unsigned long gp11_ck_calls(void)
+{
+    return n_calls;
+}
 
 void gp11_ck_last_failure(const char **call, CK_RV *rv)
 {
@@ -19,6 +26,7 @@ void gp11_ck_last_failure(const char **call, CK_RV *rv)
 /* Logs "C_Name -> CKR_..." when debugging is on; returns rv. */
 static CK_RV logged(const char *fn, CK_RV rv)
 {
+    n_calls++;
     if (rv != CKR_OK) {
         fail_call = fn;
         fail_rv = rv;
@@ -38,6 +46,63 @@ static CK_RV logged(const char *fn, CK_RV rv)
 #define CALL(fn, ...)                                                          \
     (m->fns->C_##fn == NULL ? logged("C_" #fn, CKR_FUNCTION_NOT_SUPPORTED)     \
                             : logged("C_" #fn, m->fns->C_##fn(__VA_ARGS__)))
+
+/* Calls the module's PKCS#11 3.0 m->fns3->C_<fn>(args), logging it. */
+#define CALL3(fn, ...)                                                         \
+    (m->fns3 == NULL || m->fns3->C_##fn == NULL                                \
+         ? logged("C_" #fn, CKR_FUNCTION_NOT_SUPPORTED)                        \
+         : logged("C_" #fn, m->fns3->C_##fn(__VA_ARGS__)))
+
+/* NSS softoken reports the CKF_MESSAGE_* flags only through its 3.0 list. */
+CK_RV gp11_ck_GetMechanismInfo30(struct gp11_module *m, CK_SLOT_ID slot,
+                                 CK_MECHANISM_TYPE type,
+                                 CK_MECHANISM_INFO *info)
+{
+    if (m->fns3 == NULL || m->fns3->v2.C_GetMechanismInfo == NULL)
+        return logged("C_GetMechanismInfo", CKR_FUNCTION_NOT_SUPPORTED);
+    return logged("C_GetMechanismInfo",
+                  m->fns3->v2.C_GetMechanismInfo(slot, type, info));
+}
+
+CK_RV gp11_ck_MessageEncryptInit(struct gp11_module *m, CK_SESSION_HANDLE s,
+                                 CK_MECHANISM *mech, CK_OBJECT_HANDLE key)
+{
+    return CALL3(MessageEncryptInit, s, mech, key);
+}
+
+CK_RV gp11_ck_EncryptMessage(struct gp11_module *m, CK_SESSION_HANDLE s,
+                             void *param, CK_ULONG plen, CK_BYTE *aad,
+                             CK_ULONG aad_len, CK_BYTE *in, CK_ULONG in_len,
+                             CK_BYTE *out, CK_ULONG *out_len)
+{
+    return CALL3(EncryptMessage, s, param, plen, aad, aad_len, in, in_len, out,
+                 out_len);
+}
+
+CK_RV gp11_ck_MessageEncryptFinal(struct gp11_module *m, CK_SESSION_HANDLE s)
+{
+    return CALL3(MessageEncryptFinal, s);
+}
+
+CK_RV gp11_ck_MessageDecryptInit(struct gp11_module *m, CK_SESSION_HANDLE s,
+                                 CK_MECHANISM *mech, CK_OBJECT_HANDLE key)
+{
+    return CALL3(MessageDecryptInit, s, mech, key);
+}
+
+CK_RV gp11_ck_DecryptMessage(struct gp11_module *m, CK_SESSION_HANDLE s,
+                             void *param, CK_ULONG plen, CK_BYTE *aad,
+                             CK_ULONG aad_len, CK_BYTE *in, CK_ULONG in_len,
+                             CK_BYTE *out, CK_ULONG *out_len)
+{
+    return CALL3(DecryptMessage, s, param, plen, aad, aad_len, in, in_len, out,
+                 out_len);
+}
+
+CK_RV gp11_ck_MessageDecryptFinal(struct gp11_module *m, CK_SESSION_HANDLE s)
+{
+    return CALL3(MessageDecryptFinal, s);
+}
 
 CK_RV gp11_ck_GetInfo(struct gp11_module *m, CK_INFO *info)
 {

@@ -10,6 +10,11 @@
 
 struct gp11_module {
     CK_FUNCTION_LIST *fns;
+    /* The module's PKCS#11 3.0 list from C_GetInterface("PKCS 11", 3.0),
+     * or NULL: only its message-based functions are used (token-layer.md
+     * 5, "Message operations"). dl is our dlopen reference behind it. */
+    struct gp11_fns30 *fns3;
+    void *dl;
     CK_FUNCTION_LIST **registry; /* set when loaded as "p11-kit:NAME" */
     char *path;
     char *init_params;
@@ -76,6 +81,11 @@ struct gp11_token {
     /* Bumped (atomically) whenever the token is found to have lost the
      * login or sessions: handles found before may be stale. */
     unsigned epoch;
+
+    /* Message operations (aead.c): which AEADs may use them (set by the
+     * capability probe), sessions holding one (atomic) and ever opened. */
+    unsigned msg_api;
+    size_t n_msg, msg_opened;
 
     struct gp11_token *next_in_module; /* global module lock */
 };
@@ -275,6 +285,23 @@ CK_RV gp11_ck_UnwrapKey(struct gp11_module *m, CK_SESSION_HANDLE s,
                         CK_MECHANISM *mech, CK_OBJECT_HANDLE unwrapping,
                         CK_BYTE *in, CK_ULONG in_len, CK_ATTRIBUTE *tmpl,
                         CK_ULONG count, CK_OBJECT_HANDLE *key);
+CK_RV gp11_ck_GetMechanismInfo30(struct gp11_module *m, CK_SLOT_ID slot,
+                                 CK_MECHANISM_TYPE type,
+                                 CK_MECHANISM_INFO *info);
+CK_RV gp11_ck_MessageEncryptInit(struct gp11_module *m, CK_SESSION_HANDLE s,
+                                 CK_MECHANISM *mech, CK_OBJECT_HANDLE key);
+CK_RV gp11_ck_EncryptMessage(struct gp11_module *m, CK_SESSION_HANDLE s,
+                             void *param, CK_ULONG plen, CK_BYTE *aad,
+                             CK_ULONG aad_len, CK_BYTE *in, CK_ULONG in_len,
+                             CK_BYTE *out, CK_ULONG *out_len);
+CK_RV gp11_ck_MessageEncryptFinal(struct gp11_module *m, CK_SESSION_HANDLE s);
+CK_RV gp11_ck_MessageDecryptInit(struct gp11_module *m, CK_SESSION_HANDLE s,
+                                 CK_MECHANISM *mech, CK_OBJECT_HANDLE key);
+CK_RV gp11_ck_DecryptMessage(struct gp11_module *m, CK_SESSION_HANDLE s,
+                             void *param, CK_ULONG plen, CK_BYTE *aad,
+                             CK_ULONG aad_len, CK_BYTE *in, CK_ULONG in_len,
+                             CK_BYTE *out, CK_ULONG *out_len);
+CK_RV gp11_ck_MessageDecryptFinal(struct gp11_module *m, CK_SESSION_HANDLE s);
 CK_RV gp11_ck_GenerateRandom(struct gp11_module *m, CK_SESSION_HANDLE s,
                              CK_BYTE *buf, CK_ULONG len);
 

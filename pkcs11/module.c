@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <p11-kit/p11-kit.h>
 #include <stdatomic.h>
@@ -165,6 +166,45 @@ static uint32_t load_file(struct gp11_module *mod, const char *path)
     return GP11_OK;
 }
 
+/*
+ * Looks for the module's PKCS#11 3.0 interface: C_GetInterface("PKCS 11",
+ * 3.0) in the library file p11-kit loaded (p11-kit 0.24 knows only the
+ * 2.x list). Kept only when it is the same module: for an unmanaged one
+ * its 2.x functions must be the ones p11-kit handed us; p11-kit's managed
+ * wrapper passes session and object handles through unchanged.
+ */
+static void find_interface_30(struct gp11_module *mod)
+{
+    CK_VERSION want = {3, 0};
+    gp11_ck_interface *iface = NULL;
+    gp11_ck_GetInterface_fn get;
+    struct gp11_fns30 *f;
+    char *file = p11_kit_module_get_filename(mod->fns);
+    CK_RV rv;
+
+    if (file == NULL)
+        return;
+    mod->dl = dlopen(file, RTLD_NOW | RTLD_NOLOAD);
+    free(file);
+    if (mod->dl == NULL)
+        return;
+    get = (gp11_ck_GetInterface_fn)dlsym(mod->dl, "C_GetInterface");
+    rv = get ? get((CK_UTF8CHAR *)"PKCS 11", &want, &iface, 0)
+             : CKR_FUNCTION_NOT_SUPPORTED;
+    f = rv == CKR_OK && iface ? iface->pFunctionList : NULL;
+    GP11_DEBUG("C_GetInterface(PKCS 11, 3.0) -> %s", gp11_ckr_name(rv));
+    if (f == NULL || f->v2.version.major < 3 ||
+        (!mod->managed && f->v2.C_Encrypt != mod->fns->C_Encrypt) ||
+        !f->C_MessageEncryptInit || !f->C_EncryptMessage ||
+        !f->C_MessageEncryptFinal || !f->C_MessageDecryptInit ||
+        !f->C_DecryptMessage || !f->C_MessageDecryptFinal) {
+        dlclose(mod->dl);
+        mod->dl = NULL;
+        return;
+    }
+    mod->fns3 = f;
+}
+
 /* Finds an already loaded module with the same path and parameters. */
 static struct gp11_module *find_loaded(const char *module,
                                        const char *init_params)
@@ -194,6 +234,8 @@ static void unload(struct gp11_module *mod, bool finalize)
             mod->fns->C_Finalize(NULL);
         p11_kit_module_release(mod->fns);
     }
+    if (mod->dl)
+        dlclose(mod->dl);
     pthread_mutex_destroy(&mod->lock);
     free(mod->path);
     free(mod->init_params);
@@ -247,6 +289,7 @@ static uint32_t load_new(const char *module, const char *init_params,
         mod = NULL;
         goto done;
     }
+    find_interface_30(mod);
     mod->refs = 1;
     *out = mod;
     mod = NULL;

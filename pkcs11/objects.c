@@ -129,6 +129,9 @@ uint32_t gp11_object_destroy(struct gp11_token *tok, struct gp11_object *obj)
     uint32_t ret;
     CK_RV rv;
 
+    /* First its message operation (C_Message*Final, its session closed):
+     * a token may keep running one on a destroyed key (NSS softoken). */
+    gp11_msgop_end(tok, obj);
     if (obj->generation != gp11_fork_generation())
         return gp11_object_check(tok, obj);
     /* Its own owner session (R/W, which token objects need too). */
@@ -226,6 +229,7 @@ static bool append_handles(struct gp11_token *tok, struct gp11_object **arr,
         grown[*n].handle = h[i];
         grown[*n].generation = gp11_fork_generation();
         grown[*n].owner = NULL;
+        grown[*n].msg = NULL;
         grown[*n].epoch = gp11_token_epoch(tok);
         (*n)++;
     }

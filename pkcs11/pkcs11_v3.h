@@ -69,4 +69,92 @@ typedef struct CK_SALSA20_CHACHA20_POLY1305_PARAMS {
 } CK_SALSA20_CHACHA20_POLY1305_PARAMS;
 #endif
 
+/* ---- PKCS#11 3.0 interfaces and message-based functions ---------------- */
+
+#ifndef CKF_MESSAGE_ENCRYPT
+#define CKF_MESSAGE_ENCRYPT 0x00000002UL
+#define CKF_MESSAGE_DECRYPT 0x00000004UL
+#define CKF_MESSAGE_SIGN 0x00000008UL
+#define CKF_MESSAGE_VERIFY 0x00000010UL
+#endif
+
+#ifndef CKG_NO_GENERATE
+typedef CK_ULONG CK_GENERATOR_FUNCTION;
+#define CKG_NO_GENERATE 0x00000000UL
+#define CKG_GENERATE 0x00000001UL
+#define CKG_GENERATE_COUNTER 0x00000002UL
+#define CKG_GENERATE_RANDOM 0x00000003UL
+/* PKCS#11 3.0 section 2.12.4 (AES-GCM per message). */
+typedef struct CK_GCM_MESSAGE_PARAMS {
+    CK_BYTE_PTR pIv;
+    CK_ULONG ulIvLen;
+    CK_ULONG ulIvFixedBits;
+    CK_GENERATOR_FUNCTION ivGenerator;
+    CK_BYTE_PTR pTag;
+    CK_ULONG ulTagBits;
+} CK_GCM_MESSAGE_PARAMS;
+/* PKCS#11 3.0 section 2.30 (ChaCha20-Poly1305 per message). */
+typedef struct CK_SALSA20_CHACHA20_POLY1305_MSG_PARAMS {
+    CK_BYTE_PTR pNonce;
+    CK_ULONG ulNonceLen;
+    CK_BYTE_PTR pTag;
+} CK_SALSA20_CHACHA20_POLY1305_MSG_PARAMS;
+#endif
+
+/* PKCS#11 3.0 section 5.4: what C_GetInterface returns. */
+typedef struct gp11_ck_interface {
+    CK_UTF8CHAR *pInterfaceName;
+    void *pFunctionList;
+    CK_FLAGS flags;
+} gp11_ck_interface;
+
+typedef CK_RV (*gp11_ck_GetInterface_fn)(CK_UTF8CHAR *name, CK_VERSION *version,
+                                         gp11_ck_interface **iface,
+                                         CK_FLAGS flags);
+
+/*
+ * CK_FUNCTION_LIST_3_0 (PKCS#11 3.0 section 5.2): the 2.40 list (all
+ * pointers after the version, so its layout is a prefix) followed by the
+ * 3.0 functions in the standard's order. Only the message-based ones are
+ * typed; the others are placeholders of pointer size.
+ */
+struct gp11_fns30 {
+    CK_FUNCTION_LIST v2;
+    void (*C_GetInterfaceList)(void);
+    void (*C_GetInterface)(void);
+    void (*C_LoginUser)(void);
+    void (*C_SessionCancel)(void);
+    CK_RV (*C_MessageEncryptInit)
+    (CK_SESSION_HANDLE, CK_MECHANISM *, CK_OBJECT_HANDLE);
+    CK_RV (*C_EncryptMessage)
+    (CK_SESSION_HANDLE, void *param, CK_ULONG plen, CK_BYTE *aad,
+     CK_ULONG aad_len, CK_BYTE *pt, CK_ULONG pt_len, CK_BYTE *ct,
+     CK_ULONG *ct_len);
+    void (*C_EncryptMessageBegin)(void);
+    void (*C_EncryptMessageNext)(void);
+    CK_RV (*C_MessageEncryptFinal)(CK_SESSION_HANDLE);
+    CK_RV (*C_MessageDecryptInit)
+    (CK_SESSION_HANDLE, CK_MECHANISM *, CK_OBJECT_HANDLE);
+    CK_RV (*C_DecryptMessage)
+    (CK_SESSION_HANDLE, void *param, CK_ULONG plen, CK_BYTE *aad,
+     CK_ULONG aad_len, CK_BYTE *ct, CK_ULONG ct_len, CK_BYTE *pt,
+     CK_ULONG *pt_len);
+    void (*C_DecryptMessageBegin)(void);
+    void (*C_DecryptMessageNext)(void);
+    CK_RV (*C_MessageDecryptFinal)(CK_SESSION_HANDLE);
+    CK_RV (*C_MessageSignInit)
+    (CK_SESSION_HANDLE, CK_MECHANISM *, CK_OBJECT_HANDLE);
+    CK_RV (*C_SignMessage)
+    (CK_SESSION_HANDLE, void *param, CK_ULONG plen, CK_BYTE *data, CK_ULONG len,
+     CK_BYTE *sig, CK_ULONG *sig_len);
+    void (*C_SignMessageBegin)(void);
+    void (*C_SignMessageNext)(void);
+    CK_RV (*C_MessageSignFinal)(CK_SESSION_HANDLE);
+    void (*C_MessageVerifyInit)(void);
+    void (*C_VerifyMessage)(void);
+    void (*C_VerifyMessageBegin)(void);
+    void (*C_VerifyMessageNext)(void);
+    void (*C_MessageVerifyFinal)(void);
+};
+
 #endif

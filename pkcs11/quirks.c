@@ -31,6 +31,12 @@ static const struct quirk_def quirk_defs[] = {
     {GP11_QUIRK_ALLOWED_MECHANISMS_IGNORED, "allowed-mechanisms-ignored",
      "CKA_ALLOWED_MECHANISMS is stored but not enforced: a key runs every "
      "mechanism its usage flags permit"},
+    {GP11_QUIRK_NO_MESSAGE_MAC, "no-message-mac",
+     "C_MessageSignInit refuses HMAC and AES-CMAC (CKR_MECHANISM_INVALID); "
+     "MACs use C_SignInit + C_Sign"},
+    {GP11_QUIRK_NO_MESSAGE_API, "no-message-api",
+     "do not use the PKCS#11 3.0 message functions (C_EncryptMessage, "
+     "C_DecryptMessage) although the token offers them"},
 };
 
 #define N_QUIRKS (sizeof(quirk_defs) / sizeof(quirk_defs[0]))
@@ -46,7 +52,8 @@ static const struct {
                     GP11_QUIRK_DESTROYED_OBJECTS_KEPT},
     /* NSS softoken 3.87: measured, see docs/token-layer.md. */
     {"Mozilla Foundation", GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA |
-                               GP11_QUIRK_ALLOWED_MECHANISMS_IGNORED},
+                               GP11_QUIRK_ALLOWED_MECHANISMS_IGNORED |
+                               GP11_QUIRK_NO_MESSAGE_MAC},
 };
 
 static const struct quirk_def *quirk_by_bit(unsigned bit)

@@ -349,6 +349,7 @@ void gp11_owner_track_locked(struct gp11_token *tok, struct gp11_object *obj,
     struct gp11_owner *o = tok->owner_used;
 
     obj->generation = gp11_fork_generation();
+    obj->msg = NULL;
     obj->epoch = gp11_token_epoch(tok);
     obj->owner = session_obj ? o : NULL;
     if (session_obj && o) {

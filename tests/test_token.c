@@ -200,7 +200,8 @@ static void quirks_follow_the_token(void **state)
         assert_true(q & GP11_QUIRK_GCM_TAG_GENERAL_ERROR);
     } else {
         assert_int_equal(q, GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA |
-                                GP11_QUIRK_ALLOWED_MECHANISMS_IGNORED);
+                                GP11_QUIRK_ALLOWED_MECHANISMS_IGNORED |
+                                GP11_QUIRK_NO_MESSAGE_MAC);
     }
     gp11_token_close(tok);
     /* Configuration adds and removes on top of the automatic set. */

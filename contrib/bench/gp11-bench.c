@@ -82,7 +82,11 @@ struct pair {
 };
 
 /* The sides of a cell. */
-enum side { SIDE_MG, SIDE_RAW, SIDE_SSPI };
+enum side { SIDE_MG, SIDE_RAW, SIDE_SSPI, SIDE_RAWMSG };
+
+/* The token offers the PKCS#11 3.0 message API: a fourth side, the raw
+ * token driven by C_MessageEncryptInit once + C_EncryptMessage per call. */
+static bool with_msg;
 
 /* One SSPI initiator/acceptor pair. */
 struct sspi_pair {
@@ -302,10 +306,12 @@ static void mg_run(struct job *j)
 /* The raw side of one job. */
 static void raw_run(struct job *j)
 {
+    unsigned mode = GP11_BENCH_MODE_ALLOC |
+                    (j->side == SIDE_RAWMSG ? GP11_BENCH_MODE_MSGAPI : 0);
     uint32_t ret;
 
-    ret = gp11_bench_gcm_ex(j->tok, j->key, j->op, j->size, j->seconds,
-                            start_line, j->start, &j->ops, &j->elapsed);
+    ret = gp11_bench_gcm_mode(j->tok, j->key, j->op, j->size, j->seconds, mode,
+                              start_line, j->start, &j->ops, &j->elapsed);
     if (ret != GP11_OK) {
         snprintf(j->why, sizeof(j->why), "raw %s: %s", op_names[j->op],
                  gp11_err_message(ret));
@@ -487,7 +493,7 @@ static void *job_main(void *arg)
 {
     struct job *j = arg;
 
-    if (j->side == SIDE_RAW)
+    if (j->side == SIDE_RAW || j->side == SIDE_RAWMSG)
         raw_run(j);
 #ifdef GP11_BENCH_SSPI
     else if (j->side == SIDE_SSPI)
@@ -660,17 +666,20 @@ static void print_header(const struct plan *pl, const struct gp11_config *cfg,
  * face (when built with it); the order of the sides rotates each slice.
  */
 static void measure_cell(const struct plan *pl, int op, size_t size,
-                         unsigned nthreads, struct result out[3])
+                         unsigned nthreads, struct result out[4])
 {
     double slice = pl->seconds / pl->slices;
+    int sides[4] = {SIDE_MG, SIDE_RAW, SIDE_SSPI, SIDE_RAWMSG}, n = SIDES;
 
-    out[0] = out[1] = out[2] = (struct result){0, false};
+    if (with_msg)
+        sides[n++] = SIDE_RAWMSG;
+    out[0] = out[1] = out[2] = out[3] = (struct result){0, false};
     for (unsigned r = 0; r < pl->repeats; r++) {
-        double sum[3] = {0, 0, 0};
+        double sum[4] = {0, 0, 0, 0};
 
         for (unsigned k = 0; k < pl->slices; k++) {
-            for (int i = 0; i < SIDES; i++) {
-                int side = (int)((k + (unsigned)i) % SIDES);
+            for (int i = 0; i < n; i++) {
+                int side = sides[(k + (unsigned)i) % (unsigned)n];
                 struct result x =
                     measure((enum side)side, op, size, slice, nthreads,
                             pl->pairs, pl->tok, pl->keys, pl->sps);
@@ -679,7 +688,7 @@ static void measure_cell(const struct plan *pl, int op, size_t size,
                 sum[side] += x.rate;
             }
         }
-        for (int side = 0; side < SIDES; side++)
+        for (int side = 0; side < 4; side++)
             if (sum[side] / pl->slices > out[side].rate)
                 out[side].rate = sum[side] / pl->slices;
     }
@@ -689,7 +698,7 @@ static void measure_cell(const struct plan *pl, int op, size_t size,
  * SSPI columns (rate, MB/s, ratio to raw) when sspi is not NULL. */
 static void print_row(int op, size_t size, struct result mg, struct result raw,
                       const struct result *mg1, const struct result *raw1,
-                      const struct result *sspi)
+                      const struct result *sspi, const struct result *rawmsg)
 {
     char sz[32];
 
@@ -718,6 +727,10 @@ static void print_row(int op, size_t size, struct result mg, struct result raw,
     else if (sspi)
         printf(" %.0f | %.1f | %.3f |", sspi->rate,
                sspi->rate * (double)size / 1e6, sspi->rate / raw.rate);
+    if (rawmsg && (rawmsg->failed || mg.failed || rawmsg->rate <= 0))
+        printf(" %s | - |", rawmsg->failed ? "failed" : "-");
+    else if (rawmsg)
+        printf(" %.0f | %.3f |", rawmsg->rate, mg.rate / rawmsg->rate);
     printf("\n");
     fflush(stdout);
 }
@@ -763,6 +776,7 @@ int main(int argc, char **argv)
     static struct sspi_pair sps[MAX_THREADS];
     struct gp11_token_opts o = {0};
     struct gp11_config *cfg = NULL;
+    struct gp11_caps caps;
     struct gp11_token *tok = NULL;
     gss_name_t target = GSS_C_NO_NAME;
     gss_OID mech = GSS_C_NO_OID;
@@ -909,6 +923,10 @@ int main(int argc, char **argv)
     if (lat_us >= 0)
         gp11_bench_msg_calls(pairs[0].ictx, pairs[0].actx);
 
+    /* The probe chooses the raw message-API side, as it does the
+     * mechanism's per-message path. */
+    if (gp11_caps_probe(tok, &caps) == GP11_OK)
+        with_msg = (gp11_token_msg_api(tok) & 1u << GP11_AEAD_AES_GCM) != 0;
     /* Warm-up (not shown): first sessions, caches, CPU frequency. */
     for (int side = 0; side < SIDES; side++)
         measure((enum side)side, GP11_BENCH_MIC, 64, seconds / 4, 1, pairs, tok,
@@ -925,14 +943,16 @@ int main(int argc, char **argv)
     if (!multi_only) {
         printf("## 1 thread\n\n");
         printf("| op | size | mechglue ops/s | MB/s | raw ops/s | MB/s | "
-               "ratio |%s\n",
-               SIDES == 3 ? " SSPI ops/s | MB/s | SSPI/raw |" : "");
-        printf("|---|---:|---:|---:|---:|---:|---:|%s\n",
-               SIDES == 3 ? "---:|---:|---:|" : "");
+               "ratio |%s%s\n",
+               SIDES == 3 ? " SSPI ops/s | MB/s | SSPI/raw |" : "",
+               with_msg ? " raw msg-API ops/s | mechglue/msg-API |" : "");
+        printf("|---|---:|---:|---:|---:|---:|---:|%s%s\n",
+               SIDES == 3 ? "---:|---:|---:|" : "",
+               with_msg ? "---:|---:|" : "");
     }
     for (int op = 0; op < OP_COUNT && !multi_only; op++)
         for (size_t i = 0; i < n_sizes && (ops & 1u << op); i++) {
-            struct result r[3];
+            struct result r[4];
 
             measure_cell(&pl, op, sizes[i], 1, r);
             one[op][i][0] = r[0];
@@ -942,7 +962,8 @@ int main(int argc, char **argv)
             sspi_one[op][i] = r[2];
             sp_r = &sspi_one[op][i];
 #endif
-            print_row(op, sizes[i], r[0], r[1], NULL, NULL, sp_r);
+            print_row(op, sizes[i], r[0], r[1], NULL, NULL, sp_r,
+                      with_msg ? &r[3] : NULL);
         }
 
     if (nthreads > 1) {
@@ -950,17 +971,20 @@ int main(int argc, char **argv)
                "\n\n",
                nthreads);
         printf("| op | size | mechglue ops/s | MB/s | scaling | raw ops/s | "
-               "MB/s | scaling | ratio |%s\n",
-               SIDES == 3 ? " SSPI ops/s | MB/s | SSPI/raw |" : "");
-        printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|%s\n",
-               SIDES == 3 ? "---:|---:|---:|" : "");
+               "MB/s | scaling | ratio |%s%s\n",
+               SIDES == 3 ? " SSPI ops/s | MB/s | SSPI/raw |" : "",
+               with_msg ? " raw msg-API ops/s | mechglue/msg-API |" : "");
+        printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|%s%s\n",
+               SIDES == 3 ? "---:|---:|---:|" : "",
+               with_msg ? "---:|---:|" : "");
         for (int op = 0; op < OP_COUNT; op++)
             for (size_t i = 0; i < n_sizes && (ops & 1u << op); i++) {
-                struct result r[3];
+                struct result r[4];
 
                 measure_cell(&pl, op, sizes[i], nthreads, r);
                 print_row(op, sizes[i], r[0], r[1], &one[op][i][0],
-                          &one[op][i][1], SIDES == 3 ? &r[2] : NULL);
+                          &one[op][i][1], SIDES == 3 ? &r[2] : NULL,
+                          with_msg ? &r[3] : NULL);
             }
     }
 
