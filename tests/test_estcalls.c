@@ -98,6 +98,16 @@ static unsigned long lookups(const struct counts *k)
            calls_of(k, "C_FindObjectsFinal");
 }
 
+/* The calls that start a key's PKCS#11 3.0 message operation on its
+ * own session (pkcs11/aead.c): made once per key, on its first message. */
+static unsigned long msgop_setup(const struct counts *k)
+{
+    return calls_of(k, "C_OpenSession") + calls_of(k, "C_MessageEncryptInit") +
+           calls_of(k, "C_MessageDecryptInit") +
+           calls_of(k, "C_MessageSignInit") +
+           calls_of(k, "C_MessageVerifyInit");
+}
+
 static void show(const char *what, const struct counts *k)
 {
     if (getenv("GP11_ESTCALLS_VERBOSE") == NULL)
@@ -408,7 +418,8 @@ static void test_acquired_creds(void **state)
     gss_release_name(&minor, &svc);
 }
 
-/* Per message: at most Init + op, nothing looked up. */
+/* Per message: at most Init + op (or one message-API call), nothing
+ * looked up. */
 static void test_per_message(void **state)
 {
     gss_ctx_id_t ictx = GSS_C_NO_CONTEXT, actx = GSS_C_NO_CONTEXT;
@@ -421,7 +432,12 @@ static void test_per_message(void **state)
     (void)state;
     assert_true(establish(GSS_C_NO_CREDENTIAL, GSS_C_NO_CREDENTIAL, &ini, &acc,
                           &ictx, &actx));
-    for (int op = 0; op < 4; op++) {
+    /* Round 0 is each key's first message: a token with the 3.0 message
+     * API starts the key's operation then (a session and an Init, at
+     * most 2 calls); round 1 is every later message. */
+    for (int step = 0; step < 8; step++) {
+        int op = step % 4, round = step / 4;
+
         take(&a);
         switch (op) {
         case 0:
@@ -448,7 +464,12 @@ static void test_per_message(void **state)
              : op == 2 ? "get_mic"
                        : "verify_mic",
              &d);
-        assert_true(total(&d) >= 1 && total(&d) <= 2);
+        if (round == 0)
+            assert_true(msgop_setup(&d) <= 2);
+        else
+            assert_int_equal(msgop_setup(&d), 0);
+        assert_true(total(&d) - msgop_setup(&d) >= 1 &&
+                    total(&d) - msgop_setup(&d) <= 2);
         assert_int_equal(calls_of(&d, "C_DestroyObject"), 0);
         assert_int_equal(lookups(&d) + calls_of(&d, "C_GetAttributeValue"), 0);
     }
