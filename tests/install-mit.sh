@@ -23,13 +23,16 @@
 # In the namespace: gss-server accepts as host@localhost, gss-client runs a
 # context with a wrapped message and a verified MIC (default flags; -seq
 # with 3 messages; SPNEGO), and, as a control, fails in a nested namespace
-# whose /etc/gss/mech.d is empty.
+# whose /etc/gss/mech.d is empty. With HEIMDAL, that program (the suite's
+# tests/test_heimdal.c, linked to Heimdal's libgssapi) then runs with the
+# installed snippet's line as /etc/gss/mech, the one file Heimdal reads.
 #
-# Usage: install-mit.sh ROOT SYSCONFDIR TOKENS KIND
+# Usage: install-mit.sh ROOT SYSCONFDIR TOKENS KIND [HEIMDAL]
 #   ROOT        the installed tree (paths in it are ROOT/usr/...)
 #   SYSCONFDIR  the build's sysconfdir (absolute: /etc, /usr/local/etc)
 #   TOKENS      the setup suite's tokens directory (tests/tokens)
 #   KIND        softhsm or nss
+#   HEIMDAL     optional: a Heimdal test program, run with "installed"
 # Needs root, or unprivileged user namespaces, for unshare --mount.
 # Exit: 0 pass, 1 failure, 77 skipped (no such token, or no unshare; in CI,
 # CI=true, no unshare is a failure).
@@ -45,6 +48,7 @@ root=$1
 sysconfdir=$2
 tokens=$3
 kind=$4
+heimdal_prog=${5:-} # outside: the optional HEIMDAL (inside, $5 is work)
 
 MSG='gss-pkcs11 installed, no environment'
 SERVICE=host@localhost
@@ -125,7 +129,7 @@ if [ -z "$inside" ]; then
     # shellcheck disable=SC2086 # $ns is a command line
     env -u GSS_MECH_CONFIG -u GSS_PKCS11_CONF -u SOFTHSM2_CONF \
         -u GSS_PKCS11_DEBUG $ns sh "$0" --inside "$root" "$sysconfdir" \
-        "$tokens" "$kind" "$work"
+        "$tokens" "$kind" "$work" "$heimdal_prog"
     rc=$?
     after=$(snapshot 2>&1)
     if [ "$before" != "$after" ]; then
@@ -149,6 +153,7 @@ for v in GSS_MECH_CONFIG GSS_PKCS11_CONF SOFTHSM2_CONF; do
 done
 
 work=$5
+heimdal=${6:-}
 # Nothing is removed in here (the outside removes $work): the scratch
 # tmpfs holds bind mounts of real directories. The mounts end with the
 # namespace, once its last process (the server) is gone.
@@ -255,11 +260,29 @@ else
 fi
 kill -0 "$server_pid" 2>/dev/null || fail "gss-server exited"
 
+# Heimdal: the installed snippet's line as /etc/gss/mech (admin guide,
+# "Registering"), nothing else set.
+if [ -n "$heimdal" ]; then
+    mech_line >"$work/heimdal-mech"
+    place "$work/heimdal-mech" /etc/gss/mech || exit 1
+    echo "run [Heimdal]: $heimdal installed, /etc/gss/mech: $(cat /etc/gss/mech)"
+    # GP11_TEST_CONF tells the test program (not the plugin) where the
+    # configuration is, for its own checks of the token.
+    if GP11_TEST_CONF=$sysconfdir/gss-pkcs11/gss-pkcs11.conf \
+        GP11_TEST_TOKEN=$kind timeout 120 "$heimdal" installed \
+        >"$work/heimdal.log" 2>&1; then
+        echo "ok [Heimdal]: $(grep -c '^\[       OK \]' "$work/heimdal.log") tests passed through Heimdal's mechglue"
+    else
+        fail "[Heimdal]: $heimdal failed with the installed files"
+        cut -c1-300 "$work/heimdal.log"
+    fi
+fi
+
 if [ "$failures" -ne 0 ]; then
     echo "----- server log"
     cut -c1-300 "$work/server.log"
     echo "install-mit: FAIL ($kind): $failures failures"
     exit 1
 fi
-echo "install-mit: PASS ($kind): the installed files alone served gss-client and gss-server"
+echo "install-mit: PASS ($kind): the installed files alone served gss-client and gss-server${heimdal:+, and Heimdal}"
 exit 0

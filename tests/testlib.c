@@ -11,7 +11,11 @@ static struct gp11_config *cached;
 
 struct gp11_config *tl_config(void)
 {
-    const char *path = getenv("GSS_PKCS11_CONF");
+    /* GP11_TEST_CONF: the test's own copy of the path, for runs in which
+     * the plugin must find its configuration without any environment
+     * (tests/install-mit.sh); the plugin never reads it. */
+    const char *path = getenv("GSS_PKCS11_CONF") ? getenv("GSS_PKCS11_CONF")
+                                                  : getenv("GP11_TEST_CONF");
     const char *skip = getenv("GP11_TEST_SKIP_FILE");
     uint32_t ret;
 
