@@ -13,6 +13,8 @@
 # (tests/admin-walkthrough.sh).
 #
 # Usage: deb.sh SOURCE_ROOT TOKENS PROBE_SOURCE OID VERSION
+#               [HEIMDAL_SOFTHSM HEIMDAL_NSS]  (test_heimdal per token, for
+#               install-mit's Heimdal step on the packages' files)
 # Exit: 0 pass, 1 failure, 77 skipped (not a git checkout; the build tools
 # missing and no root to install them; not Debian).
 set -u
@@ -21,6 +23,8 @@ tokens=$2
 probe=$3
 oid=$4
 version=$5
+heimdal_softhsm=${6:-}
+heimdal_nss=${7:-}
 here=$(cd "$(dirname "$0")" && pwd)
 
 if ! command -v dpkg-deb >/dev/null 2>&1; then
@@ -139,7 +143,11 @@ echo "deb: extracted into $root"
 "$here/check-man.sh" "$root"/usr/share/man/man*/*.gz || fail "man pages"
 "$here/install-pc.sh" "$root" "$probe" "$oid" "$version" || fail "gss-pkcs11.pc"
 for kind in softhsm nss; do
-    "$here/install-mit.sh" "$root" /etc "$tokens" "$kind"
+    case $kind in
+    softhsm) heimdal=$heimdal_softhsm ;;
+    *) heimdal=$heimdal_nss ;;
+    esac
+    "$here/install-mit.sh" "$root" /etc "$tokens" "$kind" "$heimdal"
     rc=$?
     case $rc in
     0) ;;
