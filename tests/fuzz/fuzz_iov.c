@@ -148,11 +148,12 @@ static void check_data(const struct layout *l, const char *how)
 
 /*
  * True if the DATA buffers can be joined into one without changing what
- * the tag covers: sealed tokens authenticate SIGN_ONLY and DATA apart,
- * unsealed ones both in buffer order, so no SIGN_ONLY buffer may sit
- * between two DATA buffers.
+ * the tag covers: A frames every run, in buffer order, with its role and
+ * length, sealed or not (docs/protocol.md 3.1: the data runs of a sealed
+ * token as ROLE and LENGTH), so no SIGN_ONLY buffer may sit between two
+ * DATA buffers.
  */
-static bool stream_keeps_order(const struct layout *l, int conf)
+static bool stream_keeps_order(const struct layout *l)
 {
     int first = -1, last = -1;
 
@@ -163,7 +164,7 @@ static bool stream_keeps_order(const struct layout *l, int conf)
             last = i;
         }
     }
-    for (int i = first + 1; !conf && first >= 0 && i < last; i++)
+    for (int i = first + 1; first >= 0 && i < last; i++)
         if (is(l, i, GSS_IOV_BUFFER_TYPE_SIGN_ONLY))
             return false;
     return true;
@@ -309,7 +310,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             gp11_gss_wrap_iov(&minor, tx, conf, qop, &conf_state, l.iov, l.n);
         if (GSS_ERROR(major) || !plain_layout(&l, false))
             break;
-        if ((op & 0x20) && stream_keeps_order(&l, conf)) {
+        if ((op & 0x20) && stream_keeps_order(&l)) {
             unwrap_as_stream(rx, &l);
             break;
         }

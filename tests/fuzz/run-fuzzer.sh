@@ -32,7 +32,11 @@ case "${ASAN_OPTIONS:-}" in
     export ASAN_OPTIONS
     ;;
 esac
+# -error_exitcode: libFuzzer's default for a crash, a leak or a broken
+# invariant is 77, which meson (and the check below) read as "skipped";
+# a finding must fail the test.
 "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -error_exitcode=1 -timeout_exitcode=1 \
     -print_final_stats=1 -artifact_prefix="$artifacts/" "$@" \
     "$scratch" "$seeds" >"$log" 2>&1
 status=$?
