@@ -29,6 +29,7 @@
 #include "gp11_msg_core.h"
 #include "gp11_runtime.h"
 #include "gp11_sspi.h"
+#include "internal.h"
 
 #define N_MSG 8
 
@@ -345,13 +346,31 @@ static void ip_no_plaintext(const struct inplace *m)
         assert_int_equal(m->data[IP_LEN + k], 0x5a);
 }
 
+static struct gp11_fns30 *real_fns3;
+
+/* C_DecryptMessage of a token that decrypts before it checks the tag and
+ * leaves the plaintext in pPlaintext when the tag fails (NSS softoken's
+ * AES-NI GCM decrypts and hashes in one pass, then zeroes the output). */
+static CK_RV leaky_decrypt(CK_SESSION_HANDLE s, void *param, CK_ULONG plen,
+                           CK_BYTE *aad, CK_ULONG aad_len, CK_BYTE *in,
+                           CK_ULONG in_len, CK_BYTE *out, CK_ULONG *out_len)
+{
+    CK_RV rv = real_fns3->C_DecryptMessage(s, param, plen, aad, aad_len, in,
+                                           in_len, out, out_len);
+
+    if (rv != CKR_OK && out != NULL && in_len == IP_LEN)
+        memcpy(out, ip_plain, IP_LEN);
+    return rv;
+}
+
 /*
  * SSPI DecryptMessage in place (TOKEN + DATA) on the path the token has
  * (issues 7, 11): a good message opens in the DATA buffer itself, in one
  * token call on the message API (two on Init + op); a tampered one
  * (a tag bit, a ciphertext bit) is SEC_E_MESSAGE_ALTERED and leaves no
  * 16-byte window of the plaintext in the DATA buffer and nothing touched
- * after it. On the message API the token decrypted into DATA itself, so
+ * after it, also with a token that leaves the unverified plaintext in
+ * its output. On the message API the token decrypted into DATA itself, so
  * DATA is wiped (zero); on Init + op the plaintext was staged and DATA
  * still holds the ciphertext. On NSS both paths run (the second with the
  * message API switched off).
@@ -391,16 +410,28 @@ static void sspi_decrypt_in_place(void **state)
             for (size_t k = 0; k < IP_GUARD; k++)
                 assert_int_equal(m.data[IP_LEN + k], 0x5a);
         }
-        /* Tampered: a tag bit, then a ciphertext bit. */
-        for (int where = 0; where < 2; where++) {
+        /* Tampered: a tag bit, a ciphertext bit; on the message API
+         * also on a token that leaves the unverified plaintext. */
+        for (int where = 0; where < (msg_api ? 3 : 2); where++) {
+            static struct gp11_fns30 leaky;
+            SECURITY_STATUS st;
+
             ip_seal(&ci, &m);
-            if (where == 0)
-                m.tok[16 + 5] ^= 0x10;
-            else
+            if (where == 1)
                 m.data[IP_LEN / 2] ^= 0x01;
+            else
+                m.tok[16 + 5] ^= 0x10;
             copy = m;
-            assert_int_equal(gp11_sspi_decrypt(&ca, &m.d, 0, &qop),
-                             SEC_E_MESSAGE_ALTERED);
+            if (where == 2) {
+                real_fns3 = tok->mod->fns3;
+                leaky = *real_fns3;
+                leaky.C_DecryptMessage = leaky_decrypt;
+                tok->mod->fns3 = &leaky;
+            }
+            st = gp11_sspi_decrypt(&ca, &m.d, 0, &qop);
+            if (where == 2)
+                tok->mod->fns3 = real_fns3;
+            assert_int_equal(st, SEC_E_MESSAGE_ALTERED);
             ip_no_plaintext(&m);
             if (msg_api) {
                 for (size_t k = 0; k < IP_LEN; k++)
