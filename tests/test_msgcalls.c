@@ -13,7 +13,10 @@
  * (tokens made on one are accepted on the other), context deletion ends
  * the message operations (C_Message*Final, sessions closed), an object
  * record reused for another key never runs the old key's operation, and
- * a forged MIC of an empty message is refused on the message path.
+ * a forged MIC of an empty message is refused on the message path, and
+ * SSPI's DecryptMessage (sspi/msg.c, linked in) decrypts its DATA buffer
+ * in place on the message path and leaves nothing of an unverified
+ * message there on either path.
  */
 #include <stdarg.h>
 #include <stddef.h>
