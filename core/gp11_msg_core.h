@@ -106,6 +106,22 @@ uint32_t gp11_mc_check_room(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
                             size_t room);
 
 /*
+ * gp11_mc_check for a face whose one DATA span may lose its input when
+ * the check fails (SSPI's DecryptMessage, which decrypts its DATA buffer
+ * in place): where the token layer runs the key's message operation for
+ * the message, the plaintext goes straight to the span's `out` (no
+ * staging, no copy), and on any failure its len bytes are wiped, so that
+ * nothing of an unverified message stays there (the ciphertext is gone
+ * too). On the 2.40 path and the Init + op fallback, and for a token
+ * whose number differs from an explicit seq (refused, DATA kept), the
+ * plaintext is staged as in gp11_mc_check and DATA is left alone.
+ */
+uint32_t gp11_mc_check_consume(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
+                               struct gp11_span *spans, size_t n,
+                               struct gp11_mc_seq *seq,
+                               struct gp11_mc_result *r);
+
+/*
  * Finds the parts of a contiguous WRAP token: its header (16 bytes, or
  * 16 + tag when TagFirst), body and tag. The header is parsed and
  * checked; *body_len is the carried message's length.

@@ -363,6 +363,28 @@ static uint8_t *stage(uint8_t **buf, size_t *cap, size_t len, bool wipe,
     return p;
 }
 
+/* The receive side's buffer of need bytes (0: none) in *buf: the
+ * context's under stage_lock (trylock, *locked), else the message's own
+ * (*own); an own buffer of had bytes from before is wiped and freed. */
+static uint32_t recv_buf(struct gp11_ctx *ctx, size_t had, size_t need,
+                         uint8_t **buf, uint8_t **own, bool *locked)
+{
+    if (*own) {
+        gp11_wipe(*own, had);
+        free(*own);
+        *own = NULL;
+    }
+    *buf = NULL;
+    if (need == 0)
+        return GP11_OK;
+    if (!*locked)
+        *locked = pthread_mutex_trylock(&ctx->stage_lock) == 0;
+    *buf = *locked
+               ? stage(&ctx->stage_recv, &ctx->stage_recv_cap, need, true, own)
+               : (*own = malloc(need));
+    return *buf ? GP11_OK : gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+}
+
 /* Concatenates the DATA spans' input into *out (a new buffer with extra
  * bytes of room after them). */
 static uint32_t gather_data(const struct gp11_span *spans, size_t n, size_t len,
@@ -642,10 +664,11 @@ static void count_forgery(struct gp11_ctx *ctx, const struct gp11_qop *q)
     }
 }
 
-uint32_t gp11_mc_check_room(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
-                            struct gp11_span *spans, size_t n,
-                            struct gp11_mc_seq *seq, struct gp11_mc_result *r,
-                            size_t room)
+/* gp11_mc_check_room, and with consume gp11_mc_check_consume. */
+static uint32_t check(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
+                      struct gp11_span *spans, size_t n,
+                      struct gp11_mc_seq *seq, struct gp11_mc_result *r,
+                      size_t room, bool consume)
 {
     uint16_t tok_id = kind == GP11_MC_MIC ? GP11_TOK_MIC : GP11_TOK_WRAP;
     uint8_t iv[GP11_GCM_IV_LEN], stack[STACK_A], *a = NULL, *pt = NULL;
@@ -658,6 +681,7 @@ uint32_t gp11_mc_check_room(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
     size_t a_len = 0, want, need = 0, at = 0;
     uint64_t b = 0;
     bool sealed, first, reserved = false, direct = false, join, locked = false;
+    bool try_msg, taken = false;
     uint32_t ret;
 
     ret = gp11_mc_ready(ctx);
@@ -706,31 +730,20 @@ uint32_t gp11_mc_check_room(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
      * until the tag verified. */
     direct = sealed && l.n_data == 1 && room >= q->tag_len &&
              l.data1->out != l.data1->in;
+    /* One DATA span on an AEAD: the key's message operation, if the
+     * token layer has it for this message, decrypts straight into it (in
+     * place for SSPI's TOKEN + DATA); only else is the plaintext staged
+     * below. */
+    try_msg = consume && sealed && !direct && l.n_data == 1 &&
+              q->kind == GP11_QOP_AEAD &&
+              !(seq && seq->explicit_ && h.seq != seq->value);
     join = sealed && q->kind == GP11_QOP_AEAD &&
            (ct == NULL || tag != ct + l.data_len);
-    need = (a_len > STACK_A ? a_len : 0) +
-           (sealed && !direct ? l.data_len + q->tag_len : 0) +
-           (join ? l.data_len + q->tag_len : 0);
-    if (need) {
-        locked = pthread_mutex_trylock(&ctx->stage_lock) == 0;
-        buf = locked ? stage(&ctx->stage_recv, &ctx->stage_recv_cap, need, true,
-                             &own)
-                     : (own = malloc(need));
-        if (buf == NULL) {
-            ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
-            goto done;
-        }
-    }
+    need = a_len > STACK_A ? a_len : 0;
+    ret = recv_buf(ctx, 0, need, &buf, &own, &locked);
+    if (ret != GP11_OK)
+        goto done;
     a = a_len > STACK_A ? buf : stack;
-    at = a_len > STACK_A ? a_len : 0;
-    if (sealed && !direct) {
-        pt = buf + at;
-        at += l.data_len + q->tag_len;
-    } else if (direct) {
-        pt = l.data1->out;
-    }
-    if (join)
-        joined = buf + at;
     a_fill(kind, sealed, l.header->in, spans, n, a);
     b = gp11_mc_blocks(a_len, sealed ? l.data_len : 0);
     pthread_mutex_lock(&ctx->msg_lock);
@@ -744,8 +757,35 @@ uint32_t gp11_mc_check_room(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
                 : sealed            ? GP11_IV_WRAP_SEALED
                                     : GP11_IV_WRAP_CLEAR,
                 h.seq);
-    ret = check_tag(ctx, q, key, iv, a, a_len, ct, sealed ? l.data_len : 0, tag,
-                    pt, joined);
+    if (try_msg) {
+        ret = gp11_aead_decrypt_msg(ctx->rt->tok, q->aead, key, iv, a, a_len,
+                                    ct, l.data_len, tag, l.data1->out, &taken);
+        ret = gp11_object_lost(ctx->rt->tok, key, ret);
+    }
+    if (ret == GP11_OK && !taken) {
+        /* The staged path (2.40, Init + op fallback): the plaintext in
+         * the context's receive buffer until the tag verified. */
+        at = need;
+        need += (sealed && !direct ? l.data_len + q->tag_len : 0) +
+                (join ? l.data_len + q->tag_len : 0);
+        if (at != need)
+            ret = recv_buf(ctx, at, need, &buf, &own, &locked);
+        if (ret == GP11_OK && a_len > STACK_A && at != need) {
+            a = buf; /* a new buffer: A again */
+            a_fill(kind, sealed, l.header->in, spans, n, a);
+        }
+        if (ret == GP11_OK && sealed && !direct) {
+            pt = buf + at;
+            at += l.data_len + q->tag_len;
+        } else if (ret == GP11_OK && direct) {
+            pt = l.data1->out;
+        }
+        if (ret == GP11_OK && join)
+            joined = buf + at;
+        if (ret == GP11_OK)
+            ret = check_tag(ctx, q, key, iv, a, a_len, ct,
+                            sealed ? l.data_len : 0, tag, pt, joined);
+    }
     if (ret == GP11_OK && seq && seq->explicit_ && h.seq != seq->value)
         ret = gp11_err_set(GP11_ERR_SEQ_MISMATCH,
                            "the token carries sequence number %llu, not the "
@@ -765,7 +805,7 @@ uint32_t gp11_mc_check_room(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
     if (ret != GP11_OK)
         goto done;
     /* Only a verified message is released. */
-    if (sealed && !direct)
+    if (sealed && !direct && !taken)
         scatter_data(spans, n, pt);
     else if (kind == GP11_MC_WRAP && !sealed)
         carry_data(spans, n);
@@ -779,6 +819,10 @@ done:
         gp11_wipe(pt, l.data_len + q->tag_len);
     else if (pt && !direct)
         gp11_wipe(pt, l.data_len + q->tag_len);
+    /* The token wrote into the caller's DATA buffer: its data_len bytes,
+     * never more (in place, the tag is not after them). */
+    if (ret != GP11_OK && taken)
+        gp11_wipe(l.data1->out, l.data_len);
     if (own)
         gp11_wipe(own, need);
     free(own);
@@ -788,9 +832,25 @@ done:
     return ret;
 }
 
+uint32_t gp11_mc_check_room(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
+                            struct gp11_span *spans, size_t n,
+                            struct gp11_mc_seq *seq, struct gp11_mc_result *r,
+                            size_t room)
+{
+    return check(ctx, kind, spans, n, seq, r, room, false);
+}
+
 uint32_t gp11_mc_check(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
                        struct gp11_span *spans, size_t n,
                        struct gp11_mc_seq *seq, struct gp11_mc_result *r)
 {
-    return gp11_mc_check_room(ctx, kind, spans, n, seq, r, 0);
+    return check(ctx, kind, spans, n, seq, r, 0, false);
+}
+
+uint32_t gp11_mc_check_consume(struct gp11_ctx *ctx, enum gp11_mc_kind kind,
+                               struct gp11_span *spans, size_t n,
+                               struct gp11_mc_seq *seq,
+                               struct gp11_mc_result *r)
+{
+    return check(ctx, kind, spans, n, seq, r, 0, true);
 }

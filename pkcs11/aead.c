@@ -354,14 +354,17 @@ static bool is_bad_tag(const struct gp11_token *tok, CK_RV rv)
  * for ct_len + 16: SoftHSM2 wants room for the whole input; NULL only
  * when ct_len is 0). The message API takes the tag where it is; Init +
  * op wants ciphertext || tag in one piece, so unless tag == ct + ct_len
- * they are joined in join (ct_len + 16 bytes) first.
+ * they are joined in join (ct_len + 16 bytes) first. taken non-NULL: the
+ * message operation only; *taken says whether it was used, and if not,
+ * nothing was sent for the message and nothing written to out.
  */
 static uint32_t aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
                              const struct gp11_object *key,
                              const uint8_t iv[GP11_GCM_IV_LEN],
                              const uint8_t *aad, size_t aad_len,
                              const uint8_t *ct, size_t ct_len,
-                             const uint8_t *tag, uint8_t *out, uint8_t *join)
+                             const uint8_t *tag, uint8_t *out, uint8_t *join,
+                             bool *taken)
 {
     uint8_t iv_copy[GP11_GCM_IV_LEN], scratch[GP11_GCM_TAG_LEN];
     struct aead_mech a;
@@ -376,6 +379,8 @@ static uint32_t aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
     uint32_t ret;
     CK_RV rv;
 
+    if (taken)
+        *taken = false;
     if (tag == NULL || (out == NULL && ct_len > 0))
         return gp11_err_set(GP11_ERR_BAD_ARG, "AES-GCM input without its "
                                               "tag, or no output buffer");
@@ -389,6 +394,8 @@ static uint32_t aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
     if ((m = msgop_take(tok, alg, key, true)) != NULL) {
         call = "C_DecryptMessage";
         checked = true;
+        if (taken)
+            *taken = true;
         param = msg_params(&mp, alg, iv_copy, (uint8_t *)tag, &plen);
         out_len = ct_len;
         /* Never a NULL output, even for 0 bytes: that is a length query
@@ -401,6 +408,8 @@ static uint32_t aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
         pthread_mutex_unlock(&m->lock);
         goto received;
     }
+    if (taken)
+        return GP11_OK; /* the caller stages and runs Init + op */
     if (ct_len == 0) {
         in = tag;
     } else if (tag != ct + ct_len) {
@@ -453,7 +462,7 @@ uint32_t gp11_aead_decrypt(struct gp11_token *tok, enum gp11_aead alg,
                                               "its tag, or no output buffer");
     return aead_decrypt(tok, alg, key, iv, aad, aad_len, in,
                         in_len - GP11_GCM_TAG_LEN,
-                        in + in_len - GP11_GCM_TAG_LEN, out, NULL);
+                        in + in_len - GP11_GCM_TAG_LEN, out, NULL, NULL);
 }
 
 uint32_t gp11_aead_decrypt_split(struct gp11_token *tok, enum gp11_aead alg,
@@ -465,5 +474,16 @@ uint32_t gp11_aead_decrypt_split(struct gp11_token *tok, enum gp11_aead alg,
                                  uint8_t *join)
 {
     return aead_decrypt(tok, alg, key, iv, aad, aad_len, ct, ct_len, tag, out,
-                        join);
+                        join, NULL);
+}
+
+uint32_t gp11_aead_decrypt_msg(struct gp11_token *tok, enum gp11_aead alg,
+                               const struct gp11_object *key,
+                               const uint8_t iv[GP11_GCM_IV_LEN],
+                               const uint8_t *aad, size_t aad_len,
+                               const uint8_t *ct, size_t ct_len,
+                               const uint8_t *tag, uint8_t *out, bool *taken)
+{
+    return aead_decrypt(tok, alg, key, iv, aad, aad_len, ct, ct_len, tag, out,
+                        NULL, taken);
 }

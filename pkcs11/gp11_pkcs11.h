@@ -576,6 +576,25 @@ uint32_t gp11_aead_decrypt_split(struct gp11_token *tok, enum gp11_aead alg,
                                  uint8_t *join);
 
 /*
+ * gp11_aead_decrypt_split on the key's message operation only (the
+ * PKCS#11 3.0 path, which takes the tag apart and writes exactly ct_len
+ * bytes): the plaintext into out, which may be ct (in place, PKCS#11 3.0
+ * 5.11 C_DecryptMessage). *taken false: the operation is not available
+ * for this message (no 3.0 path, another thread holds it, the token
+ * would not start one): nothing was sent for the message and out is
+ * untouched; use gp11_aead_decrypt_split with staging. *taken true: out
+ * may hold output of an unverified message whatever the result, so on
+ * any failure (this one or a later check) the caller wipes its ct_len
+ * bytes.
+ */
+uint32_t gp11_aead_decrypt_msg(struct gp11_token *tok, enum gp11_aead alg,
+                               const struct gp11_object *key,
+                               const uint8_t iv[GP11_GCM_IV_LEN],
+                               const uint8_t *aad, size_t aad_len,
+                               const uint8_t *ct, size_t ct_len,
+                               const uint8_t *tag, uint8_t *out, bool *taken);
+
+/*
  * Per-message AEAD through the PKCS#11 3.0 message functions (token-
  * layer.md 5, "Message operations"): the capability probe sets which
  * algorithms may use them (bit 1 << alg) on tokens that offer them;

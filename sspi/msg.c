@@ -334,7 +334,9 @@ SECURITY_STATUS gp11_sspi_decrypt(struct gp11_sspi_ctx *c, SecBufferDesc *msg,
     }
     if (m.padding)
         add_part(&m, GP11_SPAN_PADDING, NULL, NULL, m.padding->cbBuffer);
-    ret = gp11_mc_check(ctx, GP11_MC_WRAP, m.s, m.n, &seq, &r);
+    /* DATA in place: decrypted where it is on the message API, wiped if
+     * the message does not verify (docs/sspi.md). */
+    ret = gp11_mc_check_consume(ctx, GP11_MC_WRAP, m.s, m.n, &seq, &r);
     if (ret != GP11_OK)
         return core_status(ret, true);
     st = window_status(r.window, seq.explicit_);

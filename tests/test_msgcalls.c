@@ -13,7 +13,10 @@
  * (tokens made on one are accepted on the other), context deletion ends
  * the message operations (C_Message*Final, sessions closed), an object
  * record reused for another key never runs the old key's operation, and
- * a forged MIC of an empty message is refused on the message path.
+ * a forged MIC of an empty message is refused on the message path, and
+ * SSPI's DecryptMessage (sspi/msg.c, linked in) decrypts its DATA buffer
+ * in place on the message path and leaves nothing of an unverified
+ * message there on either path.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +31,8 @@
 #include "gp11_error.h"
 #include "gp11_msg_core.h"
 #include "gp11_runtime.h"
+#include "gp11_sspi.h"
+#include "internal.h"
 
 #define N_MSG 8
 
@@ -295,6 +300,155 @@ static void forged_empty_mic_refused(void **state)
     fz_delete(&acc);
 }
 
+/* The SSPI face's msg.c runs here on contexts of fz_establish: its
+ * engine handle is the context itself (the real one is engine.c's). */
+gss_ctx_id_t gp11_sspi_engine_ctx(struct gp11_sspi_ctx *c)
+{
+    return c->gctx;
+}
+
+#define IP_LEN 4096 /* the message */
+#define IP_GUARD 64 /* bytes after the DATA buffer that nothing may touch */
+
+/* One in-place message as SSPI's EncryptMessage leaves it: TOKEN (header
+ * and tag) and DATA (the ciphertext, decrypted where it is). */
+struct inplace {
+    uint8_t tok[32], data[IP_LEN + IP_GUARD];
+    SecBuffer b[2];
+    SecBufferDesc d;
+};
+
+static uint8_t ip_plain[IP_LEN];
+
+/* Seals ip_plain into m through the SSPI face (TOKEN + DATA in place). */
+static void ip_seal(struct gp11_sspi_ctx *c, struct inplace *m)
+{
+    memset(m->tok, 0, sizeof(m->tok));
+    memcpy(m->data, ip_plain, IP_LEN);
+    memset(m->data + IP_LEN, 0x5a, IP_GUARD);
+    m->b[0] = (SecBuffer){sizeof(m->tok), SECBUFFER_TOKEN, m->tok};
+    m->b[1] = (SecBuffer){IP_LEN, SECBUFFER_DATA, m->data};
+    m->d = (SecBufferDesc){SECBUFFER_VERSION, 2, m->b};
+    assert_int_equal(gp11_sspi_encrypt(c, 0, &m->d, 0), SEC_E_OK);
+    assert_int_equal(m->b[0].cbBuffer, 32);
+    assert_memory_not_equal(m->data, ip_plain, 64);
+}
+
+/* No 16-byte window of ip_plain anywhere in the DATA buffer, and the
+ * bytes after it untouched. */
+static void ip_no_plaintext(const struct inplace *m)
+{
+    for (size_t i = 0; i + 16 <= IP_LEN; i++)
+        for (size_t j = 0; j + 16 <= IP_LEN; j += 1)
+            if (m->data[i] == ip_plain[j] &&
+                memcmp(m->data + i, ip_plain + j, 16) == 0)
+                fail_msg("plaintext bytes %zu.. of an unverified message "
+                         "at DATA offset %zu",
+                         j, i);
+    for (size_t k = 0; k < IP_GUARD; k++)
+        assert_int_equal(m->data[IP_LEN + k], 0x5a);
+}
+
+static struct gp11_fns30 *real_fns3;
+
+/* C_DecryptMessage of a token that decrypts before it checks the tag and
+ * leaves the plaintext in pPlaintext when the tag fails (NSS softoken's
+ * AES-NI GCM decrypts and hashes in one pass, then zeroes the output). */
+static CK_RV leaky_decrypt(CK_SESSION_HANDLE s, void *param, CK_ULONG plen,
+                           CK_BYTE *aad, CK_ULONG aad_len, CK_BYTE *in,
+                           CK_ULONG in_len, CK_BYTE *out, CK_ULONG *out_len)
+{
+    CK_RV rv = real_fns3->C_DecryptMessage(s, param, plen, aad, aad_len, in,
+                                           in_len, out, out_len);
+
+    if (rv != CKR_OK && out != NULL && in_len == IP_LEN)
+        memcpy(out, ip_plain, IP_LEN);
+    return rv;
+}
+
+/*
+ * SSPI DecryptMessage in place (TOKEN + DATA) on the path the token has
+ * (issues 7, 11): a good message opens in the DATA buffer itself, in one
+ * token call on the message API (two on Init + op); a tampered one
+ * (a tag bit, a ciphertext bit) is SEC_E_MESSAGE_ALTERED and leaves no
+ * 16-byte window of the plaintext in the DATA buffer and nothing touched
+ * after it, also with a token that leaves the unverified plaintext in
+ * its output. On the message API the token decrypted into DATA itself, so
+ * DATA is wiped (zero); on Init + op the plaintext was staged and DATA
+ * still holds the ciphertext. On NSS both paths run (the second with the
+ * message API switched off).
+ */
+static void sspi_decrypt_in_place(void **state)
+{
+    struct gp11_sspi_ctx ci = {.initiator = true, .open = true};
+    struct gp11_sspi_ctx ca = {.open = true};
+    static struct inplace m, copy;
+    gss_ctx_id_t ini, acc;
+    uint32_t x = 0x9e3779b9u;
+    unsigned long before;
+    ULONG qop;
+
+    (void)state;
+    for (size_t i = 0; i < IP_LEN; i++) { /* no repeated 16-byte window */
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        ip_plain[i] = (uint8_t)(x >> 24);
+    }
+    fz_establish(fz_target_ec, 0, &ini, &acc);
+    ci.gctx = ini;
+    ca.gctx = acc;
+    for (int path = nss ? 0 : 1; path < 2; path++) {
+        bool msg_api = path == 0;
+
+        use_msg_api(msg_api);
+        /* A good one, twice (the first may start the operation). */
+        for (int round = 0; round < 2; round++) {
+            ip_seal(&ci, &m);
+            before = gp11_ck_calls();
+            assert_int_equal(gp11_sspi_decrypt(&ca, &m.d, 0, &qop), SEC_E_OK);
+            if (round == 1)
+                assert_int_equal(gp11_ck_calls() - before, msg_api ? 1 : 2);
+            assert_ptr_equal(m.b[1].pvBuffer, m.data);
+            assert_int_equal(m.b[1].cbBuffer, IP_LEN);
+            assert_memory_equal(m.data, ip_plain, IP_LEN);
+            for (size_t k = 0; k < IP_GUARD; k++)
+                assert_int_equal(m.data[IP_LEN + k], 0x5a);
+        }
+        /* Tampered: a tag bit, a ciphertext bit; on the message API
+         * also on a token that leaves the unverified plaintext. */
+        for (int where = 0; where < (msg_api ? 3 : 2); where++) {
+            static struct gp11_fns30 leaky;
+            SECURITY_STATUS st;
+
+            ip_seal(&ci, &m);
+            if (where == 1)
+                m.data[IP_LEN / 2] ^= 0x01;
+            else
+                m.tok[16 + 5] ^= 0x10;
+            copy = m;
+            if (where == 2) {
+                real_fns3 = tok->mod->fns3;
+                leaky = *real_fns3;
+                leaky.C_DecryptMessage = leaky_decrypt;
+                tok->mod->fns3 = &leaky;
+            }
+            st = gp11_sspi_decrypt(&ca, &m.d, 0, &qop);
+            if (where == 2)
+                tok->mod->fns3 = real_fns3;
+            assert_int_equal(st, SEC_E_MESSAGE_ALTERED);
+            ip_no_plaintext(&m);
+            if (msg_api) {
+                for (size_t k = 0; k < IP_LEN; k++)
+                    assert_int_equal(m.data[k], 0);
+            } else {
+                assert_memory_equal(m.data, copy.data, IP_LEN);
+            }
+        }
+    }
+    use_msg_api(true);
+    fz_delete(&ini);
+    fz_delete(&acc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +457,7 @@ int main(void)
         cmocka_unit_test(deletion_ends_operations),
         cmocka_unit_test(operation_bound_to_its_key),
         cmocka_unit_test(forged_empty_mic_refused),
+        cmocka_unit_test(sspi_decrypt_in_place),
     };
     const char *kind = getenv("GP11_TEST_TOKEN");
 
