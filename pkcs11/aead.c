@@ -341,10 +341,12 @@ uint32_t gp11_aead_encrypt_split(struct gp11_token *tok, enum gp11_aead alg,
                         stage);
 }
 
-/* True if rv is how this token reports a GCM tag that does not verify. */
+/* True if rv is how this token reports a GCM tag that does not verify:
+ * the 2.40 code, the 3.0 code of the AEAD calls (C_DecryptMessage), or a
+ * quirk's. */
 static bool is_bad_tag(const struct gp11_token *tok, CK_RV rv)
 {
-    return rv == CKR_ENCRYPTED_DATA_INVALID ||
+    return rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_AEAD_DECRYPT_FAILED ||
            (rv == CKR_GENERAL_ERROR &&
             (tok->quirks & GP11_QUIRK_GCM_TAG_GENERAL_ERROR));
 }

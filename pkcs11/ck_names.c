@@ -51,6 +51,8 @@ const char *gp11_ckr_name(CK_RV rv)
         return "CKR_ENCRYPTED_DATA_INVALID";
     case 0x00000041UL:
         return "CKR_ENCRYPTED_DATA_LEN_RANGE";
+    case 0x00000042UL:
+        return "CKR_AEAD_DECRYPT_FAILED";
     case 0x00000050UL:
         return "CKR_FUNCTION_CANCELED";
     case 0x00000051UL:

@@ -366,6 +366,19 @@ static CK_RV leaky_decrypt(CK_SESSION_HANDLE s, void *param, CK_ULONG plen,
     return rv;
 }
 
+/* C_DecryptMessage of a token that reports a tag that does not verify
+ * with PKCS#11 3.0's own code for it. */
+static CK_RV aead_failed_decrypt(CK_SESSION_HANDLE s, void *param,
+                                 CK_ULONG plen, CK_BYTE *aad, CK_ULONG aad_len,
+                                 CK_BYTE *in, CK_ULONG in_len, CK_BYTE *out,
+                                 CK_ULONG *out_len)
+{
+    CK_RV rv = real_fns3->C_DecryptMessage(s, param, plen, aad, aad_len, in,
+                                           in_len, out, out_len);
+
+    return rv == CKR_OK ? rv : CKR_AEAD_DECRYPT_FAILED;
+}
+
 /*
  * SSPI DecryptMessage in place (TOKEN + DATA) on the path the token has
  * (issues 7, 11): a good message opens in the DATA buffer itself, in one
@@ -373,7 +386,9 @@ static CK_RV leaky_decrypt(CK_SESSION_HANDLE s, void *param, CK_ULONG plen,
  * (a tag bit, a ciphertext bit) is SEC_E_MESSAGE_ALTERED and leaves no
  * 16-byte window of the plaintext in the DATA buffer and nothing touched
  * after it, also with a token that leaves the unverified plaintext in
- * its output. On the message API the token decrypted into DATA itself, so
+ * its output, or that reports the failure as CKR_AEAD_DECRYPT_FAILED
+ * (still a forgery, not a token failure). On the message API the token
+ * decrypted into DATA itself, so
  * DATA is wiped (zero); on Init + op the plaintext was staged and DATA
  * still holds the ciphertext. On NSS both paths run (the second with the
  * message API switched off).
@@ -415,7 +430,7 @@ static void sspi_decrypt_in_place(void **state)
         }
         /* Tampered: a tag bit, a ciphertext bit; on the message API
          * also on a token that leaves the unverified plaintext. */
-        for (int where = 0; where < (msg_api ? 3 : 2); where++) {
+        for (int where = 0; where < (msg_api ? 4 : 2); where++) {
             static struct gp11_fns30 leaky;
             SECURITY_STATUS st;
 
@@ -425,14 +440,15 @@ static void sspi_decrypt_in_place(void **state)
             else
                 m.tok[16 + 5] ^= 0x10;
             copy = m;
-            if (where == 2) {
+            if (where >= 2) {
                 real_fns3 = tok->mod->fns3;
                 leaky = *real_fns3;
-                leaky.C_DecryptMessage = leaky_decrypt;
+                leaky.C_DecryptMessage =
+                    where == 2 ? leaky_decrypt : aead_failed_decrypt;
                 tok->mod->fns3 = &leaky;
             }
             st = gp11_sspi_decrypt(&ca, &m.d, 0, &qop);
-            if (where == 2)
+            if (where >= 2)
                 tok->mod->fns3 = real_fns3;
             assert_int_equal(st, SEC_E_MESSAGE_ALTERED);
             ip_no_plaintext(&m);
