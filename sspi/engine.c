@@ -13,6 +13,7 @@
 #include "gp11_creds.h"
 #include "gp11_error.h"
 #include "gp11_export.h"
+#include "gp11_gss.h"
 #include "gp11_msgtok.h"
 #include "gp11_names.h"
 #include "gp11_qop.h"
@@ -534,9 +535,10 @@ SECURITY_STATUS gp11_sspi_delete(CtxtHandle *h)
 SECURITY_STATUS gp11_sspi_export(CtxtHandle *h, ULONG flags, SecBuffer *packed,
                                  HANDLE *token)
 {
-    gss_buffer_desc blob = GSS_C_EMPTY_BUFFER;
+    uint8_t *blob = NULL;
+    size_t len = 0;
     struct gp11_sspi_ctx *c;
-    OM_uint32 major, minor = 0;
+    uint32_t ret;
     SECURITY_STATUS st;
 
     if (packed == NULL)
@@ -557,15 +559,16 @@ SECURITY_STATUS gp11_sspi_export(CtxtHandle *h, ULONG flags, SecBuffer *packed,
     } else {
         /* The engine's export consumes its context (RFC 2743 2.2.8), and
          * leaves it as it was when it refuses. */
-        major = gp11_gss_export_sec_context(&minor, &c->gctx, &blob);
-        st = GSS_ERROR(major) ? gp11_sspi_status(major, minor) : SEC_E_OK;
+        ret = gp11_ctx_export((struct gp11_ctx *)c->gctx, &blob, &len);
+        st = ret != GP11_OK ? gp11_sspi_status(gp11_major_for(ret), ret)
+                            : SEC_E_OK;
     }
     if (st == SEC_E_OK) {
         /* Never two live copies: this one is dead from now on. */
         c->gctx = GSS_C_NO_CONTEXT;
         c->open = false;
-        packed->pvBuffer = blob.value;
-        packed->cbBuffer = (ULONG)blob.length;
+        packed->pvBuffer = blob;
+        packed->cbBuffer = (ULONG)len;
         if (token)
             *token = NULL;
     }
@@ -579,10 +582,9 @@ SECURITY_STATUS gp11_sspi_export(CtxtHandle *h, ULONG flags, SecBuffer *packed,
 SECURITY_STATUS gp11_sspi_import(const char *package, SecBuffer *packed,
                                  CtxtHandle *out)
 {
-    gss_buffer_desc blob;
     struct gp11_sspi_ctx *c = NULL;
-    OM_uint32 major, minor = 0, flags = 0;
-    int local = 0;
+    struct gp11_ctx *ctx = NULL;
+    uint32_t ret;
     SECURITY_STATUS st;
 
     if (package == NULL || strcmp(package, GSS_PKCS11_SSP_NAME) != 0)
@@ -594,21 +596,15 @@ SECURITY_STATUS gp11_sspi_import(const char *package, SecBuffer *packed,
     c = ctx_new(false, 0);
     if (c == NULL)
         return SEC_E_INSUFFICIENT_MEMORY;
-    blob.value = packed->pvBuffer;
-    blob.length = packed->cbBuffer;
-    major = gp11_gss_import_sec_context(&minor, &blob, &c->gctx);
-    if (GSS_ERROR(major)) {
-        st = gp11_sspi_status(major, minor);
+    ret = gp11_ctx_import(packed->pvBuffer, packed->cbBuffer, &ctx);
+    if (ret != GP11_OK) {
+        st = gp11_sspi_status(gp11_major_for(ret), ret);
         goto done;
     }
-    major = gp11_gss_inquire_context(&minor, c->gctx, NULL, NULL, NULL, NULL,
-                                     &flags, &local, NULL);
-    if (GSS_ERROR(major)) {
-        st = gp11_sspi_status(major, minor);
-        goto done;
-    }
-    c->initiator = local != 0;
-    c->attrs = ret_attrs(flags, c->initiator);
+    c->gctx = (gss_ctx_id_t)ctx;
+    /* An imported context is established: its granted flags. */
+    c->initiator = ctx->initiator;
+    c->attrs = ret_attrs(ctx->flags, c->initiator);
     c->open = true;
     c->start = time(NULL);
     st = gp11_sspi_handle_new(GP11_SSPI_CTX, &c->hdr, ctx_destroy, out);
