@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Credentials: identities on the token and the anchors to judge peers. */
 #include "gp11_creds.h"
+#include "gp11_names.h"
 #include "gp11_gss.h"
 #include "gp11_log.h"
 #include "gp11_oid.h"

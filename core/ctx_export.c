@@ -11,7 +11,7 @@
 #include "gp11_export.h"
 #include "gp11_algs.h"
 #include "gp11_kek.h"
-#include "gp11_names.h"
+#include "gp11_name.h"
 #include "gp11_qop.h"
 
 #include <openssl/evp.h>

@@ -2,6 +2,7 @@
 /* The initiator's side of the handshake (docs/protocol.md 2.1-2.3, 2.9). */
 #include "gp11_algs.h"
 #include "gp11_context.h"
+#include "gp11_names.h"
 #include "gp11_export.h"
 #include "gp11_gss.h"
 #include "gp11_log.h"

@@ -11,7 +11,7 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 
-#include "gp11_names.h"
+#include "gp11_names.h" /* GSS-typed until creds split */
 #include "gp11_runtime.h"
 
 /* One identity a credential may use. */
