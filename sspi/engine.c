@@ -166,9 +166,8 @@ static SECURITY_STATUS target_name(const char *target, struct gp11_name **out)
 static void cred_destroy(void *obj)
 {
     struct gp11_sspi_cred *c = obj;
-    OM_uint32 minor;
 
-    gp11_gss_release_cred(&minor, &c->gcred);
+    gp11_cred_free(c->cred);
     free(c);
 }
 
@@ -176,12 +175,12 @@ SECURITY_STATUS gp11_sspi_acquire(const char *principal, const char *package,
                                   ULONG use, void *auth_data, CredHandle *out,
                                   TimeStamp *expiry)
 {
-    gss_key_value_element_desc kv = {"pkcs11-identity", principal};
-    gss_key_value_set_desc store = {1, &kv};
+    struct gp11_cred_store store = {.identity = principal};
     struct gp11_sspi_cred *c = NULL;
     struct gp11_name *name = NULL;
-    gss_cred_usage_t usage;
-    OM_uint32 major, minor = 0, time_rec = 0;
+    time_t now;
+    uint32_t ret;
+    int usage;
     SECURITY_STATUS st;
 
     if (out == NULL)
@@ -191,15 +190,15 @@ SECURITY_STATUS gp11_sspi_acquire(const char *principal, const char *package,
     if (auth_data != NULL) /* no passwords: identities live on the token */
         return SEC_E_UNKNOWN_CREDENTIALS;
     if (use == SECPKG_CRED_INBOUND) {
-        usage = GSS_C_ACCEPT;
+        usage = GP11_CRED_ACCEPT;
         if (principal && target_name(principal, &name) != SEC_E_OK)
             return SEC_E_UNKNOWN_CREDENTIALS;
     } else if (use == SECPKG_CRED_OUTBOUND) {
-        usage = GSS_C_INITIATE;
+        usage = GP11_CRED_INITIATE;
         if (principal && strncmp(principal, "pkcs11:", 7) != 0)
             return SEC_E_UNKNOWN_CREDENTIALS;
     } else if (use == SECPKG_CRED_BOTH && principal == NULL) {
-        usage = GSS_C_BOTH;
+        usage = GP11_CRED_BOTH;
     } else {
         return SEC_E_UNKNOWN_CREDENTIALS;
     }
@@ -209,19 +208,20 @@ SECURITY_STATUS gp11_sspi_acquire(const char *principal, const char *package,
         goto done;
     }
     c->use = use;
-    major = gp11_gss_acquire_cred_from(
-        &minor, (gss_name_t)name, 0, GSS_C_NO_OID_SET, usage,
-        usage == GSS_C_INITIATE && principal ? &store : GSS_C_NO_CRED_STORE,
-        &c->gcred, NULL, &time_rec);
-    if (GSS_ERROR(major)) {
-        st = gp11_sspi_status(major, minor);
+    ret = gp11_cred_obtain(
+        name, usage, usage == GP11_CRED_INITIATE && principal ? &store : NULL,
+        &c->cred);
+    if (ret != GP11_OK) {
+        st = gp11_sspi_status(gp11_major_for(ret), ret);
         goto done;
     }
     st = gp11_sspi_handle_new(GP11_SSPI_CRED, &c->hdr, cred_destroy, out);
     if (st != SEC_E_OK)
         goto done;
-    if (expiry)
-        gp11_sspi_timestamp(time(NULL) + time_rec, expiry);
+    now = time(NULL);
+    if (expiry) /* the certificates' expiry, now if past */
+        gp11_sspi_timestamp(c->cred->expiry > now ? c->cred->expiry : now,
+                            expiry);
     c = NULL;
 done:
     if (c != NULL)
@@ -252,7 +252,7 @@ static SECURITY_STATUS cred_for(CredHandle *h, ULONG use,
         *held = NULL;
         return SEC_E_NO_CREDENTIALS;
     }
-    *gcred = (*held)->gcred;
+    *gcred = (gss_cred_id_t)(*held)->cred;
     return SEC_E_OK;
 }
 
