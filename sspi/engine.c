@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Credentials, context establishment and context attributes of the SSPI
- * face, translated onto the mechanism's internal entry points (the
- * gp11_gss_* functions beneath gss/gss_spi.c, never an exported
- * gss_* name). The only file of the face that speaks the engine's
- * GSS-typed API for establishment: when the engine gets neutral types,
- * this file is what changes (docs/sspi.md, "Layout").
+ * Credentials, context establishment, export/import and context
+ * attributes of the SSPI face, translated onto the engine (core/):
+ * credentials, export/import and attributes onto its neutral entry
+ * points; establishment still onto gp11_gss_init_sec_context /
+ * accept_sec_context, the GSS-typed state machines (never an exported
+ * gss_* name). When those get neutral types, this file is what changes
+ * (docs/layout.md, "Still GSS-typed").
  */
 #include "gp11_sspi.h"
 
@@ -262,12 +263,17 @@ static SECURITY_STATUS cred_for(CredHandle *h, ULONG use,
 static void ctx_destroy(void *obj)
 {
     struct gp11_sspi_ctx *c = obj;
-    OM_uint32 minor;
 
-    if (c->gctx != GSS_C_NO_CONTEXT)
-        gp11_gss_delete_sec_context(&minor, &c->gctx, GSS_C_NO_BUFFER);
+    gp11_ctx_free((struct gp11_ctx *)c->gctx);
     pthread_mutex_destroy(&c->lock);
     free(c);
+}
+
+/* Frees a half-established engine context after a failed step. */
+static void drop_engine_ctx(struct gp11_sspi_ctx *c)
+{
+    gp11_ctx_free((struct gp11_ctx *)c->gctx);
+    c->gctx = GSS_C_NO_CONTEXT;
 }
 
 /* A new context object, not yet in the table. */
@@ -425,7 +431,7 @@ SECURITY_STATUS gp11_sspi_init(CredHandle *cred, CtxtHandle *ctx,
         else
             st = put_token(&otok, out, held->req & ISC_REQ_ALLOCATE_MEMORY);
         if (st != SEC_E_OK && !held->open && held->gctx != GSS_C_NO_CONTEXT)
-            gp11_gss_delete_sec_context(&minor, &held->gctx, GSS_C_NO_BUFFER);
+            drop_engine_ctx(held);
         else if (st == SEC_E_OK)
             st = step_done(held, major, flags, time_rec, attrs, expiry);
         if (new_ctx && new_ctx != ctx && st >= 0)
@@ -510,7 +516,7 @@ SECURITY_STATUS gp11_sspi_accept(CredHandle *cred, CtxtHandle *ctx,
         st = put_token(&otok, out, alloc);
     }
     if (st != SEC_E_OK && !held->open && held->gctx != GSS_C_NO_CONTEXT)
-        gp11_gss_delete_sec_context(&minor, &held->gctx, GSS_C_NO_BUFFER);
+        drop_engine_ctx(held);
     else if (st == SEC_E_OK)
         st = step_done(held, major, flags, time_rec, attrs, expiry);
     if (new_ctx && new_ctx != ctx && st >= 0)
@@ -639,29 +645,18 @@ static uint32_t max_tag(void)
 }
 
 /* The initiator's name as text, malloc'ed (FreeContextBuffer frees it). */
-static SECURITY_STATUS user_name(gss_ctx_id_t g, char **out)
+static SECURITY_STATUS user_name(const struct gp11_ctx *ctx, char **out)
 {
-    gss_name_t src = GSS_C_NO_NAME;
-    const struct gp11_name *n;
-    OM_uint32 major, minor;
-    SECURITY_STATUS st = SEC_E_OK;
+    const struct gp11_name *n = ctx->initiator ? ctx->own_name : ctx->peer_name;
 
-    major = gp11_gss_inquire_context(&minor, g, &src, NULL, NULL, NULL, NULL,
-                                     NULL, NULL);
-    if (GSS_ERROR(major))
-        return gp11_sspi_status(major, minor);
-    n = gp11_name_from_gss(src);
     *out = n ? strdup(gp11_name_text(n)) : NULL;
-    if (*out == NULL)
-        st = SEC_E_INSUFFICIENT_MEMORY;
-    gp11_gss_release_name(&minor, &src);
-    return st;
+    return *out == NULL ? SEC_E_INSUFFICIENT_MEMORY : SEC_E_OK;
 }
 
 SECURITY_STATUS gp11_sspi_query(struct gp11_sspi_ctx *c, ULONG attr, void *buf)
 {
     gss_ctx_id_t g = gp11_sspi_engine_ctx(c);
-    OM_uint32 major, minor, life = 0;
+    uint32_t ret, life = 0;
 
     if (g == GSS_C_NO_CONTEXT)
         return SEC_E_INVALID_HANDLE;
@@ -688,13 +683,14 @@ SECURITY_STATUS gp11_sspi_query(struct gp11_sspi_ctx *c, ULONG attr, void *buf)
         return SEC_E_OK;
     }
     case SECPKG_ATTR_NAMES:
-        return user_name(g, &((SecPkgContext_NamesA *)buf)->sUserName);
+        return user_name((const struct gp11_ctx *)g,
+                         &((SecPkgContext_NamesA *)buf)->sUserName);
     case SECPKG_ATTR_LIFESPAN: {
         SecPkgContext_Lifespan *l = buf;
 
-        major = gp11_gss_context_time(&minor, g, &life);
-        if (GSS_ERROR(major))
-            return gp11_sspi_status(major, minor);
+        ret = gp11_ctx_lifetime((const struct gp11_ctx *)g, &life);
+        if (ret != GP11_OK)
+            return gp11_sspi_status(gp11_major_for(ret), ret);
         gp11_sspi_timestamp(c->start, &l->tsStart);
         gp11_sspi_timestamp(time(NULL) + life, &l->tsExpiry);
         return SEC_E_OK;
