@@ -302,6 +302,20 @@ OM_uint32 gp11_ctx_time_left(const struct gp11_ctx *ctx)
     return ctx->expiry > now ? (OM_uint32)(ctx->expiry - now) : 0;
 }
 
+uint32_t gp11_ctx_lifetime(const struct gp11_ctx *ctx, uint32_t *left)
+{
+    uint32_t ret = gp11_ctx_usable(ctx);
+
+    *left = 0;
+    if (ret != GP11_OK)
+        return ret;
+    *left = gp11_ctx_time_left(ctx);
+    if (*left == 0)
+        return gp11_err_set(GP11_ERR_CONTEXT_EXPIRED,
+                            "the security context expired");
+    return GP11_OK;
+}
+
 uint32_t gp11_ctx_output(const struct gp11_wbuf *inner, gss_buffer_t out)
 {
     struct gp11_buf b = gp11_wr_view(inner);

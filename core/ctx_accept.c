@@ -48,7 +48,7 @@ static uint32_t choose_identity(struct gp11_ctx *ctx, gss_cred_id_t handle,
          * identity's problem (an expired certificate) is not this one's. */
         ret = target_name(target, &want);
         if (ret == GP11_OK)
-            ret = gp11_cred_acquire(want, GSS_C_ACCEPT, NULL, &tmp);
+            ret = gp11_cred_acquire(want, GP11_CRED_ACCEPT, NULL, &tmp);
         gp11_name_free(want);
         if (ret != GP11_OK)
             return ret;

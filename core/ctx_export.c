@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * gss_export_sec_context / gss_import_sec_context (docs/protocol.md 5):
- * the context keys leave the token only wrapped under the export KEK,
- * which never does; the blob is authenticated by a one-time HMAC key
- * that is a token object of its own and is destroyed by the import, so
- * a blob imports at most once.
+ * Context export and import (docs/protocol.md 5), the engine half of
+ * gss_export_sec_context / gss_import_sec_context (gss/ctx_export.c) and
+ * of ExportSecurityContext / ImportSecurityContextA (sspi/engine.c):
+ * bytes in, bytes out, GP11 codes. The context keys leave the token only
+ * wrapped under the export KEK, which never does; the blob is authenticated by
+ * a one-time HMAC key that is a token object of its own and is destroyed by the
+ * import, so a blob imports at most once.
  */
 #include "gp11_export.h"
 #include "gp11_algs.h"
-#include "gp11_gss.h"
 #include "gp11_kek.h"
-#include "gp11_names.h"
-#include "gp11_oid.h"
+#include "gp11_name.h"
 #include "gp11_qop.h"
 
 #include <openssl/evp.h>
@@ -46,12 +46,12 @@ void gp11_export_setup(struct gp11_runtime *rt)
                                      (kek.trusted ? GP11_EXPORT_TRUSTED : 0));
 }
 
-OM_uint32 gp11_export_ret_flags(const struct gp11_ctx *ctx, OM_uint32 flags)
+uint32_t gp11_export_ret_flags(const struct gp11_ctx *ctx, uint32_t flags)
 {
-    flags &= ~(OM_uint32)GSS_C_TRANS_FLAG;
+    flags &= ~(uint32_t)GP11_CTX_TRANS_FLAG;
     if (ctx->rt->cfg->allow_export &&
         (gp11_kek_policy(ctx->rt->tok) & GP11_EXPORT_KEYS))
-        flags |= GSS_C_TRANS_FLAG;
+        flags |= GP11_CTX_TRANS_FLAG;
     return flags;
 }
 
@@ -219,7 +219,7 @@ static uint32_t config_kek(struct gp11_runtime *rt, struct gp11_kek *kek)
 }
 
 /* Exports an established context; ctx is unchanged on failure. */
-static uint32_t export_ctx(struct gp11_ctx *ctx, gss_buffer_t token)
+static uint32_t export_ctx(struct gp11_ctx *ctx, uint8_t **blob, size_t *len)
 {
     struct gp11_token *tok = ctx->rt->tok;
     uint8_t once_id[GP11_ONETIME_ID_LEN], mac[GP11_BLOB_MAC_LEN];
@@ -235,7 +235,7 @@ static uint32_t export_ctx(struct gp11_ctx *ctx, gss_buffer_t token)
         ret = gp11_err_set(GP11_ERR_EXPORT_FORBIDDEN,
                            "this context's keys were made before the export "
                            "KEK existed and cannot be exported");
-    if (ret == GP11_OK && !(ctx->flags & GSS_C_TRANS_FLAG))
+    if (ret == GP11_OK && !(ctx->flags & GP11_CTX_TRANS_FLAG))
         ret = gp11_err_set(GP11_ERR_EXPORT_FORBIDDEN,
                            "this context was not granted GSS_C_TRANS_FLAG");
     if (ret != GP11_OK)
@@ -253,8 +253,8 @@ static uint32_t export_ctx(struct gp11_ctx *ctx, gss_buffer_t token)
     }
     if (ret != GP11_OK)
         goto done;
-    token->value = w.data;
-    token->length = w.len;
+    *blob = w.data;
+    *len = w.len;
     w.data = NULL;
     have_once = false; /* the import destroys it */
 done:
@@ -264,30 +264,23 @@ done:
     return ret;
 }
 
-OM_uint32 gp11_gss_export_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,
-                                      gss_buffer_t token)
+uint32_t gp11_ctx_export(struct gp11_ctx *ctx, uint8_t **blob, size_t *len)
 {
-    OM_uint32 major = gp11_out_start(minor, token);
-    struct gp11_ctx *ctx;
     uint32_t ret;
 
-    if (major != GSS_S_COMPLETE)
-        return major;
-    if (context == NULL)
-        return GSS_S_CALL_INACCESSIBLE_READ | GSS_S_NO_CONTEXT;
-    ctx = (struct gp11_ctx *)*context;
+    *blob = NULL;
+    *len = 0;
     ret = gp11_ctx_usable(ctx);
     if (ret != GP11_OK)
-        return gp11_fail(minor, ret);
+        return ret;
     pthread_mutex_lock(&ctx->msg_lock);
-    ret = export_ctx(ctx, token);
+    ret = export_ctx(ctx, blob, len);
     pthread_mutex_unlock(&ctx->msg_lock);
     if (ret != GP11_OK)
-        return gp11_fail(minor, ret);
+        return ret;
     /* RFC 2743 2.2.8: the exported context is no longer usable here. */
     gp11_ctx_free(ctx);
-    *context = GSS_C_NO_CONTEXT;
-    return GSS_S_COMPLETE;
+    return GP11_OK;
 }
 
 /* ---- import --------------------------------------------------------- */
@@ -496,8 +489,7 @@ done:
     return ret;
 }
 
-/* Checks, consumes and turns a blob into a context. */
-static uint32_t import_blob(const uint8_t *p, size_t len, struct gp11_ctx **out)
+uint32_t gp11_ctx_import(const uint8_t *p, size_t len, struct gp11_ctx **out)
 {
     struct gp11_runtime *rt;
     uint8_t tid[32], mac[GP11_BLOB_MAC_LEN];
@@ -506,6 +498,10 @@ static uint32_t import_blob(const uint8_t *p, size_t len, struct gp11_ctx **out)
     struct blob b;
     uint32_t ret;
 
+    *out = NULL;
+    if (p == NULL)
+        return gp11_err_set(GP11_ERR_BLOB_MALFORMED,
+                            "no exported context given");
     ret = parse(p, len, &b);
     if (ret != GP11_OK)
         return ret;
@@ -548,36 +544,4 @@ static uint32_t import_blob(const uint8_t *p, size_t len, struct gp11_ctx **out)
                             "the one-time key of the exported context "
                             "survived its destruction");
     return rebuild(&b, &kek, out);
-}
-
-OM_uint32 gp11_gss_import_sec_context(OM_uint32 *minor, gss_buffer_t token,
-                                      gss_ctx_id_t *context)
-{
-    struct gp11_ctx *ctx = NULL;
-    uint32_t ret;
-
-    if (minor == NULL || context == NULL)
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    *minor = 0;
-    *context = GSS_C_NO_CONTEXT;
-    if (token == GSS_C_NO_BUFFER || token->value == NULL)
-        return gp11_fail(minor, gp11_err_set(GP11_ERR_BLOB_MALFORMED,
-                                             "no exported context given"));
-    ret = import_blob(token->value, token->length, &ctx);
-    if (ret != GP11_OK)
-        return gp11_fail(minor, ret);
-    *context = (gss_ctx_id_t)ctx;
-    return GSS_S_COMPLETE;
-}
-
-OM_uint32 gp11_gss_import_sec_context_by_mech(OM_uint32 *minor, gss_OID mech,
-                                              gss_buffer_t token,
-                                              gss_ctx_id_t *context)
-{
-    if (mech != GSS_C_NO_OID && !gp11_oid_equal(mech, gp11_mech_oid())) {
-        if (minor)
-            *minor = 0;
-        return GSS_S_BAD_MECH;
-    }
-    return gp11_gss_import_sec_context(minor, token, context);
 }

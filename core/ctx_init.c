@@ -2,6 +2,7 @@
 /* The initiator's side of the handshake (docs/protocol.md 2.1-2.3, 2.9). */
 #include "gp11_algs.h"
 #include "gp11_context.h"
+#include "gp11_names.h"
 #include "gp11_export.h"
 #include "gp11_gss.h"
 #include "gp11_log.h"
@@ -70,7 +71,7 @@ static uint32_t set_initiator_identity(struct gp11_ctx *ctx,
         return gp11_name_new(GP11_NAME_ANONYMOUS, NULL, &ctx->own_name);
     }
     if (cred == NULL) {
-        ret = gp11_cred_acquire(NULL, GSS_C_INITIATE, NULL, &tmp);
+        ret = gp11_cred_acquire(NULL, GP11_CRED_INITIATE, NULL, &tmp);
         if (ret != GP11_OK)
             return ret;
         cred = tmp;

@@ -127,6 +127,10 @@ uint32_t gp11_ctx_usable(const struct gp11_ctx *ctx);
 /* Seconds left, 0 if expired. */
 OM_uint32 gp11_ctx_time_left(const struct gp11_ctx *ctx);
 
+/* The seconds left of a usable context in *left; GP11_ERR_CONTEXT_EXPIRED
+ * when none are (*left 0 on any failure). */
+uint32_t gp11_ctx_lifetime(const struct gp11_ctx *ctx, uint32_t *left);
+
 /* Frames an inner token into out (malloc'ed). */
 uint32_t gp11_ctx_output(const struct gp11_wbuf *inner, gss_buffer_t out);
 

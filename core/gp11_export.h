@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Context export/import (docs/protocol.md 5) and gss_pseudo_random (6). */
+/* Context export/import (docs/protocol.md 5) and the PRF (6): the
+ * engine API, bytes and GP11 codes (the faces translate: gss/, sspi/). */
 #ifndef GP11_EXPORT_H
 #define GP11_EXPORT_H
 
-#include <gssapi/gssapi.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "gp11_context.h"
 #include "gp11_runtime.h"
@@ -24,25 +26,32 @@
  */
 void gp11_export_setup(struct gp11_runtime *rt);
 
-/* flags with GSS_C_TRANS_FLAG set exactly when this context's keys can be
- * exported (a local property: never sent to the peer). */
-OM_uint32 gp11_export_ret_flags(const struct gp11_ctx *ctx, OM_uint32 flags);
+/* The context flag that says the context can be exported: the value of
+ * GSS_C_TRANS_FLAG (RFC 2744; gss/ctx_export.c checks it), a local
+ * property never sent to the peer. */
+#define GP11_CTX_TRANS_FLAG 0x100u
 
-OM_uint32 gp11_gss_export_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,
-                                      gss_buffer_t token);
-OM_uint32 gp11_gss_import_sec_context(OM_uint32 *minor, gss_buffer_t token,
-                                      gss_ctx_id_t *context);
-OM_uint32 gp11_gss_import_sec_context_by_mech(OM_uint32 *minor, gss_OID mech,
-                                              gss_buffer_t token,
-                                              gss_ctx_id_t *context);
+/* flags with GP11_CTX_TRANS_FLAG set exactly when this context's keys can
+ * be exported. */
+uint32_t gp11_export_ret_flags(const struct gp11_ctx *ctx, uint32_t flags);
+
+/*
+ * Exports an established context into *blob (malloc'ed, *len bytes, the
+ * blob of protocol.md 5.2, without any face's framing). On success the
+ * context is freed (RFC 2743 2.2.8: never two live copies); on failure it
+ * is left as it was and *blob is NULL.
+ */
+uint32_t gp11_ctx_export(struct gp11_ctx *ctx, uint8_t **blob, size_t *len);
+
+/* Checks a blob, consumes it (a blob imports at most once, anywhere) and
+ * makes a new established context of it in *out (NULL on failure). */
+uint32_t gp11_ctx_import(const uint8_t *blob, size_t len,
+                         struct gp11_ctx **out);
+
 /* The context's pseudo-random function (protocol.md 6): len bytes (at
  * most GP11_PRF_MAX) of output for the input in into out; on failure out
  * is wiped. */
 uint32_t gp11_ctx_prf(struct gp11_ctx *ctx, const uint8_t *in, size_t in_len,
                       uint8_t *out, size_t len);
-OM_uint32 gp11_gss_pseudo_random(OM_uint32 *minor, gss_ctx_id_t context,
-                                 int prf_key, const gss_buffer_t prf_in,
-                                 ssize_t desired_output_len,
-                                 gss_buffer_t prf_out);
 
 #endif

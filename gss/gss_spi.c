@@ -11,6 +11,7 @@
 #include "gp11_context.h"
 #include "gp11_creds.h"
 #include "gp11_export.h"
+#include "gp11_gss_export.h"
 #include "gp11_gss.h"
 #include "gp11_mech.h"
 #include "gp11_names.h"

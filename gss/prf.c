@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gss_pseudo_random (RFC 4401): arguments onto core/prf.c's gp11_ctx_prf. */
 #include "gp11_export.h"
+#include "gp11_gss_export.h"
 #include "gp11_gss.h"
 
 #include <gssapi/gssapi_ext.h>

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Credentials, context establishment and context attributes of the SSPI
- * face, translated onto the mechanism's internal entry points (the
- * gp11_gss_* functions beneath gss/gss_spi.c, never an exported
- * gss_* name). The only file of the face that speaks the engine's
- * GSS-typed API for establishment: when the engine gets neutral types,
- * this file is what changes (docs/sspi.md, "Layout").
+ * Credentials, context establishment, export/import and context
+ * attributes of the SSPI face, translated onto the engine (core/):
+ * credentials, export/import and attributes onto its neutral entry
+ * points; establishment still onto gp11_gss_init_sec_context /
+ * accept_sec_context, the GSS-typed state machines (never an exported
+ * gss_* name). When those get neutral types, this file is what changes
+ * (docs/layout.md, "Still GSS-typed").
  */
 #include "gp11_sspi.h"
 
@@ -13,6 +14,7 @@
 #include "gp11_creds.h"
 #include "gp11_error.h"
 #include "gp11_export.h"
+#include "gp11_gss.h"
 #include "gp11_msgtok.h"
 #include "gp11_names.h"
 #include "gp11_qop.h"
@@ -165,9 +167,8 @@ static SECURITY_STATUS target_name(const char *target, struct gp11_name **out)
 static void cred_destroy(void *obj)
 {
     struct gp11_sspi_cred *c = obj;
-    OM_uint32 minor;
 
-    gp11_gss_release_cred(&minor, &c->gcred);
+    gp11_cred_free(c->cred);
     free(c);
 }
 
@@ -175,12 +176,12 @@ SECURITY_STATUS gp11_sspi_acquire(const char *principal, const char *package,
                                   ULONG use, void *auth_data, CredHandle *out,
                                   TimeStamp *expiry)
 {
-    gss_key_value_element_desc kv = {"pkcs11-identity", principal};
-    gss_key_value_set_desc store = {1, &kv};
+    struct gp11_cred_store store = {.identity = principal};
     struct gp11_sspi_cred *c = NULL;
     struct gp11_name *name = NULL;
-    gss_cred_usage_t usage;
-    OM_uint32 major, minor = 0, time_rec = 0;
+    time_t now;
+    uint32_t ret;
+    int usage;
     SECURITY_STATUS st;
 
     if (out == NULL)
@@ -190,15 +191,15 @@ SECURITY_STATUS gp11_sspi_acquire(const char *principal, const char *package,
     if (auth_data != NULL) /* no passwords: identities live on the token */
         return SEC_E_UNKNOWN_CREDENTIALS;
     if (use == SECPKG_CRED_INBOUND) {
-        usage = GSS_C_ACCEPT;
+        usage = GP11_CRED_ACCEPT;
         if (principal && target_name(principal, &name) != SEC_E_OK)
             return SEC_E_UNKNOWN_CREDENTIALS;
     } else if (use == SECPKG_CRED_OUTBOUND) {
-        usage = GSS_C_INITIATE;
+        usage = GP11_CRED_INITIATE;
         if (principal && strncmp(principal, "pkcs11:", 7) != 0)
             return SEC_E_UNKNOWN_CREDENTIALS;
     } else if (use == SECPKG_CRED_BOTH && principal == NULL) {
-        usage = GSS_C_BOTH;
+        usage = GP11_CRED_BOTH;
     } else {
         return SEC_E_UNKNOWN_CREDENTIALS;
     }
@@ -208,19 +209,20 @@ SECURITY_STATUS gp11_sspi_acquire(const char *principal, const char *package,
         goto done;
     }
     c->use = use;
-    major = gp11_gss_acquire_cred_from(
-        &minor, (gss_name_t)name, 0, GSS_C_NO_OID_SET, usage,
-        usage == GSS_C_INITIATE && principal ? &store : GSS_C_NO_CRED_STORE,
-        &c->gcred, NULL, &time_rec);
-    if (GSS_ERROR(major)) {
-        st = gp11_sspi_status(major, minor);
+    ret = gp11_cred_obtain(
+        name, usage, usage == GP11_CRED_INITIATE && principal ? &store : NULL,
+        &c->cred);
+    if (ret != GP11_OK) {
+        st = gp11_sspi_status(gp11_major_for(ret), ret);
         goto done;
     }
     st = gp11_sspi_handle_new(GP11_SSPI_CRED, &c->hdr, cred_destroy, out);
     if (st != SEC_E_OK)
         goto done;
-    if (expiry)
-        gp11_sspi_timestamp(time(NULL) + time_rec, expiry);
+    now = time(NULL);
+    if (expiry) /* the certificates' expiry, now if past */
+        gp11_sspi_timestamp(c->cred->expiry > now ? c->cred->expiry : now,
+                            expiry);
     c = NULL;
 done:
     if (c != NULL)
@@ -251,7 +253,7 @@ static SECURITY_STATUS cred_for(CredHandle *h, ULONG use,
         *held = NULL;
         return SEC_E_NO_CREDENTIALS;
     }
-    *gcred = (*held)->gcred;
+    *gcred = (gss_cred_id_t)(*held)->cred;
     return SEC_E_OK;
 }
 
@@ -261,12 +263,17 @@ static SECURITY_STATUS cred_for(CredHandle *h, ULONG use,
 static void ctx_destroy(void *obj)
 {
     struct gp11_sspi_ctx *c = obj;
-    OM_uint32 minor;
 
-    if (c->gctx != GSS_C_NO_CONTEXT)
-        gp11_gss_delete_sec_context(&minor, &c->gctx, GSS_C_NO_BUFFER);
+    gp11_ctx_free((struct gp11_ctx *)c->gctx);
     pthread_mutex_destroy(&c->lock);
     free(c);
+}
+
+/* Frees a half-established engine context after a failed step. */
+static void drop_engine_ctx(struct gp11_sspi_ctx *c)
+{
+    gp11_ctx_free((struct gp11_ctx *)c->gctx);
+    c->gctx = GSS_C_NO_CONTEXT;
 }
 
 /* A new context object, not yet in the table. */
@@ -424,7 +431,7 @@ SECURITY_STATUS gp11_sspi_init(CredHandle *cred, CtxtHandle *ctx,
         else
             st = put_token(&otok, out, held->req & ISC_REQ_ALLOCATE_MEMORY);
         if (st != SEC_E_OK && !held->open && held->gctx != GSS_C_NO_CONTEXT)
-            gp11_gss_delete_sec_context(&minor, &held->gctx, GSS_C_NO_BUFFER);
+            drop_engine_ctx(held);
         else if (st == SEC_E_OK)
             st = step_done(held, major, flags, time_rec, attrs, expiry);
         if (new_ctx && new_ctx != ctx && st >= 0)
@@ -509,7 +516,7 @@ SECURITY_STATUS gp11_sspi_accept(CredHandle *cred, CtxtHandle *ctx,
         st = put_token(&otok, out, alloc);
     }
     if (st != SEC_E_OK && !held->open && held->gctx != GSS_C_NO_CONTEXT)
-        gp11_gss_delete_sec_context(&minor, &held->gctx, GSS_C_NO_BUFFER);
+        drop_engine_ctx(held);
     else if (st == SEC_E_OK)
         st = step_done(held, major, flags, time_rec, attrs, expiry);
     if (new_ctx && new_ctx != ctx && st >= 0)
@@ -534,9 +541,10 @@ SECURITY_STATUS gp11_sspi_delete(CtxtHandle *h)
 SECURITY_STATUS gp11_sspi_export(CtxtHandle *h, ULONG flags, SecBuffer *packed,
                                  HANDLE *token)
 {
-    gss_buffer_desc blob = GSS_C_EMPTY_BUFFER;
+    uint8_t *blob = NULL;
+    size_t len = 0;
     struct gp11_sspi_ctx *c;
-    OM_uint32 major, minor = 0;
+    uint32_t ret;
     SECURITY_STATUS st;
 
     if (packed == NULL)
@@ -557,15 +565,16 @@ SECURITY_STATUS gp11_sspi_export(CtxtHandle *h, ULONG flags, SecBuffer *packed,
     } else {
         /* The engine's export consumes its context (RFC 2743 2.2.8), and
          * leaves it as it was when it refuses. */
-        major = gp11_gss_export_sec_context(&minor, &c->gctx, &blob);
-        st = GSS_ERROR(major) ? gp11_sspi_status(major, minor) : SEC_E_OK;
+        ret = gp11_ctx_export((struct gp11_ctx *)c->gctx, &blob, &len);
+        st = ret != GP11_OK ? gp11_sspi_status(gp11_major_for(ret), ret)
+                            : SEC_E_OK;
     }
     if (st == SEC_E_OK) {
         /* Never two live copies: this one is dead from now on. */
         c->gctx = GSS_C_NO_CONTEXT;
         c->open = false;
-        packed->pvBuffer = blob.value;
-        packed->cbBuffer = (ULONG)blob.length;
+        packed->pvBuffer = blob;
+        packed->cbBuffer = (ULONG)len;
         if (token)
             *token = NULL;
     }
@@ -579,10 +588,9 @@ SECURITY_STATUS gp11_sspi_export(CtxtHandle *h, ULONG flags, SecBuffer *packed,
 SECURITY_STATUS gp11_sspi_import(const char *package, SecBuffer *packed,
                                  CtxtHandle *out)
 {
-    gss_buffer_desc blob;
     struct gp11_sspi_ctx *c = NULL;
-    OM_uint32 major, minor = 0, flags = 0;
-    int local = 0;
+    struct gp11_ctx *ctx = NULL;
+    uint32_t ret;
     SECURITY_STATUS st;
 
     if (package == NULL || strcmp(package, GSS_PKCS11_SSP_NAME) != 0)
@@ -594,21 +602,15 @@ SECURITY_STATUS gp11_sspi_import(const char *package, SecBuffer *packed,
     c = ctx_new(false, 0);
     if (c == NULL)
         return SEC_E_INSUFFICIENT_MEMORY;
-    blob.value = packed->pvBuffer;
-    blob.length = packed->cbBuffer;
-    major = gp11_gss_import_sec_context(&minor, &blob, &c->gctx);
-    if (GSS_ERROR(major)) {
-        st = gp11_sspi_status(major, minor);
+    ret = gp11_ctx_import(packed->pvBuffer, packed->cbBuffer, &ctx);
+    if (ret != GP11_OK) {
+        st = gp11_sspi_status(gp11_major_for(ret), ret);
         goto done;
     }
-    major = gp11_gss_inquire_context(&minor, c->gctx, NULL, NULL, NULL, NULL,
-                                     &flags, &local, NULL);
-    if (GSS_ERROR(major)) {
-        st = gp11_sspi_status(major, minor);
-        goto done;
-    }
-    c->initiator = local != 0;
-    c->attrs = ret_attrs(flags, c->initiator);
+    c->gctx = (gss_ctx_id_t)ctx;
+    /* An imported context is established: its granted flags. */
+    c->initiator = ctx->initiator;
+    c->attrs = ret_attrs(ctx->flags, c->initiator);
     c->open = true;
     c->start = time(NULL);
     st = gp11_sspi_handle_new(GP11_SSPI_CTX, &c->hdr, ctx_destroy, out);
@@ -643,29 +645,18 @@ static uint32_t max_tag(void)
 }
 
 /* The initiator's name as text, malloc'ed (FreeContextBuffer frees it). */
-static SECURITY_STATUS user_name(gss_ctx_id_t g, char **out)
+static SECURITY_STATUS user_name(const struct gp11_ctx *ctx, char **out)
 {
-    gss_name_t src = GSS_C_NO_NAME;
-    const struct gp11_name *n;
-    OM_uint32 major, minor;
-    SECURITY_STATUS st = SEC_E_OK;
+    const struct gp11_name *n = ctx->initiator ? ctx->own_name : ctx->peer_name;
 
-    major = gp11_gss_inquire_context(&minor, g, &src, NULL, NULL, NULL, NULL,
-                                     NULL, NULL);
-    if (GSS_ERROR(major))
-        return gp11_sspi_status(major, minor);
-    n = gp11_name_from_gss(src);
     *out = n ? strdup(gp11_name_text(n)) : NULL;
-    if (*out == NULL)
-        st = SEC_E_INSUFFICIENT_MEMORY;
-    gp11_gss_release_name(&minor, &src);
-    return st;
+    return *out == NULL ? SEC_E_INSUFFICIENT_MEMORY : SEC_E_OK;
 }
 
 SECURITY_STATUS gp11_sspi_query(struct gp11_sspi_ctx *c, ULONG attr, void *buf)
 {
     gss_ctx_id_t g = gp11_sspi_engine_ctx(c);
-    OM_uint32 major, minor, life = 0;
+    uint32_t ret, life = 0;
 
     if (g == GSS_C_NO_CONTEXT)
         return SEC_E_INVALID_HANDLE;
@@ -692,13 +683,14 @@ SECURITY_STATUS gp11_sspi_query(struct gp11_sspi_ctx *c, ULONG attr, void *buf)
         return SEC_E_OK;
     }
     case SECPKG_ATTR_NAMES:
-        return user_name(g, &((SecPkgContext_NamesA *)buf)->sUserName);
+        return user_name((const struct gp11_ctx *)g,
+                         &((SecPkgContext_NamesA *)buf)->sUserName);
     case SECPKG_ATTR_LIFESPAN: {
         SecPkgContext_Lifespan *l = buf;
 
-        major = gp11_gss_context_time(&minor, g, &life);
-        if (GSS_ERROR(major))
-            return gp11_sspi_status(major, minor);
+        ret = gp11_ctx_lifetime((const struct gp11_ctx *)g, &life);
+        if (ret != GP11_OK)
+            return gp11_sspi_status(gp11_major_for(ret), ret);
         gp11_sspi_timestamp(c->start, &l->tsStart);
         gp11_sspi_timestamp(time(NULL) + life, &l->tsExpiry);
         return SEC_E_OK;

@@ -68,7 +68,7 @@ SECURITY_STATUS gp11_sspi_status(OM_uint32 major, OM_uint32 minor);
 
 struct gp11_sspi_cred {
     struct gp11_sspi_obj hdr;
-    gss_cred_id_t gcred;
+    struct gp11_cred *cred;
     ULONG use; /* SECPKG_CRED_* */
 };
 

@@ -2,17 +2,27 @@
 /*
  * Credentials: references to identities on the token (private key and
  * certificate), never key bytes, plus the trust anchors to check peers.
+ * The engine's credentials, no GSS-API type; gss/gp11_creds.h adds the
+ * gss_* credential calls.
  */
-#ifndef GP11_CREDS_H
-#define GP11_CREDS_H
+#ifndef GP11_CRED_H
+#define GP11_CRED_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
-#include <gssapi/gssapi.h>
-#include <gssapi/gssapi_ext.h>
-
-#include "gp11_names.h"
+#include "gp11_name.h"
 #include "gp11_runtime.h"
+
+/* What a credential is for: the values of gss_cred_usage_t (RFC 2744;
+ * gss/creds.c checks them). */
+enum {
+    GP11_CRED_BOTH = 0,
+    GP11_CRED_INITIATE = 1,
+    GP11_CRED_ACCEPT = 2,
+};
 
 /* One identity a credential may use. */
 struct gp11_cred_id {
@@ -27,7 +37,7 @@ struct gp11_cred_id {
 
 struct gp11_cred {
     struct gp11_runtime *rt;
-    gss_cred_usage_t usage;
+    int usage; /* GP11_CRED_* */
     struct gp11_cred_id *ids;
     size_t n_ids;
     struct gp11_trust *trust; /* a reference: the runtime's, or the store's */
@@ -49,10 +59,16 @@ struct gp11_cred_store {
  * for the service of name, or every configured acceptor identity when
  * name is NULL. Certificates outside their validity are refused.
  */
-uint32_t gp11_cred_acquire(const struct gp11_name *name, gss_cred_usage_t usage,
+uint32_t gp11_cred_acquire(const struct gp11_name *name, int usage,
                            const struct gp11_cred_store *store,
                            struct gp11_cred **out);
 void gp11_cred_free(struct gp11_cred *cred);
+
+/* gp11_cred_acquire for a face's acquire call: a failure is also
+ * logged, naming the usage. */
+uint32_t gp11_cred_obtain(const struct gp11_name *name, int usage,
+                          const struct gp11_cred_store *store,
+                          struct gp11_cred **out);
 
 /*
  * The identity cache (docs/token-layer.md 6): fills ci (its own copy; the
@@ -80,30 +96,5 @@ const struct gp11_cred_id *gp11_cred_initiator(const struct gp11_cred *cred);
  * acceptor identity. NULL if none fits. */
 const struct gp11_cred_id *gp11_cred_acceptor(const struct gp11_cred *cred,
                                               const char *target);
-
-OM_uint32 gp11_gss_acquire_cred_from(OM_uint32 *minor, gss_name_t name,
-                                     OM_uint32 time_req, gss_OID_set mechs,
-                                     gss_cred_usage_t usage,
-                                     gss_const_key_value_set_t store,
-                                     gss_cred_id_t *cred, gss_OID_set *actual,
-                                     OM_uint32 *time_rec);
-OM_uint32 gp11_gss_acquire_cred(OM_uint32 *minor, gss_name_t name,
-                                OM_uint32 time_req, gss_OID_set mechs,
-                                gss_cred_usage_t usage, gss_cred_id_t *cred,
-                                gss_OID_set *actual, OM_uint32 *time_rec);
-OM_uint32 gp11_gss_release_cred(OM_uint32 *minor, gss_cred_id_t *cred);
-OM_uint32 gp11_gss_inquire_cred(OM_uint32 *minor, gss_cred_id_t cred,
-                                gss_name_t *name, OM_uint32 *lifetime,
-                                gss_cred_usage_t *usage, gss_OID_set *mechs);
-OM_uint32 gp11_gss_inquire_cred_by_mech(OM_uint32 *minor, gss_cred_id_t cred,
-                                        gss_OID mech, gss_name_t *name,
-                                        OM_uint32 *init_lifetime,
-                                        OM_uint32 *accept_lifetime,
-                                        gss_cred_usage_t *usage);
-OM_uint32 gp11_gss_add_cred(OM_uint32 *minor, gss_cred_id_t in, gss_name_t name,
-                            gss_OID mech, gss_cred_usage_t usage,
-                            OM_uint32 itime_req, OM_uint32 atime_req,
-                            gss_cred_id_t *out, gss_OID_set *actual,
-                            OM_uint32 *itime, OM_uint32 *atime);
 
 #endif
