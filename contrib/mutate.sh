@@ -46,6 +46,12 @@ sync_tree() {
         fi
         if [ -x "$top/$f" ]; then chmod +x "$src/$f"; fi
     done <"$list"
+    # Files the tree no longer has (moved, removed) would shadow their
+    # successors (a header found first on the include path).
+    (cd "$src" && find . -type f | sed 's|^\./||') | sort >"$work/have"
+    sort "$list" | comm -23 "$work/have" - | while IFS= read -r f; do
+        rm -f "$src/$f"
+    done
 }
 
 # Runs one test quietly (its own meson log); returns its meson status.

@@ -57,10 +57,19 @@ run_suite() {
 counts=$(mktemp)
 trap 'rm -f "$counts"' EXIT
 rc=0
+t0=$(date +%s)
+tp=$t0
+# phase NAME: how long the phase just ended took (the 30-minute budget).
+phase() {
+    now=$(date +%s)
+    echo "test.sh: phase $1: $((now - tp)) s (total $((now - t0)) s)"
+    tp=$now
+}
 
 setup build
 meson compile -C build
 run_suite build || rc=1
+phase "gcc suite"
 
 CC=clang setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
     -Dfuzzing=enabled
@@ -69,6 +78,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0" \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     run_suite build-asan || rc=1
+phase "ASan/UBSan suite and fuzzing"
 
 # Valgrind (memcheck; tests/meson.build, setup 'valgrind': any error or
 # definite leak fails) over the programs of the unit, token and mechglue
@@ -94,6 +104,7 @@ names = {t["name"] for t in json.load(sys.stdin)
 print("\n".join(sorted(names - {"context-mangle", "sspi-export"})))')
 # shellcheck disable=SC2086
 run_suite build --setup valgrind --no-rebuild $vg_suites $vg_tests || rc=1
+phase valgrind
 
 # ThreadSanitizer: the stress test (8 threads with their own contexts, 4
 # sharing one) on both tokens, in a clang -Db_sanitize=thread build of just
@@ -104,6 +115,7 @@ meson compile -C build-tsan gss_pkcs11 gssp11 mkident test_stress_softhsm \
     test_stress_nss
 run_suite build-tsan --setup tsan --no-rebuild --suite setup \
     --suite softhsm --suite nss setup-tokens stress || rc=1
+phase ThreadSanitizer
 
 # The mutation gate (tests/mutants/): every planted bug must be caught by
 # the tests its patch names. Counts as one test.
@@ -113,6 +125,7 @@ else
     echo "0 1 0" >>"$counts"
     rc=1
 fi
+phase "mutation gate"
 
 awk '{ok += $1; fail += $2; skip += $3}
      END {printf "%d passed, %d failed, %d skipped\n", ok, fail, skip}' \
