@@ -141,6 +141,27 @@ static OM_uint32 bad_input_name(OM_uint32 *minor, gss_name_t name,
     return GSS_S_BAD_NAME;
 }
 
+/*
+ * The start of a call that renders one of our names into a buffer: the
+ * output is checked and emptied, then the name; *n is the name when the
+ * result is GSS_S_COMPLETE (minor set otherwise).
+ */
+static OM_uint32 name_to_buffer(OM_uint32 *minor, gss_name_t name,
+                                gss_buffer_t out, const char *call,
+                                struct gp11_name **n)
+{
+    if (minor == NULL)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    if (out == GSS_C_NO_BUFFER) {
+        *minor = gp11_err_set(GP11_ERR_BAD_ARG, "%s: no output", call);
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    }
+    out->length = 0;
+    out->value = NULL;
+    *n = gp11_name_from_gss(name);
+    return *n == NULL ? bad_input_name(minor, name, call) : GSS_S_COMPLETE;
+}
+
 /* Imports an RFC 2743 section 3.2 exported name token. */
 static OM_uint32 import_exported(OM_uint32 *minor, const unsigned char *p,
                                  size_t len, struct gp11_name **out)
@@ -242,21 +263,14 @@ OM_uint32 gp11_gss_display_name(OM_uint32 *minor, gss_name_t name,
                                 gss_buffer_t out, gss_OID *type)
 {
     struct gp11_name *n;
+    OM_uint32 major;
     size_t len;
 
-    if (minor == NULL)
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    if (out == GSS_C_NO_BUFFER) {
-        *minor = gp11_err_set(GP11_ERR_BAD_ARG, "display_name: no output");
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    }
-    out->length = 0;
-    out->value = NULL;
     if (type != NULL)
         *type = GSS_C_NO_OID;
-    n = gp11_name_from_gss(name);
-    if (n == NULL)
-        return bad_input_name(minor, name, "display_name");
+    major = name_to_buffer(minor, name, out, "display_name", &n);
+    if (major != GSS_S_COMPLETE)
+        return major;
     len = strlen(gp11_name_text(n));
     out->value = strndup(gp11_name_text(n), len);
     if (out->value == NULL) {
@@ -394,18 +408,11 @@ OM_uint32 gp11_gss_export_name(OM_uint32 *minor, gss_name_t name,
     unsigned char der[OID_DER_MAX], *p;
     struct gp11_name *n;
     size_t derlen, vlen, total;
+    OM_uint32 major;
 
-    if (minor == NULL)
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    if (out == GSS_C_NO_BUFFER) {
-        *minor = gp11_err_set(GP11_ERR_BAD_ARG, "export_name: no output");
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    }
-    out->length = 0;
-    out->value = NULL;
-    n = gp11_name_from_gss(name);
-    if (n == NULL)
-        return bad_input_name(minor, name, "export_name");
+    major = name_to_buffer(minor, name, out, "export_name", &n);
+    if (major != GSS_S_COMPLETE)
+        return major;
     derlen = der_oid(gp11_mech_oid(), der, sizeof(der));
     if (derlen == 0) {
         *minor = gp11_err_set(GP11_ERR_INTERNAL, "mechanism OID too long");
@@ -537,19 +544,12 @@ OM_uint32 gp11_gss_localname(OM_uint32 *minor, gss_name_t name, gss_OID mech,
 {
     struct gp11_name *n;
     const char *at, *text;
+    OM_uint32 major;
     size_t len;
 
-    if (minor == NULL)
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    if (localname == GSS_C_NO_BUFFER) {
-        *minor = gp11_err_set(GP11_ERR_BAD_ARG, "localname: no output");
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    }
-    localname->length = 0;
-    localname->value = NULL;
-    n = gp11_name_from_gss(name);
-    if (n == NULL)
-        return bad_input_name(minor, name, "localname");
+    major = name_to_buffer(minor, name, localname, "localname", &n);
+    if (major != GSS_S_COMPLETE)
+        return major;
     if (!mech_ok(mech)) {
         *minor = gp11_err_set(GP11_ERR_BAD_ARG,
                               "localname: not the gss-pkcs11 mechanism");
