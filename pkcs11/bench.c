@@ -12,6 +12,8 @@
 #include <time.h>
 
 #define BENCH_HDR_LEN 16
+/* ROLE and LENGTH of one run in the authenticated string. */
+#define BENCH_RUN_LEN 9
 
 /* Monotonic time in seconds. */
 static double bench_now(void)
@@ -121,7 +123,10 @@ struct bench_run {
     CK_GCM_PARAMS gcm;
     CK_MECHANISM m;
     uint8_t iv[GP11_GCM_IV_LEN];
-    uint8_t hdr[BENCH_HDR_LEN];
+    uint8_t hdr[BENCH_HDR_LEN + BENCH_RUN_LEN];
+    uint8_t *mic_aad; /* AAD of MIC and verify: mic_aad_len bytes */
+    size_t mic_aad_len;
+    size_t wrap_aad_len; /* AAD of wrap and unwrap: the first of hdr */
     uint8_t tag[GP11_GCM_TAG_LEN];
     uint8_t scratch[GP11_GCM_TAG_LEN];
     uint8_t *msg; /* size bytes (at least 1 allocated) */
@@ -266,18 +271,19 @@ static CK_RV bench_alloc_one(struct bench_run *r, int op)
     switch (op) {
     case GP11_BENCH_MIC:
         out = malloc(BENCH_HDR_LEN + GP11_GCM_TAG_LEN);
-        rv = out ? run_encrypt(r, r->msg, r->size, r->scratch, 0, out)
+        rv = out ? run_encrypt(r, r->mic_aad, r->mic_aad_len, r->scratch, 0,
+                                 out)
                  : CKR_HOST_MEMORY;
         break;
     case GP11_BENCH_WRAP:
         out = malloc(BENCH_HDR_LEN + r->size + GP11_GCM_TAG_LEN);
-        rv = out ? run_encrypt(r, r->hdr, BENCH_HDR_LEN, r->msg, r->size,
+        rv = out ? run_encrypt(r, r->hdr, r->wrap_aad_len, r->msg, r->size,
                                out + BENCH_HDR_LEN)
                  : CKR_HOST_MEMORY;
         break;
     default:
         out = malloc(r->size + GP11_GCM_TAG_LEN);
-        rv = out ? run_decrypt(r, r->hdr, BENCH_HDR_LEN, r->in,
+        rv = out ? run_decrypt(r, r->hdr, r->wrap_aad_len, r->in,
                                r->size + GP11_GCM_TAG_LEN, out)
                  : CKR_HOST_MEMORY;
         break;
@@ -295,28 +301,31 @@ static CK_RV bench_one(struct bench_run *r, int op, uint64_t i)
         return bench_alloc_one(r, op);
     if (r->mode & GP11_BENCH_MODE_MSGAPI) {
         if (op == GP11_BENCH_MIC)
-            return run_encrypt(r, r->msg, r->size, r->scratch, 0, r->out);
-        if (op == GP11_BENCH_VERIFY)
-            return run_decrypt(r, r->msg, r->size, r->tag, GP11_GCM_TAG_LEN,
-                               r->scratch);
-        if (op == GP11_BENCH_WRAP)
-            return run_encrypt(r, r->hdr, BENCH_HDR_LEN, r->msg, r->size,
+            return run_encrypt(r, r->mic_aad, r->mic_aad_len, r->scratch, 0,
                                r->out);
-        return run_decrypt(r, r->hdr, BENCH_HDR_LEN, r->in,
+        if (op == GP11_BENCH_VERIFY)
+            return run_decrypt(r, r->mic_aad, r->mic_aad_len, r->tag,
+                               GP11_GCM_TAG_LEN, r->scratch);
+        if (op == GP11_BENCH_WRAP)
+            return run_encrypt(r, r->hdr, r->wrap_aad_len, r->msg, r->size,
+                               r->out);
+        return run_decrypt(r, r->hdr, r->wrap_aad_len, r->in,
                            r->size + GP11_GCM_TAG_LEN, r->out);
     }
     switch (op) {
     case GP11_BENCH_MIC:
         memcpy(r->iv + 4, &i, sizeof(i));
-        return bench_encrypt(r, r->msg, r->size, r->scratch, 0, r->out);
+        return bench_encrypt(r, r->mic_aad, r->mic_aad_len, r->scratch, 0,
+                             r->out);
     case GP11_BENCH_VERIFY:
-        return bench_decrypt(r, r->msg, r->size, r->tag, GP11_GCM_TAG_LEN,
-                             r->scratch);
+        return bench_decrypt(r, r->mic_aad, r->mic_aad_len, r->tag,
+                             GP11_GCM_TAG_LEN, r->scratch);
     case GP11_BENCH_WRAP:
         memcpy(r->iv + 4, &i, sizeof(i));
-        return bench_encrypt(r, r->hdr, BENCH_HDR_LEN, r->msg, r->size, r->out);
+        return bench_encrypt(r, r->hdr, r->wrap_aad_len, r->msg, r->size,
+                             r->out);
     default:
-        return bench_decrypt(r, r->hdr, BENCH_HDR_LEN, r->in,
+        return bench_decrypt(r, r->hdr, r->wrap_aad_len, r->in,
                              r->size + GP11_GCM_TAG_LEN, r->out);
     }
 }
@@ -328,12 +337,44 @@ static CK_RV bench_prepare(struct bench_run *r, int op)
 
     memset(r->iv, 0, sizeof(r->iv));
     if (op == GP11_BENCH_VERIFY) {
-        rv = bench_encrypt(r, r->msg, r->size, r->scratch, 0, r->out);
+        rv = bench_encrypt(r, r->mic_aad, r->mic_aad_len, r->scratch, 0,
+                           r->out);
         memcpy(r->tag, r->out, GP11_GCM_TAG_LEN);
     } else if (op == GP11_BENCH_UNWRAP) {
-        rv = bench_encrypt(r, r->hdr, BENCH_HDR_LEN, r->msg, r->size, r->in);
+        rv = bench_encrypt(r, r->hdr, r->wrap_aad_len, r->msg, r->size,
+                           r->in);
     }
     return rv;
+}
+
+/* The header and the AADs of the run (gp11_bench.h): those of
+ * docs/protocol.md 3.1 for one data run, or with GP11_BENCH_MODE_MSG_AAD
+ * the older ones. */
+static uint32_t bench_aad(struct bench_run *r)
+{
+    size_t run = r->size ? BENCH_RUN_LEN : 0;
+
+    for (size_t i = 0; i < BENCH_HDR_LEN; i++)
+        r->hdr[i] = (uint8_t)(0xa0u + i);
+    if (r->mode & GP11_BENCH_MODE_MSG_AAD) {
+        r->mic_aad = r->msg;
+        r->mic_aad_len = r->size;
+        r->wrap_aad_len = BENCH_HDR_LEN;
+        return GP11_OK;
+    }
+    r->hdr[BENCH_HDR_LEN] = 0x01; /* ROLE data, then LENGTH big-endian */
+    for (int i = 0; i < 8; i++)
+        r->hdr[BENCH_HDR_LEN + 1 + i] = (uint8_t)((uint64_t)r->size >>
+                                                  (56 - 8 * i));
+    r->wrap_aad_len = BENCH_HDR_LEN + run;
+    r->mic_aad_len = BENCH_HDR_LEN + run + r->size;
+    r->mic_aad = malloc(r->mic_aad_len);
+    if (r->mic_aad == NULL)
+        return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+    memcpy(r->mic_aad, r->hdr, BENCH_HDR_LEN + run);
+    if (r->size)
+        memcpy(r->mic_aad + BENCH_HDR_LEN + run, r->msg, r->size);
+    return GP11_OK;
 }
 
 uint32_t gp11_bench_gcm_ex(struct gp11_token *tok,
@@ -378,8 +419,9 @@ uint32_t gp11_bench_gcm_mode(struct gp11_token *tok,
     }
     for (size_t i = 0; i < size; i++)
         r.msg[i] = (uint8_t)(i * 131u + 7u);
-    for (size_t i = 0; i < sizeof(r.hdr); i++)
-        r.hdr[i] = (uint8_t)(0xa0u + i);
+    ret = bench_aad(&r);
+    if (ret != GP11_OK)
+        goto done;
     if ((mode & GP11_BENCH_MODE_MSGAPI) &&
         !(tok->msg_api & (1u << GP11_AEAD_AES_GCM))) {
         ret = gp11_err_set(GP11_ERR_MECH_UNSUPPORTED,
@@ -432,6 +474,8 @@ done:
     /* Whatever happened, whoever waits on the hook is released. */
     if (ready)
         ready(arg);
+    if (r.mic_aad != r.msg)
+        free(r.mic_aad);
     free(r.msg);
     free(r.out);
     free(r.in);

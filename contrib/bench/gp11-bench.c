@@ -303,10 +303,13 @@ static void mg_run(struct job *j)
     free(msg.value);
 }
 
+/* GP11_BENCH_MODE_MSG_AAD with -A: the raw side's older, shorter AAD. */
+static unsigned raw_aad_mode;
+
 /* The raw side of one job. */
 static void raw_run(struct job *j)
 {
-    unsigned mode = GP11_BENCH_MODE_ALLOC |
+    unsigned mode = GP11_BENCH_MODE_ALLOC | raw_aad_mode |
                     (j->side == SIDE_RAWMSG ? GP11_BENCH_MODE_MSGAPI : 0);
     uint32_t ret;
 
@@ -653,8 +656,11 @@ static void print_header(const struct plan *pl, const struct gp11_config *cfg,
 #endif
     printf("\n- %.2f s per side and cell in %u alternating slices, best "
            "of %u; MB/s counts message bytes "
-           "(10^6 B/s); raw key CKA_PRIVATE=%s\n\n",
-           pl->seconds, pl->slices, pl->repeats, key_private);
+           "(10^6 B/s); raw key CKA_PRIVATE=%s; raw AAD %s\n\n",
+           pl->seconds, pl->slices, pl->repeats, key_private,
+           raw_aad_mode ? "the message alone (MIC) or 16 bytes (WRAP), -A"
+                        : "as long as the tokens' (header, run framing and, "
+                          "in a MIC, the message)");
 }
 
 /*
@@ -741,7 +747,7 @@ static void usage(int status)
     fprintf(status ? stderr : stdout,
             "usage: gp11-bench [-t SECONDS] [-s SIZES] [-n THREADS] "
             "[-i SLICES] [-r REPEATS]\n"
-            "                  [-o OPS] [-P default|true|false] [-M]\n"
+            "                  [-o OPS] [-P default|true|false] [-M] [-A]\n"
             "  -t  seconds per side and cell (default 1)\n"
             "  -i  slices in which the two sides alternate (default 10)\n"
             "  -r  measure each cell REPEATS times, keep the best (default "
@@ -752,6 +758,9 @@ static void usage(int status)
             "  -M  only the second table (for profiling)\n"
             "  -P  CKA_PRIVATE of the raw key (default: left to the token,\n"
             "      as for context keys)\n"
+            "  -A  raw AAD = the message alone (MIC) or 16 bytes (WRAP), as\n"
+            "      before 2026-12-02; default: as many bytes as the tokens\n"
+            "      authenticate (protocol.md 3.1)\n"
             "  -E  the establishment table only, median of N warm runs\n"
             "  -L  the token behind tests/latency_module.so with US us per\n"
             "      call: establishment table (N of -E, default 30), call\n"
@@ -793,7 +802,7 @@ int main(int argc, char **argv)
 
     memcpy(sizes, default_sizes, sizeof(default_sizes));
     n_sizes = sizeof(default_sizes) / sizeof(default_sizes[0]);
-    while ((c = getopt(argc, argv, "t:s:n:r:i:o:P:ME:L:h")) != -1) {
+    while ((c = getopt(argc, argv, "t:s:n:r:i:o:P:MAE:L:h")) != -1) {
         switch (c) {
         case 'E':
             est_n = strtol(optarg, NULL, 10);
@@ -841,6 +850,9 @@ int main(int argc, char **argv)
                 priv = GP11_BENCH_PRIVATE_FALSE;
             else if (strcmp(optarg, "default") != 0)
                 usage(2);
+            break;
+        case 'A':
+            raw_aad_mode = GP11_BENCH_MODE_MSG_AAD;
             break;
         case 'M':
             multi_only = true;
