@@ -271,9 +271,9 @@ static CK_RV bench_alloc_one(struct bench_run *r, int op)
     switch (op) {
     case GP11_BENCH_MIC:
         out = malloc(BENCH_HDR_LEN + GP11_GCM_TAG_LEN);
-        rv = out ? run_encrypt(r, r->mic_aad, r->mic_aad_len, r->scratch, 0,
-                                 out)
-                 : CKR_HOST_MEMORY;
+        rv =
+            out ? run_encrypt(r, r->mic_aad, r->mic_aad_len, r->scratch, 0, out)
+                : CKR_HOST_MEMORY;
         break;
     case GP11_BENCH_WRAP:
         out = malloc(BENCH_HDR_LEN + r->size + GP11_GCM_TAG_LEN);
@@ -337,12 +337,11 @@ static CK_RV bench_prepare(struct bench_run *r, int op)
 
     memset(r->iv, 0, sizeof(r->iv));
     if (op == GP11_BENCH_VERIFY) {
-        rv = bench_encrypt(r, r->mic_aad, r->mic_aad_len, r->scratch, 0,
-                           r->out);
+        rv =
+            bench_encrypt(r, r->mic_aad, r->mic_aad_len, r->scratch, 0, r->out);
         memcpy(r->tag, r->out, GP11_GCM_TAG_LEN);
     } else if (op == GP11_BENCH_UNWRAP) {
-        rv = bench_encrypt(r, r->hdr, r->wrap_aad_len, r->msg, r->size,
-                           r->in);
+        rv = bench_encrypt(r, r->hdr, r->wrap_aad_len, r->msg, r->size, r->in);
     }
     return rv;
 }
@@ -364,8 +363,8 @@ static uint32_t bench_aad(struct bench_run *r)
     }
     r->hdr[BENCH_HDR_LEN] = 0x01; /* ROLE data, then LENGTH big-endian */
     for (int i = 0; i < 8; i++)
-        r->hdr[BENCH_HDR_LEN + 1 + i] = (uint8_t)((uint64_t)r->size >>
-                                                  (56 - 8 * i));
+        r->hdr[BENCH_HDR_LEN + 1 + i] =
+            (uint8_t)((uint64_t)r->size >> (56 - 8 * i));
     r->wrap_aad_len = BENCH_HDR_LEN + run;
     r->mic_aad_len = BENCH_HDR_LEN + run + r->size;
     r->mic_aad = malloc(r->mic_aad_len);
