@@ -264,6 +264,32 @@ static NTSTATUS SEC_ENTRY sp_delete_context(LSA_SEC_HANDLE h)
     return gp11_sspi_delete(&ch);
 }
 
+static NTSTATUS SEC_ENTRY sp_export_context(LSA_SEC_HANDLE h, ULONG flags,
+                                            PSecBuffer packed, PHANDLE token)
+{
+    CtxtHandle ch = {h, (ULONG_PTR)GP11_SSPI_CTX};
+
+    return gp11_sspi_export(&ch, flags, packed, token);
+}
+
+/* SpImportSecurityContext: the package is ours by construction; the new
+ * context's LSA_SEC_HANDLE is its CtxtHandle's dwLower. */
+static NTSTATUS SEC_ENTRY sp_import_context(PSecBuffer packed, HANDLE token,
+                                            PLSA_SEC_HANDLE out)
+{
+    CtxtHandle ch = {0, 0};
+    NTSTATUS st;
+
+    (void)token; /* no impersonation token: identities live on the token */
+    if (out == NULL)
+        return SEC_E_INVALID_PARAMETER;
+    *out = 0;
+    st = gp11_sspi_import(GSS_PKCS11_SSP_NAME, packed, &ch);
+    if (st == SEC_E_OK)
+        *out = ch.dwLower;
+    return st;
+}
+
 static SECPKG_USER_FUNCTION_TABLE user_table = {
     .MakeSignature = sp_make_signature,
     .VerifySignature = sp_verify_signature,
@@ -271,6 +297,8 @@ static SECPKG_USER_FUNCTION_TABLE user_table = {
     .UnsealMessage = sp_unseal_message,
     .QueryContextAttributes = sp_query_context_attributes,
     .DeleteUserModeContext = sp_delete_context,
+    .ExportContext = sp_export_context,
+    .ImportContext = sp_import_context,
 };
 
 EXPORT NTSTATUS SEC_ENTRY

@@ -1914,6 +1914,54 @@ static void export_acceptor_sspi_peer(void **state)
     sp_release(&hs);
 }
 
+/* The SSP/AP user-mode table's ExportContext and ImportContext: the same
+ * export as ExportSecurityContext, by LSA_SEC_HANDLE; the imported context
+ * signs through the table and the peer verifies in sequence. */
+static void export_through_user_table(void **state)
+{
+    struct sp_hs hs;
+    SECPKG_USER_FUNCTION_TABLE *ut;
+    SecBuffer packed = {0, SECBUFFER_EMPTY, NULL}, empty = {0, 0, NULL};
+    uint8_t tok[16 + 64];
+    SecBuffer b[2] = {{11, SECBUFFER_DATA, (void *)"hello world"},
+                      {sizeof(tok), SECBUFFER_TOKEN, tok}};
+    SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
+    LSA_SEC_HANDLE lsa = 77;
+    ULONG ver, n, len = sizeof(tok), qop = 99;
+
+    (void)state;
+    sspi_pair(&hs);
+    assert_st(SpUserModeInitialize(SECPKG_INTERFACE_VERSION, &ver, &ut, &n),
+              SEC_E_OK);
+    assert_non_null(ut->ExportContext);
+    assert_non_null(ut->ImportContext);
+    assert_st(sign(&hs.i.ctx, 0, tok, &len), SEC_E_OK);
+    assert_st(ut->ExportContext(hs.a.ctx.dwLower + 1000, 0, &packed, NULL),
+              SEC_E_INVALID_HANDLE);
+    assert_st(ut->ExportContext(hs.i.ctx.dwLower,
+                                SECPKG_CONTEXT_EXPORT_DELETE_OLD, &packed,
+                                NULL),
+              SEC_E_OK);
+    hs.i.have_ctx = false;
+    refused_everywhere(&hs.i.ctx);
+    assert_st(ut->ImportContext(NULL, NULL, &lsa), SEC_E_INVALID_PARAMETER);
+    assert_st(ut->ImportContext(&empty, NULL, &lsa), SEC_E_INVALID_TOKEN);
+    assert_int_equal(lsa, 0);
+    assert_st(ut->ImportContext(&packed, NULL, NULL), SEC_E_INVALID_PARAMETER);
+    assert_st(ut->ImportContext(&packed, NULL, &lsa), SEC_E_OK);
+    assert_int_not_equal(lsa, 0);
+    /* The exporter's first MIC is verified now: the import goes on from
+     * the next number. */
+    assert_st(verify(&hs.a.ctx, tok, len, &qop), SEC_E_OK);
+    assert_st(ut->MakeSignature(lsa, 0, &d, 0), SEC_E_OK);
+    assert_st(verify(&hs.a.ctx, tok, b[1].cbBuffer, &qop), SEC_E_OK);
+    assert_int_equal(qop, 0);
+    assert_st(ut->DeleteUserModeContext(lsa), SEC_E_OK);
+    assert_st(ut->MakeSignature(lsa, 0, &d, 0), SEC_E_INVALID_HANDLE);
+    assert_st(FreeContextBuffer(packed.pvBuffer), SEC_E_OK);
+    sp_release(&hs);
+}
+
 /* Arguments refused before anything is done (the context still works);
  * damaged blobs refused without using the blob up; in this process the
  * import makes a working handle. */
@@ -2103,6 +2151,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(export_initiator_gss_peer),
         cmocka_unit_test(export_acceptor_sspi_peer),
         cmocka_unit_test(export_import_arguments),
+        cmocka_unit_test(export_through_user_table),
         cmocka_unit_test(blobs_cross_faces),
     };
 
