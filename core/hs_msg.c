@@ -166,7 +166,8 @@ done:
     return ret;
 }
 
-uint32_t gp11_hs_frame(const struct gp11_buf *inner, gss_buffer_t out)
+uint32_t gp11_hs_frame_bytes(const struct gp11_buf *inner, uint8_t **out,
+                             size_t *out_len)
 {
     const gss_OID_desc *mech = gp11_mech_oid();
     struct gp11_wbuf w;
@@ -174,10 +175,10 @@ uint32_t gp11_hs_frame(const struct gp11_buf *inner, gss_buffer_t out)
     uint32_t ret;
 
     gp11_wr_init(&w);
-    if (out == NULL)
+    if (out == NULL || out_len == NULL)
         return gp11_err_set(GP11_ERR_BAD_ARG, "no buffer for the token");
-    out->length = 0;
-    out->value = NULL;
+    *out = NULL;
+    *out_len = 0;
     if (inner == NULL || !buf_ok(inner, SIZE_MAX))
         return gp11_err_set(GP11_ERR_BAD_ARG, "no inner token to frame");
     if (mech == NULL)
@@ -200,11 +201,25 @@ uint32_t gp11_hs_frame(const struct gp11_buf *inner, gss_buffer_t out)
     ret = gp11_wr_status(&w, "a context token");
     if (ret != GP11_OK)
         goto done;
-    out->value = w.data;
-    out->length = w.len;
+    *out = w.data;
+    *out_len = w.len;
     gp11_wr_init(&w);
 done:
     gp11_wr_free(&w);
+    return ret;
+}
+
+uint32_t gp11_hs_frame(const struct gp11_buf *inner, gss_buffer_t out)
+{
+    uint8_t *p = NULL;
+    size_t n = 0;
+    uint32_t ret;
+
+    if (out == NULL)
+        return gp11_err_set(GP11_ERR_BAD_ARG, "no buffer for the token");
+    ret = gp11_hs_frame_bytes(inner, &p, &n);
+    out->value = p;
+    out->length = n;
     return ret;
 }
 
