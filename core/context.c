@@ -5,7 +5,6 @@
 #include "gp11_algs.h"
 #include "gp11_establish.h"
 #include "gp11_hs_msg.h"
-#include "gp11_oid.h"
 #include "gp11_qop.h"
 
 #include <openssl/evp.h>

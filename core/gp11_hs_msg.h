@@ -13,8 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <gssapi/gssapi.h>
-
 #include "gp11_buf.h"
 #include "gp11_wire.h"
 
@@ -127,9 +125,6 @@ uint32_t gp11_hs_unframe(const void *token, size_t len, struct gp11_buf *inner);
  * *out_len bytes. */
 uint32_t gp11_hs_frame_bytes(const struct gp11_buf *inner, uint8_t **out,
                              size_t *out_len);
-
-/* The same into a gss_buffer_t (the tests' and fuzz harnesses' form). */
-uint32_t gp11_hs_frame(const struct gp11_buf *inner, gss_buffer_t out);
 
 /* TOK_ID of an inner token, 0 if it is shorter than 2 bytes. */
 uint16_t gp11_hs_tok_id(const struct gp11_buf *inner);

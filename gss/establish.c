@@ -5,6 +5,7 @@
  * OID, channel bindings, names and buffers in; ret_flags, time_rec, the
  * peer's name and major/minor out. The handshake is all the engine's.
  */
+#include "gp11_error.h"
 #include "gp11_establish.h"
 #include "gp11_export.h"
 #include "gp11_gss.h"
@@ -152,4 +153,18 @@ OM_uint32 gp11_gss_accept_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,
     if (src_name)
         *src_name = (gss_name_t)src;
     return est_done(&step, mech, output, ret_flags, time_rec);
+}
+
+uint32_t gp11_hs_frame(const struct gp11_buf *inner, gss_buffer_t out)
+{
+    uint8_t *p = NULL;
+    size_t n = 0;
+    uint32_t ret;
+
+    if (out == NULL)
+        return gp11_err_set(GP11_ERR_BAD_ARG, "no buffer for the token");
+    ret = gp11_hs_frame_bytes(inner, &p, &n);
+    out->value = p;
+    out->length = n;
+    return ret;
 }

@@ -52,6 +52,13 @@ static inline OM_uint32 gp11_out_start(OM_uint32 *minor, gss_buffer_t out)
     return GSS_S_COMPLETE;
 }
 
+struct gp11_buf;
+
+/* gp11_hs_frame_bytes (core/gp11_hs_msg.h) into a gss_buffer_t: a framed
+ * context token of an inner one (the tests' and fuzz harnesses' form;
+ * establish.c). */
+uint32_t gp11_hs_frame(const struct gp11_buf *inner, gss_buffer_t out);
+
 /* ---- the context calls (establish.c, context.c, permsg.c, ctx_oid.c) --- */
 
 /* gss_init_sec_context / gss_accept_sec_context onto the engine's
