@@ -307,6 +307,14 @@ _Static_assert(ISC_REQ_DELEGATE == GP11_CTX_DELEG_FLAG &&
                    ISC_REQ_SEQUENCE_DETECT == GP11_CTX_SEQUENCE_FLAG &&
                    ISC_REQ_CONFIDENTIALITY == GP11_CTX_CONF_FLAG,
                "SSPI's low request bits are the engine's flags");
+_Static_assert(ISC_RET_DELEGATE == ISC_REQ_DELEGATE &&
+                   ISC_RET_CONFIDENTIALITY == ISC_REQ_CONFIDENTIALITY &&
+                   ASC_REQ_DELEGATE == ISC_REQ_DELEGATE &&
+                   ASC_REQ_CONFIDENTIALITY == ISC_REQ_CONFIDENTIALITY &&
+                   ASC_RET_DELEGATE == ISC_REQ_DELEGATE &&
+                   ASC_RET_CONFIDENTIALITY == ISC_REQ_CONFIDENTIALITY &&
+                   ISC_REQ_ALLOCATE_MEMORY == ASC_REQ_ALLOCATE_MEMORY,
+               "the same bits for requests and results, on both sides");
 
 /* ISC_REQ_* / ASC_REQ_* to the engine's request flags. */
 static uint32_t req_flags(ULONG req, bool initiator)
