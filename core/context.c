@@ -3,8 +3,8 @@
  * them are gss/context.c). */
 #include "gp11_context.h"
 #include "gp11_algs.h"
+#include "gp11_establish.h"
 #include "gp11_hs_msg.h"
-#include "gp11_oid.h"
 #include "gp11_qop.h"
 
 #include <openssl/evp.h>
@@ -208,20 +208,20 @@ uint32_t gp11_ctx_sign(struct gp11_ctx *ctx, const char *context,
 }
 
 /* Hashes u32 length || bytes, the opaque32 of protocol.md 2.7. */
-static bool digest_opaque32(EVP_MD_CTX *h, const gss_buffer_desc *b)
+static bool digest_opaque32(EVP_MD_CTX *h, const struct gp11_buf *b)
 {
-    uint8_t len[4] = {(uint8_t)(b->length >> 24), (uint8_t)(b->length >> 16),
-                      (uint8_t)(b->length >> 8), (uint8_t)b->length};
+    uint8_t len[4] = {(uint8_t)(b->len >> 24), (uint8_t)(b->len >> 16),
+                      (uint8_t)(b->len >> 8), (uint8_t)b->len};
 
-    if (b->length > UINT32_MAX)
+    if (b->len > UINT32_MAX)
         return false;
     if (EVP_DigestUpdate(h, len, 4) != 1)
         return false;
-    return b->length == 0 || EVP_DigestUpdate(h, b->value, b->length) == 1;
+    return b->len == 0 || EVP_DigestUpdate(h, b->data, b->len) == 1;
 }
 
 /* Hashes a u32 in big-endian order. */
-static bool digest_u32(EVP_MD_CTX *h, OM_uint32 v)
+static bool digest_u32(EVP_MD_CTX *h, uint32_t v)
 {
     uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
                     (uint8_t)v};
@@ -229,14 +229,15 @@ static bool digest_u32(EVP_MD_CTX *h, OM_uint32 v)
     return EVP_DigestUpdate(h, b, 4) == 1;
 }
 
-uint32_t gp11_ctx_cb_hash(gss_channel_bindings_t cb, uint8_t out[32])
+uint32_t gp11_ctx_cb_hash(const struct gp11_bindings *cb,
+                          uint8_t out[GP11_CB_HASH_LEN])
 {
     EVP_MD_CTX *h;
     unsigned int n = 32;
     bool ok;
 
     memset(out, 0, 32);
-    if (cb == GSS_C_NO_CHANNEL_BINDINGS)
+    if (cb == NULL)
         return GP11_OK;
     /* Failing open here would send (or accept) 32 zero bytes, which mean
      * "no bindings": the bindings would silently not be checked. */
@@ -295,11 +296,11 @@ uint32_t gp11_ctx_usable(const struct gp11_ctx *ctx)
     return GP11_OK;
 }
 
-OM_uint32 gp11_ctx_time_left(const struct gp11_ctx *ctx)
+uint32_t gp11_ctx_time_left(const struct gp11_ctx *ctx)
 {
     time_t now = time(NULL);
 
-    return ctx->expiry > now ? (OM_uint32)(ctx->expiry - now) : 0;
+    return ctx->expiry > now ? (uint32_t)(ctx->expiry - now) : 0;
 }
 
 uint32_t gp11_ctx_lifetime(const struct gp11_ctx *ctx, uint32_t *left)
@@ -316,11 +317,19 @@ uint32_t gp11_ctx_lifetime(const struct gp11_ctx *ctx, uint32_t *left)
     return GP11_OK;
 }
 
-uint32_t gp11_ctx_output(const struct gp11_wbuf *inner, gss_buffer_t out)
+uint32_t gp11_ctx_output(const struct gp11_wbuf *inner, uint8_t **out,
+                         size_t *out_len)
 {
     struct gp11_buf b = gp11_wr_view(inner);
 
     if (!gp11_wr_ok(inner))
         return gp11_wr_status(inner, "a context token");
-    return gp11_hs_frame(&b, out);
+    return gp11_hs_frame_bytes(&b, out, out_len);
+}
+
+void gp11_step_clear(struct gp11_step *step)
+{
+    free(step->token);
+    step->token = NULL;
+    step->token_len = 0;
 }

@@ -2,11 +2,10 @@
 /* The acceptor's side of the handshake (docs/protocol.md 2.1-2.3, 2.9). */
 #include "gp11_algs.h"
 #include "gp11_context.h"
+#include "gp11_establish.h"
 #include "gp11_export.h"
-#include "gp11_gss.h"
 #include "gp11_log.h"
 #include "gp11_hs_msg.h"
-#include "gp11_oid.h"
 
 #include <openssl/x509.h>
 #include <stdlib.h>
@@ -14,9 +13,10 @@
 #include <unistd.h>
 
 /* Flags granted whatever was asked, and those granted on request. */
-/* GSS_C_TRANS_FLAG is local (gp11_export_ret_flags), never sent. */
-#define ALWAYS (GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG)
-#define ON_REQUEST (GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG | GSS_C_ANON_FLAG)
+/* GP11_CTX_TRANS_FLAG is local (gp11_export_ret_flags), never sent. */
+#define ALWAYS (GP11_CTX_MUTUAL_FLAG | GP11_CTX_CONF_FLAG | GP11_CTX_INTEG_FLAG)
+#define ON_REQUEST                                                             \
+    (GP11_CTX_REPLAY_FLAG | GP11_CTX_SEQUENCE_FLAG | GP11_CTX_ANON_FLAG)
 
 /* The initiator's target as a name, NULL when it named none. */
 static uint32_t target_name(const char *target, struct gp11_name **out)
@@ -28,10 +28,10 @@ static uint32_t target_name(const char *target, struct gp11_name **out)
 }
 
 /* Chooses our identity for the target the initiator named. */
-static uint32_t choose_identity(struct gp11_ctx *ctx, gss_cred_id_t handle,
+static uint32_t choose_identity(struct gp11_ctx *ctx, struct gp11_cred *cred,
                                 const struct gp11_hs_init *m)
 {
-    struct gp11_cred *cred = (struct gp11_cred *)handle, *tmp = NULL;
+    struct gp11_cred *tmp = NULL;
     const struct gp11_cred_id *ci;
     struct gp11_name *want = NULL;
     char target[1025];
@@ -79,7 +79,7 @@ static uint32_t negotiate(struct gp11_ctx *ctx, const struct gp11_hs_init *m)
         return gp11_err_set(GP11_ERR_BAD_BINDINGS,
                             "the initiator's channel bindings differ from the "
                             "acceptor's");
-    if ((m->req_flags & GSS_C_ANON_FLAG) && !ctx->rt->cfg->allow_anonymous)
+    if ((m->req_flags & GP11_CTX_ANON_FLAG) && !ctx->rt->cfg->allow_anonymous)
         return gp11_err_set(GP11_ERR_ANON_REFUSED,
                             "the initiator asked to stay anonymous and "
                             "allow-anonymous is off in %s",
@@ -197,28 +197,47 @@ static uint32_t init_refusal_reason(uint32_t minor)
     }
 }
 
+/* The major an ERROR answering INIT carries with a reason: the GSS major
+ * of that minor code (gss/status.c's gp11_major_for, protocol.md 2.9). */
+static uint32_t init_refusal_major(uint32_t reason)
+{
+    switch (reason) {
+    case GP11_ERR_TOKEN_MALFORMED:
+    case GP11_ERR_VERSION:
+        return GP11_HS_MAJOR_DEFECTIVE_TOKEN;
+    case GP11_ERR_BAD_BINDINGS:
+        return GP11_HS_MAJOR_BAD_BINDINGS;
+    case GP11_ERR_NO_IDENTITY_FOR_SERVICE:
+        return GP11_HS_MAJOR_NO_CRED;
+    case GP11_ERR_BAD_NAME:
+        return GP11_HS_MAJOR_BAD_NAME;
+    default: /* profile, sigalg, group, anonymity; refused */
+        return GP11_HS_MAJOR_FAILURE;
+    }
+}
+
 /* The unauthenticated ERROR answering INIT (protocol.md 2.9). */
-static void error_token(uint32_t minor, gss_buffer_t output)
+static void error_token(uint32_t minor, struct gp11_step *output)
 {
     uint32_t reason = init_refusal_reason(minor);
-    struct gp11_hs_error e = {.major = gp11_major_for(reason),
+    struct gp11_hs_error e = {.major = init_refusal_major(reason),
                               .reason = reason};
     struct gp11_wbuf w;
 
     gp11_wr_init(&w);
     if (gp11_hs_encode_error(&w, &e) == GP11_OK)
-        gp11_ctx_output(&w, output);
+        gp11_ctx_output(&w, &output->token, &output->token_len);
     gp11_wr_free(&w);
 }
 
 /*
  * The ERROR answering a FINISH that was refused, MACed under K_conf_a
  * (protocol.md 2.9). It carries only a class: the initiator's
- * authentication was refused (GSS_S_DEFECTIVE_CREDENTIAL), or this side
- * failed (GSS_S_FAILURE); never which check failed.
+ * authentication was refused (GP11_HS_MAJOR_DEFECTIVE_CREDENTIAL), or
+ * this side failed (GP11_HS_MAJOR_FAILURE); never which check failed.
  */
 static void finish_error_token(struct gp11_ctx *ctx, uint32_t minor,
-                               gss_buffer_t output)
+                               struct gp11_step *output)
 {
     struct gp11_hs_error e = {.reason = GP11_ERR_PEER_REFUSED};
     uint8_t h[GP11_TH_LEN], mac[GP11_MAC_LEN];
@@ -235,10 +254,10 @@ static void finish_error_token(struct gp11_ctx *ctx, uint32_t minor,
     case GP11_ERR_TOKEN_REFUSED:
     case GP11_ERR_MECH_UNSUPPORTED:
     case GP11_ERR_FORKED:
-        e.major = GSS_S_FAILURE;
+        e.major = GP11_HS_MAJOR_FAILURE;
         break;
     default:
-        e.major = GSS_S_DEFECTIVE_CREDENTIAL;
+        e.major = GP11_HS_MAJOR_DEFECTIVE_CREDENTIAL;
     }
     if (!ctx->keys.have_conf || ctx->accept_end == 0)
         return;
@@ -251,22 +270,22 @@ static void finish_error_token(struct gp11_ctx *ctx, uint32_t minor,
                     mac) != GP11_OK)
         goto done;
     if (gp11_hs_encode_error_tail(&w, mac) == GP11_OK)
-        gp11_ctx_output(&w, output);
+        gp11_ctx_output(&w, &output->token, &output->token_len);
 done:
     gp11_wr_free(&w);
 }
 
 /* First leg: INIT in, ACCEPT out. */
-static uint32_t process_init(struct gp11_ctx *ctx, gss_cred_id_t cred,
-                             gss_buffer_t input, gss_buffer_t output,
-                             bool *tell_peer)
+static uint32_t process_init(struct gp11_ctx *ctx, struct gp11_cred *cred,
+                             const struct gp11_buf *input,
+                             struct gp11_step *output, bool *tell_peer)
 {
     struct gp11_hs_init m;
     struct gp11_buf inner;
     size_t start;
     uint32_t ret;
 
-    ret = gp11_hs_unframe(input->value, input->length, &inner);
+    ret = gp11_hs_unframe(input->data, input->len, &inner);
     if (ret == GP11_OK)
         ret = gp11_hs_decode_init(&inner, &m);
     if (ret != GP11_OK)
@@ -295,7 +314,7 @@ static uint32_t process_init(struct gp11_ctx *ctx, gss_cred_id_t cred,
         struct gp11_wbuf w = {ctx->transcript.data + start,
                               ctx->transcript.len - start, 0, 0};
 
-        ret = gp11_ctx_output(&w, output);
+        ret = gp11_ctx_output(&w, &output->token, &output->token_len);
     }
     return ret;
 }
@@ -312,7 +331,7 @@ static uint32_t verify_initiator(struct gp11_ctx *ctx,
 
     if (f->n_certs == 0) {
         /* Anonymous: only if it was asked for, and the policy allows. */
-        if (!(ctx->req_flags & GSS_C_ANON_FLAG))
+        if (!(ctx->req_flags & GP11_CTX_ANON_FLAG))
             return gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
                                 "the initiator sent no certificate without "
                                 "asking for anonymity");
@@ -345,8 +364,9 @@ static uint32_t verify_initiator(struct gp11_ctx *ctx,
 }
 
 /* Second leg: FINISH in, CONFIRM out; the context is established. */
-static uint32_t process_finish(struct gp11_ctx *ctx, gss_buffer_t input,
-                               gss_buffer_t output)
+static uint32_t process_finish(struct gp11_ctx *ctx,
+                               const struct gp11_buf *input,
+                               struct gp11_step *output)
 {
     struct gp11_hs_finish f;
     struct gp11_hs_confirm c;
@@ -356,7 +376,7 @@ static uint32_t process_finish(struct gp11_ctx *ctx, gss_buffer_t input,
     time_t not_after = 0;
     uint32_t ret;
 
-    ret = gp11_hs_unframe(input->value, input->length, &inner);
+    ret = gp11_hs_unframe(input->data, input->len, &inner);
     if (ret == GP11_OK)
         ret = gp11_hs_decode_finish(&inner, &f);
     if (ret != GP11_OK)
@@ -386,7 +406,7 @@ static uint32_t process_finish(struct gp11_ctx *ctx, gss_buffer_t input,
     gp11_wr_init(&w);
     ret = gp11_hs_encode_confirm(&w, &c);
     if (ret == GP11_OK)
-        ret = gp11_ctx_output(&w, output);
+        ret = gp11_ctx_output(&w, &output->token, &output->token_len);
     gp11_wr_free(&w);
     if (ret != GP11_OK)
         return ret;
@@ -400,15 +420,16 @@ static uint32_t process_finish(struct gp11_ctx *ctx, gss_buffer_t input,
 }
 
 /* Dispatches one acceptor call to the leg the context is at. */
-static uint32_t accept_step(gss_ctx_id_t *context, gss_cred_id_t cred,
-                            gss_buffer_t input, gss_channel_bindings_t cb,
-                            gss_buffer_t output)
+static uint32_t accept_leg(struct gp11_ctx **context, struct gp11_cred *cred,
+                           const struct gp11_buf *input,
+                           const struct gp11_bindings *cb,
+                           struct gp11_step *output)
 {
-    struct gp11_ctx *ctx = (struct gp11_ctx *)*context;
+    struct gp11_ctx *ctx = *context;
     bool tell_peer = false;
     uint32_t ret;
 
-    if (input == GSS_C_NO_BUFFER || input->length == 0)
+    if (input->len == 0)
         return gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
                             "the initiator's token is missing");
     if (ctx && (ctx->generation != gp11_fork_generation() || ctx->initiator ||
@@ -416,14 +437,12 @@ static uint32_t accept_step(gss_ctx_id_t *context, gss_cred_id_t cred,
         return gp11_ctx_usable(ctx) == GP11_ERR_FORKED
                    ? GP11_ERR_FORKED
                    : gp11_err_set(GP11_ERR_TOKEN_UNEXPECTED,
-                                  "gss_accept_sec_context called on a "
-                                  "context that expects no token");
+                                  "an acceptor step called on a context "
+                                  "that expects no token");
     if (ctx) {
         ret = process_finish(ctx, input, output);
         if (ret != GP11_OK) {
-            free(output->value);
-            output->value = NULL;
-            output->length = 0;
+            gp11_step_clear(output);
             finish_error_token(ctx, ret, output);
         }
         return ret;
@@ -435,62 +454,40 @@ static uint32_t accept_step(gss_ctx_id_t *context, gss_cred_id_t cred,
     if (ret == GP11_OK)
         ret = process_init(ctx, cred, input, output, &tell_peer);
     if (ret != GP11_OK) {
-        free(output->value);
-        output->value = NULL;
-        output->length = 0;
+        gp11_step_clear(output);
         if (tell_peer)
             error_token(ret, output);
         gp11_ctx_free(ctx);
         return ret;
     }
     ctx->state = GP11_CTX_ACCEPT_SENT;
-    *context = (gss_ctx_id_t)ctx;
+    *context = ctx;
     return GP11_OK;
 }
 
-OM_uint32 gp11_gss_accept_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,
-                                      gss_cred_id_t cred, gss_buffer_t input,
-                                      gss_channel_bindings_t cb,
-                                      gss_name_t *src_name, gss_OID *mech,
-                                      gss_buffer_t output, OM_uint32 *ret_flags,
-                                      OM_uint32 *time_rec,
-                                      gss_cred_id_t *delegated)
+uint32_t gp11_ctx_accept_step(struct gp11_ctx **context, struct gp11_cred *cred,
+                              const struct gp11_bindings *cb, const uint8_t *in,
+                              size_t in_len, struct gp11_step *step)
 {
+    struct gp11_buf input = {in, in_len};
     struct gp11_ctx *ctx;
-    struct gp11_name *src = NULL;
     uint32_t ret;
 
-    if (minor == NULL || context == NULL || output == NULL)
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    *minor = 0;
-    output->length = 0;
-    output->value = NULL;
-    if (src_name)
-        *src_name = GSS_C_NO_NAME;
-    if (delegated)
-        *delegated = GSS_C_NO_CREDENTIAL;
-    ret = accept_step(context, cred, input, cb, output);
-    ctx = (struct gp11_ctx *)*context;
-    if (ret == GP11_OK && ctx->state == GP11_CTX_ESTABLISHED && src_name)
-        ret = gp11_name_dup(ctx->peer_name, &src);
+    *step = (struct gp11_step){0};
+    ret = accept_leg(context, cred, &input, cb, step);
+    ctx = *context;
     if (ret != GP11_OK && ctx && ctx->state == GP11_CTX_ESTABLISHED)
-        return gp11_fail(minor, ret); /* a stray call leaves it intact */
+        return ret; /* a stray call leaves it intact */
     if (ret != GP11_OK) {
         /* A failed handshake leaves nothing behind (RFC 2744 5.1). */
         gp11_log_failure("acceptor refused a context", ret);
         gp11_ctx_free(ctx);
-        *context = GSS_C_NO_CONTEXT;
-        return gp11_fail(minor, ret);
+        *context = NULL;
+        return ret;
     }
-    if (src_name)
-        *src_name = (gss_name_t)src;
-    if (mech)
-        *mech = (gss_OID)gp11_mech_oid();
-    if (ret_flags)
-        *ret_flags = ctx->flags;
-    if (time_rec)
-        *time_rec =
-            ctx->state == GP11_CTX_ESTABLISHED ? gp11_ctx_time_left(ctx) : 0;
-    return ctx->state == GP11_CTX_ESTABLISHED ? GSS_S_COMPLETE
-                                              : GSS_S_CONTINUE_NEEDED;
+    step->established = ctx->state == GP11_CTX_ESTABLISHED;
+    step->flags = ctx->flags;
+    step->time_left = step->established ? gp11_ctx_time_left(ctx) : 0;
+    step->peer = step->established ? ctx->peer_name : NULL;
+    return GP11_OK;
 }

@@ -2,12 +2,10 @@
 /* The initiator's side of the handshake (docs/protocol.md 2.1-2.3, 2.9). */
 #include "gp11_algs.h"
 #include "gp11_context.h"
-#include "gp11_names.h"
+#include "gp11_establish.h"
 #include "gp11_export.h"
-#include "gp11_gss.h"
 #include "gp11_log.h"
 #include "gp11_hs_msg.h"
-#include "gp11_oid.h"
 
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -17,13 +15,13 @@
 
 /* Flags the acceptor may grant (always granted ones and requestable). */
 #define GRANTABLE                                                              \
-    (GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG |             \
-     GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG | GSS_C_ANON_FLAG | GSS_C_TRANS_FLAG)
+    (GP11_CTX_MUTUAL_FLAG | GP11_CTX_REPLAY_FLAG | GP11_CTX_SEQUENCE_FLAG |    \
+     GP11_CTX_CONF_FLAG | GP11_CTX_INTEG_FLAG | GP11_CTX_ANON_FLAG |           \
+     GP11_CTX_TRANS_FLAG)
 
 /* Records the target name; it must be host-based. */
-static uint32_t set_target(struct gp11_ctx *ctx, gss_name_t target)
+static uint32_t set_target(struct gp11_ctx *ctx, const struct gp11_name *n)
 {
-    const struct gp11_name *n = gp11_name_from_gss(target);
     const char *host;
     size_t len;
 
@@ -53,13 +51,13 @@ static uint32_t set_target(struct gp11_ctx *ctx, gss_name_t target)
 
 /* Takes our identity from the credential (or the default one). */
 static uint32_t set_initiator_identity(struct gp11_ctx *ctx,
-                                       gss_cred_id_t cred_handle)
+                                       struct gp11_cred *cred)
 {
-    struct gp11_cred *cred = (struct gp11_cred *)cred_handle, *tmp = NULL;
+    struct gp11_cred *tmp = NULL;
     const struct gp11_cred_id *ci;
     uint32_t ret;
 
-    if (ctx->req_flags & GSS_C_ANON_FLAG) {
+    if (ctx->req_flags & GP11_CTX_ANON_FLAG) {
         /* No identity, but the credential's trust anchors still decide
          * which acceptors are believed (issue 9 item 1). */
         ctx->anonymous = true;
@@ -85,8 +83,8 @@ static uint32_t set_initiator_identity(struct gp11_ctx *ctx,
 }
 
 /* The INIT message: offers, our ephemeral key and a fresh nonce. */
-static uint32_t build_init(struct gp11_ctx *ctx, OM_uint32 time_req,
-                           gss_buffer_t output)
+static uint32_t build_init(struct gp11_ctx *ctx, uint32_t time_req,
+                           struct gp11_step *output)
 {
     static const uint8_t sigalgs[] = {GP11_SIGALG_ECDSA_P256_SHA256,
                                       GP11_SIGALG_ECDSA_P384_SHA384,
@@ -117,7 +115,7 @@ static uint32_t build_init(struct gp11_ctx *ctx, OM_uint32 time_req,
     memcpy(m.cb_hash, ctx->cb_hash, sizeof(m.cb_hash));
     m.target =
         (struct gp11_buf){(const uint8_t *)ctx->target, strlen(ctx->target)};
-    m.lifetime_req = time_req == GSS_C_INDEFINITE ? 0 : time_req;
+    m.lifetime_req = time_req;
     m.caps = ctx->rt->msg_caps;
     if (m.n_profiles == 0)
         return gp11_err_set(GP11_ERR_NO_COMMON_PROFILE,
@@ -125,7 +123,8 @@ static uint32_t build_init(struct gp11_ctx *ctx, OM_uint32 time_req,
                             "(see gssp11 info)");
     ret = gp11_hs_encode_init(&ctx->transcript, &m);
     if (ret == GP11_OK)
-        ret = gp11_ctx_output(&ctx->transcript, output);
+        ret = gp11_ctx_output(&ctx->transcript, &output->token,
+                              &output->token_len);
     return ret;
 }
 
@@ -152,9 +151,9 @@ static uint32_t check_choices(struct gp11_ctx *ctx,
         return gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
                             "the acceptor answered in ECDH group %u, not %u",
                             m->group, ctx->group);
-    if ((m->ret_flags & ~GRANTABLE) || !(m->ret_flags & GSS_C_MUTUAL_FLAG) ||
-        ((m->ret_flags & GSS_C_ANON_FLAG) &&
-         !(ctx->req_flags & GSS_C_ANON_FLAG)))
+    if ((m->ret_flags & ~GRANTABLE) || !(m->ret_flags & GP11_CTX_MUTUAL_FLAG) ||
+        ((m->ret_flags & GP11_CTX_ANON_FLAG) &&
+         !(ctx->req_flags & GP11_CTX_ANON_FLAG)))
         return gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
                             "the acceptor granted flags 0x%x that do not fit "
                             "the request 0x%x",
@@ -215,7 +214,7 @@ static uint32_t confirm_acceptor(struct gp11_ctx *ctx,
 }
 
 /* The FINISH message: our certificate, signature and MAC. */
-static uint32_t build_finish(struct gp11_ctx *ctx, gss_buffer_t output)
+static uint32_t build_finish(struct gp11_ctx *ctx, struct gp11_step *output)
 {
     struct gp11_hs_finish f = {0};
     uint8_t th_c[GP11_TH_LEN], h[GP11_TH_LEN], mac[GP11_MAC_LEN];
@@ -246,7 +245,7 @@ static uint32_t build_finish(struct gp11_ctx *ctx, gss_buffer_t output)
     /* FINISH is the part of the transcript from start on. */
     w = (struct gp11_wbuf){ctx->transcript.data + start,
                            ctx->transcript.len - start, 0, 0};
-    return gp11_ctx_output(&w, output);
+    return gp11_ctx_output(&w, &output->token, &output->token_len);
 }
 
 /* Lifetime: the granted one, capped by every certificate involved. */
@@ -276,11 +275,11 @@ static uint32_t peer_refused(const struct gp11_ctx *ctx,
         return gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
                             "the acceptor's ERROR answering INIT carries a "
                             "MAC, which no key exists for yet");
-    if (e->major == GSS_S_BAD_BINDINGS)
+    if (e->major == GP11_HS_MAJOR_BAD_BINDINGS)
         code = GP11_ERR_BAD_BINDINGS;
-    else if (e->major == GSS_S_BAD_NAME)
+    else if (e->major == GP11_HS_MAJOR_BAD_NAME)
         code = GP11_ERR_BAD_NAME;
-    else if (e->major == GSS_S_BAD_MECH)
+    else if (e->major == GP11_HS_MAJOR_BAD_MECH)
         code = GP11_ERR_TOKEN_WRONG_MECH;
     /* Which service it has none for: the one this initiator asked for. */
     if (e->reason == GP11_ERR_NO_IDENTITY_FOR_SERVICE && ctx->target_service)
@@ -307,8 +306,9 @@ static uint32_t name_acceptor(struct gp11_ctx *ctx, X509 *leaf)
 }
 
 /* Second leg: ACCEPT in, FINISH out. */
-static uint32_t process_accept(struct gp11_ctx *ctx, gss_buffer_t input,
-                               gss_buffer_t output)
+static uint32_t process_accept(struct gp11_ctx *ctx,
+                               const struct gp11_buf *input,
+                               struct gp11_step *output)
 {
     struct gp11_hs_accept m;
     struct gp11_hs_error e;
@@ -318,7 +318,7 @@ static uint32_t process_accept(struct gp11_ctx *ctx, gss_buffer_t input,
     X509 *leaf = NULL;
     uint32_t ret;
 
-    ret = gp11_hs_unframe(input->value, input->length, &inner);
+    ret = gp11_hs_unframe(input->data, input->len, &inner);
     if (ret != GP11_OK)
         return ret;
     if (gp11_hs_tok_id(&inner) == GP11_TOK_ERROR &&
@@ -379,7 +379,7 @@ static uint32_t finish_refused(struct gp11_ctx *ctx,
                             "an ERROR token whose MAC does not verify "
                             "arrived where the acceptor's CONFIRM was "
                             "expected");
-    if (e->major == GSS_S_DEFECTIVE_CREDENTIAL)
+    if (e->major == GP11_HS_MAJOR_DEFECTIVE_CREDENTIAL)
         return gp11_err_set(GP11_ERR_PEER_REFUSED,
                             "the acceptor verified this initiator's FINISH "
                             "and refused it (certificate, signature or "
@@ -392,7 +392,8 @@ static uint32_t finish_refused(struct gp11_ctx *ctx,
 }
 
 /* Third call: CONFIRM in; the context is established. */
-static uint32_t process_confirm(struct gp11_ctx *ctx, gss_buffer_t input)
+static uint32_t process_confirm(struct gp11_ctx *ctx,
+                                const struct gp11_buf *input)
 {
     struct gp11_hs_confirm c;
     struct gp11_hs_error e;
@@ -400,7 +401,7 @@ static uint32_t process_confirm(struct gp11_ctx *ctx, gss_buffer_t input)
     uint8_t th_f[GP11_TH_LEN];
     uint32_t ret;
 
-    ret = gp11_hs_unframe(input->value, input->length, &inner);
+    ret = gp11_hs_unframe(input->data, input->len, &inner);
     if (ret != GP11_OK)
         return ret;
     if (gp11_hs_tok_id(&inner) == GP11_TOK_ERROR &&
@@ -422,10 +423,10 @@ static uint32_t process_confirm(struct gp11_ctx *ctx, gss_buffer_t input)
 }
 
 /* First leg: a new context and its INIT token. */
-static uint32_t start(struct gp11_ctx **out, gss_cred_id_t cred,
-                      gss_name_t target, OM_uint32 req_flags,
-                      OM_uint32 time_req, gss_channel_bindings_t cb,
-                      gss_buffer_t output)
+static uint32_t start(struct gp11_ctx **out, struct gp11_cred *cred,
+                      const struct gp11_name *target, uint32_t req_flags,
+                      uint32_t time_req, const struct gp11_bindings *cb,
+                      struct gp11_step *output)
 {
     struct gp11_ctx *ctx = NULL;
     uint32_t ret;
@@ -450,36 +451,36 @@ static uint32_t start(struct gp11_ctx **out, gss_cred_id_t cred,
     return GP11_OK;
 }
 
-OM_uint32 gp11_gss_init_sec_context(
-    OM_uint32 *minor, gss_cred_id_t cred, gss_ctx_id_t *context,
-    gss_name_t target, gss_OID mech, OM_uint32 req_flags, OM_uint32 time_req,
-    gss_channel_bindings_t cb, gss_buffer_t input, gss_OID *actual_mech,
-    gss_buffer_t output, OM_uint32 *ret_flags, OM_uint32 *time_rec)
+/* The call's outcome on a context that is still there. */
+static void step_result(const struct gp11_ctx *ctx, struct gp11_step *step)
 {
-    struct gp11_ctx *ctx;
+    step->established = ctx->state == GP11_CTX_ESTABLISHED;
+    step->flags = step->established ? ctx->flags : ctx->req_flags;
+    step->time_left = step->established ? gp11_ctx_time_left(ctx) : 0;
+}
+
+/* Dispatches one initiator call to the leg the context is at. */
+static uint32_t init_leg(struct gp11_ctx **context, struct gp11_cred *cred,
+                         const struct gp11_name *target, uint32_t req_flags,
+                         uint32_t time_req, const struct gp11_bindings *cb,
+                         const struct gp11_buf *input, struct gp11_step *output)
+{
+    struct gp11_ctx *ctx = *context;
     uint32_t ret;
 
-    if (minor == NULL || context == NULL || output == NULL)
-        return GSS_S_CALL_INACCESSIBLE_WRITE;
-    *minor = 0;
-    output->length = 0;
-    output->value = NULL;
-    if (mech != GSS_C_NO_OID && !gp11_oid_equal(mech, gp11_mech_oid()))
-        return GSS_S_BAD_MECH;
-    ctx = (struct gp11_ctx *)*context;
     if (ctx == NULL) {
         ret = start(&ctx, cred, target, req_flags, time_req, cb, output);
         if (ret == GP11_OK)
-            *context = (gss_ctx_id_t)ctx;
+            *context = ctx;
     } else if (ctx->generation != gp11_fork_generation() || !ctx->initiator ||
                (ctx->state != GP11_CTX_INIT_SENT &&
                 ctx->state != GP11_CTX_FINISH_SENT)) {
         ret = gp11_ctx_usable(ctx) == GP11_ERR_FORKED
                   ? GP11_ERR_FORKED
                   : gp11_err_set(GP11_ERR_TOKEN_UNEXPECTED,
-                                 "gss_init_sec_context called on a context "
+                                 "an initiator step called on a context "
                                  "that expects no token");
-    } else if (input == GSS_C_NO_BUFFER || input->length == 0) {
+    } else if (input->len == 0) {
         ret = gp11_err_set(GP11_ERR_TOKEN_MALFORMED,
                            "the acceptor's token is missing");
     } else if (ctx->state == GP11_CTX_INIT_SENT) {
@@ -487,28 +488,34 @@ OM_uint32 gp11_gss_init_sec_context(
     } else {
         ret = process_confirm(ctx, input);
     }
-    if (ret != GP11_OK && ctx && ctx->state == GP11_CTX_ESTABLISHED) {
+    return ret;
+}
+
+uint32_t gp11_ctx_init_step(struct gp11_ctx **context, struct gp11_cred *cred,
+                            const struct gp11_name *target, uint32_t req_flags,
+                            uint32_t lifetime_req,
+                            const struct gp11_bindings *cb, const uint8_t *in,
+                            size_t in_len, struct gp11_step *step)
+{
+    struct gp11_buf input = {in, in_len};
+    uint32_t ret;
+
+    *step = (struct gp11_step){0};
+    ret = init_leg(context, cred, target, req_flags, lifetime_req, cb, &input,
+                   step);
+    if (ret != GP11_OK && *context &&
+        (*context)->state == GP11_CTX_ESTABLISHED) {
         /* A stray call on an established context leaves it intact. */
-        return gp11_fail(minor, ret);
+        return ret;
     }
     if (ret != GP11_OK) {
         /* A failed handshake leaves nothing behind (RFC 2744 5.19). */
         gp11_log_failure("initiator refused a context", ret);
-        gp11_ctx_free((struct gp11_ctx *)*context);
-        *context = GSS_C_NO_CONTEXT;
-        free(output->value);
-        output->value = NULL;
-        output->length = 0;
-        return gp11_fail(minor, ret);
+        gp11_ctx_free(*context);
+        *context = NULL;
+        gp11_step_clear(step);
+        return ret;
     }
-    if (actual_mech)
-        *actual_mech = (gss_OID)gp11_mech_oid();
-    if (ret_flags)
-        *ret_flags =
-            ctx->state == GP11_CTX_ESTABLISHED ? ctx->flags : ctx->req_flags;
-    if (time_rec)
-        *time_rec =
-            ctx->state == GP11_CTX_ESTABLISHED ? gp11_ctx_time_left(ctx) : 0;
-    return ctx->state == GP11_CTX_ESTABLISHED ? GSS_S_COMPLETE
-                                              : GSS_S_CONTINUE_NEEDED;
+    step_result(*context, step);
+    return GP11_OK;
 }

@@ -7,8 +7,10 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "gp11_creds.h"
+#include "gp11_cred.h"
+#include "gp11_flags.h"
 #include "gp11_keysched.h"
+#include "gp11_name.h"
 #include "gp11_seqwin.h"
 #include "gp11_wire.h"
 
@@ -111,10 +113,6 @@ uint32_t gp11_ctx_sign(struct gp11_ctx *ctx, const char *context,
                        const uint8_t th[GP11_TH_LEN], uint8_t *sig,
                        size_t *sig_len);
 
-/* cb_hash of protocol.md 2.7 (zeros when there are no bindings); an
- * error, never a zero hash, when hashing fails. */
-uint32_t gp11_ctx_cb_hash(gss_channel_bindings_t cb, uint8_t out[32]);
-
 /* H(INIT || ACCEPT || ERROR core), what the MAC of an ERROR that answers
  * FINISH covers (protocol.md 2.9). */
 uint32_t gp11_ctx_error_hash(const struct gp11_ctx *ctx,
@@ -125,14 +123,15 @@ uint32_t gp11_ctx_error_hash(const struct gp11_ctx *ctx,
 uint32_t gp11_ctx_usable(const struct gp11_ctx *ctx);
 
 /* Seconds left, 0 if expired. */
-OM_uint32 gp11_ctx_time_left(const struct gp11_ctx *ctx);
+uint32_t gp11_ctx_time_left(const struct gp11_ctx *ctx);
 
 /* The seconds left of a usable context in *left; GP11_ERR_CONTEXT_EXPIRED
  * when none are (*left 0 on any failure). */
 uint32_t gp11_ctx_lifetime(const struct gp11_ctx *ctx, uint32_t *left);
 
-/* Frames an inner token into out (malloc'ed). */
-uint32_t gp11_ctx_output(const struct gp11_wbuf *inner, gss_buffer_t out);
+/* Frames an inner token into *out (malloc'ed, *out_len bytes). */
+uint32_t gp11_ctx_output(const struct gp11_wbuf *inner, uint8_t **out,
+                         size_t *out_len);
 
 /* Labels of protocol.md 2.2, 2.3 and 2.9, with their terminating NUL. */
 #define GP11_SIG_ACCEPTOR "gss-pkcs11 v2 acceptor"
@@ -141,53 +140,5 @@ uint32_t gp11_ctx_output(const struct gp11_wbuf *inner, gss_buffer_t out);
 #define GP11_FIN_INITIATOR "gss-pkcs11 v2 initiator finished"
 #define GP11_CONFIRM_ACCEPTOR "gss-pkcs11 v2 acceptor confirmed"
 #define GP11_ERROR_ACCEPTOR "gss-pkcs11 v2 acceptor refused"
-
-/* ---- GSS entry points ---------------------------------------------------- */
-
-OM_uint32 gp11_gss_init_sec_context(
-    OM_uint32 *minor, gss_cred_id_t cred, gss_ctx_id_t *context,
-    gss_name_t target, gss_OID mech, OM_uint32 req_flags, OM_uint32 time_req,
-    gss_channel_bindings_t cb, gss_buffer_t input, gss_OID *actual_mech,
-    gss_buffer_t output, OM_uint32 *ret_flags, OM_uint32 *time_rec);
-OM_uint32 gp11_gss_accept_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,
-                                      gss_cred_id_t cred, gss_buffer_t input,
-                                      gss_channel_bindings_t cb,
-                                      gss_name_t *src_name, gss_OID *mech,
-                                      gss_buffer_t output, OM_uint32 *ret_flags,
-                                      OM_uint32 *time_rec,
-                                      gss_cred_id_t *delegated);
-OM_uint32 gp11_gss_delete_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,
-                                      gss_buffer_t output);
-OM_uint32 gp11_gss_context_time(OM_uint32 *minor, gss_ctx_id_t context,
-                                OM_uint32 *time_rec);
-OM_uint32 gp11_gss_inquire_context(OM_uint32 *minor, gss_ctx_id_t context,
-                                   gss_name_t *src, gss_name_t *targ,
-                                   OM_uint32 *lifetime, gss_OID *mech,
-                                   OM_uint32 *flags, int *locally_initiated,
-                                   int *open);
-OM_uint32 gp11_gss_get_mic(OM_uint32 *minor, gss_ctx_id_t context,
-                           gss_qop_t qop, gss_buffer_t message,
-                           gss_buffer_t token);
-OM_uint32 gp11_gss_verify_mic(OM_uint32 *minor, gss_ctx_id_t context,
-                              gss_buffer_t message, gss_buffer_t token,
-                              gss_qop_t *qop);
-OM_uint32 gp11_gss_wrap(OM_uint32 *minor, gss_ctx_id_t context, int conf,
-                        gss_qop_t qop, gss_buffer_t in, int *conf_state,
-                        gss_buffer_t out);
-OM_uint32 gp11_gss_unwrap(OM_uint32 *minor, gss_ctx_id_t context,
-                          gss_buffer_t in, gss_buffer_t out, int *conf_state,
-                          gss_qop_t *qop);
-OM_uint32 gp11_gss_wrap_size_limit(OM_uint32 *minor, gss_ctx_id_t context,
-                                   int conf, gss_qop_t qop,
-                                   OM_uint32 req_output_size,
-                                   OM_uint32 *max_input_size);
-/* gss_inquire_sec_context_by_oid (ctx_oid.c): nothing to give; key
- * material is refused with GP11_ERR_KEYS_STAY_IN_TOKEN. */
-OM_uint32 gp11_gss_inquire_sec_context_by_oid(OM_uint32 *minor,
-                                              gss_ctx_id_t context,
-                                              const gss_OID oid,
-                                              gss_buffer_set_t *data);
-OM_uint32 gp11_gss_process_context_token(OM_uint32 *minor, gss_ctx_id_t context,
-                                         gss_buffer_t token);
 
 #endif

@@ -13,8 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <gssapi/gssapi.h>
-
 #include "gp11_buf.h"
 #include "gp11_wire.h"
 
@@ -89,8 +87,19 @@ struct gp11_hs_confirm {
     uint8_t mac[GP11_HS_MAC_LEN];
 };
 
+/* The major field of ERROR (protocol.md 2.3, 2.9): RFC 2744 routine
+ * errors, their values on the wire; gss/establish.c checks that they are
+ * the GSS_S_* values. */
+#define GP11_HS_MAJOR_BAD_MECH 0x00010000u
+#define GP11_HS_MAJOR_BAD_NAME 0x00020000u
+#define GP11_HS_MAJOR_BAD_BINDINGS 0x00040000u
+#define GP11_HS_MAJOR_NO_CRED 0x00070000u
+#define GP11_HS_MAJOR_DEFECTIVE_TOKEN 0x00090000u
+#define GP11_HS_MAJOR_DEFECTIVE_CREDENTIAL 0x000a0000u
+#define GP11_HS_MAJOR_FAILURE 0x000d0000u
+
 struct gp11_hs_error {
-    uint32_t major;
+    uint32_t major; /* GP11_HS_MAJOR_* */
     uint32_t reason;
     /* bytes of the inner token (from TOK_ID) that form the core: 10 */
     size_t core_len;
@@ -112,8 +121,10 @@ size_t gp11_point_len(uint8_t group);
  */
 uint32_t gp11_hs_unframe(const void *token, size_t len, struct gp11_buf *inner);
 
-/* Wraps an inner token into a malloc'ed framed token (free() frees it). */
-uint32_t gp11_hs_frame(const struct gp11_buf *inner, gss_buffer_t out);
+/* Wraps an inner token into a malloc'ed framed token (free() frees it),
+ * *out_len bytes. */
+uint32_t gp11_hs_frame_bytes(const struct gp11_buf *inner, uint8_t **out,
+                             size_t *out_len);
 
 /* TOK_ID of an inner token, 0 if it is shorter than 2 bytes. */
 uint16_t gp11_hs_tok_id(const struct gp11_buf *inner);

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <gssapi/gssapi.h>
+#include "gp11_flags.h"
 
 /* Where a verified sequence number fell in the window. */
 enum gp11_seq_status {
@@ -18,14 +18,14 @@ enum gp11_seq_status {
 };
 
 struct gp11_seqwin {
-    bool replay, sequence; /* GSS_C_REPLAY_FLAG, GSS_C_SEQUENCE_FLAG */
+    bool replay, sequence; /* GP11_CTX_REPLAY_FLAG, _SEQUENCE_FLAG */
     bool any;              /* a number was recorded */
     uint64_t top;          /* the highest number recorded (if any) */
     uint64_t seen;         /* bit i: top - i was received */
 };
 
 /* An empty window checking what the context flags ask. */
-void gp11_seqwin_init(struct gp11_seqwin *w, OM_uint32 flags);
+void gp11_seqwin_init(struct gp11_seqwin *w, uint32_t flags);
 
 /*
  * Records a sequence number whose token verified and says where it fell:

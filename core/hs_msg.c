@@ -3,7 +3,7 @@
  * ERROR. */
 #include "gp11_hs_msg.h"
 #include "gp11_error.h"
-#include "gp11_oid.h"
+#include "gp11_mech_oid.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -117,7 +117,7 @@ static void wr_der_len(struct gp11_wbuf *w, size_t n)
 
 uint32_t gp11_hs_unframe(const void *token, size_t len, struct gp11_buf *inner)
 {
-    const gss_OID_desc *mech = gp11_mech_oid();
+    const struct gp11_buf *mech = gp11_mech_oid_der();
     struct gp11_rbuf r;
     struct gp11_buf oid;
     size_t outer, oid_len, oid_off;
@@ -152,8 +152,7 @@ uint32_t gp11_hs_unframe(const void *token, size_t len, struct gp11_buf *inner)
     if (ret != GP11_OK)
         goto done;
 
-    if (oid.len != mech->length ||
-        memcmp(oid.data, mech->elements, oid.len) != 0)
+    if (oid.len != mech->len || memcmp(oid.data, mech->data, oid.len) != 0)
         ret = gp11_err_set(GP11_ERR_TOKEN_WRONG_MECH,
                            "the context token carries another mechanism's "
                            "OID (%zu bytes at offset %zu)",
@@ -166,24 +165,25 @@ done:
     return ret;
 }
 
-uint32_t gp11_hs_frame(const struct gp11_buf *inner, gss_buffer_t out)
+uint32_t gp11_hs_frame_bytes(const struct gp11_buf *inner, uint8_t **out,
+                             size_t *out_len)
 {
-    const gss_OID_desc *mech = gp11_mech_oid();
+    const struct gp11_buf *mech = gp11_mech_oid_der();
     struct gp11_wbuf w;
     size_t body;
     uint32_t ret;
 
     gp11_wr_init(&w);
-    if (out == NULL)
+    if (out == NULL || out_len == NULL)
         return gp11_err_set(GP11_ERR_BAD_ARG, "no buffer for the token");
-    out->length = 0;
-    out->value = NULL;
+    *out = NULL;
+    *out_len = 0;
     if (inner == NULL || !buf_ok(inner, SIZE_MAX))
         return gp11_err_set(GP11_ERR_BAD_ARG, "no inner token to frame");
     if (mech == NULL)
         return no_mech_oid();
 
-    body = 1 + der_len_size(mech->length) + mech->length;
+    body = 1 + der_len_size(mech->len) + mech->len;
     if (inner->len > UINT32_MAX - body) {
         ret = gp11_err_set(GP11_ERR_BAD_ARG,
                            "an inner token of %zu bytes is too long to frame",
@@ -194,14 +194,14 @@ uint32_t gp11_hs_frame(const struct gp11_buf *inner, gss_buffer_t out)
     gp11_wr_u8(&w, TAG_APP0);
     wr_der_len(&w, body);
     gp11_wr_u8(&w, TAG_OID);
-    wr_der_len(&w, mech->length);
-    gp11_wr_bytes(&w, mech->elements, mech->length);
+    wr_der_len(&w, mech->len);
+    gp11_wr_bytes(&w, mech->data, mech->len);
     gp11_wr_bytes(&w, inner->data, inner->len);
     ret = gp11_wr_status(&w, "a context token");
     if (ret != GP11_OK)
         goto done;
-    out->value = w.data;
-    out->length = w.len;
+    *out = w.data;
+    *out_len = w.len;
     gp11_wr_init(&w);
 done:
     gp11_wr_free(&w);

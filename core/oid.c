@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The mechanism OID, from the dotted text chosen at build time. */
-#include "gp11_oid.h"
+#include "gp11_mech_oid.h"
 #include "gp11_build_config.h"
 
 #include <pthread.h>
-#include <string.h>
+#include <stdbool.h>
 
 static pthread_once_t mech_once = PTHREAD_ONCE_INIT;
 static uint8_t mech_bytes[GP11_OID_MAX_LEN];
-static gss_OID_desc mech_desc;
-static bool mech_valid;
+static struct gp11_buf mech_der;
 
 /* Parses one decimal arc at *s (no sign, no leading zero); false if bad. */
 static bool parse_arc(const char **s, uint64_t *arc)
@@ -73,33 +72,17 @@ size_t gp11_oid_from_dotted(const char *text, uint8_t *out, size_t size)
     return len;
 }
 
-/* pthread_once routine: encodes GP11_MECH_OID into mech_desc. */
+/* pthread_once routine: encodes GP11_MECH_OID into mech_der. */
 static void mech_init(void)
 {
-    size_t len =
+    mech_der.len =
         gp11_oid_from_dotted(GP11_MECH_OID, mech_bytes, sizeof(mech_bytes));
-
-    mech_desc.length = (OM_uint32)len;
-    mech_desc.elements = mech_bytes;
-    mech_valid = len != 0;
+    mech_der.data = mech_bytes;
 }
 
-const gss_OID_desc *gp11_mech_oid(void)
+const struct gp11_buf *gp11_mech_oid_der(void)
 {
-    if (pthread_once(&mech_once, mech_init) != 0 || !mech_valid)
+    if (pthread_once(&mech_once, mech_init) != 0 || mech_der.len == 0)
         return NULL;
-    return &mech_desc;
-}
-
-bool gp11_oid_equal(const gss_OID_desc *a, const gss_OID_desc *b)
-{
-    if (a == b)
-        return true;
-    if (a == NULL || b == NULL || a->length != b->length)
-        return false;
-    if (a->length == 0)
-        return true;
-    if (a->elements == NULL || b->elements == NULL)
-        return false;
-    return memcmp(a->elements, b->elements, a->length) == 0;
+    return &mech_der;
 }

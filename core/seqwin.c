@@ -4,10 +4,10 @@
 
 #define WINDOW 64
 
-void gp11_seqwin_init(struct gp11_seqwin *w, OM_uint32 flags)
+void gp11_seqwin_init(struct gp11_seqwin *w, uint32_t flags)
 {
-    w->replay = (flags & GSS_C_REPLAY_FLAG) != 0;
-    w->sequence = (flags & GSS_C_SEQUENCE_FLAG) != 0;
+    w->replay = (flags & GP11_CTX_REPLAY_FLAG) != 0;
+    w->sequence = (flags & GP11_CTX_SEQUENCE_FLAG) != 0;
     w->any = false;
     w->top = 0;
     w->seen = 0;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Helpers shared by the GSS-facing code: OID sets and status mapping. */
+/* The GSS face inside: the gp11_gss_* context calls and the helpers
+ * shared by its files (OID sets, status mapping). */
 #ifndef GP11_GSS_H
 #define GP11_GSS_H
 
@@ -7,6 +8,7 @@
 #include <stdint.h>
 
 #include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
 
 /* A malloc'ed OID set as gss_release_oid_set frees it (NULL on ENOMEM). */
 gss_OID_set gp11_oid_set_new(const gss_OID_desc *const *oids, size_t n);
@@ -49,5 +51,62 @@ static inline OM_uint32 gp11_out_start(OM_uint32 *minor, gss_buffer_t out)
     out->value = NULL;
     return GSS_S_COMPLETE;
 }
+
+struct gp11_buf;
+
+/* gp11_hs_frame_bytes (core/gp11_hs_msg.h) into a gss_buffer_t: a framed
+ * context token of an inner one (the tests' and fuzz harnesses' form;
+ * establish.c). */
+uint32_t gp11_hs_frame(const struct gp11_buf *inner, gss_buffer_t out);
+
+/* ---- the context calls (establish.c, context.c, permsg.c, ctx_oid.c) --- */
+
+/* gss_init_sec_context / gss_accept_sec_context onto the engine's
+ * gp11_ctx_init_step / gp11_ctx_accept_step (core/gp11_establish.h). */
+OM_uint32 gp11_gss_init_sec_context(
+    OM_uint32 *minor, gss_cred_id_t cred, gss_ctx_id_t *context,
+    gss_name_t target, gss_OID mech, OM_uint32 req_flags, OM_uint32 time_req,
+    gss_channel_bindings_t cb, gss_buffer_t input, gss_OID *actual_mech,
+    gss_buffer_t output, OM_uint32 *ret_flags, OM_uint32 *time_rec);
+OM_uint32 gp11_gss_accept_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,
+                                      gss_cred_id_t cred, gss_buffer_t input,
+                                      gss_channel_bindings_t cb,
+                                      gss_name_t *src_name, gss_OID *mech,
+                                      gss_buffer_t output, OM_uint32 *ret_flags,
+                                      OM_uint32 *time_rec,
+                                      gss_cred_id_t *delegated);
+OM_uint32 gp11_gss_delete_sec_context(OM_uint32 *minor, gss_ctx_id_t *context,
+                                      gss_buffer_t output);
+OM_uint32 gp11_gss_context_time(OM_uint32 *minor, gss_ctx_id_t context,
+                                OM_uint32 *time_rec);
+OM_uint32 gp11_gss_inquire_context(OM_uint32 *minor, gss_ctx_id_t context,
+                                   gss_name_t *src, gss_name_t *targ,
+                                   OM_uint32 *lifetime, gss_OID *mech,
+                                   OM_uint32 *flags, int *locally_initiated,
+                                   int *open);
+OM_uint32 gp11_gss_get_mic(OM_uint32 *minor, gss_ctx_id_t context,
+                           gss_qop_t qop, gss_buffer_t message,
+                           gss_buffer_t token);
+OM_uint32 gp11_gss_verify_mic(OM_uint32 *minor, gss_ctx_id_t context,
+                              gss_buffer_t message, gss_buffer_t token,
+                              gss_qop_t *qop);
+OM_uint32 gp11_gss_wrap(OM_uint32 *minor, gss_ctx_id_t context, int conf,
+                        gss_qop_t qop, gss_buffer_t in, int *conf_state,
+                        gss_buffer_t out);
+OM_uint32 gp11_gss_unwrap(OM_uint32 *minor, gss_ctx_id_t context,
+                          gss_buffer_t in, gss_buffer_t out, int *conf_state,
+                          gss_qop_t *qop);
+OM_uint32 gp11_gss_wrap_size_limit(OM_uint32 *minor, gss_ctx_id_t context,
+                                   int conf, gss_qop_t qop,
+                                   OM_uint32 req_output_size,
+                                   OM_uint32 *max_input_size);
+/* gss_inquire_sec_context_by_oid (ctx_oid.c): nothing to give; key
+ * material is refused with GP11_ERR_KEYS_STAY_IN_TOKEN. */
+OM_uint32 gp11_gss_inquire_sec_context_by_oid(OM_uint32 *minor,
+                                              gss_ctx_id_t context,
+                                              const gss_OID oid,
+                                              gss_buffer_set_t *data);
+OM_uint32 gp11_gss_process_context_token(OM_uint32 *minor, gss_ctx_id_t context,
+                                         gss_buffer_t token);
 
 #endif

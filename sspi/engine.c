@@ -1,22 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Credentials, context establishment, export/import and context
- * attributes of the SSPI face, translated onto the engine (core/):
- * credentials, export/import and attributes onto its neutral entry
- * points; establishment still onto gp11_gss_init_sec_context /
- * accept_sec_context, the GSS-typed state machines (never an exported
- * gss_* name). When those get neutral types, this file is what changes
- * (docs/layout.md, "Still GSS-typed").
+ * attributes of the SSPI face, translated onto the engine's neutral
+ * entry points (core/): gp11_cred_obtain / gp11_cred_free,
+ * gp11_ctx_init_step / gp11_ctx_accept_step (core/gp11_establish.h:
+ * SEC_CHANNEL_BINDINGS mapped onto struct gp11_bindings, tokens as bytes,
+ * ISC_REQ_* / ASC_REQ_* onto GP11_CTX_*_FLAG), gp11_ctx_export /
+ * gp11_ctx_import, gp11_ctx_lifetime; GP11 codes to SEC_E_* in status.c.
+ * No GSS-API type or call (docs/layout.md; tests/layout-check.sh).
  */
 #include "gp11_sspi.h"
 
 #include "gp11_context.h"
-#include "gp11_creds.h"
+#include "gp11_cred.h"
 #include "gp11_error.h"
+#include "gp11_establish.h"
 #include "gp11_export.h"
-#include "gp11_gss.h"
 #include "gp11_msgtok.h"
-#include "gp11_names.h"
+#include "gp11_name.h"
 #include "gp11_qop.h"
 
 #include <stdio.h>
@@ -59,22 +60,22 @@ static SecBuffer *find_buf(SecBufferDesc *desc, ULONG type)
 /*
  * Channel bindings from a SECBUFFER_CHANNEL_BINDINGS buffer: a
  * SEC_CHANNEL_BINDINGS header and the bytes its offsets point at, mapped
- * field by field onto gss_channel_bindings_struct (the pointers point into
- * the caller's buffer). *out stays NULL when there is no such buffer.
+ * field by field onto the engine's struct gp11_bindings (the views point
+ * into the caller's buffer), the fields RFC 2744's bindings have too.
+ * *out stays NULL when there is no such buffer.
  */
-static SECURITY_STATUS bindings(SecBufferDesc *in,
-                                struct gss_channel_bindings_struct *cb,
-                                gss_channel_bindings_t *out)
+static SECURITY_STATUS bindings(SecBufferDesc *in, struct gp11_bindings *cb,
+                                const struct gp11_bindings **out)
 {
     SecBuffer *b = find_buf(in, SECBUFFER_CHANNEL_BINDINGS);
     SEC_CHANNEL_BINDINGS h;
     const uint8_t *p;
     struct {
         uint32_t off, len;
-        gss_buffer_t dst;
+        struct gp11_buf *dst;
     } parts[3];
 
-    *out = GSS_C_NO_CHANNEL_BINDINGS;
+    *out = NULL;
     if (b == NULL)
         return SEC_E_OK;
     if (b->pvBuffer == NULL || b->cbBuffer < sizeof(h))
@@ -99,8 +100,8 @@ static SECURITY_STATUS bindings(SecBufferDesc *in,
         if (parts[i].off > b->cbBuffer ||
             parts[i].len > b->cbBuffer - parts[i].off)
             return SEC_E_BAD_BINDINGS;
-        parts[i].dst->value = (void *)(p + parts[i].off);
-        parts[i].dst->length = parts[i].len;
+        parts[i].dst->data = p + parts[i].off;
+        parts[i].dst->len = parts[i].len;
     }
     *out = cb;
     return SEC_E_OK;
@@ -111,29 +112,28 @@ static SECURITY_STATUS bindings(SecBufferDesc *in,
  * the malloc'ed bytes themselves with ALLOCATE_MEMORY (FreeContextBuffer
  * frees them), else a copy. Takes tok in every case.
  */
-static SECURITY_STATUS put_token(gss_buffer_desc *tok, SecBufferDesc *out,
+static SECURITY_STATUS put_token(struct gp11_step *tok, SecBufferDesc *out,
                                  bool alloc)
 {
     SecBuffer *b = find_buf(out, SECBUFFER_TOKEN);
     SECURITY_STATUS st = SEC_E_OK;
 
     if (b == NULL) {
-        st = tok->length ? SEC_E_INVALID_PARAMETER : SEC_E_OK;
+        st = tok->token_len ? SEC_E_INVALID_PARAMETER : SEC_E_OK;
     } else if (alloc) {
-        b->pvBuffer = tok->length ? tok->value : NULL;
-        b->cbBuffer = (ULONG)tok->length;
-        if (tok->length)
-            tok->value = NULL;
-    } else if (tok->length > b->cbBuffer || (tok->length && !b->pvBuffer)) {
+        b->pvBuffer = tok->token_len ? tok->token : NULL;
+        b->cbBuffer = (ULONG)tok->token_len;
+        if (tok->token_len)
+            tok->token = NULL;
+    } else if (tok->token_len > b->cbBuffer ||
+               (tok->token_len && !b->pvBuffer)) {
         st = SEC_E_BUFFER_TOO_SMALL;
     } else {
-        if (tok->length)
-            memcpy(b->pvBuffer, tok->value, tok->length);
-        b->cbBuffer = (ULONG)tok->length;
+        if (tok->token_len)
+            memcpy(b->pvBuffer, tok->token, tok->token_len);
+        b->cbBuffer = (ULONG)tok->token_len;
     }
-    free(tok->value);
-    tok->value = NULL;
-    tok->length = 0;
+    gp11_step_clear(tok);
     return st;
 }
 
@@ -213,7 +213,7 @@ SECURITY_STATUS gp11_sspi_acquire(const char *principal, const char *package,
         name, usage, usage == GP11_CRED_INITIATE && principal ? &store : NULL,
         &c->cred);
     if (ret != GP11_OK) {
-        st = gp11_sspi_status(gp11_major_for(ret), ret);
+        st = gp11_sspi_status(ret);
         goto done;
     }
     st = gp11_sspi_handle_new(GP11_SSPI_CRED, &c->hdr, cred_destroy, out);
@@ -239,10 +239,10 @@ SECURITY_STATUS gp11_sspi_free_cred(CredHandle *h)
 /* The engine credential of a handle for a use (NULL handle: default). */
 static SECURITY_STATUS cred_for(CredHandle *h, ULONG use,
                                 struct gp11_sspi_cred **held,
-                                gss_cred_id_t *gcred)
+                                struct gp11_cred **ecred)
 {
     *held = NULL;
-    *gcred = GSS_C_NO_CREDENTIAL;
+    *ecred = NULL;
     if (h == NULL)
         return SEC_E_OK;
     *held = gp11_sspi_get(GP11_SSPI_CRED, h);
@@ -253,7 +253,7 @@ static SECURITY_STATUS cred_for(CredHandle *h, ULONG use,
         *held = NULL;
         return SEC_E_NO_CREDENTIALS;
     }
-    *gcred = (gss_cred_id_t)(*held)->cred;
+    *ecred = (*held)->cred;
     return SEC_E_OK;
 }
 
@@ -264,7 +264,7 @@ static void ctx_destroy(void *obj)
 {
     struct gp11_sspi_ctx *c = obj;
 
-    gp11_ctx_free((struct gp11_ctx *)c->gctx);
+    gp11_ctx_free(c->ectx);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -272,8 +272,8 @@ static void ctx_destroy(void *obj)
 /* Frees a half-established engine context after a failed step. */
 static void drop_engine_ctx(struct gp11_sspi_ctx *c)
 {
-    gp11_ctx_free((struct gp11_ctx *)c->gctx);
-    c->gctx = GSS_C_NO_CONTEXT;
+    gp11_ctx_free(c->ectx);
+    c->ectx = NULL;
 }
 
 /* A new context object, not yet in the table. */
@@ -289,55 +289,74 @@ static struct gp11_sspi_ctx *ctx_new(bool initiator, ULONG req)
     return c;
 }
 
-gss_ctx_id_t gp11_sspi_engine_ctx(struct gp11_sspi_ctx *c)
+struct gp11_ctx *gp11_sspi_engine_ctx(struct gp11_sspi_ctx *c)
 {
-    return c->open ? c->gctx : GSS_C_NO_CONTEXT;
+    return c->open ? c->ectx : NULL;
 }
 
-/* ISC_REQ_* / ASC_REQ_* to GSS request flags. */
-static OM_uint32 gss_req_flags(ULONG req, bool initiator)
+/* The flags SSPI's request and result bits share with the engine's
+ * (ISC_REQ_DELEGATE ... ISC_REQ_CONFIDENTIALITY = GP11_CTX_DELEG_FLAG
+ * ... GP11_CTX_CONF_FLAG). */
+#define SAME_BITS                                                              \
+    (GP11_CTX_DELEG_FLAG | GP11_CTX_MUTUAL_FLAG | GP11_CTX_REPLAY_FLAG |       \
+     GP11_CTX_SEQUENCE_FLAG | GP11_CTX_CONF_FLAG)
+
+_Static_assert(ISC_REQ_DELEGATE == GP11_CTX_DELEG_FLAG &&
+                   ISC_REQ_MUTUAL_AUTH == GP11_CTX_MUTUAL_FLAG &&
+                   ISC_REQ_REPLAY_DETECT == GP11_CTX_REPLAY_FLAG &&
+                   ISC_REQ_SEQUENCE_DETECT == GP11_CTX_SEQUENCE_FLAG &&
+                   ISC_REQ_CONFIDENTIALITY == GP11_CTX_CONF_FLAG,
+               "SSPI's low request bits are the engine's flags");
+_Static_assert(ISC_RET_DELEGATE == ISC_REQ_DELEGATE &&
+                   ISC_RET_CONFIDENTIALITY == ISC_REQ_CONFIDENTIALITY &&
+                   ASC_REQ_DELEGATE == ISC_REQ_DELEGATE &&
+                   ASC_REQ_CONFIDENTIALITY == ISC_REQ_CONFIDENTIALITY &&
+                   ASC_RET_DELEGATE == ISC_REQ_DELEGATE &&
+                   ASC_RET_CONFIDENTIALITY == ISC_REQ_CONFIDENTIALITY &&
+                   ISC_REQ_ALLOCATE_MEMORY == ASC_REQ_ALLOCATE_MEMORY,
+               "the same bits for requests and results, on both sides");
+
+/* ISC_REQ_* / ASC_REQ_* to the engine's request flags. */
+static uint32_t req_flags(ULONG req, bool initiator)
 {
-    OM_uint32 f =
-        req & (GSS_C_DELEG_FLAG | GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG |
-               GSS_C_SEQUENCE_FLAG | GSS_C_CONF_FLAG);
+    uint32_t f = req & SAME_BITS;
 
     if (req & (initiator ? ISC_REQ_INTEGRITY : ASC_REQ_INTEGRITY))
-        f |= GSS_C_INTEG_FLAG;
+        f |= GP11_CTX_INTEG_FLAG;
     if (initiator && (req & ISC_REQ_NULL_SESSION))
-        f |= GSS_C_ANON_FLAG;
+        f |= GP11_CTX_ANON_FLAG;
     return f;
 }
 
-/* GSS flags to ISC_RET_* / ASC_RET_*. */
-static ULONG ret_attrs(OM_uint32 f, bool initiator)
+/* The engine's flags to ISC_RET_* / ASC_RET_*. */
+static ULONG ret_attrs(uint32_t f, bool initiator)
 {
-    ULONG a = f & (GSS_C_DELEG_FLAG | GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG |
-                   GSS_C_SEQUENCE_FLAG | GSS_C_CONF_FLAG);
+    ULONG a = f & SAME_BITS;
 
-    if (f & GSS_C_INTEG_FLAG)
+    if (f & GP11_CTX_INTEG_FLAG)
         a |= initiator ? ISC_RET_INTEGRITY : ASC_RET_INTEGRITY;
-    if (f & GSS_C_ANON_FLAG)
+    if (f & GP11_CTX_ANON_FLAG)
         a |= initiator ? ISC_RET_NULL_SESSION : ASC_RET_NULL_SESSION;
     return a;
 }
 
 /* After an engine step: records the outcome on c and builds the status. */
-static SECURITY_STATUS step_done(struct gp11_sspi_ctx *c, OM_uint32 major,
-                                 OM_uint32 flags, OM_uint32 time_rec,
-                                 ULONG *attrs, TimeStamp *expiry)
+static SECURITY_STATUS step_done(struct gp11_sspi_ctx *c,
+                                 const struct gp11_step *step, ULONG *attrs,
+                                 TimeStamp *expiry)
 {
     bool alloc = c->req & ISC_REQ_ALLOCATE_MEMORY; /* = ASC_REQ_... */
 
-    c->attrs =
-        ret_attrs(flags, c->initiator) | (alloc ? ISC_RET_ALLOCATED_MEMORY : 0);
-    if (major == GSS_S_COMPLETE) {
+    c->attrs = ret_attrs(step->flags, c->initiator) |
+               (alloc ? ISC_RET_ALLOCATED_MEMORY : 0);
+    if (step->established) {
         c->open = true;
         c->start = time(NULL);
     }
     if (attrs)
         *attrs = c->attrs;
     if (expiry)
-        gp11_sspi_timestamp(c->open ? time(NULL) + time_rec : 0, expiry);
+        gp11_sspi_timestamp(c->open ? time(NULL) + step->time_left : 0, expiry);
     return c->open ? SEC_E_OK : SEC_I_CONTINUE_NEEDED;
 }
 
@@ -354,11 +373,84 @@ static SECURITY_STATUS continuing(CtxtHandle *h, bool initiator,
     if (c == NULL)
         return SEC_E_INVALID_HANDLE;
     pthread_mutex_lock(&c->lock);
-    if (c->initiator != initiator || c->gctx == GSS_C_NO_CONTEXT) {
+    if (c->initiator != initiator || c->ectx == NULL) {
         pthread_mutex_unlock(&c->lock);
         return SEC_E_INVALID_HANDLE;
     }
     return SEC_E_OK;
+}
+
+/* A later call's step on a continuing context (held->lock held): the
+ * peer's token to the engine, its answer to out. */
+static SECURITY_STATUS continue_step(struct gp11_sspi_ctx *held,
+                                     const SecBuffer *tb, SecBufferDesc *out,
+                                     ULONG *attrs, TimeStamp *expiry)
+{
+    bool alloc = held->req & ISC_REQ_ALLOCATE_MEMORY; /* = ASC_REQ_... */
+    struct gp11_step step;
+    SECURITY_STATUS st;
+    uint32_t ret;
+
+    if (held->initiator)
+        ret = gp11_ctx_init_step(&held->ectx, NULL, NULL, 0, 0, NULL,
+                                 tb->pvBuffer, tb->cbBuffer, &step);
+    else
+        ret = gp11_ctx_accept_step(&held->ectx, NULL, NULL, tb->pvBuffer,
+                                   tb->cbBuffer, &step);
+    if (ret != GP11_OK) {
+        st = gp11_sspi_status(ret);
+        /* The acceptor's ERROR token, if any, tells the initiator why. */
+        if (!held->initiator)
+            put_token(&step, out, alloc);
+        gp11_step_clear(&step);
+    } else {
+        st = put_token(&step, out, alloc);
+    }
+    if (st != SEC_E_OK && !held->open && held->ectx != NULL)
+        drop_engine_ctx(held);
+    else if (st == SEC_E_OK)
+        st = step_done(held, &step, attrs, expiry);
+    return st;
+}
+
+/* A first call's context, its step done: into the table as *new_ctx. */
+static SECURITY_STATUS first_done(struct gp11_sspi_ctx *c,
+                                  struct gp11_step *step, SecBufferDesc *out,
+                                  CtxtHandle *new_ctx, ULONG *attrs,
+                                  TimeStamp *expiry)
+{
+    SECURITY_STATUS st;
+
+    st = put_token(step, out, c->req & ISC_REQ_ALLOCATE_MEMORY);
+    if (st == SEC_E_OK)
+        st = gp11_sspi_handle_new(GP11_SSPI_CTX, &c->hdr, ctx_destroy, new_ctx);
+    if (st == SEC_E_OK)
+        st = step_done(c, step, attrs, expiry);
+    return st;
+}
+
+/* A later call: the context of the handle, its step; *new_ctx = *ctx. */
+static SECURITY_STATUS later_call(CtxtHandle *ctx, bool initiator,
+                                  const SecBuffer *tb, CtxtHandle *new_ctx,
+                                  SecBufferDesc *out, ULONG *attrs,
+                                  TimeStamp *expiry)
+{
+    struct gp11_sspi_ctx *held = NULL;
+    SECURITY_STATUS st;
+
+    st = continuing(ctx, initiator, &held);
+    if (st != SEC_E_OK)
+        goto done;
+    if (tb == NULL || tb->cbBuffer == 0 || tb->pvBuffer == NULL)
+        st = SEC_E_INVALID_TOKEN;
+    else
+        st = continue_step(held, tb, out, attrs, expiry);
+    if (new_ctx && new_ctx != ctx && st >= 0)
+        *new_ctx = *ctx;
+    pthread_mutex_unlock(&held->lock);
+done:
+    gp11_sspi_put(held);
+    return st;
 }
 
 SECURITY_STATUS gp11_sspi_init(CredHandle *cred, CtxtHandle *ctx,
@@ -367,82 +459,47 @@ SECURITY_STATUS gp11_sspi_init(CredHandle *cred, CtxtHandle *ctx,
                                SecBufferDesc *out, ULONG *attrs,
                                TimeStamp *expiry)
 {
-    struct gss_channel_bindings_struct cbs;
-    gss_channel_bindings_t cb = GSS_C_NO_CHANNEL_BINDINGS;
-    gss_buffer_desc itok = GSS_C_EMPTY_BUFFER, otok = GSS_C_EMPTY_BUFFER;
+    struct gp11_bindings cbs;
+    const struct gp11_bindings *cb = NULL;
     struct gp11_sspi_cred *hc = NULL;
-    struct gp11_sspi_ctx *c = NULL, *held = NULL;
+    struct gp11_sspi_ctx *c = NULL;
     struct gp11_name *name = NULL;
-    gss_cred_id_t gcred;
-    OM_uint32 major, minor = 0, flags = 0, time_rec = 0;
+    struct gp11_cred *ecred;
+    struct gp11_step step = {0};
     SECURITY_STATUS st;
-    SecBuffer *tb;
+    uint32_t ret;
 
     (void)drep; /* tokens are byte strings: both representations */
     if (!desc_ok(in, true) || !desc_ok(out, true))
         return SEC_E_INVALID_PARAMETER;
-    if (ctx == NULL) {
-        /* First call: a new context and its first token. */
-        if (new_ctx == NULL)
-            return SEC_E_INVALID_PARAMETER;
-        st = target_name(target, &name);
-        if (st == SEC_E_OK)
-            st = cred_for(cred, SECPKG_CRED_OUTBOUND, &hc, &gcred);
-        if (st == SEC_E_OK)
-            st = bindings(in, &cbs, &cb);
-        if (st == SEC_E_OK && (c = ctx_new(true, req)) == NULL)
-            st = SEC_E_INSUFFICIENT_MEMORY;
-        if (st != SEC_E_OK)
-            goto done;
-        major = gp11_gss_init_sec_context(
-            &minor, gcred, &c->gctx, (gss_name_t)name, GSS_C_NO_OID,
-            gss_req_flags(req, true), GSS_C_INDEFINITE, cb, GSS_C_NO_BUFFER,
-            NULL, &otok, &flags, &time_rec);
-        if (GSS_ERROR(major)) {
-            st = gp11_sspi_status(major, minor);
-            goto done;
-        }
-        st = put_token(&otok, out, req & ISC_REQ_ALLOCATE_MEMORY);
-        if (st == SEC_E_OK)
-            st = gp11_sspi_handle_new(GP11_SSPI_CTX, &c->hdr, ctx_destroy,
-                                      new_ctx);
-        if (st != SEC_E_OK)
-            goto done;
-        st = step_done(c, major, flags, time_rec, attrs, expiry);
-        c = NULL;
-        goto done;
-    }
-    /* Later calls: the acceptor's token in. */
-    st = continuing(ctx, true, &held);
+    if (ctx != NULL) /* later calls: the acceptor's token in */
+        return later_call(ctx, true, find_buf(in, SECBUFFER_TOKEN), new_ctx,
+                          out, attrs, expiry);
+    /* First call: a new context and its first token. */
+    if (new_ctx == NULL)
+        return SEC_E_INVALID_PARAMETER;
+    st = target_name(target, &name);
+    if (st == SEC_E_OK)
+        st = cred_for(cred, SECPKG_CRED_OUTBOUND, &hc, &ecred);
+    if (st == SEC_E_OK)
+        st = bindings(in, &cbs, &cb);
+    if (st == SEC_E_OK && (c = ctx_new(true, req)) == NULL)
+        st = SEC_E_INSUFFICIENT_MEMORY;
     if (st != SEC_E_OK)
         goto done;
-    tb = find_buf(in, SECBUFFER_TOKEN);
-    if (tb == NULL || tb->cbBuffer == 0 || tb->pvBuffer == NULL) {
-        st = SEC_E_INVALID_TOKEN;
-    } else {
-        itok.value = tb->pvBuffer;
-        itok.length = tb->cbBuffer;
-        major = gp11_gss_init_sec_context(
-            &minor, GSS_C_NO_CREDENTIAL, &held->gctx, GSS_C_NO_NAME,
-            GSS_C_NO_OID, 0, GSS_C_INDEFINITE, GSS_C_NO_CHANNEL_BINDINGS, &itok,
-            NULL, &otok, &flags, &time_rec);
-        if (GSS_ERROR(major))
-            st = gp11_sspi_status(major, minor);
-        else
-            st = put_token(&otok, out, held->req & ISC_REQ_ALLOCATE_MEMORY);
-        if (st != SEC_E_OK && !held->open && held->gctx != GSS_C_NO_CONTEXT)
-            drop_engine_ctx(held);
-        else if (st == SEC_E_OK)
-            st = step_done(held, major, flags, time_rec, attrs, expiry);
-        if (new_ctx && new_ctx != ctx && st >= 0)
-            *new_ctx = *ctx;
+    ret = gp11_ctx_init_step(&c->ectx, ecred, name, req_flags(req, true), 0, cb,
+                             NULL, 0, &step);
+    if (ret != GP11_OK) {
+        st = gp11_sspi_status(ret);
+        goto done;
     }
-    pthread_mutex_unlock(&held->lock);
+    st = first_done(c, &step, out, new_ctx, attrs, expiry);
+    if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED)
+        c = NULL;
 done:
     if (c != NULL)
         ctx_destroy(c);
-    free(otok.value);
-    gp11_sspi_put(held);
+    gp11_step_clear(&step);
     gp11_sspi_put(hc);
     gp11_name_free(name);
     return st;
@@ -453,16 +510,15 @@ SECURITY_STATUS gp11_sspi_accept(CredHandle *cred, CtxtHandle *ctx,
                                  CtxtHandle *new_ctx, SecBufferDesc *out,
                                  ULONG *attrs, TimeStamp *expiry)
 {
-    struct gss_channel_bindings_struct cbs;
-    gss_channel_bindings_t cb = GSS_C_NO_CHANNEL_BINDINGS;
-    gss_buffer_desc itok = GSS_C_EMPTY_BUFFER, otok = GSS_C_EMPTY_BUFFER;
+    struct gp11_bindings cbs;
+    const struct gp11_bindings *cb = NULL;
     struct gp11_sspi_cred *hc = NULL;
-    struct gp11_sspi_ctx *c = NULL, *held = NULL;
-    gss_cred_id_t gcred;
-    OM_uint32 major, minor = 0, flags = 0, time_rec = 0;
+    struct gp11_sspi_ctx *c = NULL;
+    struct gp11_cred *ecred;
+    struct gp11_step step = {0};
     SECURITY_STATUS st;
     SecBuffer *tb;
-    bool alloc;
+    uint32_t ret;
 
     (void)drep;
     if (!desc_ok(in, false) || !desc_ok(out, true))
@@ -470,63 +526,32 @@ SECURITY_STATUS gp11_sspi_accept(CredHandle *cred, CtxtHandle *ctx,
     tb = find_buf(in, SECBUFFER_TOKEN);
     if (tb == NULL || tb->cbBuffer == 0 || tb->pvBuffer == NULL)
         return SEC_E_INVALID_TOKEN;
-    itok.value = tb->pvBuffer;
-    itok.length = tb->cbBuffer;
-    if (ctx == NULL) {
-        if (new_ctx == NULL)
-            return SEC_E_INVALID_PARAMETER;
-        st = cred_for(cred, SECPKG_CRED_INBOUND, &hc, &gcred);
-        if (st == SEC_E_OK)
-            st = bindings(in, &cbs, &cb);
-        if (st == SEC_E_OK && (c = ctx_new(false, req)) == NULL)
-            st = SEC_E_INSUFFICIENT_MEMORY;
-        if (st != SEC_E_OK)
-            goto done;
-        alloc = req & ASC_REQ_ALLOCATE_MEMORY;
-        major = gp11_gss_accept_sec_context(&minor, &c->gctx, gcred, &itok, cb,
-                                            NULL, NULL, &otok, &flags,
-                                            &time_rec, NULL);
-        if (GSS_ERROR(major)) {
-            /* The ERROR token, if any, tells the initiator why. */
-            st = gp11_sspi_status(major, minor);
-            put_token(&otok, out, alloc);
-            goto done;
-        }
-        st = put_token(&otok, out, alloc);
-        if (st == SEC_E_OK)
-            st = gp11_sspi_handle_new(GP11_SSPI_CTX, &c->hdr, ctx_destroy,
-                                      new_ctx);
-        if (st != SEC_E_OK)
-            goto done;
-        st = step_done(c, major, flags, time_rec, attrs, expiry);
-        c = NULL;
-        goto done;
-    }
-    st = continuing(ctx, false, &held);
+    if (ctx != NULL)
+        return later_call(ctx, false, tb, new_ctx, out, attrs, expiry);
+    if (new_ctx == NULL)
+        return SEC_E_INVALID_PARAMETER;
+    st = cred_for(cred, SECPKG_CRED_INBOUND, &hc, &ecred);
+    if (st == SEC_E_OK)
+        st = bindings(in, &cbs, &cb);
+    if (st == SEC_E_OK && (c = ctx_new(false, req)) == NULL)
+        st = SEC_E_INSUFFICIENT_MEMORY;
     if (st != SEC_E_OK)
         goto done;
-    alloc = held->req & ASC_REQ_ALLOCATE_MEMORY;
-    major = gp11_gss_accept_sec_context(
-        &minor, &held->gctx, GSS_C_NO_CREDENTIAL, &itok,
-        GSS_C_NO_CHANNEL_BINDINGS, NULL, NULL, &otok, &flags, &time_rec, NULL);
-    if (GSS_ERROR(major)) {
-        st = gp11_sspi_status(major, minor);
-        put_token(&otok, out, alloc);
-    } else {
-        st = put_token(&otok, out, alloc);
+    ret = gp11_ctx_accept_step(&c->ectx, ecred, cb, tb->pvBuffer, tb->cbBuffer,
+                               &step);
+    if (ret != GP11_OK) {
+        /* The ERROR token, if any, tells the initiator why. */
+        st = gp11_sspi_status(ret);
+        put_token(&step, out, req & ASC_REQ_ALLOCATE_MEMORY);
+        goto done;
     }
-    if (st != SEC_E_OK && !held->open && held->gctx != GSS_C_NO_CONTEXT)
-        drop_engine_ctx(held);
-    else if (st == SEC_E_OK)
-        st = step_done(held, major, flags, time_rec, attrs, expiry);
-    if (new_ctx && new_ctx != ctx && st >= 0)
-        *new_ctx = *ctx;
-    pthread_mutex_unlock(&held->lock);
+    st = first_done(c, &step, out, new_ctx, attrs, expiry);
+    if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED)
+        c = NULL;
 done:
     if (c != NULL)
         ctx_destroy(c);
-    free(otok.value);
-    gp11_sspi_put(held);
+    gp11_step_clear(&step);
     gp11_sspi_put(hc);
     return st;
 }
@@ -560,18 +585,17 @@ SECURITY_STATUS gp11_sspi_export(CtxtHandle *h, ULONG flags, SecBuffer *packed,
     if (c == NULL)
         return SEC_E_INVALID_HANDLE;
     pthread_mutex_lock(&c->lock);
-    if (gp11_sspi_engine_ctx(c) == GSS_C_NO_CONTEXT) {
+    if (gp11_sspi_engine_ctx(c) == NULL) {
         st = SEC_E_INVALID_HANDLE;
     } else {
         /* The engine's export consumes its context (RFC 2743 2.2.8), and
          * leaves it as it was when it refuses. */
-        ret = gp11_ctx_export((struct gp11_ctx *)c->gctx, &blob, &len);
-        st = ret != GP11_OK ? gp11_sspi_status(gp11_major_for(ret), ret)
-                            : SEC_E_OK;
+        ret = gp11_ctx_export(c->ectx, &blob, &len);
+        st = ret != GP11_OK ? gp11_sspi_status(ret) : SEC_E_OK;
     }
     if (st == SEC_E_OK) {
         /* Never two live copies: this one is dead from now on. */
-        c->gctx = GSS_C_NO_CONTEXT;
+        c->ectx = NULL;
         c->open = false;
         packed->pvBuffer = blob;
         packed->cbBuffer = (ULONG)len;
@@ -604,10 +628,10 @@ SECURITY_STATUS gp11_sspi_import(const char *package, SecBuffer *packed,
         return SEC_E_INSUFFICIENT_MEMORY;
     ret = gp11_ctx_import(packed->pvBuffer, packed->cbBuffer, &ctx);
     if (ret != GP11_OK) {
-        st = gp11_sspi_status(gp11_major_for(ret), ret);
+        st = gp11_sspi_status(ret);
         goto done;
     }
-    c->gctx = (gss_ctx_id_t)ctx;
+    c->ectx = ctx;
     /* An imported context is established: its granted flags. */
     c->initiator = ctx->initiator;
     c->attrs = ret_attrs(ctx->flags, c->initiator);
@@ -655,10 +679,10 @@ static SECURITY_STATUS user_name(const struct gp11_ctx *ctx, char **out)
 
 SECURITY_STATUS gp11_sspi_query(struct gp11_sspi_ctx *c, ULONG attr, void *buf)
 {
-    gss_ctx_id_t g = gp11_sspi_engine_ctx(c);
+    const struct gp11_ctx *g = gp11_sspi_engine_ctx(c);
     uint32_t ret, life = 0;
 
-    if (g == GSS_C_NO_CONTEXT)
+    if (g == NULL)
         return SEC_E_INVALID_HANDLE;
     if (buf == NULL)
         return SEC_E_INVALID_PARAMETER;
@@ -683,14 +707,13 @@ SECURITY_STATUS gp11_sspi_query(struct gp11_sspi_ctx *c, ULONG attr, void *buf)
         return SEC_E_OK;
     }
     case SECPKG_ATTR_NAMES:
-        return user_name((const struct gp11_ctx *)g,
-                         &((SecPkgContext_NamesA *)buf)->sUserName);
+        return user_name(g, &((SecPkgContext_NamesA *)buf)->sUserName);
     case SECPKG_ATTR_LIFESPAN: {
         SecPkgContext_Lifespan *l = buf;
 
-        ret = gp11_ctx_lifetime((const struct gp11_ctx *)g, &life);
+        ret = gp11_ctx_lifetime(g, &life);
         if (ret != GP11_OK)
-            return gp11_sspi_status(gp11_major_for(ret), ret);
+            return gp11_sspi_status(ret);
         gp11_sspi_timestamp(c->start, &l->tsStart);
         gp11_sspi_timestamp(time(NULL) + life, &l->tsExpiry);
         return SEC_E_OK;

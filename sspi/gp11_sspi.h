@@ -11,9 +11,10 @@
 #include <stdint.h>
 #include <time.h>
 
-#include <gssapi/gssapi.h>
-
 #include "gss-pkcs11/sspi.h"
+
+struct gp11_cred;
+struct gp11_ctx;
 
 /* ---- handles.c: the handle table ----------------------------------------- */
 
@@ -56,12 +57,11 @@ void gp11_sspi_put(void *obj);
 SECURITY_STATUS gp11_sspi_handle_remove(enum gp11_sspi_kind kind,
                                         const SecHandle *h);
 
-/* ---- status.c: gss-pkcs11 minor codes to SEC_E_* ----------------------------
+/* ---- status.c: GP11 codes to SEC_E_* ---------------------------------------
  */
 
-/* The SECURITY_STATUS for a failure with this minor code (and major
- * status where the minor code is 0). */
-SECURITY_STATUS gp11_sspi_status(OM_uint32 major, OM_uint32 minor);
+/* The SECURITY_STATUS for a failure of the engine with this GP11 code. */
+SECURITY_STATUS gp11_sspi_status(uint32_t code);
 
 /* ---- engine.c: credentials, establishment, attributes -----------------------
  */
@@ -74,8 +74,8 @@ struct gp11_sspi_cred {
 
 struct gp11_sspi_ctx {
     struct gp11_sspi_obj hdr;
-    pthread_mutex_t lock; /* one call at a time on a context */
-    gss_ctx_id_t gctx;    /* NULL once a handshake step failed */
+    pthread_mutex_t lock;  /* one call at a time on a context */
+    struct gp11_ctx *ectx; /* the engine's; NULL once a handshake step failed */
     bool initiator;
     bool open;    /* established */
     ULONG req;    /* ISC_REQ_* / ASC_REQ_* asked for */
@@ -113,9 +113,9 @@ SECURITY_STATUS gp11_sspi_export(CtxtHandle *h, ULONG flags, SecBuffer *packed,
 SECURITY_STATUS gp11_sspi_import(const char *package, SecBuffer *packed,
                                  CtxtHandle *out);
 
-/* An established context's engine handle, or NULL (not established,
+/* An established context's engine context, or NULL (not established,
  * failed); c->lock must be held. */
-gss_ctx_id_t gp11_sspi_engine_ctx(struct gp11_sspi_ctx *c);
+struct gp11_ctx *gp11_sspi_engine_ctx(struct gp11_sspi_ctx *c);
 
 /* Absolute time t as a Windows FILETIME (100 ns since 1601). */
 void gp11_sspi_timestamp(time_t t, TimeStamp *ts);

@@ -12,7 +12,6 @@
 
 #include "gp11_context.h"
 #include "gp11_error.h"
-#include "gp11_gss.h"
 #include "gp11_msg_core.h"
 #include "gp11_msgtok.h"
 
@@ -42,11 +41,9 @@ struct span_map {
 static SECURITY_STATUS msg_start(struct gp11_sspi_ctx *c, SecBufferDesc *msg,
                                  struct gp11_ctx **ctx)
 {
-    gss_ctx_id_t g = gp11_sspi_engine_ctx(c);
-
-    if (g == GSS_C_NO_CONTEXT)
+    *ctx = gp11_sspi_engine_ctx(c);
+    if (*ctx == NULL)
         return SEC_E_INVALID_HANDLE;
-    *ctx = (struct gp11_ctx *)g;
     if (msg == NULL || msg->ulVersion != SECBUFFER_VERSION ||
         msg->cBuffers > MAX_BUFFERS || (msg->cBuffers && msg->pBuffers == NULL))
         return SEC_E_INVALID_PARAMETER;
@@ -143,7 +140,7 @@ static SECURITY_STATUS core_status(uint32_t ret, bool receiving)
 {
     if (receiving && ret == GP11_ERR_BAD_QOP)
         return SEC_E_INVALID_TOKEN;
-    return gp11_sspi_status(gp11_major_for(ret), ret);
+    return gp11_sspi_status(ret);
 }
 
 /*

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The one table from gss-pkcs11 minor codes to SSPI statuses
- * (docs/sspi.md, "Status codes"). A code not listed falls back on its
- * GSS major status.
+ * The one table from the engine's GP11 codes to SSPI statuses
+ * (docs/sspi.md, "Status codes"). A code not listed is
+ * SEC_E_INTERNAL_ERROR (token layer failures and the like).
  */
 #include "gp11_sspi.h"
 
 #include "gp11_error.h"
 
 static const struct {
-    uint32_t minor;
+    uint32_t code;
     SECURITY_STATUS status;
 } status_table[] = {
     {GP11_ERR_NOMEM, SEC_E_INSUFFICIENT_MEMORY},
@@ -73,42 +73,20 @@ static const struct {
     {GP11_ERR_BLOB_FOREIGN, SEC_E_INVALID_TOKEN},
     {GP11_ERR_BLOB_ALTERED, SEC_E_INVALID_TOKEN},
     {GP11_ERR_BLOB_USED, SEC_E_INVALID_TOKEN},
+    /* the context's keys lost by the token, a usage limit of protocol.md
+     * 3.6 reached; what the engine cannot give */
+    {GP11_ERR_STALE_OBJECT, SEC_E_CONTEXT_EXPIRED},
+    {GP11_ERR_MSG_LIMIT, SEC_E_CONTEXT_EXPIRED},
+    {GP11_ERR_BLOCK_LIMIT, SEC_E_CONTEXT_EXPIRED},
+    {GP11_ERR_FORGERY_LIMIT, SEC_E_CONTEXT_EXPIRED},
+    {GP11_ERR_NO_LOCALNAME, SEC_E_UNSUPPORTED_FUNCTION},
+    {GP11_ERR_KEYS_STAY_IN_TOKEN, SEC_E_UNSUPPORTED_FUNCTION},
 };
 
-SECURITY_STATUS gp11_sspi_status(OM_uint32 major, OM_uint32 minor)
+SECURITY_STATUS gp11_sspi_status(uint32_t code)
 {
     for (size_t i = 0; i < sizeof(status_table) / sizeof(status_table[0]); i++)
-        if (status_table[i].minor == minor)
+        if (status_table[i].code == code)
             return status_table[i].status;
-    switch (GSS_ROUTINE_ERROR(major)) {
-    case GSS_S_DEFECTIVE_TOKEN:
-        return SEC_E_INVALID_TOKEN;
-    case GSS_S_BAD_SIG:
-        return SEC_E_MESSAGE_ALTERED;
-    case GSS_S_NO_CONTEXT:
-        return SEC_E_INVALID_HANDLE;
-    case GSS_S_NO_CRED:
-        return SEC_E_NO_CREDENTIALS;
-    case GSS_S_CONTEXT_EXPIRED:
-        return SEC_E_CONTEXT_EXPIRED;
-    case GSS_S_BAD_BINDINGS:
-        return SEC_E_BAD_BINDINGS;
-    case GSS_S_BAD_QOP:
-        return SEC_E_QOP_NOT_SUPPORTED;
-    case GSS_S_BAD_NAME:
-    case GSS_S_BAD_NAMETYPE:
-        return SEC_E_TARGET_UNKNOWN;
-    case GSS_S_UNAVAILABLE:
-        return SEC_E_UNSUPPORTED_FUNCTION;
-    case GSS_S_CALL_INACCESSIBLE_READ:
-    case GSS_S_CALL_INACCESSIBLE_WRITE:
-        return SEC_E_INVALID_PARAMETER;
-    default:
-        break;
-    }
-    if (GSS_SUPPLEMENTARY_INFO(major) &
-        (GSS_S_DUPLICATE_TOKEN | GSS_S_OLD_TOKEN | GSS_S_UNSEQ_TOKEN |
-         GSS_S_GAP_TOKEN))
-        return SEC_E_OUT_OF_SEQUENCE;
     return SEC_E_INTERNAL_ERROR;
 }

@@ -113,7 +113,12 @@ static void output_from(struct adv *a, size_t start, gss_buffer_t out)
     struct gp11_wbuf w = {a->ctx->transcript.data + start,
                           a->ctx->transcript.len - start, 0, 0};
 
-    tl_assert_err(gp11_ctx_output(&w, out), GP11_OK);
+    uint8_t *tok = NULL;
+    size_t len = 0;
+
+    tl_assert_err(gp11_ctx_output(&w, &tok, &len), GP11_OK);
+    out->value = tok;
+    out->length = len;
 }
 
 /* Signs th with the identity key under label into sig. */

@@ -26,6 +26,7 @@
 #include <gssapi/gssapi.h>
 
 #include "gp11_context.h"
+#include "gp11_gss.h"
 #include "gp11_hs_msg.h"
 
 struct adv {

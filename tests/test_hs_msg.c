@@ -16,6 +16,7 @@
 
 #include "gp11_build_config.h"
 #include "gp11_error.h"
+#include "gp11_gss.h"
 #include "gp11_hs_msg.h"
 #include "gp11_oid.h"
 #include "gp11_wire.h"

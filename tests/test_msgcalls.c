@@ -28,6 +28,7 @@
 
 #include "fuzz_ctx.h"
 #include "gp11_context.h"
+#include "gp11_gss.h"
 #include "gp11_error.h"
 #include "gp11_msg_core.h"
 #include "gp11_runtime.h"
@@ -302,9 +303,9 @@ static void forged_empty_mic_refused(void **state)
 
 /* The SSPI face's msg.c runs here on contexts of fz_establish: its
  * engine handle is the context itself (the real one is engine.c's). */
-gss_ctx_id_t gp11_sspi_engine_ctx(struct gp11_sspi_ctx *c)
+struct gp11_ctx *gp11_sspi_engine_ctx(struct gp11_sspi_ctx *c)
 {
-    return c->gctx;
+    return c->ectx;
 }
 
 #define IP_LEN 4096 /* the message */
@@ -409,8 +410,8 @@ static void sspi_decrypt_in_place(void **state)
         ip_plain[i] = (uint8_t)(x >> 24);
     }
     fz_establish(fz_target_ec, 0, &ini, &acc);
-    ci.gctx = ini;
-    ca.gctx = acc;
+    ci.ectx = (struct gp11_ctx *)ini;
+    ca.ectx = (struct gp11_ctx *)acc;
     for (int path = nss ? 0 : 1; path < 2; path++) {
         bool msg_api = path == 0;
 

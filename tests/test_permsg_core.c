@@ -20,6 +20,7 @@
 
 #include "fuzz_ctx.h"
 #include "gp11_context.h"
+#include "gp11_gss.h"
 #include "gp11_error.h"
 #include "gp11_msg_core.h"
 

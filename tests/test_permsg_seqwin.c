@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <gssapi/gssapi.h>
+
 #include "gp11_config.h"
 #include "gp11_error.h"
 #include "gp11_msg_core.h"

@@ -12,6 +12,7 @@
 #include "gp11_config.h"
 #include "gp11_context.h"
 #include "gp11_creds.h"
+#include "gp11_gss.h"
 #include "gp11_kek.h"
 #include "gp11_names.h"
 #include "gp11_oid.h"

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "gp11_context.h"
+#include "gp11_gss.h"
 #include "gp11_creds.h"
 #include "gp11_error.h"
 #include "gp11_names.h"

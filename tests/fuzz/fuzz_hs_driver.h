@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "gp11_error.h"
+#include "gp11_gss.h"
 #include "gp11_hs_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

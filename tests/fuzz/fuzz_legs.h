@@ -18,6 +18,8 @@
 #include "fuzz_ctx.h"
 #include "fuzz_input.h"
 #include "gp11_context.h"
+#include "gp11_gss.h"
+#include "gp11_names.h"
 #include "gp11_error.h"
 
 #define BASE_FLAGS (GSS_C_MUTUAL_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG)

@@ -34,6 +34,7 @@
 #include "fuzz_ctx.h"
 #include "fuzz_input.h"
 #include "gp11_context.h"
+#include "gp11_gss.h"
 #include "gp11_error.h"
 #include "gp11_permsg.h"
 #include "gp11_qop.h"

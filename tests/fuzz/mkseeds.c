@@ -20,6 +20,7 @@
 #include "devca.h"
 #include "fuzz_ctx.h"
 #include "gp11_context.h"
+#include "gp11_gss.h"
 #include "gp11_error.h"
 #include "gp11_names.h"
 #include "gp11_permsg.h"

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The mechanism OID and OID helpers. */
-#ifndef GP11_OID_H
-#define GP11_OID_H
+/* The mechanism OID as bytes, and the dotted-text OID encoder. */
+#ifndef GP11_MECH_OID_H
+#define GP11_MECH_OID_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include <gssapi/gssapi.h>
+#include "gp11_buf.h"
 
 /* Room for the DER content bytes of the mechanism OID. */
 #define GP11_OID_MAX_LEN 128
@@ -17,10 +16,7 @@
  * bytes, computed once. NULL if the configured text is not a valid dotted
  * OID of at most GP11_OID_MAX_LEN content bytes (a build mistake).
  */
-const gss_OID_desc *gp11_mech_oid(void);
-
-/* True if both OIDs have the same content bytes (or both are NULL). */
-bool gp11_oid_equal(const gss_OID_desc *a, const gss_OID_desc *b);
+const struct gp11_buf *gp11_mech_oid_der(void);
 
 /*
  * Encodes a dotted OID ("1.2.840...") as DER content bytes into out.
