@@ -45,6 +45,15 @@ static const struct {
     {GP11_ERR_CERT_NOT_YET_VALID, SEC_E_CERT_EXPIRED},
     {GP11_ERR_CERT_HOSTNAME, SEC_E_WRONG_PRINCIPAL},
     {GP11_ERR_CERT_USAGE, SEC_E_CERT_WRONG_USAGE},
+    /* revocation (protocol.md 2.11): a certificate on a CRL is revoked, as
+     * Windows says of a revoked smart-card certificate; an expired or
+     * missing CRL leaves its status unknown, as Windows says when it
+     * cannot reach a CRL */
+    {GP11_ERR_CERT_REVOKED, SEC_E_SMARTCARD_CERT_REVOKED},
+    {GP11_ERR_CRL_EXPIRED, SEC_E_REVOCATION_OFFLINE_C},
+    {GP11_ERR_CRL_MISSING, SEC_E_REVOCATION_OFFLINE_C},
+    /* an identity key the token would let out (core/creds.c) */
+    {GP11_ERR_IDENTITY_EXPOSED, SEC_E_UNKNOWN_CREDENTIALS},
     {GP11_ERR_SIGNATURE, SEC_E_INVALID_TOKEN},
     {GP11_ERR_KEY_CONFIRMATION, SEC_E_INVALID_TOKEN},
     {GP11_ERR_ANON_REFUSED, SEC_E_LOGON_DENIED},

@@ -12,6 +12,9 @@
  *   expired-ifpresent  the same CRLs, if-present
  *   missing-default    no CRL for the intermediate int1, policy not set
  *   missing-ifpresent  the same CRLs, if-present
+ * Built with GP11_TEST_SSPI (test_revocation_sspi_*), the groups sspi-*
+ * run the refusals through the SSPI face on both sides and check the
+ * SEC_E_* status of the side that refuses (docs/sspi.md, "Statuses").
  */
 #include "gsslib.h"
 #include "testlib.h"
@@ -19,6 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef GP11_TEST_SSPI
+#include <gss-pkcs11/sspi.h>
+#endif
 
 /* Runs a handshake that must complete, as initiator identity ident (NULL:
  * the configured one) to service. */
@@ -247,6 +254,131 @@ static void missing_crl_tolerated(void **state)
             NULL);
 }
 
+#ifdef GP11_TEST_SSPI
+/* ---- sspi-*: the same refusals through the SSPI face ---------------- */
+
+/* One side of an SSPI handshake. */
+struct sp_side {
+    CredHandle cred;
+    bool have_cred;
+    CtxtHandle ctx;
+    bool have_ctx;
+    SECURITY_STATUS st;
+};
+
+/* One InitializeSecurityContextA (in NULL: the first) or
+ * AcceptSecurityContext call, caller's buffers; *out_len the token made. */
+static SECURITY_STATUS sp_step(struct sp_side *s, bool initiator,
+                               const char *target, const uint8_t *in,
+                               size_t in_len, uint8_t *out, size_t *out_len)
+{
+    SecBuffer ib = {(ULONG)in_len, SECBUFFER_TOKEN, (void *)in};
+    SecBuffer ob = {(ULONG)*out_len, SECBUFFER_TOKEN, out};
+    SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib};
+    SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+    CredHandle *cred = s->have_cred ? &s->cred : NULL;
+    CtxtHandle *ctx = s->have_ctx ? &s->ctx : NULL;
+    ULONG attrs = 0;
+
+    if (initiator)
+        s->st = InitializeSecurityContextA(
+            cred, ctx, ctx ? NULL : (SEC_CHAR *)target, ISC_REQ_MUTUAL_AUTH, 0,
+            SECURITY_NATIVE_DREP, in ? &id : NULL, 0, &s->ctx, &od, &attrs,
+            NULL);
+    else
+        s->st = AcceptSecurityContext(cred, ctx, &id, ASC_REQ_MUTUAL_AUTH,
+                                      SECURITY_NATIVE_DREP, &s->ctx, &od,
+                                      &attrs, NULL);
+    if (s->st == SEC_E_OK || s->st == SEC_I_CONTINUE_NEEDED)
+        s->have_ctx = true;
+    *out_len = ob.cbBuffer;
+    return s->st;
+}
+
+/*
+ * An SSPI handshake that one side must refuse: initiator identity ident
+ * (NULL: the configured one) to target; the refusing side (by_acceptor)
+ * must return want, and the other side must not complete.
+ */
+static void sspi_refused(const char *ident, const char *target,
+                         bool by_acceptor, SECURITY_STATUS want)
+{
+    struct sp_side i = {0}, a = {0};
+    uint8_t t1[16384], t2[16384];
+    size_t l1 = sizeof(t1), l2;
+    char uri[512];
+    TimeStamp exp;
+    int legs = 0;
+
+    if (ident != NULL) {
+        snprintf(uri, sizeof(uri), "%s;object=%s;type=private",
+                 tl_config()->token_uri, ident);
+        assert_int_equal(
+            AcquireCredentialsHandleA(uri, (SEC_CHAR *)GSS_PKCS11_SSP_NAME,
+                                      SECPKG_CRED_OUTBOUND, NULL, NULL, NULL,
+                                      NULL, &i.cred, &exp),
+            SEC_E_OK);
+        i.have_cred = true;
+    }
+    /* INIT, ACCEPT, FINISH, CONFIRM until a side stops. */
+    sp_step(&i, true, target, NULL, 0, t1, &l1);
+    while (legs++ < 4 && i.st == SEC_I_CONTINUE_NEEDED) {
+        l2 = sizeof(t2);
+        if (sp_step(&a, false, NULL, t1, l1, t2, &l2) != SEC_E_OK &&
+            a.st != SEC_I_CONTINUE_NEEDED)
+            break;
+        if (l2 == 0)
+            break;
+        l1 = sizeof(t1);
+        sp_step(&i, true, NULL, t2, l2, t1, &l1);
+    }
+    if (by_acceptor) {
+        if (a.st != want)
+            fail_msg("AcceptSecurityContext: 0x%08x, want 0x%08x",
+                     (unsigned)a.st, (unsigned)want);
+        assert_int_not_equal(i.st, SEC_E_OK);
+    } else {
+        if (i.st != want)
+            fail_msg("InitializeSecurityContextA: 0x%08x, want 0x%08x",
+                     (unsigned)i.st, (unsigned)want);
+        assert_int_not_equal(a.st, SEC_E_OK);
+    }
+    if (i.have_ctx)
+        DeleteSecurityContext(&i.ctx);
+    if (a.have_ctx)
+        DeleteSecurityContext(&a.ctx);
+    if (i.have_cred)
+        FreeCredentialsHandle(&i.cred);
+}
+
+/* A revoked certificate, leaf or intermediate, on either side. */
+static void sspi_revoked(void **state)
+{
+    (void)state;
+    sspi_refused(NULL, "revoked@localhost", false,
+                 SEC_E_SMARTCARD_CERT_REVOKED);
+    sspi_refused("revoked", "host@localhost", true,
+                 SEC_E_SMARTCARD_CERT_REVOKED);
+    sspi_refused("subrevoked", "host@localhost", true,
+                 SEC_E_SMARTCARD_CERT_REVOKED);
+}
+
+/* An expired CRL under crl-policy require: revocation status unknown. */
+static void sspi_expired_crl(void **state)
+{
+    (void)state;
+    sspi_refused(NULL, "host@localhost", false, SEC_E_REVOCATION_OFFLINE_C);
+}
+
+/* No CRL for the issuer: revocation status unknown, on either side. */
+static void sspi_missing_crl(void **state)
+{
+    (void)state;
+    sspi_refused(NULL, "chained@localhost", false, SEC_E_REVOCATION_OFFLINE_C);
+    sspi_refused("chained", "host@localhost", true, SEC_E_REVOCATION_OFFLINE_C);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest chain[] = {
@@ -288,6 +420,23 @@ int main(int argc, char **argv)
     GROUP("expired-ifpresent", expired_ifpresent);
     GROUP("missing-default", missing_default);
     GROUP("missing-ifpresent", missing_ifpresent);
+#ifdef GP11_TEST_SSPI
+    {
+        const struct CMUnitTest sspi_require[] = {
+            cmocka_unit_test(sspi_revoked),
+        };
+        const struct CMUnitTest sspi_expired[] = {
+            cmocka_unit_test(sspi_expired_crl),
+        };
+        const struct CMUnitTest sspi_missing[] = {
+            cmocka_unit_test(sspi_missing_crl),
+        };
+
+        GROUP("sspi-require", sspi_require);
+        GROUP("sspi-expired-require", sspi_expired);
+        GROUP("sspi-missing-default", sspi_missing);
+    }
+#endif
     fprintf(stderr, "unknown group %s\n", group);
     return 2;
 }
