@@ -68,6 +68,13 @@ enum gp11_quirk {
     /* Never use the PKCS#11 3.0 message-based functions, even where the
      * token offers them (configured only). */
     GP11_QUIRK_NO_MESSAGE_API = 1u << 9,
+    /* C_GetTokenInfo fails (CKR_GENERAL_ERROR) or reports an initialised
+     * token without a label while another process rewrites the token's
+     * file, which SoftHSM2 2.6.1 does on every C_Login (measured: 1 to 4
+     * reads in 300 during another process's logins). Token enumeration
+     * reads such a slot again; detected by the module's manufacturer,
+     * since it applies before a token is chosen. */
+    GP11_QUIRK_TOKEN_INFO_RACE = 1u << 10,
 };
 
 /* Name of one quirk bit ("no-deinit"), or NULL. */

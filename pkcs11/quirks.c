@@ -37,6 +37,9 @@ static const struct quirk_def quirk_defs[] = {
     {GP11_QUIRK_NO_MESSAGE_API, "no-message-api",
      "do not use the PKCS#11 3.0 message functions (C_EncryptMessage, "
      "C_DecryptMessage) although the token offers them"},
+    {GP11_QUIRK_TOKEN_INFO_RACE, "token-info-race",
+     "C_GetTokenInfo may fail or lose the label while another process "
+     "rewrites the token file (every C_Login); enumeration reads again"},
 };
 
 #define N_QUIRKS (sizeof(quirk_defs) / sizeof(quirk_defs[0]))
@@ -46,10 +49,10 @@ static const struct {
     const char *manufacturer;
     unsigned quirks;
 } known_tokens[] = {
-    {"SoftHSM", GP11_QUIRK_NO_DEINIT | GP11_QUIRK_GCM_TAG_GENERAL_ERROR |
-                    GP11_QUIRK_NO_DERIVE_TEMPLATE |
-                    GP11_QUIRK_SENSITIVE_DEFAULT_FALSE |
-                    GP11_QUIRK_DESTROYED_OBJECTS_KEPT},
+    {"SoftHSM",
+     GP11_QUIRK_NO_DEINIT | GP11_QUIRK_GCM_TAG_GENERAL_ERROR |
+         GP11_QUIRK_NO_DERIVE_TEMPLATE | GP11_QUIRK_SENSITIVE_DEFAULT_FALSE |
+         GP11_QUIRK_DESTROYED_OBJECTS_KEPT | GP11_QUIRK_TOKEN_INFO_RACE},
     /* NSS softoken 3.87: measured, see docs/token-layer.md. */
     {"Mozilla Foundation", GP11_QUIRK_UNLISTED_ECB_ENCRYPT_DATA |
                                GP11_QUIRK_ALLOWED_MECHANISMS_IGNORED |

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define FALLBACK_MAX_SESSIONS 32
 #define MAX_POOL 4096
@@ -18,6 +19,44 @@ void gp11_token_label(const CK_TOKEN_INFO *info, char out[33])
     while (n > 0 && out[n - 1] == ' ')
         n--;
     out[n] = '\0';
+}
+
+/* Reads of a slot's token information (quirk token-info-race). */
+#define TOKEN_INFO_READS 8
+#define TOKEN_INFO_PAUSE_NS 2000000L
+
+/* A read the quirk token-info-race says may be torn: a failure the token
+ * calls general, or an initialised token whose label is all blanks. */
+static bool torn_token_info(CK_RV rv, const CK_TOKEN_INFO *info)
+{
+    static const CK_UTF8CHAR blanks[sizeof(info->label)] = {
+        ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+        ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+        ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+    if (rv == CKR_GENERAL_ERROR || rv == CKR_TOKEN_NOT_PRESENT)
+        return true;
+    return rv == CKR_OK && (info->flags & CKF_TOKEN_INITIALIZED) &&
+           memcmp(info->label, blanks, sizeof(blanks)) == 0;
+}
+
+/* C_GetTokenInfo, read again after a short pause while the module has the
+ * quirk token-info-race and the read looks torn (up to TOKEN_INFO_READS
+ * reads; the last one stands, whatever it says). */
+static CK_RV read_token_info(struct gp11_module *mod, CK_SLOT_ID slot,
+                             CK_TOKEN_INFO *info)
+{
+    const struct timespec pause = {0, TOKEN_INFO_PAUSE_NS};
+    bool racy =
+        gp11_quirks_for_token(&mod->info, NULL) & GP11_QUIRK_TOKEN_INFO_RACE;
+    CK_RV rv = gp11_ck_GetTokenInfo(mod, slot, info);
+
+    for (int i = 1; racy && i < TOKEN_INFO_READS && torn_token_info(rv, info);
+         i++) {
+        nanosleep(&pause, NULL);
+        rv = gp11_ck_GetTokenInfo(mod, slot, info);
+    }
+    return rv;
 }
 
 uint32_t gp11_token_enumerate(struct gp11_module *mod,
@@ -46,7 +85,7 @@ uint32_t gp11_token_enumerate(struct gp11_module *mod,
     }
     for (i = 0; i < n; i++) {
         /* A slot whose token vanished meanwhile is simply skipped. */
-        if (gp11_ck_GetTokenInfo(mod, slots[i], &descs[kept].info) != CKR_OK ||
+        if (read_token_info(mod, slots[i], &descs[kept].info) != CKR_OK ||
             gp11_ck_GetSlotInfo(mod, slots[i], &descs[kept].slot_info) !=
                 CKR_OK)
             continue;
@@ -105,6 +144,60 @@ static void uri_hint(P11KitUri *uri, char *buf, size_t len)
         snprintf(buf, len, "the tokens look alike: give each its own label");
 }
 
+/* Enumerations before "no token matches" on a module with the quirk
+ * token-info-race (a whole slot may be missing from a torn scan). */
+#define MATCH_ROUNDS 4
+
+/* Marks the tokens of descs that uri selects; the number marked, the last
+ * one in *hit. */
+static size_t match_tokens(P11KitUri *uri, const struct gp11_token_desc *descs,
+                           size_t n, bool *match, size_t *hit)
+{
+    CK_SLOT_ID want = p11_kit_uri_get_slot_id(uri);
+    size_t hits = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        match[i] = p11_kit_uri_match_token_info(uri, &descs[i].info) &&
+                   p11_kit_uri_match_slot_info(uri, &descs[i].slot_info) &&
+                   (want == (CK_SLOT_ID)-1 || want == descs[i].slot);
+        if (match[i]) {
+            hits++;
+            *hit = i;
+        }
+    }
+    return hits;
+}
+
+/* The module's tokens and which of them uri selects; with the quirk
+ * token-info-race, a scan that selects none is made again (up to
+ * MATCH_ROUNDS scans, 2 ms apart; the last one stands). */
+static uint32_t enumerate_matching(struct gp11_module *mod, P11KitUri *uri,
+                                   struct gp11_token_desc **descs, size_t *n,
+                                   bool **match, size_t *hits, size_t *hit)
+{
+    const struct timespec pause = {0, TOKEN_INFO_PAUSE_NS};
+    bool racy =
+        gp11_quirks_for_token(&mod->info, NULL) & GP11_QUIRK_TOKEN_INFO_RACE;
+    uint32_t ret;
+
+    for (int round = 1;; round++) {
+        ret = gp11_token_enumerate(mod, descs, n);
+        if (ret != GP11_OK)
+            return ret;
+        *match = calloc(*n ? *n : 1, sizeof(**match));
+        if (*match == NULL)
+            return gp11_err_set(GP11_ERR_NOMEM, "out of memory");
+        *hits = match_tokens(uri, *descs, *n, *match, hit);
+        if (*hits > 0 || !racy || round >= MATCH_ROUNDS)
+            return GP11_OK;
+        free(*descs);
+        free(*match);
+        *descs = NULL;
+        *match = NULL;
+        nanosleep(&pause, NULL);
+    }
+}
+
 /* Picks the one token matching the URI among those the module offers. */
 static uint32_t select_token(struct gp11_token *tok, const char *uri_str)
 {
@@ -133,25 +226,9 @@ static uint32_t select_token(struct gp11_token *tok, const char *uri_str)
                            shown, tok->mod->path);
         goto done;
     }
-    ret = gp11_token_enumerate(tok->mod, &descs, &n);
+    ret = enumerate_matching(tok->mod, uri, &descs, &n, &match, &hits, &hit);
     if (ret != GP11_OK)
         goto done;
-    match = calloc(n ? n : 1, sizeof(*match));
-    if (match == NULL) {
-        ret = gp11_err_set(GP11_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        CK_SLOT_ID want = p11_kit_uri_get_slot_id(uri);
-
-        match[i] = p11_kit_uri_match_token_info(uri, &descs[i].info) &&
-                   p11_kit_uri_match_slot_info(uri, &descs[i].slot_info) &&
-                   (want == (CK_SLOT_ID)-1 || want == descs[i].slot);
-        if (match[i]) {
-            hits++;
-            hit = i;
-        }
-    }
     if (hits == 0) {
         describe_tokens(descs, n, NULL, found, sizeof(found));
         ret = gp11_err_set(GP11_ERR_TOKEN_NOT_FOUND,
