@@ -47,6 +47,16 @@ static void no_bindings(void **state)
     assert_memory_equal(h, zero, sizeof(h));
 }
 
+/* gp11_ctx_cb_hash of cb succeeds and gives want. */
+static void assert_hash(const struct gp11_bindings *cb,
+                        const uint8_t want[GP11_CB_HASH_LEN])
+{
+    uint8_t h[GP11_CB_HASH_LEN];
+
+    assert_int_equal(gp11_ctx_cb_hash(cb, h), GP11_OK);
+    assert_memory_equal(h, want, sizeof(h));
+}
+
 /* Bindings of zero types and empty strings still hash to a digest. */
 static void empty_bindings(void **state)
 {
@@ -55,11 +65,9 @@ static void empty_bindings(void **state)
         0xc3, 0x53, 0xe6, 0x32, 0xc3, 0x93, 0x26, 0x2c, 0xf0, 0x63, 0x40,
         0xc4, 0xfa, 0x7f, 0x1b, 0x40, 0xc4, 0xcb, 0xd3, 0x6f, 0x90};
     struct gp11_bindings cb = {0};
-    uint8_t h[GP11_CB_HASH_LEN];
 
     (void)state;
-    assert_int_equal(gp11_ctx_cb_hash(&cb, h), GP11_OK);
-    assert_memory_equal(h, want, sizeof(h));
+    assert_hash(&cb, want);
 }
 
 /* Every field in its place: types, lengths and bytes. */
@@ -70,11 +78,9 @@ static void full_bindings(void **state)
         0x09, 0xb3, 0x7f, 0x73, 0xbc, 0xaa, 0xd1, 0x3c, 0x33, 0x99, 0x60,
         0x20, 0x6c, 0xc6, 0x92, 0x6c, 0x29, 0xce, 0x02, 0x5b, 0x17};
     struct gp11_bindings cb = full();
-    uint8_t h[GP11_CB_HASH_LEN];
 
     (void)state;
-    assert_int_equal(gp11_ctx_cb_hash(&cb, h), GP11_OK);
-    assert_memory_equal(h, want, sizeof(h));
+    assert_hash(&cb, want);
 }
 
 /* Application data only (what TLS channel bindings usually are). */
@@ -86,11 +92,9 @@ static void application_data_only(void **state)
         0x25, 0xde, 0xbd, 0x2a, 0x78, 0xad, 0x6d, 0xb0, 0x04, 0x55};
     struct gp11_bindings cb = {
         .application_data = {(const uint8_t *)app, sizeof(app) - 1}};
-    uint8_t h[GP11_CB_HASH_LEN];
 
     (void)state;
-    assert_int_equal(gp11_ctx_cb_hash(&cb, h), GP11_OK);
-    assert_memory_equal(h, want, sizeof(h));
+    assert_hash(&cb, want);
 }
 
 /* A string longer than opaque32 carries: refused, and the hash is zeros
