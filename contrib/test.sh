@@ -127,6 +127,16 @@ else
 fi
 phase "mutation gate"
 
+# The tests that failed, by name, so that the end of the log says which.
+for f in build/meson-logs/test-output.txt \
+    build/meson-logs/test-output-valgrind.txt \
+    build-asan/meson-logs/test-output.txt \
+    build-tsan/meson-logs/test-output-tsan.txt; do
+    [ -f "$f" ] || continue
+    grep -E '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|UNEXPECTEDPASS|ERROR) ' "$f" |
+        awk '!seen[$0]++' | sed "s|^ *|test.sh: failed in ${f%%/*}: |" || true
+done
+
 awk '{ok += $1; fail += $2; skip += $3}
      END {printf "%d passed, %d failed, %d skipped\n", ok, fail, skip}' \
     "$counts"
