@@ -160,6 +160,10 @@ unsigned gp11_token_quirks(const struct gp11_token *tok);
 
 /* Label of a token info as a C string without the blank padding. */
 void gp11_token_label(const CK_TOKEN_INFO *info, char out[33]);
+/* C_GetTokenInfo, read again while a read looks torn and the module has
+ * the quirk token-info-race (docs/token-layer.md 8). */
+CK_RV gp11_token_read_info(struct gp11_module *mod, CK_SLOT_ID slot,
+                           CK_TOKEN_INFO *info);
 
 /* One token that a module offers, for listings. */
 struct gp11_token_desc {

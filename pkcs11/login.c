@@ -250,7 +250,7 @@ static uint32_t check_lockout(struct gp11_token *tok)
     CK_RV rv;
 
     gp11_token_label(&tok->info, label);
-    rv = gp11_ck_GetTokenInfo(tok->mod, tok->slot, &info);
+    rv = gp11_token_read_info(tok->mod, tok->slot, &info);
     if (rv != CKR_OK)
         return gp11_err_ck(GP11_ERR_LOGIN, rv, "C_GetTokenInfo",
                            "cannot read the token's PIN state");

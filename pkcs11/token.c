@@ -43,8 +43,8 @@ static bool torn_token_info(CK_RV rv, const CK_TOKEN_INFO *info)
 /* C_GetTokenInfo, read again after a short pause while the module has the
  * quirk token-info-race and the read looks torn (up to TOKEN_INFO_READS
  * reads; the last one stands, whatever it says). */
-static CK_RV read_token_info(struct gp11_module *mod, CK_SLOT_ID slot,
-                             CK_TOKEN_INFO *info)
+CK_RV gp11_token_read_info(struct gp11_module *mod, CK_SLOT_ID slot,
+                           CK_TOKEN_INFO *info)
 {
     const struct timespec pause = {0, TOKEN_INFO_PAUSE_NS};
     bool racy =
@@ -85,7 +85,7 @@ uint32_t gp11_token_enumerate(struct gp11_module *mod,
     }
     for (i = 0; i < n; i++) {
         /* A slot whose token vanished meanwhile is simply skipped. */
-        if (read_token_info(mod, slots[i], &descs[kept].info) != CKR_OK ||
+        if (gp11_token_read_info(mod, slots[i], &descs[kept].info) != CKR_OK ||
             gp11_ck_GetSlotInfo(mod, slots[i], &descs[kept].slot_info) !=
                 CKR_OK)
             continue;
