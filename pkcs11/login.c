@@ -121,6 +121,31 @@ static const char *file_kind(mode_t mode)
     return "not a regular file";
 }
 
+/* The PIN is the file's first line, without its line ending: refused when
+ * empty (it would spend one of the token's tries) or holding a NUL byte
+ * (C strings would cut the PIN short there). */
+static uint32_t pin_first_line(const char *path, const char *text, size_t n,
+                               size_t *len)
+{
+    size_t i = 0;
+
+    while (i < n && text[i] != '\r' && text[i] != '\n' && text[i] != '\0')
+        i++;
+    if (i < n && text[i] == '\0')
+        return gp11_err_set(GP11_ERR_PIN_SOURCE,
+                            "PIN file %s has a NUL byte in its first line "
+                            "(byte %zu); a PIN is text",
+                            path, i + 1);
+    if (i == 0)
+        return gp11_err_set(GP11_ERR_PIN_SOURCE,
+                            "PIN file %s %s; refusing to present an empty "
+                            "PIN",
+                            path,
+                            n == 0 ? "is empty" : "has an empty first line");
+    *len = i;
+    return GP11_OK;
+}
+
 /*
  * Reads a PIN file into pin (one line, newline stripped). The open never
  * blocks (a FIFO without a writer would hang every caller) and follows no
@@ -186,8 +211,7 @@ static uint32_t read_pin_file(const char *src, char *pin, size_t *len)
                                    PIN_MAX - 2);
         goto done;
     }
-    /* The PIN is the first line, without its line ending. */
-    *len = strcspn(pin, "\r\n") < (size_t)n ? strcspn(pin, "\r\n") : (size_t)n;
+    ret = pin_first_line(path, pin, (size_t)n, len);
 done:
     close(fd);
     return ret;

@@ -17,8 +17,10 @@
 static char dir[] = "/tmp/gp11-login-XXXXXX";
 static char debug_log[64];
 
-/* Writes a PIN file with the given mode; returns its path (static). */
-static const char *pin_file(const char *name, const char *pin, mode_t mode)
+/* Writes a PIN file of len bytes with the given mode; returns its path
+ * (static). */
+static const char *pin_file_bytes(const char *name, const char *pin, size_t len,
+                                  mode_t mode)
 {
     static char path[128];
     int fd;
@@ -27,10 +29,16 @@ static const char *pin_file(const char *name, const char *pin, mode_t mode)
     unlink(path);
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
     assert_true(fd >= 0);
-    assert_int_equal(write(fd, pin, strlen(pin)), (ssize_t)strlen(pin));
+    assert_int_equal(write(fd, pin, len), (ssize_t)len);
     fchmod(fd, mode);
     close(fd);
     return path;
+}
+
+/* Writes a PIN file holding the string pin. */
+static const char *pin_file(const char *name, const char *pin, mode_t mode)
+{
+    return pin_file_bytes(name, pin, strlen(pin), mode);
 }
 
 /* The suite's PIN, read from its pin-source. */
@@ -207,6 +215,45 @@ static void pin_source_that_is_no_regular_file(void **state)
     signal(SIGALRM, SIG_DFL);
 }
 
+/* Asserts that the PIN file of len bytes is refused for what it holds,
+ * before any C_Login. */
+static void content_refused_as(const char *name, const char *pin, size_t len,
+                               const char *what)
+{
+    int before = tl_count_lines(debug_log, "C_Login:");
+    const char *path = pin_file_bytes(name, pin, len, 0600);
+    uint32_t ret = login_with(path, NULL, false);
+
+    tl_assert_err(ret, GP11_ERR_PIN_SOURCE);
+    tl_assert_msg(ret, path);
+    tl_assert_msg(ret, what);
+    assert_int_equal(tl_count_lines(debug_log, "C_Login:"), before);
+}
+
+/* An empty first line or a NUL byte in it is refused, not presented as an
+ * empty or shortened PIN that spends one of the token's tries. */
+static void pin_file_content_errors(void **state)
+{
+    char pin[64], text[80];
+    size_t n;
+
+    (void)state;
+    content_refused_as("empty.pin", "", 0, "is empty");
+    content_refused_as("newline.pin", "\n1234\n", 6, "empty first line");
+    real_pin(pin, sizeof(pin));
+    /* The right PIN, then a NUL and more: strcspn-style reading would
+     * present the right PIN, silently dropping what follows. */
+    n = (size_t)snprintf(text, sizeof(text), "%s#junk\n", pin);
+    text[strlen(pin)] = '\0';
+    content_refused_as("nul.pin", text, n, "NUL byte in its first line");
+    /* A NUL after the first line is no part of the PIN. */
+    n = (size_t)snprintf(text, sizeof(text), "%s\n#", pin);
+    text[n - 1] = '\0';
+    tl_assert_err(
+        login_with(pin_file_bytes("nul2.pin", text, n, 0600), NULL, false),
+        GP11_OK);
+}
+
 static void locked_token_is_not_tried(void **state)
 {
     int before = tl_count_lines(debug_log, "C_Login:");
@@ -268,6 +315,7 @@ int main(void)
         cmocka_unit_test(pin_is_the_first_line),
         cmocka_unit_test(missing_pin_is_explained),
         cmocka_unit_test(pin_file_errors),
+        cmocka_unit_test(pin_file_content_errors),
         cmocka_unit_test(pin_source_that_is_no_regular_file),
         cmocka_unit_test(locked_token_is_not_tried),
         cmocka_unit_test(final_try_is_not_risked),

@@ -17,7 +17,8 @@
  * refuses FIFOs, set the variable (a login that takes over 0.5 s fails).
  *
  * Invariants: a login that succeeds presented exactly the file's first
- * line (up to CR, LF or NUL) to C_Login, from a regular file that is not
+ * line (up to CR or LF; never empty, never holding a NUL) to C_Login,
+ * from a regular file that is not
  * a symlink and not writable by group or others, nor readable by others;
  * a refused pin-source presents nothing; no session is left open.
  */
@@ -125,7 +126,7 @@ static size_t first_line(const uint8_t *p, size_t n)
 {
     size_t i = 0;
 
-    while (i < n && p[i] != '\r' && p[i] != '\n' && p[i] != '\0')
+    while (i < n && p[i] != '\r' && p[i] != '\n')
         i++;
     return i;
 }
@@ -197,6 +198,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (kind == 0 || kind == 3) && (mode & (S_IROTH | S_IWOTH | S_IWGRP)) == 0;
     if (ret == GP11_OK) {
         want = first_line(content, n);
+        if (want == 0 || memchr(content, '\0', want) != NULL)
+            FZ_FAIL("a first line of %zu bytes%s was presented as a PIN", want,
+                    want ? " holding a NUL" : "");
         if (!allowed)
             FZ_FAIL("a PIN was read from a %s of mode %03o",
                     kind == 1 ? "symlink" : "file that is not regular",
