@@ -279,10 +279,8 @@ uint32_t gp11_ctx_error_hash(const struct gp11_ctx *ctx,
                              "hashing the transcript for an ERROR failed");
 }
 
-uint32_t gp11_ctx_usable(const struct gp11_ctx *ctx)
+uint32_t gp11_ctx_same_process(const struct gp11_ctx *ctx)
 {
-    if (ctx == NULL)
-        return gp11_err_set(GP11_ERR_NO_CONTEXT, "no security context");
     /* The fork generation is one atomic load; getpid() would be a system
      * call on every message. */
     if (ctx->generation != gp11_fork_generation())
@@ -290,6 +288,18 @@ uint32_t gp11_ctx_usable(const struct gp11_ctx *ctx)
                             "the security context was established by process "
                             "%d and cannot be used after fork()",
                             (int)ctx->pid);
+    return GP11_OK;
+}
+
+uint32_t gp11_ctx_usable(const struct gp11_ctx *ctx)
+{
+    uint32_t ret;
+
+    if (ctx == NULL)
+        return gp11_err_set(GP11_ERR_NO_CONTEXT, "no security context");
+    ret = gp11_ctx_same_process(ctx);
+    if (ret != GP11_OK)
+        return ret;
     if (ctx->state != GP11_CTX_ESTABLISHED)
         return gp11_err_set(GP11_ERR_NO_CONTEXT,
                             "the security context is not established yet");

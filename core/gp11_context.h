@@ -119,6 +119,10 @@ uint32_t gp11_ctx_error_hash(const struct gp11_ctx *ctx,
                              const struct gp11_buf *error_core,
                              uint8_t out[GP11_TH_LEN]);
 
+/* GP11_OK unless ctx was made before a fork() of this process
+ * (GP11_ERR_FORKED). */
+uint32_t gp11_ctx_same_process(const struct gp11_ctx *ctx);
+
 /* GP11_OK if the context may be used in this process and is open. */
 uint32_t gp11_ctx_usable(const struct gp11_ctx *ctx);
 

@@ -70,6 +70,11 @@ OM_uint32 gp11_gss_inquire_context(OM_uint32 *minor, gss_ctx_id_t context,
     if (ctx == NULL)
         return gp11_fail(
             minor, gp11_err_set(GP11_ERR_NO_CONTEXT, "no security context"));
+    /* In a forked child the context is the parent's: it reports nothing
+     * that would suggest it can still be used. */
+    ret = gp11_ctx_same_process(ctx);
+    if (ret != GP11_OK)
+        return gp11_fail(minor, ret);
     s = ctx->initiator ? ctx->own_name : ctx->peer_name;
     t = ctx->initiator ? ctx->peer_name : ctx->own_name;
     ret = name_out(s, src);

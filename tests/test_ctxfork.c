@@ -197,10 +197,14 @@ static void child_calls(struct report *r, const char *side, gss_ctx_id_t ctx,
     gss_buffer_desc m = {5, (void *)"hello"}, junk = {5, (void *)"junk!"};
     gss_buffer_desc out = GSS_C_EMPTY_BUFFER, tok = *peer_tok;
     OM_uint32 minor = 0, major, t = 99, limit = 99;
+    int is_open = 1;
 
     /* These touch no token object: only the context can refuse. */
     major = gss_context_time(&minor, ctx, &t);
     expect_refused(r, side, "gss_context_time", major, minor, NULL, parent);
+    major = gss_inquire_context(&minor, ctx, NULL, NULL, &t, NULL, NULL, NULL,
+                                &is_open);
+    expect_refused(r, side, "gss_inquire_context", major, minor, NULL, parent);
     major = gss_wrap_size_limit(&minor, ctx, 1, 0, 1000, &limit);
     expect_refused(r, side, "gss_wrap_size_limit", major, minor, NULL, parent);
     major = gss_verify_mic(&minor, ctx, &m, &junk, NULL);
