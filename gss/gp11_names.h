@@ -39,6 +39,11 @@ OM_uint32 gp11_gss_inquire_mechs_for_name(OM_uint32 *minor, gss_name_t name,
                                           gss_OID_set *mechs);
 OM_uint32 gp11_gss_localname(OM_uint32 *minor, gss_name_t name, gss_OID mech,
                              gss_buffer_t localname);
+/* gssspi_authorize_localname: COMPLETE when name's local account
+ * (gp11_gss_localname) is exactly user, else GSS_S_UNAUTHORIZED. */
+OM_uint32 gp11_gss_authorize_localname(OM_uint32 *minor, gss_name_t name,
+                                       gss_const_buffer_t user,
+                                       gss_const_OID user_type);
 
 /* The name behind a gss_name_t, or NULL if it is not one of ours. */
 struct gp11_name *gp11_name_from_gss(gss_name_t name);

@@ -393,6 +393,19 @@ EXPORT OM_uint32 gss_localname(OM_uint32 *minor, const gss_name_t name,
     return gp11_gss_localname(minor, name, (gss_OID)mech, localname);
 }
 
+/* MIT's and Heimdal's gss_authorize_localname and gss_userok ask this. */
+EXPORT OM_uint32 gssspi_authorize_localname(OM_uint32 *minor,
+                                            const gss_name_t name,
+                                            gss_const_buffer_t user,
+                                            gss_const_OID user_type);
+EXPORT OM_uint32 gssspi_authorize_localname(OM_uint32 *minor,
+                                            const gss_name_t name,
+                                            gss_const_buffer_t user,
+                                            gss_const_OID user_type)
+{
+    return gp11_gss_authorize_localname(minor, name, user, user_type);
+}
+
 EXPORT OM_uint32 gss_inquire_attrs_for_mech(OM_uint32 *minor,
                                             gss_const_OID mech,
                                             gss_OID_set *attrs,

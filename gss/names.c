@@ -581,3 +581,50 @@ OM_uint32 gp11_gss_localname(OM_uint32 *minor, gss_name_t name, gss_OID mech,
     *minor = 0;
     return GSS_S_COMPLETE;
 }
+
+OM_uint32 gp11_gss_authorize_localname(OM_uint32 *minor, gss_name_t name,
+                                       gss_const_buffer_t user,
+                                       gss_const_OID user_type)
+{
+    gss_buffer_desc local = GSS_C_EMPTY_BUFFER;
+    OM_uint32 major;
+
+    if (minor == NULL)
+        return GSS_S_CALL_INACCESSIBLE_WRITE;
+    if (user == GSS_C_NO_BUFFER || (user->length && user->value == NULL)) {
+        *minor = gp11_err_set(GP11_ERR_BAD_ARG,
+                              "authorize_localname: no local user name");
+        return GSS_S_CALL_INACCESSIBLE_READ;
+    }
+    if (user_type != GSS_C_NO_OID && !oid_eq(user_type, &nt_user)) {
+        *minor = gp11_err_set(GP11_ERR_BAD_NAME_TYPE,
+                              "authorize_localname: the local user is not a "
+                              "user name");
+        return GSS_S_BAD_NAMETYPE;
+    }
+    /* The peer's name maps to one account (gss_localname); it may log in
+     * as that account and no other. */
+    major = gp11_gss_localname(minor, name, GSS_C_NO_OID, &local);
+    if (major == GSS_S_UNAVAILABLE) {
+        *minor = gp11_err_set(GP11_ERR_NO_LOCALNAME,
+                              "authorize_localname: \"%s\" maps to no local "
+                              "account, so it may not log in as \"%.*s\"",
+                              gp11_name_text(gp11_name_from_gss(name)),
+                              (int)user->length, (const char *)user->value);
+        return GSS_S_UNAUTHORIZED;
+    }
+    if (major != GSS_S_COMPLETE)
+        return major;
+    if (local.length != user->length ||
+        memcmp(local.value, user->value, local.length) != 0) {
+        *minor = gp11_err_set(GP11_ERR_NO_LOCALNAME,
+                              "authorize_localname: \"%s\" maps to the local "
+                              "account \"%.*s\", not \"%.*s\"",
+                              gp11_name_text(gp11_name_from_gss(name)),
+                              (int)local.length, (const char *)local.value,
+                              (int)user->length, (const char *)user->value);
+        major = GSS_S_UNAUTHORIZED;
+    }
+    free(local.value);
+    return major;
+}

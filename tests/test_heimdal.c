@@ -477,6 +477,26 @@ static void iov(void **state)
     hs_release(&h);
 }
 
+/* Heimdal's gss_userok asks gssspi_authorize_localname: the peer may log
+ * in exactly as its gss_localname account. Heimdal first imports the user
+ * name in every mechanism, its own Kerberos included, which needs a
+ * default realm (main sets KRB5_CONFIG to tests/data/
+ * krb5-default-realm.conf); without one gss_userok is 0 for everybody. */
+static void userok_is_the_local_account(void **state)
+{
+    struct hs h = {0};
+
+    (void)state;
+    if (getenv("KRB5_CONFIG") == NULL)
+        skip();
+    establish(&h, 0);
+    assert_int_equal(gss_userok(h.src, "alice"), 1);
+    assert_int_equal(gss_userok(h.src, "alicex"), 0);
+    assert_int_equal(gss_userok(h.src, "alic"), 0);
+    assert_int_equal(gss_userok(h.src, "bob"), 0);
+    hs_release(&h);
+}
+
 /* gss_localname, and the mechanism-level queries Heimdal forwards (its
  * API-as-SPI compatibility: the module has no gss_mo_init). */
 static void mechanism_queries(void **state)
@@ -775,6 +795,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(version_1_names),
         cmocka_unit_test(iov),
         cmocka_unit_test(mechanism_queries),
+        cmocka_unit_test(userok_is_the_local_account),
         cmocka_unit_test(display_status_of_a_failure),
         cmocka_unit_test(add_cred),
         cmocka_unit_test(unimplemented_calls_fail_cleanly),
@@ -789,6 +810,14 @@ int main(int argc, char **argv)
     if (!installed && getenv("GSS_PKCS11_CONF") == NULL) {
         fprintf(stderr, "GSS_PKCS11_CONF is not set (run via meson test)\n");
         return 1;
+    }
+    if (!installed && getenv("GP11_SOURCE_ROOT") &&
+        getenv("KRB5_CONFIG") == NULL) {
+        char conf[4096];
+
+        snprintf(conf, sizeof(conf), "%s/tests/data/krb5-default-realm.conf",
+                 getenv("GP11_SOURCE_ROOT"));
+        setenv("KRB5_CONFIG", conf, 1);
     }
     parse_mech_oid();
     if (argc > 1 && strcmp(argv[1], "export") == 0)

@@ -355,6 +355,41 @@ static void heimdal_entry_points(void **state)
     dlclose(dl);
 }
 
+/* gss_canonicalize_name of text (of type) to our mechanism. */
+static gss_name_t our_mn(const char *text, gss_OID type)
+{
+    gss_buffer_desc in = {strlen(text), (void *)text};
+    gss_name_t name = GSS_C_NO_NAME, mn = GSS_C_NO_NAME;
+    OM_uint32 minor;
+
+    assert_int_equal(gss_import_name(&minor, &in, type, &name), GSS_S_COMPLETE);
+    assert_int_equal(gss_canonicalize_name(&minor, name, &our_oid, &mn),
+                     GSS_S_COMPLETE);
+    gss_release_name(&minor, &name);
+    return mn;
+}
+
+/* gss_userok asks the module (gssspi_authorize_localname): a user name
+ * may log in as its gss_localname account, exactly, and as no other; MIT's
+ * own fallback would compare the whole names ("alice@example.com" is not
+ * "alice") and authorise nobody. */
+static void userok_is_the_local_account(void **state)
+{
+    gss_name_t alice = our_mn("alice@example.com", GSS_C_NT_USER_NAME);
+    gss_name_t host = our_mn("host@localhost", GSS_C_NT_HOSTBASED_SERVICE);
+    OM_uint32 minor;
+
+    (void)state;
+    assert_int_equal(gss_userok(alice, "alice"), 1);
+    assert_int_equal(gss_userok(alice, "alic"), 0);
+    assert_int_equal(gss_userok(alice, "alicex"), 0);
+    assert_int_equal(gss_userok(alice, "alice@example.com"), 0);
+    assert_int_equal(gss_userok(alice, "bob"), 0);
+    assert_int_equal(gss_userok(host, "host"), 0);
+    gss_release_name(&minor, &alice);
+    gss_release_name(&minor, &host);
+}
+
 /* The public header's OID is the one the plugin registers (default
  * build; a -Dmech_oid build skips this). */
 static void public_header_names_the_oid(void **state)
@@ -378,6 +413,7 @@ int main(void)
         cmocka_unit_test(names_round_trip),
         cmocka_unit_test(display_name_type_is_static),
         cmocka_unit_test(heimdal_entry_points),
+        cmocka_unit_test(userok_is_the_local_account),
         cmocka_unit_test(public_header_names_the_oid),
     };
 

@@ -841,6 +841,45 @@ static void test_localname(void **state)
     rel(n);
 }
 
+/* gssspi_authorize_localname: exactly the gss_localname account, and the
+ * minor says which account the name has when it is refused. */
+static void test_authorize_localname(void **state)
+{
+    gss_buffer_desc alice = {5, "alice"}, alicex = {6, "alicex"};
+    gss_buffer_desc alic = {4, "alic"}, host = {4, "host"};
+    gss_name_t u = imp(NT_USER, "alice@example.com");
+    gss_name_t h = imp(NT_HOST, "host@localhost");
+    OM_uint32 minor;
+
+    (void)state;
+    assert_int_equal(gp11_gss_authorize_localname(&minor, u, &alice, NT_USER),
+                     GSS_S_COMPLETE);
+    assert_int_equal(
+        gp11_gss_authorize_localname(&minor, u, &alice, GSS_C_NO_OID),
+        GSS_S_COMPLETE);
+    assert_int_equal(gp11_gss_authorize_localname(&minor, u, &alicex, NT_USER),
+                     GSS_S_UNAUTHORIZED);
+    assert_int_equal(minor, GP11_ERR_NO_LOCALNAME);
+    assert_non_null(strstr(gp11_err_message(minor),
+                           "maps to the local account \"alice\", not "
+                           "\"alicex\""));
+    assert_int_equal(gp11_gss_authorize_localname(&minor, u, &alic, NT_USER),
+                     GSS_S_UNAUTHORIZED);
+    assert_int_equal(gp11_gss_authorize_localname(&minor, h, &host, NT_USER),
+                     GSS_S_UNAUTHORIZED);
+    assert_non_null(strstr(gp11_err_message(minor), "maps to no local"));
+    assert_int_equal(gp11_gss_authorize_localname(&minor, u, &alice, NT_HOST),
+                     GSS_S_BAD_NAMETYPE);
+    assert_int_equal(gp11_gss_authorize_localname(&minor, u, NULL, NT_USER),
+                     GSS_S_CALL_INACCESSIBLE_READ);
+    assert_int_equal(gp11_gss_authorize_localname(NULL, u, &alice, NT_USER),
+                     GSS_S_CALL_INACCESSIBLE_WRITE);
+    assert_true(GSS_ERROR(
+        gp11_gss_authorize_localname(&minor, GSS_C_NO_NAME, &alice, NT_USER)));
+    rel(u);
+    rel(h);
+}
+
 /*
  * A self-signed certificate with the given subject (field/value pairs,
  * NULL-terminated) and san_count copies of the subjectAltName extension
@@ -1186,6 +1225,7 @@ int main(void)
         cmocka_unit_test(test_canon_dup),
         cmocka_unit_test(test_inquire_names),
         cmocka_unit_test(test_localname),
+        cmocka_unit_test(test_authorize_localname),
         cmocka_unit_test(test_from_cert),
         cmocka_unit_test(test_from_cert_nul),
         cmocka_unit_test(test_from_cert_user_san),
