@@ -13,7 +13,7 @@ set -u
 gssp11=$1
 [ -f "${GP11_TEST_SKIP_FILE:-/nonexistent}" ] && exit 77
 work=$(mktemp -d /tmp/gp11-badin.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'chmod -R u+rwx "$work" 2>/dev/null; rm -rf "$work"' EXIT
 # The unprivileged row must reach a file in here.
 chmod 711 "$work"
 nl='
@@ -118,6 +118,9 @@ in_newline_garbage() { printf 'garbage\n' >"$1$nl"x; }
 in_setup_into_file() { cp "$good" "$1"; }
 in_setup_into_fifo() { mkfifo "$1"; }
 in_setup_into_devnull() { ln -s /dev/null "$1"; }
+# Not empty, but whoever runs setup-dev may not list it (write and search
+# only): it must not be taken for empty.
+in_setup_into_unlistable() { mkdir "$1" && touch "$1/stale" && chmod 333 "$1"; }
 in_pin_fifo() { mkfifo "$1.pin" && with_value "$1" pin-source "$1.pin"; }
 in_pin_directory() { mkdir "$1.pin" && with_value "$1" pin-source "$1.pin"; }
 in_unreadable() { cp "$good" "$1" && chmod 000 "$1"; }
@@ -153,6 +156,17 @@ run() {
                 "$gssp11" info --config "$2"
             ;;
         runuser) timeout 10 runuser -u nobody -- "$gssp11" info --config "$2" ;;
+        esac
+        ;;
+    nobody-setup)
+        set -- setup-dev --token "$GP11_TEST_TOKEN" "$2"
+        case $as_nobody in
+        direct) timeout 10 "$gssp11" "$@" ;;
+        setpriv)
+            timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups \
+                "$gssp11" "$@"
+            ;;
+        runuser) timeout 10 runuser -u nobody -- "$gssp11" "$@" ;;
         esac
         ;;
     esac
@@ -215,6 +229,7 @@ newline_garbage|newline|1|{F}?x:1: malformed line
 setup_into_file|setup-dev|1|{F} exists and is not a directory
 setup_into_fifo|setup-dev|1|{F} exists and is not a directory
 setup_into_devnull|setup-dev|1|{F} exists and is not a directory
+setup_into_unlistable|nobody-setup|1|cannot read directory {F}: Permission denied
 pin_fifo|info|1|PIN file {F}.pin is a FIFO, not a regular file
 pin_directory|info|1|PIN file {F}.pin is a directory, not a regular file
 unreadable|nobody|1|cannot read {F}: Permission denied
@@ -264,7 +279,7 @@ check() {
 while IFS='|' read -r name how want_rc want; do
     rows=$((rows + 1))
     input=$work/$name
-    if [ "$how" = nobody ] && [ -z "$as_nobody" ]; then
+    if [ "${how%-setup}" = nobody ] && [ -z "$as_nobody" ]; then
         echo "SKIP: $name: running as root and cannot switch to an" \
              "unprivileged user (no setpriv or runuser that works)"
         skipped=$((skipped + 1))

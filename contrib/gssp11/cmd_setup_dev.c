@@ -192,18 +192,28 @@ static uint32_t make_dir(const char *path, mode_t mode)
     return GP11_OK;
 }
 
-/* True if the directory has entries other than . and .. */
-static bool dir_has_entries(const char *path)
+/* GP11_OK if the directory has no entries but . and ..; one it cannot list
+ * is refused, not taken for empty. */
+static uint32_t check_dir_empty(const char *path)
 {
     DIR *d = opendir(path);
     struct dirent *e;
     bool any = false;
 
-    while (d && !any && (e = readdir(d)) != NULL)
+    if (d == NULL)
+        return gp11_err_set(GP11_ERR_BAD_ARG,
+                            "cannot read directory %s: %s (setup-dev must "
+                            "see that it is empty)",
+                            path, strerror(errno));
+    while (!any && (e = readdir(d)) != NULL)
         any = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    if (d)
-        closedir(d);
-    return any;
+    closedir(d);
+    if (any)
+        return gp11_err_set(GP11_ERR_BAD_ARG,
+                            "%s is not empty; setup-dev only writes into a "
+                            "new or empty directory",
+                            path);
+    return GP11_OK;
 }
 
 /* Creates DIR, refusing one that is not empty (an earlier environment, or
@@ -230,11 +240,9 @@ static uint32_t prepare_dir(struct devenv *e, const char *dir)
                             "(%s exists); remove the directory or choose "
                             "another",
                             e->dir, path);
-    if (dir_has_entries(e->dir))
-        return gp11_err_set(GP11_ERR_BAD_ARG,
-                            "%s is not empty; setup-dev only writes into a "
-                            "new or empty directory",
-                            e->dir);
+    ret = check_dir_empty(e->dir);
+    if (ret != GP11_OK)
+        return ret;
     return make_dir(in_dir(e, "ca", path, sizeof(path)), 0700);
 }
 
