@@ -77,6 +77,10 @@ enum gp11_quirk {
     GP11_QUIRK_TOKEN_INFO_RACE = 1u << 10,
 };
 
+/* Quirks chosen by the module alone, in force before any token or quirk
+ * list is read: always among a token's quirks, and "-name" is refused. */
+#define GP11_QUIRKS_OF_MODULE GP11_QUIRK_TOKEN_INFO_RACE
+
 /* Name of one quirk bit ("no-deinit"), or NULL. */
 const char *gp11_quirk_name(unsigned quirk);
 

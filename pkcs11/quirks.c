@@ -2,6 +2,7 @@
 /* Token quirks: named, documented, detected by model or configured. */
 #include "gp11_pkcs11.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -90,6 +91,21 @@ unsigned gp11_quirk_all(void)
     return all;
 }
 
+/* The known quirk names, comma-separated, for messages. */
+static const char *quirk_names(void)
+{
+    static char list[512];
+
+    if (list[0] == '\0')
+        for (size_t i = 0; i < N_QUIRKS; i++) {
+            size_t used = strlen(list);
+
+            snprintf(list + used, sizeof(list) - used, "%s%s",
+                     i ? ", " : "", quirk_defs[i].name);
+        }
+    return list;
+}
+
 /* Looks a quirk up by a name of len bytes; 0 if unknown. */
 static unsigned quirk_by_name(const char *name, size_t len)
 {
@@ -136,13 +152,14 @@ uint32_t gp11_quirks_parse(const char *spec, unsigned *set, unsigned *clear,
             bit = quirk_by_name(p, len);
             if (bit == 0)
                 return gp11_err_set(GP11_ERR_QUIRK_UNKNOWN,
-                                    "unknown token quirk '%.*s' (known: "
-                                    "no-deinit, gcm-tag-general-error, "
-                                    "no-derive-template, gcm-token-iv, "
-                                    "sensitive-default-false, "
-                                    "unlisted-ecb-encrypt-data, "
-                                    "destroyed-objects-kept, "
-                                    "allowed-mechanisms-ignored)",
+                                    "unknown token quirk '%.*s' (known: %s)",
+                                    (int)len, p, quirk_names());
+            if (minus && (bit & GP11_QUIRKS_OF_MODULE))
+                return gp11_err_set(GP11_ERR_QUIRK_UNKNOWN,
+                                    "quirk '%.*s' cannot be removed: it is "
+                                    "chosen by the module and applies while "
+                                    "tokens are listed, before this list is "
+                                    "read",
                                     (int)len, p);
             if (minus)
                 *clear |= bit;
