@@ -91,18 +91,15 @@ unsigned gp11_quirk_all(void)
     return all;
 }
 
-/* The known quirk names, comma-separated, for messages. */
-static const char *quirk_names(void)
+/* The known quirk names, comma-separated, into list (for messages). */
+static const char *quirk_names(char *list, size_t cap)
 {
-    static char list[512];
+    size_t used = 0;
 
-    if (list[0] == '\0')
-        for (size_t i = 0; i < N_QUIRKS; i++) {
-            size_t used = strlen(list);
-
-            snprintf(list + used, sizeof(list) - used, "%s%s",
-                     i ? ", " : "", quirk_defs[i].name);
-        }
+    list[0] = '\0';
+    for (size_t i = 0; i < N_QUIRKS && used < cap; i++)
+        used += (size_t)snprintf(list + used, cap - used, "%s%s", i ? ", " : "",
+                                 quirk_defs[i].name);
     return list;
 }
 
@@ -120,6 +117,7 @@ uint32_t gp11_quirks_parse(const char *spec, unsigned *set, unsigned *clear,
                            bool *use_auto)
 {
     const char *p = spec ? spec : "";
+    char names[512];
     unsigned bit;
     bool minus;
     size_t len;
@@ -153,7 +151,8 @@ uint32_t gp11_quirks_parse(const char *spec, unsigned *set, unsigned *clear,
             if (bit == 0)
                 return gp11_err_set(GP11_ERR_QUIRK_UNKNOWN,
                                     "unknown token quirk '%.*s' (known: %s)",
-                                    (int)len, p, quirk_names());
+                                    (int)len, p,
+                                    quirk_names(names, sizeof(names)));
             if (minus && (bit & GP11_QUIRKS_OF_MODULE))
                 return gp11_err_set(GP11_ERR_QUIRK_UNKNOWN,
                                     "quirk '%.*s' cannot be removed: it is "

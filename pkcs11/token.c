@@ -306,8 +306,8 @@ static uint32_t apply_quirks(struct gp11_token *tok, const char *spec)
         use_auto ? gp11_quirks_for_token(&tok->mod->info, &tok->info) : 0;
     tok->quirks = (tok->quirks | set) & ~clear;
     /* Enumeration used these whatever the list says; report them. */
-    tok->quirks |= gp11_quirks_for_token(&tok->mod->info, NULL) &
-                   GP11_QUIRKS_OF_MODULE;
+    tok->quirks |=
+        gp11_quirks_for_token(&tok->mod->info, NULL) & GP11_QUIRKS_OF_MODULE;
     if (tok->quirks & GP11_QUIRK_NO_DEINIT)
         tok->mod->no_deinit = true;
     return GP11_OK;
