@@ -587,6 +587,7 @@ OM_uint32 gp11_gss_authorize_localname(OM_uint32 *minor, gss_name_t name,
                                        gss_const_OID user_type)
 {
     gss_buffer_desc local = GSS_C_EMPTY_BUFFER;
+    const char *who;
     OM_uint32 major;
 
     if (minor == NULL)
@@ -605,26 +606,24 @@ OM_uint32 gp11_gss_authorize_localname(OM_uint32 *minor, gss_name_t name,
     /* The peer's name maps to one account (gss_localname); it may log in
      * as that account and no other. */
     major = gp11_gss_localname(minor, name, GSS_C_NO_OID, &local);
-    if (major == GSS_S_UNAVAILABLE) {
-        *minor = gp11_err_set(GP11_ERR_NO_LOCALNAME,
-                              "authorize_localname: \"%s\" maps to no local "
-                              "account, so it may not log in as \"%.*s\"",
-                              gp11_name_text(gp11_name_from_gss(name)),
-                              (int)user->length, (const char *)user->value);
-        return GSS_S_UNAUTHORIZED;
-    }
-    if (major != GSS_S_COMPLETE)
+    if (major != GSS_S_COMPLETE && major != GSS_S_UNAVAILABLE)
         return major;
-    if (local.length != user->length ||
-        memcmp(local.value, user->value, local.length) != 0) {
+    who = gp11_name_text(gp11_name_from_gss(name));
+    if (major == GSS_S_UNAVAILABLE)
+        *minor =
+            gp11_err_set(GP11_ERR_NO_LOCALNAME,
+                         "authorize_localname: \"%s\" maps to no local "
+                         "account, so it may not log in as \"%.*s\"",
+                         who, (int)user->length, (const char *)user->value);
+    else if (local.length != user->length ||
+             memcmp(local.value, user->value, local.length) != 0)
         *minor = gp11_err_set(GP11_ERR_NO_LOCALNAME,
                               "authorize_localname: \"%s\" maps to the local "
                               "account \"%.*s\", not \"%.*s\"",
-                              gp11_name_text(gp11_name_from_gss(name)),
-                              (int)local.length, (const char *)local.value,
+                              who, (int)local.length, (const char *)local.value,
                               (int)user->length, (const char *)user->value);
-        major = GSS_S_UNAUTHORIZED;
-    }
+    else
+        *minor = 0;
     free(local.value);
-    return major;
+    return *minor ? GSS_S_UNAUTHORIZED : GSS_S_COMPLETE;
 }

@@ -25,6 +25,13 @@ void gp11_token_label(const CK_TOKEN_INFO *info, char out[33])
 #define TOKEN_INFO_READS 8
 #define TOKEN_INFO_PAUSE_NS 2000000L
 
+/* The quirks the module alone chooses (GP11_QUIRKS_OF_MODULE): in force
+ * while tokens are listed, before a token or its quirk list is known. */
+static unsigned module_quirks(const struct gp11_module *mod)
+{
+    return gp11_quirks_for_token(&mod->info, NULL) & GP11_QUIRKS_OF_MODULE;
+}
+
 /* A read the quirk token-info-race says may be torn: a failure the token
  * calls general, or an initialised token whose label is all blanks. */
 static bool torn_token_info(CK_RV rv, const CK_TOKEN_INFO *info)
@@ -47,8 +54,7 @@ CK_RV gp11_token_read_info(struct gp11_module *mod, CK_SLOT_ID slot,
                            CK_TOKEN_INFO *info)
 {
     const struct timespec pause = {0, TOKEN_INFO_PAUSE_NS};
-    bool racy =
-        gp11_quirks_for_token(&mod->info, NULL) & GP11_QUIRK_TOKEN_INFO_RACE;
+    bool racy = module_quirks(mod) & GP11_QUIRK_TOKEN_INFO_RACE;
     CK_RV rv = gp11_ck_GetTokenInfo(mod, slot, info);
 
     for (int i = 1; racy && i < TOKEN_INFO_READS && torn_token_info(rv, info);
@@ -176,8 +182,7 @@ static uint32_t enumerate_matching(struct gp11_module *mod, P11KitUri *uri,
                                    bool **match, size_t *hits, size_t *hit)
 {
     const struct timespec pause = {0, TOKEN_INFO_PAUSE_NS};
-    bool racy =
-        gp11_quirks_for_token(&mod->info, NULL) & GP11_QUIRK_TOKEN_INFO_RACE;
+    bool racy = module_quirks(mod) & GP11_QUIRK_TOKEN_INFO_RACE;
     uint32_t ret;
 
     for (int round = 1;; round++) {
@@ -306,8 +311,7 @@ static uint32_t apply_quirks(struct gp11_token *tok, const char *spec)
         use_auto ? gp11_quirks_for_token(&tok->mod->info, &tok->info) : 0;
     tok->quirks = (tok->quirks | set) & ~clear;
     /* Enumeration used these whatever the list says; report them. */
-    tok->quirks |=
-        gp11_quirks_for_token(&tok->mod->info, NULL) & GP11_QUIRKS_OF_MODULE;
+    tok->quirks |= module_quirks(tok->mod);
     if (tok->quirks & GP11_QUIRK_NO_DEINIT)
         tok->mod->no_deinit = true;
     return GP11_OK;
